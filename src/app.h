@@ -1,0 +1,39 @@
+/*
+ * The application layer: runs one command from parsed options and returns the process exit code.
+ * It is the only layer (with cli.c) that prints.
+ */
+#ifndef SDRS_APP_H
+#define SDRS_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sandbox.h"
+
+#define APP_MAX_RULE_DIRS 16
+
+struct app_opts {
+    const char *command;     /* "check", "rules", "version" */
+    const char *subcommand;  /* rules: "list", "show", "test" */
+    const char *argument;    /* GROUP_ID, rule id, test directory */
+    const char *snapshot;
+    const char *action;
+    const char *format;
+    const char *output;
+    const char *facts;
+    const char *rule_dirs[APP_MAX_RULE_DIRS];
+    size_t nrule_dirs;
+    bool no_builtin;
+    bool fail_on_warning;
+    struct sandbox_limits limits;
+    size_t max_findings;
+    int verbose;
+    bool quiet;
+    bool no_color;
+};
+
+int app_check(const struct app_opts *o);
+int app_rules(const struct app_opts *o);
+int app_version(const struct app_opts *o);
+
+#endif

@@ -1,0 +1,317 @@
+#include "cli.h"
+
+#include "app.h"
+#include "diag.h"
+#include "report.h"
+#include "result.h"
+#include "util.h"
+#include "version.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_main[] =
+    "usage: " SDRS_NAME " <command> [options]\n"
+    "\n"
+    "Decides, before anyone presses the button, whether a failover of an SDRS protection group\n"
+    "is safe to run, and says why.\n"
+    "\n"
+    "Commands:\n"
+    "  check --snapshot FILE   evaluate a saved snapshot (no network) and print a go/no-go report\n"
+    "  rules list              list the rules: built-in and those added with --rules DIR\n"
+    "  rules show ID           one rule: rationale, remediation, documentation, what it reads\n"
+    "  rules test DIR          run rule test cases (for rule authors)\n"
+    "  version                 print the version\n"
+    "\n"
+    "Run '" SDRS_NAME " <command> --help' for the options of a command.\n"
+    "\n"
+    "Exit codes:\n"
+    "  0  GO: every blocking rule passed (warnings allowed unless --fail-on warning)\n"
+    "  1  NO-GO: a blocking rule failed, or a warning with --fail-on warning\n"
+    "  2  usage or configuration error: bad flags, unreadable or invalid input file or rule file\n"
+    "  3  INDETERMINATE: the decision could not be made (data missing, a rule errored); never GO\n"
+    "  4  failover --execute: the action was called but its job failed or did not finish\n";
+
+static const char usage_check[] =
+    "usage: " SDRS_NAME " check --snapshot FILE [options]\n"
+    "\n"
+    "Evaluates the rules over a snapshot of one protection group and prints a go/no-go report\n"
+    "with evidence. Exit code 0 GO, 1 NO-GO, 2 usage error, 3 INDETERMINATE.\n"
+    "\n"
+    "Input:\n"
+    "  --snapshot FILE        a snapshot (sdrs-preflight/snapshot@1) to evaluate\n"
+    "  --action ACTION        failover (default), planned-failover, enable-protection,\n"
+    "                         disable-protection or drill\n"
+    "  --facts FILE           facts no API tells: first switchover, Cloud-Init per server\n"
+    "Rules:\n"
+    "  --rules DIR            add the rules in DIR/*.lua (repeatable; a rule with the id of a\n"
+    "                         built-in rule replaces it)\n"
+    "  --no-builtin-rules     use only the rules given with --rules\n"
+    "  --fail-on warning      warnings block as well (NO-GO)\n"
+    "  --rule-instructions N  instruction budget of each rule (default 50000000)\n"
+    "  --rule-memory MIB      memory cap of each rule in MiB (default 64)\n"
+    "  --max-findings N       findings one rule may report (default 1000)\n"
+    "Output:\n"
+    "  --format FORMAT        text (default) or json (sdrs-preflight/report@1)\n"
+    "  -o, --output FILE      write the report to FILE instead of standard output; the file is\n"
+    "                         replaced atomically and never an input file\n"
+    "  -v, --verbose          list every rule's result; -vv adds debug output on stderr\n"
+    "  -q, --quiet            only the verdict line (text format) and errors\n"
+    "  --no-color             no colour (also off when NO_COLOR is set or output is not a TTY)\n"
+    "  -h, --help             this help\n";
+
+static const char usage_rules[] =
+    "usage: " SDRS_NAME " rules list [--format text|json] [--rules DIR] [--no-builtin-rules]\n"
+    "       " SDRS_NAME " rules show ID [--rules DIR]\n"
+    "       " SDRS_NAME " rules test DIR [--rules DIR] [--no-builtin-rules]\n"
+    "\n"
+    "list  every effective rule: id, severity, actions, source (built-in or path) and title\n"
+    "show  one rule's documentation: rationale, remediation, docs, what it reads\n"
+    "test  run every test case (*.json with an \"expect\" key) under DIR through the engine and\n"
+    "      print one line per case; exit code 1 when a case does not match (see rules/README.md)\n"
+    "\n"
+    "Options:\n"
+    "  --rules DIR            add the rules in DIR/*.lua (repeatable)\n"
+    "  --no-builtin-rules     leave out the built-in rules\n"
+    "  --format FORMAT        rules list: text (default) or json\n"
+    "  -o, --output FILE      write to FILE instead of standard output\n"
+    "  -h, --help             this help\n";
+
+static const char usage_version[] = "usage: " SDRS_NAME " version\n";
+
+enum {
+    OPT_SNAPSHOT = 256,
+    OPT_ACTION,
+    OPT_FORMAT,
+    OPT_FACTS,
+    OPT_RULES,
+    OPT_NO_BUILTIN,
+    OPT_FAIL_ON,
+    OPT_RULE_INSTRUCTIONS,
+    OPT_RULE_MEMORY,
+    OPT_MAX_FINDINGS,
+    OPT_NO_COLOR,
+    OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+    {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
+    {"action", required_argument, NULL, OPT_ACTION},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"output", required_argument, NULL, 'o'},
+    {"facts", required_argument, NULL, OPT_FACTS},
+    {"rules", required_argument, NULL, OPT_RULES},
+    {"no-builtin-rules", no_argument, NULL, OPT_NO_BUILTIN},
+    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+    {"rule-instructions", required_argument, NULL, OPT_RULE_INSTRUCTIONS},
+    {"rule-memory", required_argument, NULL, OPT_RULE_MEMORY},
+    {"max-findings", required_argument, NULL, OPT_MAX_FINDINGS},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static int usage_error(const char *help, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const char *help, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: error: ", SDRS_NAME);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n%.*s", (int)strcspn(help, "\n") + 1, help);
+    fprintf(stderr, "Try '%s --help' for more.\n", SDRS_NAME);
+    return EXIT_USAGE;
+}
+
+/* Parses a whole-number option value within [min, max]. */
+static bool number_arg(const char *s, long long min, long long max, long long *out)
+{
+    return util_parse_int(s, out) && *out >= min && *out <= max;
+}
+
+static const char *help_for(const char *command)
+{
+    if (!command)
+        return usage_main;
+    if (strcmp(command, "check") == 0)
+        return usage_check;
+    if (strcmp(command, "rules") == 0)
+        return usage_rules;
+    if (strcmp(command, "version") == 0)
+        return usage_version;
+    return NULL;
+}
+
+/* Parses the options after the command word into o. Returns -1 to go on, else an exit code. */
+static int parse_options(int argc, char **argv, const char *help, struct app_opts *o,
+                         const char **pos, int *npos)
+{
+    long long v;
+    int c;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":o:vqh", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_SNAPSHOT:
+            o->snapshot = optarg;
+            break;
+        case OPT_ACTION:
+            if (!action_valid(optarg))
+                return usage_error(help,
+                                   "unknown action '%s' (choose failover, planned-failover, "
+                                   "enable-protection, disable-protection or drill)",
+                                   optarg);
+            o->action = optarg;
+            break;
+        case OPT_FORMAT:
+            o->format = optarg;
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case OPT_FACTS:
+            o->facts = optarg;
+            break;
+        case OPT_RULES:
+            if (o->nrule_dirs == APP_MAX_RULE_DIRS)
+                return usage_error(help, "too many --rules directories (at most 16): '%s'", optarg);
+            o->rule_dirs[o->nrule_dirs++] = optarg;
+            break;
+        case OPT_NO_BUILTIN:
+            o->no_builtin = true;
+            break;
+        case OPT_FAIL_ON:
+            if (strcmp(optarg, "warning") == 0)
+                o->fail_on_warning = true;
+            else if (strcmp(optarg, "blocker") == 0)
+                o->fail_on_warning = false;
+            else
+                return usage_error(help, "--fail-on takes 'warning' or 'blocker', not '%s'",
+                                   optarg);
+            break;
+        case OPT_RULE_INSTRUCTIONS:
+            if (!number_arg(optarg, 1000, 1000000000000LL, &v))
+                return usage_error(help, "--rule-instructions needs a number from 1000 to 10^12, "
+                                         "not '%s'",
+                                   optarg);
+            o->limits.instructions = v;
+            break;
+        case OPT_RULE_MEMORY:
+            if (!number_arg(optarg, 1, 4096, &v))
+                return usage_error(help, "--rule-memory needs MiB from 1 to 4096, not '%s'",
+                                   optarg);
+            o->limits.memory = (size_t)v << 20;
+            break;
+        case OPT_MAX_FINDINGS:
+            if (!number_arg(optarg, 1, 1000000, &v))
+                return usage_error(help, "--max-findings needs a number from 1 to 1000000, not '%s'",
+                                   optarg);
+            o->max_findings = (size_t)v;
+            break;
+        case 'v':
+            o->verbose++;
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case OPT_NO_COLOR:
+            o->no_color = true;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return 0;
+        case OPT_VERSION:
+            return app_version(o);
+        case ':':
+            return usage_error(help, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error(help, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    *npos = 0;
+    for (int i = optind; i < argc; i++) {
+        if (*npos == 4)
+            return usage_error(help, "unexpected argument '%s'", argv[i]);
+        pos[(*npos)++] = argv[i];
+    }
+    return -1;
+}
+
+static int run_check(struct app_opts *o, const char **pos, int npos)
+{
+    if (npos > 1)
+        return usage_error(usage_check, "unexpected argument '%s'", pos[1]);
+    if (!o->snapshot) {
+        if (npos == 1)
+            return usage_error(usage_check,
+                               "a live check of '%s' needs the live fetch, which this build does "
+                               "not have yet; evaluate a saved snapshot with --snapshot FILE",
+                               pos[0]);
+        return usage_error(usage_check, "%s", "check needs --snapshot FILE");
+    }
+    if (npos == 1)
+        return usage_error(usage_check, "give either --snapshot or a group id, not both ('%s')",
+                           pos[0]);
+    return app_check(o);
+}
+
+static int run_rules(struct app_opts *o, const char **pos, int npos)
+{
+    if (npos == 0)
+        return usage_error(usage_rules, "%s", "rules needs a subcommand: list, show ID or test DIR");
+    o->subcommand = pos[0];
+    if (strcmp(pos[0], "list") == 0) {
+        if (npos > 1)
+            return usage_error(usage_rules, "unexpected argument '%s'", pos[1]);
+    } else if (strcmp(pos[0], "show") == 0 || strcmp(pos[0], "test") == 0) {
+        if (npos != 2)
+            return usage_error(usage_rules, "rules %s needs exactly one argument", pos[0]);
+        o->argument = pos[1];
+    } else {
+        return usage_error(usage_rules, "unknown rules subcommand '%s' (list, show, test)", pos[0]);
+    }
+    return app_rules(o);
+}
+
+int cli_main(int argc, char **argv)
+{
+    struct app_opts o = {.action = "failover"};
+    const char *pos[4];
+    const char *help;
+    int npos = 0, rc;
+
+    if (argc < 2)
+        return usage_error(usage_main, "%s", "missing command");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        help = argc > 2 ? help_for(argv[2]) : usage_main;
+        fputs(help ? help : usage_main, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return app_version(&o);
+    help = help_for(argv[1]);
+    if (!help)
+        return usage_error(usage_main, "unknown command '%s'", argv[1]);
+    o.command = argv[1];
+    rc = parse_options(argc - 1, argv + 1, help, &o, pos, &npos);
+    if (rc >= 0)
+        return rc;
+    diag_setup(o.verbose, o.quiet);
+    if (strcmp(o.command, "check") == 0)
+        return run_check(&o, pos, npos);
+    if (strcmp(o.command, "rules") == 0)
+        return run_rules(&o, pos, npos);
+    if (npos > 0)
+        return usage_error(help, "unexpected argument '%s'", pos[0]);
+    return app_version(&o);
+}

@@ -1,0 +1,950 @@
+#include "engine.h"
+
+#include "embedded.h"
+#include "jsonutil.h"
+#include "luajson.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+struct rule_entry {
+    struct rule_meta meta;
+    const char *src; /* borrowed (embedded) or owned_src */
+    size_t len;
+    char *owned_src;
+};
+
+struct engine {
+    struct engine_opts opts;
+    struct rule_entry *rules;
+    size_t n, cap;
+    char sha256[UTIL_SHA256_HEX];
+    bool sha_valid;
+};
+
+/* What a protected call works on; reached through sandbox_user(). */
+struct job {
+    struct engine *eng;
+    const struct rule_entry *rule;
+    const struct engine_input *in;
+    struct rule_meta *meta_out;  /* loading: metadata being filled */
+    struct rule_result *res;     /* running: findings being collected */
+    size_t cap;                  /* allocated findings */
+};
+
+static const char KEY_CTX = 'c';
+static const char KEY_CACHE = 'k';
+
+static void engine_log(const struct engine *eng, enum engine_log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void engine_log(const struct engine *eng, enum engine_log_level lvl, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    if (!eng->opts.log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    eng->opts.log(eng->opts.log_ud, lvl, msg);
+}
+
+static struct job *job_of(lua_State *L)
+{
+    return sandbox_user(sandbox_of(L));
+}
+
+/* ---- loading: the rule table and its metadata ---------------------------------------------- */
+
+static bool id_valid(const char *id, size_t len)
+{
+    if (len == 0 || len > 64 || !isalpha((unsigned char)id[0]))
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum((unsigned char)id[i]) && !strchr("_.-", id[i]))
+            return false;
+    return true;
+}
+
+/* Pushes t[key] without metamethods. [-0, +1, m] */
+static int raw_field(lua_State *L, int t, const char *key)
+{
+    lua_pushstring(L, key);
+    return lua_rawget(L, t);
+}
+
+/* Copies the string field key of the rule table at t into *dst (owned by the caller's struct, so
+ * a later error leaks nothing). Raises when a required field is missing or not a string. */
+static void meta_string(lua_State *L, int t, const char *key, bool required, char **dst)
+{
+    int type = raw_field(L, t, key);
+    size_t len;
+    const char *s;
+
+    if (type == LUA_TNIL && !required) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (type != LUA_TSTRING)
+        luaL_error(L, "field '%s' must be a string (got %s)", key, lua_typename(L, type));
+    s = lua_tolstring(L, -1, &len);
+    if (len > 16384 || !util_utf8_valid(s, len))
+        luaL_error(L, "field '%s' must be valid UTF-8 text of at most 16384 bytes", key);
+    *dst = util_strndup(s, len);
+    lua_pop(L, 1);
+    if (!*dst)
+        luaL_error(L, "out of memory");
+}
+
+/* Copies a list of strings (field key) into *dst and *n; validate(name) may reject entries. */
+static void meta_list(lua_State *L, int t, const char *key, char ***dst, size_t *n,
+                      bool (*validate)(const char *))
+{
+    lua_Integer len;
+
+    if (raw_field(L, t, key) != LUA_TTABLE)
+        luaL_error(L, "field '%s' must be a list of strings", key);
+    len = (lua_Integer)lua_rawlen(L, -1);
+    if (len > 64)
+        luaL_error(L, "field '%s' has more than 64 entries", key);
+    if (len > 0) {
+        *dst = calloc((size_t)len, sizeof **dst);
+        if (!*dst)
+            luaL_error(L, "out of memory");
+        *n = (size_t)len;
+    }
+    for (lua_Integer i = 1; i <= len; i++) {
+        if (lua_rawgeti(L, -1, i) != LUA_TSTRING)
+            luaL_error(L, "field '%s' must be a list of strings (entry %d is %s)", key, (int)i,
+                       luaL_typename(L, -1));
+        if (validate && !validate(lua_tostring(L, -1)))
+            luaL_error(L, "field '%s': unknown value '%s'", key, lua_tostring(L, -1));
+        (*dst)[i - 1] = util_strdup(lua_tostring(L, -1));
+        if (!(*dst)[i - 1])
+            luaL_error(L, "out of memory");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+static bool read_valid(const char *s)
+{
+    static const char *const parts[] = {"group",   "instances", "replications", "drills",
+                                        "servers", "images",    "facts",        NULL};
+    for (const char *const *p = parts; *p; p++)
+        if (strcmp(s, *p) == 0)
+            return true;
+    return false;
+}
+
+/* Loads the chunk and calls it; leaves the rule table on the stack. [-0, +1, e] */
+static int push_rule_table(lua_State *L, const struct rule_entry *r)
+{
+    sandbox_load(L, r->src, r->len, r->meta.chunkname);
+    lua_call(L, 0, 1);
+    if (!lua_istable(L, -1))
+        luaL_error(L, "%s: the file must return the rule table (got %s)", r->meta.chunkname + 1,
+                   luaL_typename(L, -1));
+    return lua_gettop(L);
+}
+
+static int l_load_meta(lua_State *L)
+{
+    struct job *j = job_of(L);
+    struct rule_meta *m = j->meta_out;
+    int t = push_rule_table(L, j->rule);
+    size_t len;
+    const char *s;
+    char *sev = NULL;
+
+    if (raw_field(L, t, "id") != LUA_TSTRING)
+        luaL_error(L, "field 'id' must be a string");
+    s = lua_tolstring(L, -1, &len);
+    if (!id_valid(s, len))
+        luaL_error(L, "field 'id' must match [A-Za-z][A-Za-z0-9_.-]* (at most 64 bytes), got '%s'",
+                   s);
+    lua_pop(L, 1);
+    meta_string(L, t, "id", true, &m->id);
+    meta_string(L, t, "title", true, &m->title);
+    meta_string(L, t, "severity", true, &sev);
+    if (!severity_parse(sev, &m->severity)) {
+        free(sev);
+        luaL_error(L, "field 'severity' must be blocker, warning or info");
+    }
+    free(sev);
+    if (raw_field(L, t, "actions") == LUA_TSTRING && strcmp(lua_tostring(L, -1), "all") == 0) {
+        m->all_actions = true;
+        lua_pop(L, 1);
+    } else {
+        lua_pop(L, 1);
+        meta_list(L, t, "actions", &m->actions, &m->nactions, action_valid);
+        if (m->nactions == 0)
+            luaL_error(L, "field 'actions' is empty (use \"all\" or list actions)");
+    }
+    if (raw_field(L, t, "reads") != LUA_TNIL) {
+        lua_pop(L, 1);
+        meta_list(L, t, "reads", &m->reads, &m->nreads, read_valid);
+    } else {
+        lua_pop(L, 1);
+    }
+    meta_string(L, t, "rationale", false, &m->rationale);
+    meta_string(L, t, "remediation", false, &m->remediation);
+    meta_string(L, t, "docs", false, &m->docs);
+    if (raw_field(L, t, "check") != LUA_TFUNCTION)
+        luaL_error(L, "field 'check' must be a function");
+    return 0;
+}
+
+/* Loads one rule's metadata into r->meta (source and chunkname already set). */
+static int load_meta(struct engine *eng, struct rule_entry *r, struct err *e)
+{
+    struct sandbox *sb = NULL;
+    struct rule_meta m = {0};
+    struct job j = {.eng = eng, .rule = r, .meta_out = &m};
+    int rc;
+
+    rc = sandbox_new(&eng->opts.limits, NULL, NULL, &sb, e);
+    if (rc)
+        return rc;
+    sandbox_set_user(sb, &j);
+    rc = sandbox_call(sb, l_load_meta, NULL, e);
+    sandbox_free(sb);
+    if (rc) {
+        rule_meta_clear(&m);
+        return err_prefix(e, ERR_INVALID, "invalid rule file '%s'", r->meta.source);
+    }
+    m.source = r->meta.source;
+    m.chunkname = r->meta.chunkname;
+    r->meta.source = NULL;
+    r->meta.chunkname = NULL;
+    rule_meta_clear(&r->meta);
+    r->meta = m;
+    return 0;
+}
+
+static void entry_clear(struct rule_entry *r)
+{
+    rule_meta_clear(&r->meta);
+    free(r->owned_src);
+    memset(r, 0, sizeof *r);
+}
+
+static int entry_init(struct rule_entry *r, const char *source, const char *chunk_path,
+                      const char *src, size_t len, char *owned)
+{
+    struct buf chunk;
+
+    memset(r, 0, sizeof *r);
+    buf_init(&chunk, 0);
+    r->src = src;
+    r->len = len;
+    r->owned_src = owned;
+    r->meta.source = util_strdup(source);
+    if (buf_printf(&chunk, "@%s", chunk_path) || !r->meta.source) {
+        buf_free(&chunk);
+        entry_clear(r);
+        return ERR_NOMEM;
+    }
+    r->meta.chunkname = buf_take(&chunk);
+    return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const struct rule_entry *)a)->meta.id, ((const struct rule_entry *)b)->meta.id);
+}
+
+/* Adds r (taken over) to the catalogue, replacing a rule with the same id. */
+static int add_entry(struct engine *eng, struct rule_entry *r)
+{
+    for (size_t i = 0; i < eng->n; i++) {
+        if (strcmp(eng->rules[i].meta.id, r->meta.id) == 0) {
+            engine_log(eng, ENGINE_LOG_NOTICE, "rule %s from '%s' replaces the one from '%s'",
+                       r->meta.id, r->meta.source, eng->rules[i].meta.source);
+            entry_clear(&eng->rules[i]);
+            eng->rules[i] = *r;
+            goto sorted;
+        }
+    }
+    if (eng->n == eng->cap) {
+        size_t ncap = eng->cap ? eng->cap * 2 : 32;
+        struct rule_entry *nr = realloc(eng->rules, ncap * sizeof *nr);
+        if (!nr)
+            return ERR_NOMEM;
+        eng->rules = nr;
+        eng->cap = ncap;
+    }
+    eng->rules[eng->n++] = *r;
+sorted:
+    memset(r, 0, sizeof *r);
+    qsort(eng->rules, eng->n, sizeof *eng->rules, cmp_entry);
+    eng->sha_valid = false;
+    return 0;
+}
+
+int engine_new(const struct engine_opts *opts, struct engine **out, struct err *e)
+{
+    struct engine *eng;
+    int rc = 0;
+
+    *out = NULL;
+    eng = calloc(1, sizeof *eng);
+    if (!eng)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    if (opts)
+        eng->opts = *opts;
+    if (!eng->opts.max_findings)
+        eng->opts.max_findings = ENGINE_DEFAULT_MAX_FINDINGS;
+    for (size_t i = 0; !eng->opts.no_builtin && i < embedded_rules_count; i++) {
+        const struct embedded_file *f = &embedded_rules[i];
+        struct rule_entry r;
+
+        if (!f->name)
+            continue;
+        if (entry_init(&r, "built-in", f->path, f->data, f->len, NULL)) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        rc = load_meta(eng, &r, e);
+        if (!rc && (rc = add_entry(eng, &r)) != 0)
+            err_set(e, rc, "out of memory");
+        if (rc) {
+            entry_clear(&r);
+            goto fail;
+        }
+    }
+    *out = eng;
+    return 0;
+fail:
+    engine_free(eng);
+    return rc;
+}
+
+void engine_free(struct engine *eng)
+{
+    if (!eng)
+        return;
+    for (size_t i = 0; i < eng->n; i++)
+        entry_clear(&eng->rules[i]);
+    free(eng->rules);
+    free(eng);
+}
+
+static int lua_file_filter(const struct dirent *d)
+{
+    size_t n = strlen(d->d_name);
+
+    return n > 4 && d->d_name[0] != '.' && strcmp(d->d_name + n - 4, ".lua") == 0;
+}
+
+int engine_add_dir(struct engine *eng, const char *dir, struct err *e)
+{
+    struct dirent **names = NULL;
+    struct rule_entry *loaded = NULL;
+    int count, rc = 0, done = 0;
+
+    count = scandir(dir, &names, lua_file_filter, alphasort);
+    if (count < 0)
+        return err_set(e, ERR_IO, "cannot read rules directory '%s': %s", dir, strerror(errno));
+    if (count == 0) {
+        free(names);
+        return err_set(e, ERR_INVALID, "rules directory '%s' has no *.lua files", dir);
+    }
+    loaded = calloc((size_t)count, sizeof *loaded);
+    if (!loaded) {
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (; done < count; done++) {
+        struct buf path, content;
+
+        buf_init(&path, 0);
+        buf_init(&content, 0);
+        if (buf_printf(&path, "%s/%s", dir, names[done]->d_name)) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        rc = util_read_file(path.data, ENGINE_MAX_RULE_FILE, &content, e);
+        if (rc) {
+            err_prefix(e, ERR_INVALID, "invalid rule file");
+            buf_free(&path);
+            buf_free(&content);
+            goto out;
+        }
+        if (entry_init(&loaded[done], path.data, path.data, content.data ? content.data : "",
+                       content.len, content.data)) {
+            buf_free(&content);
+            buf_free(&path);
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        content.data = NULL; /* owned by the entry now */
+        buf_free(&path);
+        rc = load_meta(eng, &loaded[done], e);
+        if (rc)
+            goto out;
+        for (int k = 0; k < done; k++)
+            if (strcmp(loaded[k].meta.id, loaded[done].meta.id) == 0) {
+                rc = err_set(e, ERR_INVALID, "rules directory '%s': '%s' and '%s' both define %s",
+                             dir, names[k]->d_name, names[done]->d_name, loaded[k].meta.id);
+                goto out;
+            }
+    }
+    for (int k = 0; k < count; k++) {
+        engine_log(eng, ENGINE_LOG_VERBOSE, "loaded rule %s from '%s'", loaded[k].meta.id,
+                   loaded[k].meta.source);
+        rc = add_entry(eng, &loaded[k]);
+        if (rc) {
+            err_set(e, rc, "out of memory");
+            goto out;
+        }
+    }
+out:
+    for (int k = 0; loaded && k < count; k++)
+        entry_clear(&loaded[k]);
+    free(loaded);
+    for (int k = 0; k < count; k++)
+        free(names[k]);
+    free(names);
+    return rc;
+}
+
+size_t engine_count(const struct engine *eng)
+{
+    return eng->n;
+}
+
+const struct rule_meta *engine_meta(const struct engine *eng, size_t i)
+{
+    return i < eng->n ? &eng->rules[i].meta : NULL;
+}
+
+static void hash_part(struct util_sha256 *h, const char *kind, const char *name, const char *data,
+                      size_t len)
+{
+    char head[64];
+
+    util_sha256_update(h, kind, strlen(kind) + 1);
+    util_sha256_update(h, name, strlen(name) + 1);
+    snprintf(head, sizeof head, "%zu", len);
+    util_sha256_update(h, head, strlen(head) + 1);
+    util_sha256_update(h, data, len);
+}
+
+const char *engine_rules_sha256(struct engine *eng)
+{
+    struct util_sha256 *h;
+
+    if (eng->sha_valid)
+        return eng->sha256;
+    h = util_sha256_new();
+    if (!h)
+        return "";
+    for (size_t i = 0; i < embedded_libs_count; i++)
+        if (embedded_libs[i].name)
+            hash_part(h, "lib", embedded_libs[i].name, embedded_libs[i].data, embedded_libs[i].len);
+    for (size_t i = 0; i < eng->n; i++)
+        hash_part(h, "rule", eng->rules[i].meta.id, eng->rules[i].src, eng->rules[i].len);
+    util_sha256_final_hex(h, eng->sha256);
+    eng->sha_valid = true;
+    return eng->sha256;
+}
+
+/* ---- running: the ctx object ----------------------------------------------------------------- */
+
+/* Checks that the method was called as ctx:name(...). */
+static void check_self(lua_State *L, const char *name)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_CTX);
+    if (!lua_rawequal(L, 1, -1))
+        luaL_error(L, "call it as ctx:%s(...) (with a colon)", name);
+    lua_pop(L, 1);
+}
+
+/* Validates the evidence table at idx; returns the number of entries other than `resource`. */
+static size_t check_evidence(lua_State *L, int idx)
+{
+    size_t n = 0;
+
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        size_t klen, vlen;
+        const char *k;
+        int vt = lua_type(L, -1);
+
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "evidence keys must be strings (got %s)", luaL_typename(L, -2));
+        k = lua_tolstring(L, -2, &klen);
+        if (klen == 0 || klen > 64 || !util_utf8_valid(k, klen))
+            luaL_error(L, "evidence key must be UTF-8 text of 1 to 64 bytes");
+        if (vt == LUA_TSTRING) {
+            const char *v = lua_tolstring(L, -1, &vlen);
+            if (vlen > ENGINE_MAX_VALUE)
+                luaL_error(L, "evidence '%s' is %d bytes long (limit %d)", k, (int)vlen,
+                           ENGINE_MAX_VALUE);
+            if (!util_utf8_valid(v, vlen))
+                luaL_error(L, "evidence '%s' is not valid UTF-8 text", k);
+        } else if (strcmp(k, "resource") == 0) {
+            luaL_error(L, "evidence 'resource' must be a string (got %s)", lua_typename(L, vt));
+        } else if (vt != LUA_TNUMBER && vt != LUA_TBOOLEAN) {
+            luaL_error(L, "evidence '%s' must be a string, number or boolean (got %s); evidence is "
+                          "flat", k, lua_typename(L, vt));
+        }
+        if (strcmp(k, "resource") != 0)
+            n++;
+        lua_pop(L, 1);
+    }
+    if (n > ENGINE_MAX_EVIDENCE)
+        luaL_error(L, "%d evidence entries exceed the limit of %d", (int)n, ENGINE_MAX_EVIDENCE);
+    return n;
+}
+
+/* Copies the validated evidence at idx into f; raises nothing. Returns false when out of memory. */
+static bool copy_evidence(lua_State *L, int idx, struct finding *f, size_t n)
+{
+    bool ok = true;
+
+    f->ev = n ? calloc(n, sizeof *f->ev) : NULL;
+    if (n && !f->ev)
+        return false;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        size_t vlen;
+        const char *k = lua_tostring(L, -2);
+        struct evidence *ev;
+
+        if (strcmp(k, "resource") == 0) {
+            const char *v = lua_tolstring(L, -1, &vlen);
+            free(f->resource);
+            f->resource = util_strndup(v, vlen);
+            ok = ok && f->resource;
+            lua_pop(L, 1);
+            continue;
+        }
+        ev = &f->ev[f->nev++];
+        ev->key = util_strdup(k);
+        ok = ok && ev->key;
+        switch (lua_type(L, -1)) {
+        case LUA_TSTRING: {
+            const char *v = lua_tolstring(L, -1, &vlen);
+            ev->type = EV_STRING;
+            ev->s = util_strndup(v, vlen);
+            ok = ok && ev->s;
+            break;
+        }
+        case LUA_TBOOLEAN:
+            ev->type = EV_BOOL;
+            ev->b = lua_toboolean(L, -1);
+            break;
+        default:
+            if (lua_isinteger(L, -1)) {
+                ev->type = EV_INT;
+                ev->i = (long long)lua_tointeger(L, -1);
+            } else {
+                ev->type = EV_NUMBER;
+                ev->d = (double)lua_tonumber(L, -1);
+            }
+            break;
+        }
+        lua_pop(L, 1);
+    }
+    return ok;
+}
+
+static int cmp_evidence(const void *a, const void *b)
+{
+    return strcmp(((const struct evidence *)a)->key, ((const struct evidence *)b)->key);
+}
+
+/* ctx:fail/warn/note/unknown(message, evidence) */
+static int add_finding(lua_State *L, enum level lvl, const char *name)
+{
+    struct job *j = job_of(L);
+    struct rule_result *res = j->res;
+    struct finding *f;
+    size_t mlen, nev = 0;
+    const char *msg;
+
+    check_self(L, name);
+    msg = luaL_checklstring(L, 2, &mlen);
+    if (mlen > ENGINE_MAX_MESSAGE)
+        luaL_error(L, "finding message is %d bytes long (limit %d)", (int)mlen, ENGINE_MAX_MESSAGE);
+    if (!util_utf8_valid(msg, mlen))
+        luaL_error(L, "finding message is not valid UTF-8 text");
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        nev = check_evidence(L, 3);
+    }
+    if (res->nfindings >= j->eng->opts.max_findings)
+        luaL_error(L, "more than %d findings (the limit per rule)", (int)j->eng->opts.max_findings);
+    if (res->nfindings == j->cap) {
+        size_t ncap = j->cap ? j->cap * 2 : 8;
+        struct finding *nf = realloc(res->findings, ncap * sizeof *nf);
+        if (!nf)
+            luaL_error(L, "out of memory");
+        res->findings = nf;
+        j->cap = ncap;
+    }
+    /* From here nothing raises until the finding is complete. */
+    f = &res->findings[res->nfindings];
+    memset(f, 0, sizeof *f);
+    f->level = lvl;
+    f->message = util_strndup(msg, mlen);
+    if (!f->message || (lua_istable(L, 3) && !copy_evidence(L, 3, f, nev))) {
+        finding_clear(f);
+        return luaL_error(L, "out of memory");
+    }
+    if (f->nev > 1)
+        qsort(f->ev, f->nev, sizeof *f->ev, cmp_evidence);
+    res->nfindings++;
+    return 0;
+}
+
+static int l_fail(lua_State *L)
+{
+    static const enum level by_severity[] = {LEVEL_FAIL, LEVEL_WARN, LEVEL_INFO};
+
+    return add_finding(L, by_severity[job_of(L)->res->meta.severity], "fail");
+}
+
+static int l_warn(lua_State *L)
+{
+    return add_finding(L, LEVEL_WARN, "warn");
+}
+
+static int l_note(lua_State *L)
+{
+    return add_finding(L, LEVEL_INFO, "note");
+}
+
+static int l_unknown(lua_State *L)
+{
+    return add_finding(L, LEVEL_ERROR, "unknown");
+}
+
+static int l_skip(lua_State *L)
+{
+    struct rule_result *res = job_of(L)->res;
+    size_t len;
+    const char *reason;
+
+    check_self(L, "skip");
+    reason = luaL_checklstring(L, 2, &len);
+    if (len > ENGINE_MAX_MESSAGE || !util_utf8_valid(reason, len))
+        luaL_error(L, "skip reason must be UTF-8 text of at most %d bytes", ENGINE_MAX_MESSAGE);
+    if (!res->skip_reason) {
+        res->skip_reason = util_strndup(reason, len);
+        if (!res->skip_reason)
+            luaL_error(L, "out of memory");
+    }
+    return 0;
+}
+
+/* The first argument, allowing both ctx.f(x) and ctx:f(x). */
+static int arg_base(lua_State *L)
+{
+    int base = 1;
+
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_CTX);
+    if (lua_rawequal(L, 1, -1))
+        base = 2;
+    lua_pop(L, 1);
+    return base;
+}
+
+/* Pushes the per-state cache table for kind ("server", "image"). [-0, +1, m] */
+static int push_cache(lua_State *L, const char *kind)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_CACHE);
+    if (lua_getfield(L, -1, kind) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, kind);
+    }
+    lua_remove(L, -2);
+    return lua_gettop(L);
+}
+
+/* ctx.server(id) -> server|nil, state, err|nil */
+static int l_server(lua_State *L)
+{
+    struct job *j = job_of(L);
+    const char *id = luaL_checkstring(L, arg_base(L));
+    struct json_object *srv, *err;
+    enum server_state st;
+    int cache = push_cache(L, "server"), rec;
+
+    if (lua_getfield(L, cache, id) == LUA_TTABLE)
+        goto unpack;
+    lua_pop(L, 1);
+    st = snapshot_server(j->in->snap, id, &srv, &err);
+    lua_createtable(L, 3, 0);
+    if (srv)
+        luajson_push(L, srv, LUAJSON_MAX_DEPTH);
+    else
+        lua_pushnil(L);
+    lua_rawseti(L, -2, 1);
+    lua_pushstring(L, server_state_name(st));
+    lua_rawseti(L, -2, 2);
+    if (err || st == SERVER_DELETED) {
+        struct json_object *status = NULL;
+        if (err)
+            luajson_push(L, err, LUAJSON_MAX_DEPTH);
+        else
+            lua_newtable(L);
+        if (jsonutil_get(j->in->snap->servers, id, &status) &&
+            jsonutil_get(status, "http_status", &status) && json_object_is_type(status, json_type_int)) {
+            lua_pushinteger(L, (lua_Integer)json_object_get_int64(status));
+            lua_setfield(L, -2, "http_status");
+        }
+    } else {
+        lua_pushnil(L);
+    }
+    lua_rawseti(L, -2, 3);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, cache, id);
+unpack:
+    rec = lua_gettop(L);
+    for (int i = 1; i <= 3; i++)
+        lua_rawgeti(L, rec, i);
+    return 3;
+}
+
+/* ctx.image(id) -> image|nil */
+static int l_image(lua_State *L)
+{
+    struct job *j = job_of(L);
+    const char *id = luaL_checkstring(L, arg_base(L));
+    struct json_object *img;
+    int cache = push_cache(L, "image");
+
+    if (lua_getfield(L, cache, id) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+    img = snapshot_image(j->in->snap, id);
+    if (!img)
+        return 0;
+    luajson_push(L, img, LUAJSON_MAX_DEPTH);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, cache, id);
+    return 1;
+}
+
+/* ctx.parse_time(s) -> seconds since the epoch | nil */
+static int l_parse_time(lua_State *L)
+{
+    int base = arg_base(L);
+    long long t;
+
+    if (lua_type(L, base) != LUA_TSTRING || !util_parse_time(lua_tostring(L, base), &t))
+        return 0;
+    lua_pushinteger(L, (lua_Integer)t);
+    return 1;
+}
+
+static const luaL_Reg ctx_methods[] = {
+    {"fail", l_fail},       {"warn", l_warn},   {"note", l_note},
+    {"unknown", l_unknown}, {"skip", l_skip},   {"server", l_server},
+    {"image", l_image},     {"parse_time", l_parse_time},
+    {NULL, NULL},
+};
+
+/* __index of ctx: methods (upvalue 1), then the data parts, converted on first use. */
+static int l_ctx_index(lua_State *L)
+{
+    static const struct {
+        const char *key;
+        const char *part;
+        size_t off;
+    } parts[] = {
+        {"group", "server_group", offsetof(struct snapshot, group)},
+        {"instances", "protected_instances", offsetof(struct snapshot, instances)},
+        {"replications", "replications", offsetof(struct snapshot, replications)},
+        {"drills", "disaster_recovery_drills", offsetof(struct snapshot, drills)},
+    };
+    struct job *j = job_of(L);
+    const char *key;
+
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+    key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?";
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        struct json_object *v;
+        if (strcmp(key, parts[i].key) != 0)
+            continue;
+        v = *(struct json_object *const *)((const char *)j->in->snap + parts[i].off);
+        if (!v)
+            return luaL_error(L, "the snapshot has no %s, so ctx.%s is not available",
+                              parts[i].part, key);
+        luajson_push(L, v, LUAJSON_MAX_DEPTH);
+        goto cache;
+    }
+    if (strcmp(key, "facts") == 0) {
+        if (j->in->facts) {
+            luajson_push(L, j->in->facts->root, LUAJSON_MAX_DEPTH);
+        } else {
+            lua_createtable(L, 0, 1);
+            lua_newtable(L);
+            lua_setfield(L, -2, "servers");
+        }
+        goto cache;
+    }
+    return luaL_error(L, "ctx has no field '%s'", key);
+cache:
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+static int l_ctx_newindex(lua_State *L)
+{
+    return luaL_error(L, "ctx is read-only");
+}
+
+/* Pushes the ctx table for the job. [-0, +1, m] */
+static void push_ctx(lua_State *L, struct job *j)
+{
+    int ctx;
+
+    lua_createtable(L, 0, 8);
+    ctx = lua_gettop(L);
+    lua_pushstring(L, j->in->action);
+    lua_setfield(L, ctx, "action");
+    if (j->in->snap->now) {
+        lua_pushinteger(L, (lua_Integer)j->in->snap->now);
+        lua_setfield(L, ctx, "now");
+    }
+    lua_pushlightuserdata(L, NULL);
+    lua_setfield(L, ctx, "null");
+    lua_createtable(L, 0, 3);
+    lua_newtable(L);
+    luaL_setfuncs(L, ctx_methods, 0);
+    lua_pushcclosure(L, l_ctx_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_ctx_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, ctx);
+    lua_pushvalue(L, ctx);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_CTX);
+    lua_newtable(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_CACHE);
+}
+
+static int l_run(lua_State *L)
+{
+    struct job *j = job_of(L);
+    int t = push_rule_table(L, j->rule);
+
+    if (raw_field(L, t, "id") != LUA_TSTRING || strcmp(lua_tostring(L, -1), j->rule->meta.id) != 0)
+        luaL_error(L, "the rule's id changed between loading and running");
+    lua_pop(L, 1);
+    if (raw_field(L, t, "check") != LUA_TFUNCTION)
+        luaL_error(L, "field 'check' must be a function");
+    push_ctx(L, j);
+    lua_call(L, 1, 0);
+    return 0;
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+    const struct finding *x = a, *y = b;
+    int c;
+
+    if (x->level != y->level)
+        return x->level > y->level ? -1 : 1;
+    c = strcmp(x->resource ? x->resource : "", y->resource ? y->resource : "");
+    return c ? c : strcmp(x->message, y->message);
+}
+
+/* Evaluates one rule into res (metadata already copied). */
+static int run_rule(struct engine *eng, const struct rule_entry *r, const struct engine_input *in,
+                    struct rule_result *res, struct err *e)
+{
+    struct sandbox *sb = NULL;
+    struct job j = {.eng = eng, .rule = r, .in = in, .res = res};
+    struct err rerr = {0};
+    enum level worst = LEVEL_INFO;
+    int rc;
+
+    if (!rule_meta_applies(&r->meta, in->action)) {
+        res->result = RESULT_SKIPPED;
+        res->skip_reason = util_strdup("does not apply to this action");
+        return res->skip_reason ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+    }
+    rc = sandbox_new(&eng->opts.limits, NULL, NULL, &sb, &rerr);
+    if (!rc) {
+        sandbox_set_user(sb, &j);
+        rc = sandbox_call(sb, l_run, NULL, &rerr);
+        if (rc && eng->opts.log)
+            engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s", r->meta.id,
+                       sandbox_last_traceback(sb));
+        sandbox_free(sb);
+    }
+    if (res->nfindings > 1)
+        qsort(res->findings, res->nfindings, sizeof *res->findings, cmp_finding);
+    for (size_t i = 0; i < res->nfindings; i++)
+        if (res->findings[i].level > worst)
+            worst = res->findings[i].level;
+    if (rc) {
+        res->result = RESULT_ERROR;
+        util_utf8_sanitize(rerr.msg);
+        res->error = util_strdup(rerr.msg);
+        if (!res->error)
+            return err_set(e, ERR_NOMEM, "out of memory");
+    } else if (res->nfindings == 0) {
+        res->result = res->skip_reason ? RESULT_SKIPPED : RESULT_PASS;
+    } else {
+        static const enum result_kind by_level[] = {RESULT_INFO, RESULT_WARN, RESULT_FAIL,
+                                                    RESULT_ERROR};
+        res->result = by_level[worst];
+        free(res->skip_reason);
+        res->skip_reason = NULL;
+    }
+    return 0;
+}
+
+int engine_run(struct engine *eng, const struct engine_input *in, struct rule_result **out,
+               size_t *n, struct err *e)
+{
+    struct rule_result *res;
+    int rc = 0;
+
+    *out = NULL;
+    *n = 0;
+    res = calloc(eng->n ? eng->n : 1, sizeof *res);
+    if (!res)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < eng->n; i++) {
+        if (rule_meta_copy(&res[i].meta, &eng->rules[i].meta)) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            break;
+        }
+        rc = run_rule(eng, &eng->rules[i], in, &res[i], e);
+        if (rc)
+            break;
+        engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s", res[i].meta.id, result_name(res[i].result));
+    }
+    if (rc) {
+        rule_results_free(res, eng->n);
+        return rc;
+    }
+    *out = res;
+    *n = eng->n;
+    return 0;
+}

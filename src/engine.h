@@ -1,0 +1,68 @@
+/*
+ * The rule engine: a catalogue of rules (built-in and from --rules directories) and their
+ * evaluation over a snapshot, each rule in its own sandbox. No Lua type crosses this interface.
+ *
+ * engine_new returns an owned engine (engine_free). engine_meta borrows from the engine.
+ * engine_run returns an owned array of results (rule_results_free), sorted by rule id.
+ */
+#ifndef SDRS_ENGINE_H
+#define SDRS_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "facts.h"
+#include "result.h"
+#include "sandbox.h"
+#include "snapshot.h"
+#include "util.h"
+
+#define ENGINE_DEFAULT_MAX_FINDINGS 1000
+#define ENGINE_MAX_MESSAGE 2048
+#define ENGINE_MAX_EVIDENCE 32
+#define ENGINE_MAX_VALUE 1024
+#define ENGINE_MAX_RULE_FILE (1u << 20)
+
+enum engine_log_level { ENGINE_LOG_NOTICE, ENGINE_LOG_VERBOSE, ENGINE_LOG_DEBUG };
+
+typedef void (*engine_log_fn)(void *ud, enum engine_log_level level, const char *msg);
+
+struct engine_opts {
+    struct sandbox_limits limits;
+    size_t max_findings; /* per rule; 0: the default */
+    bool no_builtin;
+    engine_log_fn log;
+    void *log_ud;
+};
+
+struct engine_input {
+    const struct snapshot *snap;
+    const struct facts *facts; /* may be NULL */
+    const char *action;
+};
+
+struct engine;
+
+/* Creates an engine with the built-in rules (unless opts->no_builtin). A built-in rule that does
+ * not load is an error (ERR_INVALID). */
+int engine_new(const struct engine_opts *opts, struct engine **out, struct err *e);
+void engine_free(struct engine *eng);
+
+/* Adds every .lua file of dir (sorted by name). A rule whose id is already known replaces the earlier
+ * one, with a notice; two files with the same id in one directory, or an invalid rule file, are
+ * errors (ERR_INVALID) and leave the engine unchanged. */
+int engine_add_dir(struct engine *eng, const char *dir, struct err *e);
+
+/* Effective rules, sorted by id. */
+size_t engine_count(const struct engine *eng);
+const struct rule_meta *engine_meta(const struct engine *eng, size_t i);
+/* SHA-256 over the rule library modules and every effective rule's id and source text. */
+const char *engine_rules_sha256(struct engine *eng);
+
+/* Runs every effective rule. Rule failures are results, not errors: the function fails only when
+ * memory runs out. */
+int engine_run(struct engine *eng, const struct engine_input *in, struct rule_result **out,
+               size_t *n, struct err *e);
+
+#endif

@@ -1,0 +1,283 @@
+#include "jsonutil.h"
+
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int jsonutil_parse(const char *data, size_t len, const char *name, int max_depth,
+                   struct json_object **out, struct err *e)
+{
+    struct json_tokener *tok;
+    struct json_object *o;
+    enum json_tokener_error jerr;
+    size_t end, line = 1, col = 1;
+    int rc = 0;
+
+    *out = NULL;
+    if (len > (size_t)INT32_MAX)
+        return err_set(e, ERR_LIMIT, "%s: too large to parse", name);
+    tok = json_tokener_new_ex(max_depth > 0 ? max_depth : JSONUTIL_DEFAULT_DEPTH);
+    if (!tok)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    o = json_tokener_parse_ex(tok, data, (int)len);
+    jerr = json_tokener_get_error(tok);
+    end = json_tokener_get_parse_end(tok);
+    if (!o && jerr == json_tokener_continue) {
+        /* The tokener wants more input: the document ended too early. */
+        if (len == 0 || strspn(data, " \t\r\n") == len)
+            rc = err_set(e, ERR_PARSE, "%s: not JSON: the input is empty", name);
+        else
+            rc = err_set(e, ERR_PARSE, "%s: not JSON: the input ends in the middle of a value",
+                         name);
+        goto out;
+    }
+    if (!o && jerr == json_tokener_success) {
+        /* A top-level JSON null. */
+        end = len;
+    }
+    for (size_t i = 0; i < end && i < len; i++) {
+        if (data[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    if (jerr != json_tokener_success) {
+        rc = err_set(e, jerr == json_tokener_error_depth ? ERR_LIMIT : ERR_PARSE,
+                     "%s: not JSON: %s at line %zu, column %zu", name,
+                     json_tokener_error_desc(jerr), line, col);
+        goto out;
+    }
+    while (end < len && strchr(" \t\r\n", data[end]) && data[end])
+        end++;
+    if (end < len) {
+        rc = err_set(e, ERR_PARSE, "%s: not JSON: unexpected data after the value at line %zu, column %zu",
+                     name, line, col);
+        goto out;
+    }
+    *out = o;
+    o = NULL;
+out:
+    json_object_put(o);
+    json_tokener_free(tok);
+    return rc;
+}
+
+const char *jsonutil_type(struct json_object *o)
+{
+    switch (json_object_get_type(o)) {
+    case json_type_null:
+        return "null";
+    case json_type_boolean:
+        return "boolean";
+    case json_type_double:
+    case json_type_int:
+        return "number";
+    case json_type_string:
+        return "string";
+    case json_type_array:
+        return "array";
+    case json_type_object:
+        return "object";
+    }
+    return "unknown";
+}
+
+bool jsonutil_get(struct json_object *obj, const char *key, struct json_object **out)
+{
+    struct json_object *v = NULL;
+
+    if (!json_object_is_type(obj, json_type_object) || !json_object_object_get_ex(obj, key, &v)) {
+        if (out)
+            *out = NULL;
+        return false;
+    }
+    if (out)
+        *out = v;
+    return true;
+}
+
+const char *jsonutil_get_str(struct json_object *obj, const char *key)
+{
+    struct json_object *v;
+
+    if (!jsonutil_get(obj, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+int jsonutil_print(struct json_object *o, struct buf *out)
+{
+    size_t len = 0;
+    const char *s = json_object_to_json_string_length(
+        o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    int rc;
+
+    if (!s)
+        return ERR_NOMEM;
+    rc = buf_add(out, s, len);
+    return rc ? rc : buf_adds(out, "\n");
+}
+
+int jsonutil_quote(const char *s, struct buf *out)
+{
+    struct json_object *o = json_object_new_string(s ? s : "");
+    const char *q;
+    int rc;
+
+    if (!o)
+        return ERR_NOMEM;
+    q = json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE);
+    rc = q ? buf_adds(out, q) : ERR_NOMEM;
+    json_object_put(o);
+    return rc;
+}
+
+/* Decodes one JSON Pointer token (~1 is '/', ~0 is '~') into out. */
+static int pointer_token(const char *tok, size_t len, struct buf *out)
+{
+    buf_reset(out);
+    for (size_t i = 0; i < len; i++) {
+        char c = tok[i];
+        if (c == '~') {
+            if (i + 1 >= len || (tok[i + 1] != '0' && tok[i + 1] != '1'))
+                return ERR_PARSE;
+            c = tok[++i] == '0' ? '~' : '/';
+        }
+        if (buf_add(out, &c, 1))
+            return ERR_NOMEM;
+    }
+    if (!out->data && buf_add(out, "", 0))
+        return ERR_NOMEM;
+    return 0;
+}
+
+static bool array_index(const char *s, size_t len, size_t *out)
+{
+    long long v;
+
+    if (!*s || (s[0] == '0' && s[1]) || strspn(s, "0123456789") != strlen(s) ||
+        !util_parse_int(s, &v) || v < 0 || (size_t)v > len)
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
+/* Inserts v (taken) at idx of arr, moving later elements up. */
+static int array_insert(struct json_object *arr, size_t idx, struct json_object *v)
+{
+    size_t n = json_object_array_length(arr);
+
+    if (json_object_array_add(arr, NULL))
+        return ERR_NOMEM;
+    for (size_t i = n; i > idx; i--)
+        json_object_array_put_idx(arr, i, json_object_get(json_object_array_get_idx(arr, i - 1)));
+    return json_object_array_put_idx(arr, idx, v) ? ERR_NOMEM : 0;
+}
+
+static int patch_one(struct json_object *root, struct json_object *op, size_t i, struct err *e)
+{
+    const char *kind = jsonutil_get_str(op, "op"), *path = jsonutil_get_str(op, "path");
+    struct json_object *parent = root, *value = NULL, *copy = NULL, *cur;
+    struct buf tok;
+    const char *p, *last;
+    bool has_value = jsonutil_get(op, "value", &value);
+    int rc = 0;
+
+    if (!kind || (strcmp(kind, "add") && strcmp(kind, "replace") && strcmp(kind, "remove")))
+        return err_set(e, ERR_PARSE, "patch[%zu]: op must be add, replace or remove", i);
+    if (!path || path[0] != '/')
+        return err_set(e, ERR_PARSE, "patch[%zu]: path must be a JSON Pointer starting with '/'", i);
+    if (strcmp(kind, "remove") && !has_value)
+        return err_set(e, ERR_PARSE, "patch[%zu]: %s needs a value", i, kind);
+    buf_init(&tok, 0);
+    last = strrchr(path, '/');
+    /* walk to the parent */
+    for (p = path; p < last;) {
+        const char *next = strchr(p + 1, '/');
+        size_t idx;
+        if ((rc = pointer_token(p + 1, (size_t)(next - p - 1), &tok)))
+            goto bad;
+        if (json_object_is_type(parent, json_type_object)) {
+            if (!jsonutil_get(parent, tok.data, &cur) || !cur)
+                goto missing;
+        } else if (json_object_is_type(parent, json_type_array)) {
+            if (!array_index(tok.data, json_object_array_length(parent), &idx) ||
+                idx >= json_object_array_length(parent))
+                goto missing;
+            cur = json_object_array_get_idx(parent, idx);
+        } else {
+            goto missing;
+        }
+        parent = cur;
+        p = next;
+    }
+    if ((rc = pointer_token(last + 1, strlen(last + 1), &tok)))
+        goto bad;
+    if (has_value && json_object_deep_copy(value, &copy, NULL) != 0) {
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (json_object_is_type(parent, json_type_object)) {
+        bool exists = jsonutil_get(parent, tok.data, NULL);
+        if (strcmp(kind, "add") && !exists)
+            goto missing;
+        if (!strcmp(kind, "remove"))
+            json_object_object_del(parent, tok.data);
+        else if (json_object_object_add(parent, tok.data, copy))
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+        else
+            copy = NULL;
+    } else if (json_object_is_type(parent, json_type_array)) {
+        size_t n = json_object_array_length(parent), idx = n;
+        if (!(strcmp(kind, "add") == 0 && strcmp(tok.data, "-") == 0) &&
+            !array_index(tok.data, n, &idx))
+            goto missing;
+        if (strcmp(kind, "add") && idx >= n)
+            goto missing;
+        if (!strcmp(kind, "remove")) {
+            json_object_array_del_idx(parent, idx, 1);
+        } else if (!strcmp(kind, "replace")) {
+            json_object_array_put_idx(parent, idx, copy);
+            copy = NULL;
+        } else if (array_insert(parent, idx, copy)) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+        } else {
+            copy = NULL;
+        }
+    } else {
+        goto missing;
+    }
+    goto out;
+bad:
+    rc = err_set(e, ERR_PARSE, "patch[%zu]: '%s' is not a valid JSON Pointer", i, path);
+    goto out;
+missing:
+    rc = err_set(e, ERR_PARSE, "patch[%zu]: %s '%s': no such location", i, kind, path);
+out:
+    json_object_put(copy);
+    buf_free(&tok);
+    return rc;
+}
+
+int jsonutil_patch(struct json_object *root, struct json_object *ops, struct err *e)
+{
+    size_t n;
+
+    if (!json_object_is_type(ops, json_type_array))
+        return err_set(e, ERR_PARSE, "patch must be an array of operations");
+    n = json_object_array_length(ops);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *op = json_object_array_get_idx(ops, i);
+        int rc;
+        if (!json_object_is_type(op, json_type_object))
+            return err_set(e, ERR_PARSE, "patch[%zu]: expected an object", i);
+        rc = patch_one(root, op, i, e);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,147 @@
+#include "report.h"
+
+#include "jsonutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct renderer renderers[] = {
+    {"text", report_render_text},
+    {"json", report_render_json},
+};
+
+const struct renderer *report_renderer(const char *name)
+{
+    for (size_t i = 0; i < sizeof renderers / sizeof renderers[0]; i++)
+        if (name && strcmp(renderers[i].name, name) == 0)
+            return &renderers[i];
+    return NULL;
+}
+
+const char *report_formats(void)
+{
+    return "text, json";
+}
+
+const char *verdict_name(enum verdict v)
+{
+    switch (v) {
+    case VERDICT_GO:
+        return "GO";
+    case VERDICT_NOGO:
+        return "NO-GO";
+    case VERDICT_INDETERMINATE:
+        break;
+    }
+    return "INDETERMINATE";
+}
+
+static char *dup_str(struct json_object *obj, const char *key, bool *ok)
+{
+    const char *s = jsonutil_get_str(obj, key);
+    char *d;
+
+    if (!s)
+        return NULL;
+    d = util_strdup(s);
+    if (!d)
+        *ok = false;
+    return d;
+}
+
+static long long count_of(struct json_object *list)
+{
+    return list ? (long long)json_object_array_length(list) : -1;
+}
+
+/* Adds to r->errors what makes the decision impossible: snapshot problems, rule errors, rules
+ * that could not decide, and the absence of any applicable rule. */
+static int collect_errors(struct report *r, const struct snapshot *snap)
+{
+    size_t applied = 0;
+    int rc = 0;
+
+    for (size_t i = 0; !rc && i < snap->problems.n; i++) {
+        const struct problem *p = &snap->problems.items[i];
+        rc = problem_add(&r->errors, p->kind, p->where, "%s", p->message);
+    }
+    for (size_t i = 0; !rc && i < r->nresults; i++) {
+        const struct rule_result *res = &r->results[i];
+        if (res->result != RESULT_SKIPPED)
+            applied++;
+        if (res->result != RESULT_ERROR)
+            continue;
+        if (res->error) {
+            rc = problem_add(&r->errors, "rule", res->meta.id, "%s", res->error);
+            continue;
+        }
+        for (size_t k = 0; !rc && k < res->nfindings; k++)
+            if (res->findings[k].level == LEVEL_ERROR)
+                rc = problem_add(&r->errors, "rule", res->meta.id, "could not decide: %s",
+                                 res->findings[k].message);
+    }
+    if (!rc && applied == 0)
+        rc = problem_add(&r->errors, "rules", "", "no rule applies to the action '%s'", r->action);
+    return rc;
+}
+
+int report_build(struct report *r, const struct report_inputs *in, struct rule_result **results,
+                 size_t nresults, struct err *e)
+{
+    const struct snapshot *snap = in->snap;
+    bool ok = true;
+
+    memset(r, 0, sizeof *r);
+    util_format_time(in->now, r->generated_at, sizeof r->generated_at);
+    r->action = util_strdup(in->action);
+    r->project_id = snap->project_id ? util_strdup(snap->project_id) : NULL;
+    r->group_id = dup_str(snap->group, "id", &ok);
+    r->group_name = dup_str(snap->group, "name", &ok);
+    r->group_status = dup_str(snap->group, "status", &ok);
+    r->priority_station = dup_str(snap->group, "priority_station", &ok);
+    r->fetched_at = snap->fetched_at ? util_strdup(snap->fetched_at) : NULL;
+    r->ninstances = count_of(snap->instances);
+    r->npairs = count_of(snap->replications);
+    r->ndrills = count_of(snap->drills);
+    r->fail_on_warning = in->fail_on_warning;
+    memcpy(r->snapshot_sha256, snap->sha256, sizeof r->snapshot_sha256);
+    snprintf(r->rules_sha256, sizeof r->rules_sha256, "%s", in->rules_sha256 ? in->rules_sha256 : "");
+    if (in->facts)
+        memcpy(r->facts_sha256, in->facts->sha256, sizeof r->facts_sha256);
+    r->results = *results;
+    r->nresults = nresults;
+    *results = NULL;
+    if (!r->action || (snap->project_id && !r->project_id) || (snap->fetched_at && !r->fetched_at))
+        ok = false;
+    if (!ok || collect_errors(r, snap)) {
+        report_clear(r);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < r->nresults; i++)
+        r->counts[r->results[i].result]++;
+    if (r->errors.n > 0 || r->counts[RESULT_ERROR] > 0) {
+        r->verdict = VERDICT_INDETERMINATE;
+        r->exit_code = EXIT_INDETERMINATE;
+    } else if (r->counts[RESULT_FAIL] > 0 || (r->fail_on_warning && r->counts[RESULT_WARN] > 0)) {
+        r->verdict = VERDICT_NOGO;
+        r->exit_code = EXIT_NOGO;
+    } else {
+        r->verdict = VERDICT_GO;
+        r->exit_code = EXIT_GO;
+    }
+    return 0;
+}
+
+void report_clear(struct report *r)
+{
+    free(r->action);
+    free(r->project_id);
+    free(r->group_id);
+    free(r->group_name);
+    free(r->group_status);
+    free(r->priority_station);
+    free(r->fetched_at);
+    rule_results_free(r->results, r->nresults);
+    problem_list_clear(&r->errors);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,95 @@
+/*
+ * The report (`sdrs-preflight/report@1`): the verdict, the rule results and the inputs' digests,
+ * and the renderers that turn it into text for people or JSON for machines.
+ *
+ * A struct report owns everything it points to (report_clear). Renderers append to a buf and keep
+ * the report unchanged; the same report renders the same bytes every time.
+ */
+#ifndef SDRS_REPORT_H
+#define SDRS_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "facts.h"
+#include "result.h"
+#include "snapshot.h"
+#include "util.h"
+
+#define REPORT_SCHEMA "sdrs-preflight/report@1"
+
+/* Exit codes: a promise to users (DESIGN §2, README, man page). */
+enum exit_code {
+    EXIT_GO = 0,
+    EXIT_NOGO = 1,
+    EXIT_USAGE = 2,
+    EXIT_INDETERMINATE = 3,
+    EXIT_ACTION_FAILED = 4,
+};
+
+enum verdict { VERDICT_GO, VERDICT_NOGO, VERDICT_INDETERMINATE };
+
+struct report {
+    char generated_at[32];
+    char *action;
+    /* target */
+    char *project_id;
+    char *group_id;
+    char *group_name;
+    char *group_status;
+    char *priority_station;
+    long long ninstances, npairs, ndrills; /* -1 when unknown */
+    /* decision */
+    enum verdict verdict;
+    int exit_code;
+    size_t counts[RESULT_KIND_COUNT];
+    bool fail_on_warning;
+    /* inputs */
+    char snapshot_sha256[UTIL_SHA256_HEX];
+    char rules_sha256[UTIL_SHA256_HEX];
+    char facts_sha256[UTIL_SHA256_HEX];   /* "" when there is no facts file */
+    char waivers_sha256[UTIL_SHA256_HEX]; /* "" when there is no waivers file */
+    char *fetched_at;
+    /* details */
+    struct rule_result *results;
+    size_t nresults;
+    struct problem_list errors; /* everything that made the decision impossible */
+};
+
+struct report_inputs {
+    const struct snapshot *snap;
+    const struct facts *facts;  /* may be NULL */
+    const char *rules_sha256;
+    const char *action;
+    bool fail_on_warning;
+    long long now;              /* generated_at; from SOURCE_DATE_EPOCH in tests */
+};
+
+/* Builds the report and decides the verdict. Takes over results (set *results to NULL). */
+int report_build(struct report *r, const struct report_inputs *in, struct rule_result **results,
+                 size_t nresults, struct err *e);
+void report_clear(struct report *r);
+
+const char *verdict_name(enum verdict v);
+
+struct render_opts {
+    bool color;
+    int verbose;
+    bool quiet;
+};
+
+struct renderer {
+    const char *name;
+    int (*render)(const struct report *r, const struct render_opts *o, struct buf *out);
+};
+
+/* The renderer for a --format name, or NULL. */
+const struct renderer *report_renderer(const char *name);
+/* Comma-separated names of every format, for help and errors. */
+const char *report_formats(void);
+
+int report_render_text(const struct report *r, const struct render_opts *o, struct buf *out);
+int report_render_json(const struct report *r, const struct render_opts *o, struct buf *out);
+
+#endif

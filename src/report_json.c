@@ -1,0 +1,197 @@
+/* --format json: the report@1 object. Key order is fixed, so equal reports are equal bytes. */
+#include "report.h"
+
+#include "jsonutil.h"
+#include "version.h"
+
+#include <string.h>
+
+/* Adds a string member, or null when s is NULL or empty and empty_is_null is set. */
+static int add_str(struct json_object *o, const char *key, const char *s, bool empty_is_null)
+{
+    struct json_object *v = NULL;
+
+    if (s && !(empty_is_null && !*s)) {
+        v = json_object_new_string(s);
+        if (!v)
+            return ERR_NOMEM;
+    }
+    return json_object_object_add(o, key, v) ? ERR_NOMEM : 0;
+}
+
+static int add(struct json_object *o, const char *key, struct json_object *v)
+{
+    if (!v)
+        return ERR_NOMEM;
+    if (json_object_object_add(o, key, v)) {
+        json_object_put(v);
+        return ERR_NOMEM;
+    }
+    return 0;
+}
+
+static struct json_object *evidence_value(const struct evidence *ev)
+{
+    switch (ev->type) {
+    case EV_STRING:
+        return json_object_new_string(ev->s);
+    case EV_INT:
+        return json_object_new_int64(ev->i);
+    case EV_NUMBER:
+        return json_object_new_double(ev->d);
+    case EV_BOOL:
+        break;
+    }
+    return json_object_new_boolean(ev->b);
+}
+
+static struct json_object *finding_json(const struct finding *f)
+{
+    struct json_object *o = json_object_new_object(), *ev = json_object_new_object();
+    int rc = 0;
+
+    if (!o || !ev) {
+        json_object_put(o);
+        json_object_put(ev);
+        return NULL;
+    }
+    for (size_t i = 0; !rc && i < f->nev; i++)
+        rc = add(ev, f->ev[i].key, evidence_value(&f->ev[i]));
+    rc = rc ? rc : add_str(o, "level", level_name(f->level), false);
+    rc = rc ? rc : add_str(o, "message", f->message, false);
+    rc = rc ? rc : add_str(o, "resource", f->resource, false);
+    if (rc || add(o, "evidence", ev)) {
+        if (rc)
+            json_object_put(ev);
+        json_object_put(o);
+        return NULL;
+    }
+    return o;
+}
+
+static struct json_object *result_json(const struct rule_result *res)
+{
+    struct json_object *o = json_object_new_object(), *findings = json_object_new_array();
+    int rc = 0;
+
+    if (!o || !findings) {
+        json_object_put(o);
+        json_object_put(findings);
+        return NULL;
+    }
+    for (size_t i = 0; !rc && i < res->nfindings; i++) {
+        struct json_object *f = finding_json(&res->findings[i]);
+        if (!f || json_object_array_add(findings, f)) {
+            json_object_put(f);
+            rc = ERR_NOMEM;
+        }
+    }
+    rc = rc ? rc : add_str(o, "id", res->meta.id, false);
+    rc = rc ? rc : add_str(o, "title", res->meta.title, false);
+    rc = rc ? rc : add_str(o, "severity", severity_name(res->meta.severity), false);
+    rc = rc ? rc : add_str(o, "result", result_name(res->result), false);
+    rc = rc ? rc : add_str(o, "source", res->meta.source, false);
+    if (rc || add(o, "findings", findings)) {
+        if (rc)
+            json_object_put(findings);
+        json_object_put(o);
+        return NULL;
+    }
+    rc = add_str(o, "remediation", res->meta.remediation, false);
+    rc = rc ? rc : add_str(o, "docs", res->meta.docs, false);
+    rc = rc ? rc : add_str(o, "skip_reason", res->skip_reason, false);
+    rc = rc ? rc : add_str(o, "error", res->error, false);
+    if (!rc) {
+        struct json_object *w = NULL;
+        if (res->waiver && !(w = json_object_new_object()))
+            rc = ERR_NOMEM;
+        else if (w)
+            rc = add_str(w, "reason", res->waiver, false);
+        if (!rc && json_object_object_add(o, "waiver", w))
+            rc = ERR_NOMEM;
+    }
+    if (rc) {
+        json_object_put(o);
+        return NULL;
+    }
+    return o;
+}
+
+static struct json_object *report_json(const struct report *r)
+{
+    struct json_object *o = json_object_new_object();
+    struct json_object *tool = NULL, *target = NULL, *summary = NULL, *inputs = NULL;
+    struct json_object *results = NULL, *errors = NULL;
+    int rc = 0;
+
+    if (!o)
+        return NULL;
+    rc = add_str(o, "schema", REPORT_SCHEMA, false);
+    if (!rc && !(rc = add(o, "tool", tool = json_object_new_object()))) {
+        rc = add_str(tool, "name", SDRS_NAME, false);
+        rc = rc ? rc : add_str(tool, "version", SDRS_VERSION, false);
+    }
+    rc = rc ? rc : add_str(o, "generated_at", r->generated_at, false);
+    rc = rc ? rc : add_str(o, "action", r->action, false);
+    if (!rc && !(rc = add(o, "target", target = json_object_new_object()))) {
+        rc = add_str(target, "project_id", r->project_id, false);
+        rc = rc ? rc : add_str(target, "server_group_id", r->group_id, false);
+        rc = rc ? rc : add_str(target, "name", r->group_name, false);
+        rc = rc ? rc : add_str(target, "status", r->group_status, false);
+        rc = rc ? rc : add_str(target, "priority_station", r->priority_station, false);
+    }
+    rc = rc ? rc : add_str(o, "verdict", verdict_name(r->verdict), false);
+    rc = rc ? rc : add(o, "exit_code", json_object_new_int(r->exit_code));
+    if (!rc && !(rc = add(o, "summary", summary = json_object_new_object())))
+        for (int k = 0; !rc && k < RESULT_KIND_COUNT; k++)
+            rc = add(summary, result_name((enum result_kind)k),
+                     json_object_new_int64((long long)r->counts[k]));
+    if (!rc && !(rc = add(o, "inputs", inputs = json_object_new_object()))) {
+        rc = add_str(inputs, "snapshot_sha256", r->snapshot_sha256, true);
+        rc = rc ? rc : add_str(inputs, "rules_sha256", r->rules_sha256, true);
+        rc = rc ? rc : add_str(inputs, "waivers_sha256", r->waivers_sha256, true);
+        rc = rc ? rc : add_str(inputs, "facts_sha256", r->facts_sha256, true);
+        rc = rc ? rc : add_str(inputs, "fetched_at", r->fetched_at, false);
+    }
+    if (!rc && !(rc = add(o, "results", results = json_object_new_array())))
+        for (size_t i = 0; !rc && i < r->nresults; i++) {
+            struct json_object *res = result_json(&r->results[i]);
+            if (!res || json_object_array_add(results, res)) {
+                json_object_put(res);
+                rc = ERR_NOMEM;
+            }
+        }
+    if (!rc && !(rc = add(o, "errors", errors = json_object_new_array())))
+        for (size_t i = 0; !rc && i < r->errors.n; i++) {
+            const struct problem *p = &r->errors.items[i];
+            struct json_object *e = json_object_new_object();
+            if (!e || json_object_array_add(errors, e)) {
+                json_object_put(e);
+                rc = ERR_NOMEM;
+                break;
+            }
+            rc = add_str(e, "kind", p->kind, false);
+            rc = rc ? rc : add_str(e, "where", p->where, true);
+            rc = rc ? rc : add_str(e, "message", p->message, false);
+        }
+    if (rc) {
+        json_object_put(o);
+        return NULL;
+    }
+    return o;
+}
+
+int report_render_json(const struct report *r, const struct render_opts *opts, struct buf *out)
+{
+    struct json_object *o;
+    int rc;
+
+    (void)opts;
+    json_c_set_serialization_double_format("%.15g", JSON_C_OPTION_GLOBAL);
+    o = report_json(r);
+    if (!o)
+        return ERR_NOMEM;
+    rc = jsonutil_print(o, out);
+    json_object_put(o);
+    return rc;
+}

@@ -1,0 +1,486 @@
+#include "sandbox.h"
+
+#include "buf.h"
+#include "embedded.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#define HOOK_EVERY 1000
+
+struct sandbox {
+    lua_State *L;
+    size_t used, peak, limit;
+    bool mem_refused;
+    long long budget, counted;
+    bool exhausted;
+    char where[256]; /* the last source line the hook saw */
+    enum sandbox_status status;
+    struct buf traceback;
+    sandbox_log_fn log;
+    void *log_ud;
+    size_t printed;
+    void *user;
+};
+
+/* Registry keys (addresses of these statics are unique light userdata). */
+static const char KEY_ENV = 'e';
+static const char KEY_LOADED = 'l';
+
+/* The allocator contract of lua_Alloc (manual §4.6): ptr NULL means osize encodes a type; nsize 0
+ * frees. Shrinking and freeing always succeed; growth past the cap is refused and remembered. */
+static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    struct sandbox *sb = ud;
+    void *p;
+
+    if (!ptr)
+        osize = 0;
+    if (nsize == 0) {
+        free(ptr);
+        sb->used -= osize;
+        return NULL;
+    }
+    if (nsize > osize && (nsize - osize > sb->limit || sb->used + (nsize - osize) > sb->limit)) {
+        sb->mem_refused = true;
+        return NULL;
+    }
+    p = realloc(ptr, nsize);
+    if (!p) {
+        if (nsize > osize)
+            sb->mem_refused = true;
+        return NULL;
+    }
+    sb->used = sb->used - osize + nsize;
+    if (sb->used > sb->peak)
+        sb->peak = sb->used;
+    return p;
+}
+
+struct sandbox *sandbox_of(lua_State *L)
+{
+    return *(struct sandbox **)lua_getextraspace(L);
+}
+
+/* Count hook: charges the budget and notes where the code is. Once the budget is spent it fires
+ * on every instruction and raises each time, so pcall in the rule cannot swallow the stop. */
+static void hook(lua_State *L, lua_Debug *ar)
+{
+    struct sandbox *sb = sandbox_of(L);
+
+    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+        snprintf(sb->where, sizeof sb->where, "%s:%d", ar->short_src, ar->currentline);
+    if (!sb->exhausted) {
+        sb->counted += HOOK_EVERY;
+        if (sb->counted <= sb->budget)
+            return;
+        sb->exhausted = true;
+        lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+    }
+    lua_pushfstring(L, "instruction budget of %I instructions exhausted at %s",
+                    (lua_Integer)sb->budget, sb->where);
+    lua_error(L);
+}
+
+static void warnf(void *ud, const char *msg, int tocont)
+{
+    struct sandbox *sb = ud;
+
+    (void)tocont;
+    if (sb->log && msg && *msg != '@')
+        sb->log(sb->log_ud, msg);
+}
+
+/* print(...): to the diagnostic log, capped per sandbox. */
+static int l_print(lua_State *L)
+{
+    struct sandbox *sb = sandbox_of(L);
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1)
+            luaL_addchar(&b, '\t');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+    if (sb->printed < SANDBOX_PRINT_LIMIT) {
+        size_t len;
+        const char *s = lua_tolstring(L, -1, &len);
+        sb->printed += len;
+        if (sb->log)
+            sb->log(sb->log_ud, s);
+        if (sb->printed >= SANDBOX_PRINT_LIMIT && sb->log)
+            sb->log(sb->log_ud, "(further print output of this rule is dropped)");
+    }
+    return 0;
+}
+
+/* setmetatable without finalizers: a __gc could run code after the budget is gone. */
+static int l_setmetatable(lua_State *L)
+{
+    int t = lua_type(L, 2);
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+    if (t == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "finalizers (__gc) are not allowed in rules");
+        lua_pop(L, 1);
+    }
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+static const struct embedded_file *find_lib(const char *name)
+{
+    for (size_t i = 0; i < embedded_libs_count; i++)
+        if (embedded_libs[i].name && strcmp(embedded_libs[i].name, name) == 0)
+            return &embedded_libs[i];
+    return NULL;
+}
+
+/* require(name): only the embedded rules/lib modules, each loaded once per state. */
+static int l_require(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    const struct embedded_file *lib;
+    char chunk[300];
+
+    lua_settop(L, 1);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_LOADED);
+    if (lua_getfield(L, 2, name) != LUA_TNIL) {
+        if (lua_toboolean(L, -1) && lua_type(L, -1) == LUA_TLIGHTUSERDATA)
+            return luaL_error(L, "module '%s' requires itself", name);
+        return 1;
+    }
+    lua_pop(L, 1);
+    lib = find_lib(name);
+    if (!lib) {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (size_t i = 0; i < embedded_libs_count; i++) {
+            if (!embedded_libs[i].name)
+                continue;
+            if (i)
+                luaL_addstring(&b, ", ");
+            luaL_addstring(&b, embedded_libs[i].name);
+        }
+        luaL_pushresult(&b);
+        return luaL_error(L, "module '%s' not found (rules can require only: %s)", name,
+                          lua_tostring(L, -1));
+    }
+    lua_pushlightuserdata(L, (void *)&KEY_LOADED); /* loading marker */
+    lua_setfield(L, 2, name);
+    snprintf(chunk, sizeof chunk, "@%s", lib->path);
+    sandbox_load(L, lib->data, lib->len, chunk);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 2, name);
+    return 1;
+}
+
+/* __index of the environment: the allowed globals, else an error. Upvalue 1: allowed. */
+static int l_env_index(lua_State *L)
+{
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+        return 1;
+    if (lua_type(L, 2) == LUA_TSTRING)
+        return luaL_error(L, "undefined global '%s'", lua_tostring(L, 2));
+    return luaL_error(L, "undefined global");
+}
+
+static int l_env_newindex(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TSTRING)
+        return luaL_error(L, "assignment to global '%s' (declare it local)", lua_tostring(L, 2));
+    return luaL_error(L, "assignment to a global (declare it local)");
+}
+
+static int l_readonly(lua_State *L)
+{
+    return luaL_error(L, "attempt to modify a read-only table (field '%s')",
+                      lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?");
+}
+
+/* __pairs of a read-only proxy: iterate the real table (upvalue 1). */
+static int l_proxy_pairs(lua_State *L)
+{
+    lua_getglobal(L, "next");
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushnil(L);
+    return 3;
+}
+
+/* Pushes a read-only proxy of the table at idx. [-0, +1, m] */
+static void push_readonly(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lua_newtable(L);
+    lua_createtable(L, 0, 4);
+    lua_pushvalue(L, idx);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_readonly);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushvalue(L, idx);
+    lua_pushcclosure(L, l_proxy_pairs, 1);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+}
+
+/* Builds the libraries and the environment. Runs in protected mode. */
+static int l_init(lua_State *L)
+{
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base},        {LUA_TABLIBNAME, luaopen_table},
+        {LUA_STRLIBNAME, luaopen_string}, {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8},  {LUA_COLIBNAME, luaopen_coroutine},
+        {NULL, NULL},
+    };
+    static const char *const base_allowed[] = {
+        "assert", "error",  "ipairs",   "next",     "pairs",        "pcall",        "rawequal",
+        "rawget", "rawlen", "select",   "tonumber", "tostring",     "type",         "xpcall",
+        "_VERSION", "getmetatable", NULL,
+    };
+    static const char *const proxied[] = {
+        LUA_TABLIBNAME, LUA_STRLIBNAME, LUA_MATHLIBNAME, LUA_UTF8LIBNAME, LUA_COLIBNAME, NULL,
+    };
+    int allowed, env;
+
+    for (const luaL_Reg *lib = libs; lib->func; lib++) {
+        luaL_requiref(L, lib->name, lib->func, 1);
+        lua_pop(L, 1);
+    }
+    /* Remove what breaks the sandbox or determinism from the real library tables. */
+    lua_getglobal(L, LUA_STRLIBNAME);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    lua_getglobal(L, LUA_MATHLIBNAME);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "random");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "randomseed");
+    lua_pop(L, 1);
+
+    /* The string metatable is shared by every string: lock it. */
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
+
+    lua_newtable(L);
+    allowed = lua_gettop(L);
+    for (const char *const *n = base_allowed; *n; n++) {
+        lua_getglobal(L, *n);
+        lua_setfield(L, allowed, *n);
+    }
+    for (const char *const *n = proxied; *n; n++) {
+        lua_getglobal(L, *n);
+        push_readonly(L, -1);
+        lua_setfield(L, allowed, *n);
+        lua_pop(L, 1);
+    }
+    lua_pushcfunction(L, l_print);
+    lua_setfield(L, allowed, "print");
+    lua_pushcfunction(L, l_require);
+    lua_setfield(L, allowed, "require");
+    lua_pushcfunction(L, l_setmetatable);
+    lua_setfield(L, allowed, "setmetatable");
+
+    lua_newtable(L);
+    env = lua_gettop(L);
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, allowed);
+    lua_pushcclosure(L, l_env_index, 1);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_env_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, env);
+    lua_pushvalue(L, env);
+    lua_setfield(L, allowed, "_G");
+    lua_pushvalue(L, env);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_ENV);
+    lua_newtable(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_LOADED);
+    lua_settop(L, 0);
+    return 0;
+}
+
+void sandbox_load(lua_State *L, const char *src, size_t len, const char *chunkname)
+{
+    if (luaL_loadbufferx(L, src, len, chunkname, "t") != LUA_OK)
+        lua_error(L);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_ENV);
+    if (!lua_setupvalue(L, -2, 1))
+        lua_pop(L, 1);
+}
+
+/* Message handler: the error as text plus a traceback (lua.c's msghandler). */
+static int l_msghandler(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            msg = lua_tostring(L, -1);
+        else
+            msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+static int l_atpanic(lua_State *L)
+{
+    fprintf(stderr, "sdrs-preflight: unprotected Lua error: %s\n",
+            lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
+    return 0; /* Lua aborts */
+}
+
+static void set_message(struct sandbox *sb, struct err *e, const char *full)
+{
+    const char *tb = strstr(full, "\nstack traceback:");
+    size_t n = tb ? (size_t)(tb - full) : strlen(full);
+
+    buf_reset(&sb->traceback);
+    buf_adds(&sb->traceback, full);
+    err_set(e, ERR_INVALID, "%.*s", (int)(n > 400 ? 400 : n), full);
+}
+
+int sandbox_call(struct sandbox *sb, lua_CFunction fn, void *arg, struct err *e)
+{
+    lua_State *L = sb->L;
+    int rc;
+
+    lua_settop(L, 0);
+    sb->status = SANDBOX_OK;
+    sb->counted = 0;
+    sb->where[0] = '\0';
+    buf_reset(&sb->traceback);
+    if (sb->exhausted) {
+        sb->exhausted = false;
+        lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
+    }
+    sb->mem_refused = false;
+    if (!lua_checkstack(L, 3)) {
+        sb->status = SANDBOX_MEMORY;
+        return err_set(e, ERR_INVALID, "memory limit of %zu bytes reached", sb->limit);
+    }
+    lua_pushcfunction(L, l_msghandler);
+    lua_pushcfunction(L, fn);
+    lua_pushlightuserdata(L, arg);
+    rc = lua_pcall(L, 1, 0, 1);
+    if (sb->exhausted) {
+        sb->status = SANDBOX_BUDGET;
+        err_set(e, ERR_INVALID, "instruction budget of %lld instructions exhausted at %s",
+                sb->budget, sb->where[0] ? sb->where : "an unknown line");
+    } else if (sb->mem_refused || rc == LUA_ERRMEM) {
+        sb->status = SANDBOX_MEMORY;
+        err_set(e, ERR_INVALID, "memory limit of %zu MiB reached near %s",
+                sb->limit >> 20, sb->where[0] ? sb->where : "the start of the rule");
+    } else if (rc != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        sb->status = msg && strstr(msg, "attempt to load a binary chunk") ? SANDBOX_SYNTAX
+                     : rc == LUA_ERRSYNTAX                                ? SANDBOX_SYNTAX
+                                                                          : SANDBOX_RUNTIME;
+        set_message(sb, e, msg ? msg : "unknown error");
+    }
+    lua_settop(L, 0);
+    if (sb->status == SANDBOX_BUDGET || sb->status == SANDBOX_MEMORY) {
+        /* The error message the code saw may have been caught; keep ours. */
+        return ERR_INVALID;
+    }
+    return rc == LUA_OK ? 0 : ERR_INVALID;
+}
+
+int sandbox_new(const struct sandbox_limits *lim, sandbox_log_fn log, void *log_ud,
+                struct sandbox **out, struct err *e)
+{
+    struct sandbox *sb;
+    int rc;
+
+    *out = NULL;
+    sb = calloc(1, sizeof *sb);
+    if (!sb)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    sb->limit = lim && lim->memory ? lim->memory : SANDBOX_DEFAULT_MEMORY;
+    sb->budget = lim && lim->instructions > 0 ? lim->instructions : SANDBOX_DEFAULT_INSTRUCTIONS;
+    sb->log = log;
+    sb->log_ud = log_ud;
+    buf_init(&sb->traceback, 64 * 1024);
+    sb->L = lua_newstate(l_alloc, sb);
+    if (!sb->L) {
+        free(sb);
+        return err_set(e, ERR_NOMEM, "cannot create a Lua state (memory limit %zu bytes)",
+                       lim ? lim->memory : 0);
+    }
+    *(struct sandbox **)lua_getextraspace(sb->L) = sb;
+    lua_atpanic(sb->L, l_atpanic);
+    lua_setwarnf(sb->L, warnf, sb);
+    lua_sethook(sb->L, hook, LUA_MASKCOUNT, HOOK_EVERY);
+    rc = sandbox_call(sb, l_init, NULL, e);
+    if (rc) {
+        err_prefix(e, rc, "cannot set up the Lua sandbox");
+        sandbox_free(sb);
+        return rc;
+    }
+    *out = sb;
+    return 0;
+}
+
+void sandbox_free(struct sandbox *sb)
+{
+    if (!sb)
+        return;
+    if (sb->L)
+        lua_close(sb->L);
+    buf_free(&sb->traceback);
+    free(sb);
+}
+
+enum sandbox_status sandbox_last_status(const struct sandbox *sb)
+{
+    return sb->status;
+}
+
+const char *sandbox_last_traceback(const struct sandbox *sb)
+{
+    return buf_str(&sb->traceback);
+}
+
+size_t sandbox_memory_peak(const struct sandbox *sb)
+{
+    return sb->peak;
+}
+
+void sandbox_set_user(struct sandbox *sb, void *user)
+{
+    sb->user = user;
+}
+
+void *sandbox_user(const struct sandbox *sb)
+{
+    return sb->user;
+}

@@ -1,0 +1,70 @@
+/*
+ * A Lua 5.4 state for running one rule: capped allocator, instruction budget, safe libraries only,
+ * text-only chunks, `require` limited to the embedded rules/lib modules, and an environment that
+ * refuses unknown globals.
+ *
+ * sandbox_new returns an owned sandbox (sandbox_free closes the state). All work inside the state
+ * happens through sandbox_call, which runs a C function in protected mode: nothing may touch the
+ * state outside it, because any Lua API call that allocates can raise.
+ */
+#ifndef SDRS_SANDBOX_H
+#define SDRS_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <lua.h>
+
+#include "err.h"
+
+#if LUA_VERSION_NUM != 504
+#error "sdrs-preflight needs the Lua 5.4 C API"
+#endif
+
+#define SANDBOX_DEFAULT_MEMORY (64u << 20)
+#define SANDBOX_DEFAULT_INSTRUCTIONS 50000000LL
+#define SANDBOX_PRINT_LIMIT 4096
+
+struct sandbox_limits {
+    size_t memory;           /* bytes the state may hold */
+    long long instructions;  /* VM instructions per sandbox_call */
+};
+
+/* How a sandbox_call ended. */
+enum sandbox_status {
+    SANDBOX_OK,
+    SANDBOX_RUNTIME, /* the code raised an error (message has file:line) */
+    SANDBOX_SYNTAX,  /* a chunk did not compile, or was not text */
+    SANDBOX_MEMORY,  /* the memory cap was reached */
+    SANDBOX_BUDGET,  /* the instruction budget ran out */
+};
+
+/* Receives print() output and warnings; chunk names the code that printed. */
+typedef void (*sandbox_log_fn)(void *ud, const char *msg);
+
+struct sandbox;
+
+int sandbox_new(const struct sandbox_limits *lim, sandbox_log_fn log, void *log_ud,
+                struct sandbox **out, struct err *e);
+void sandbox_free(struct sandbox *sb);
+
+/* Runs fn(L) in protected mode with arg as a light userdata at index 1. Returns 0, or
+ * ERR_INVALID with e->msg describing the failure (for a runtime error: "file:line: message").
+ * A run that reached the memory cap or the budget fails even if the code caught the error. */
+int sandbox_call(struct sandbox *sb, lua_CFunction fn, void *arg, struct err *e);
+/* How the last sandbox_call ended, and the traceback of its error ("" if none). Borrowed. */
+enum sandbox_status sandbox_last_status(const struct sandbox *sb);
+const char *sandbox_last_traceback(const struct sandbox *sb);
+/* Bytes the state holds now, and the most it held. */
+size_t sandbox_memory_peak(const struct sandbox *sb);
+
+/* Inside a protected call: loads a text chunk with the sandbox environment and pushes it.
+ * Raises on a syntax error or bytecode. [-0, +1, e] */
+void sandbox_load(lua_State *L, const char *src, size_t len, const char *chunkname);
+
+/* Inside a protected call: the sandbox that owns L, and its user pointer. */
+struct sandbox *sandbox_of(lua_State *L);
+void sandbox_set_user(struct sandbox *sb, void *user);
+void *sandbox_user(const struct sandbox *sb);
+
+#endif

@@ -1,0 +1,664 @@
+#include "snapshot.h"
+
+#include "jsonutil.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum fkind { F_STR, F_INT, F_BOOL, F_OBJ, F_ARR };
+
+/* One field the rules rely on. `key` may name a member of a member ("metadata.__system__frozen";
+ * only the first dot separates, so "metadata.metering.imagetype" would be key "metering.imagetype"
+ * of "metadata"). Parents come before their children in each table. */
+struct field_spec {
+    const char *key;
+    enum fkind kind;
+    bool required;
+};
+
+static const struct field_spec group_fields[] = {
+    {"id", F_STR, true},
+    {"status", F_STR, true},
+    {"priority_station", F_STR, true},
+    {"name", F_STR, false},
+    {"progress", F_INT, false},
+    {"protected_instance_num", F_INT, false},
+    {"replication_num", F_INT, false},
+    {"disaster_recovery_drill_num", F_INT, false},
+    {"source_availability_zone", F_STR, false},
+    {"target_availability_zone", F_STR, false},
+    {NULL, F_STR, false},
+};
+
+static const struct field_spec instance_fields[] = {
+    {"id", F_STR, true},
+    {"status", F_STR, true},
+    {"source_server", F_STR, true},
+    {"target_server", F_STR, true},
+    {"name", F_STR, false},
+    {"priority_station", F_STR, false},
+    {"server_group_id", F_STR, false},
+    {"progress", F_INT, false},
+    {"attachment", F_ARR, false},
+    {"tags", F_ARR, false},
+    {"metadata", F_OBJ, false},
+    {"metadata.__system__frozen", F_BOOL, false},
+    {NULL, F_STR, false},
+};
+
+static const struct field_spec pair_fields[] = {
+    {"id", F_STR, true},
+    {"status", F_STR, true},
+    {"name", F_STR, false},
+    {"replication_status", F_STR, false},
+    {"fault_level", F_INT, false},
+    {"progress", F_INT, false},
+    {"priority_station", F_STR, false},
+    {"server_group_id", F_STR, false},
+    {"volume_ids", F_STR, false},
+    {"attachment", F_ARR, false},
+    {"record_metadata", F_OBJ, false},
+    {"record_metadata.volume_size", F_INT, false},
+    {"record_metadata.multiattach", F_BOOL, false},
+    {"record_metadata.bootable", F_BOOL, false},
+    {NULL, F_STR, false},
+};
+
+static const struct field_spec drill_fields[] = {
+    {"id", F_STR, true},
+    {"status", F_STR, false},
+    {"name", F_STR, false},
+    {"server_group_id", F_STR, false},
+    {"drill_servers", F_ARR, false},
+    {NULL, F_STR, false},
+};
+
+static const struct field_spec server_fields[] = {
+    {"id", F_STR, true},
+    {"status", F_STR, true},
+    {"name", F_STR, false},
+    {"locked", F_BOOL, false},
+    {"key_name", F_STR, false},
+    {"OS-EXT-STS:power_state", F_INT, false},
+    {"OS-EXT-STS:vm_state", F_STR, false},
+    {"OS-EXT-AZ:availability_zone", F_STR, false},
+    {"metadata", F_OBJ, false},
+    {"metadata.os_type", F_STR, false},
+    {"metadata.image_name", F_STR, false},
+    {"metadata.EcmResStatus", F_STR, false},
+    {NULL, F_STR, false},
+};
+
+/* A loader's working state. */
+struct loader {
+    struct snapshot *s;
+    const struct snapshot_limits *lim;
+    int rc; /* first allocation failure */
+};
+
+#define PATH_MAX_LEN 512
+
+static void problem(struct loader *ld, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(struct loader *ld, const char *where, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (problem_add(&ld->s->problems, "snapshot", where, "%s", msg) && !ld->rc)
+        ld->rc = ERR_NOMEM;
+}
+
+/* A short printable rendering of a JSON value for messages. */
+static void excerpt(struct json_object *v, char *out, size_t size)
+{
+    const char *s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_NOSLASHESCAPE);
+    size_t n = s ? strlen(s) : 0;
+
+    if (!s) {
+        snprintf(out, size, "?");
+        return;
+    }
+    if (n + 1 <= size && n <= 40) {
+        snprintf(out, size, "%s", s);
+        return;
+    }
+    snprintf(out, size, "%.37s...", s);
+}
+
+/* Replaces member key of obj with v (v is consumed). */
+static void replace(struct loader *ld, struct json_object *obj, const char *key,
+                    struct json_object *v)
+{
+    if (!v) {
+        if (!ld->rc)
+            ld->rc = ERR_NOMEM;
+        return;
+    }
+    if (json_object_object_add(obj, key, v) != 0) {
+        json_object_put(v);
+        if (!ld->rc)
+            ld->rc = ERR_NOMEM;
+    }
+}
+
+static bool parse_bool_string(const char *s, bool *out)
+{
+    if (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0) {
+        *out = true;
+        return true;
+    }
+    if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0 || *s == '\0') {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+/* Brings one field to its documented type, or removes it and reports the problem.
+ * Returns false when the field was removed or is missing. */
+static bool normalize_field(struct loader *ld, struct json_object *obj, const char *path,
+                            const char *key, enum fkind kind, bool required)
+{
+    struct json_object *v;
+    char where[PATH_MAX_LEN], ex[64];
+    enum json_type t;
+    long long ival;
+    double dval;
+    bool bval, exists;
+
+    snprintf(where, sizeof where, "%s.%s", path, key);
+    exists = jsonutil_get(obj, key, &v);
+    if (!exists || v == NULL) {
+        if (required)
+            problem(ld, where, "required field is %s", exists ? "null" : "missing");
+        return false;
+    }
+    t = json_object_get_type(v);
+    switch (kind) {
+    case F_STR:
+        if (t == json_type_string)
+            return true;
+        if (t == json_type_int) {
+            char num[32];
+            snprintf(num, sizeof num, "%lld", (long long)json_object_get_int64(v));
+            replace(ld, obj, key, json_object_new_string(num));
+            return true;
+        }
+        break;
+    case F_INT:
+        if (t == json_type_int)
+            return true;
+        if (t == json_type_double) {
+            dval = json_object_get_double(v);
+            if (dval == (double)(long long)dval) {
+                replace(ld, obj, key, json_object_new_int64((long long)dval));
+                return true;
+            }
+        }
+        if (t == json_type_string) {
+            const char *s = json_object_get_string(v);
+            if (strspn(s, " \t") == strlen(s)) {
+                json_object_object_del(obj, key); /* "" stands for "not set" */
+                if (required)
+                    problem(ld, where, "required field is empty");
+                return false;
+            }
+            if (util_parse_int(s, &ival)) {
+                replace(ld, obj, key, json_object_new_int64(ival));
+                return true;
+            }
+        }
+        break;
+    case F_BOOL:
+        if (t == json_type_boolean)
+            return true;
+        if (t == json_type_string && parse_bool_string(json_object_get_string(v), &bval)) {
+            replace(ld, obj, key, json_object_new_boolean(bval));
+            return true;
+        }
+        if (t == json_type_int && (json_object_get_int64(v) == 0 || json_object_get_int64(v) == 1)) {
+            replace(ld, obj, key, json_object_new_boolean(json_object_get_int64(v) == 1));
+            return true;
+        }
+        break;
+    case F_OBJ:
+        if (t == json_type_object)
+            return true;
+        break;
+    case F_ARR:
+        if (t == json_type_array)
+            return true;
+        break;
+    }
+    excerpt(v, ex, sizeof ex);
+    problem(ld, where, "expected %s, got %s %s",
+            kind == F_STR    ? "a string"
+            : kind == F_INT  ? "an integer"
+            : kind == F_BOOL ? "a boolean"
+            : kind == F_OBJ  ? "an object"
+                             : "an array",
+            jsonutil_type(v), ex);
+    json_object_object_del(obj, key);
+    return false;
+}
+
+static void normalize_object(struct loader *ld, struct json_object *obj, const char *path,
+                             const struct field_spec *spec)
+{
+    for (; spec->key; spec++) {
+        const char *dot = strchr(spec->key, '.');
+        if (!dot) {
+            normalize_field(ld, obj, path, spec->key, spec->kind, spec->required);
+        } else {
+            char parent[64], sub[PATH_MAX_LEN];
+            struct json_object *p;
+            size_t n = (size_t)(dot - spec->key);
+
+            if (n >= sizeof parent)
+                continue;
+            memcpy(parent, spec->key, n);
+            parent[n] = '\0';
+            if (!jsonutil_get(obj, parent, &p) || !json_object_is_type(p, json_type_object))
+                continue;
+            snprintf(sub, sizeof sub, "%s.%s", path, parent);
+            normalize_field(ld, p, sub, dot + 1, spec->kind, spec->required);
+        }
+    }
+}
+
+/* Validates each element of a list part; elements must be objects. */
+static void normalize_list(struct loader *ld, struct json_object *arr, const char *name,
+                           const struct field_spec *spec)
+{
+    size_t n = json_object_array_length(arr);
+    char path[PATH_MAX_LEN];
+
+    if (n > ld->lim->max_items)
+        problem(ld, name, "%zu entries exceed the limit of %zu", n, ld->lim->max_items);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *el = json_object_array_get_idx(arr, i);
+        snprintf(path, sizeof path, "$.%s[%zu]", name, i);
+        if (!json_object_is_type(el, json_type_object)) {
+            problem(ld, path, "expected an object, got %s", jsonutil_type(el));
+            continue;
+        }
+        normalize_object(ld, el, path, spec);
+    }
+}
+
+static void check_servers(struct loader *ld, struct json_object *servers)
+{
+    char path[PATH_MAX_LEN], sub[PATH_MAX_LEN + 16];
+    size_t count = 0;
+
+    json_object_object_foreach(servers, key, entry)
+    {
+        struct json_object *status, *srv;
+        long long code;
+
+        count++;
+        snprintf(path, sizeof path, "$.servers[\"%.200s\"]", key);
+        if (!json_object_is_type(entry, json_type_object)) {
+            problem(ld, path, "expected an object, got %s", jsonutil_type(entry));
+            continue;
+        }
+        if (!normalize_field(ld, entry, path, "http_status", F_INT, true))
+            continue;
+        jsonutil_get(entry, "http_status", &status);
+        code = json_object_get_int64(status);
+        if (code == 200) {
+            if (!normalize_field(ld, entry, path, "server", F_OBJ, true))
+                continue;
+            jsonutil_get(entry, "server", &srv);
+            snprintf(sub, sizeof sub, "%s.server", path);
+            normalize_object(ld, srv, sub, server_fields);
+            const char *id = jsonutil_get_str(srv, "id");
+            if (id && strcmp(id, key) != 0)
+                problem(ld, sub, "server id '%.100s' does not match its key '%.100s'", id, key);
+        } else if (code != 404) {
+            struct json_object *err = NULL;
+            const char *msg = NULL;
+            if (jsonutil_get(entry, "error", &err))
+                msg = jsonutil_get_str(err, "message");
+            problem(ld, path, "server '%.100s' could not be read: HTTP %lld%s%.200s", key, code,
+                    msg ? ": " : "", msg ? msg : "");
+        }
+    }
+    if (count > ld->lim->max_items)
+        problem(ld, "$.servers", "%zu servers exceed the limit of %zu", count, ld->lim->max_items);
+}
+
+/* Each server an instance references must have a record. */
+static void check_references(struct loader *ld)
+{
+    static const char *const refs[] = {"source_server", "target_server"};
+    char path[PATH_MAX_LEN];
+    size_t n = json_object_array_length(ld->s->instances);
+
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *pi = json_object_array_get_idx(ld->s->instances, i);
+        for (size_t k = 0; k < 2; k++) {
+            const char *id = jsonutil_get_str(pi, refs[k]);
+            if (!id || !ld->s->servers)
+                continue;
+            if (!jsonutil_get(ld->s->servers, id, NULL)) {
+                snprintf(path, sizeof path, "$.protected_instances[%zu].%s", i, refs[k]);
+                problem(ld, path, "server '%.100s' is not in $.servers", id);
+            }
+        }
+    }
+}
+
+/* Ids compare equal when they differ only in dashes and letter case: the API shows the same kind
+ * of id as a UUID in one place and as 32 hex digits in another. */
+static bool same_id(const char *a, const char *b)
+{
+    for (;;) {
+        while (*a == '-')
+            a++;
+        while (*b == '-')
+            b++;
+        if (!*a || !*b)
+            return !*a && !*b;
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return false;
+        a++;
+        b++;
+    }
+}
+
+/* Members of the group: same group id, and as many as the group says. */
+static void check_membership(struct loader *ld)
+{
+    struct {
+        struct json_object *list;
+        const char *name;
+        const char *count_key;
+        const char *noun;
+    } parts[] = {
+        {ld->s->instances, "protected_instances", "protected_instance_num", "protected instances"},
+        {ld->s->replications, "replications", "replication_num", "replication pairs"},
+        {ld->s->drills, "disaster_recovery_drills", "disaster_recovery_drill_num", "DR drills"},
+    };
+    const char *gid = jsonutil_get_str(ld->s->group, "id");
+    char path[PATH_MAX_LEN];
+
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+        struct json_object *cnt;
+        size_t n;
+
+        if (!parts[k].list)
+            continue;
+        n = json_object_array_length(parts[k].list);
+        if (ld->s->group && jsonutil_get(ld->s->group, parts[k].count_key, &cnt) &&
+            json_object_is_type(cnt, json_type_int) && json_object_get_int64(cnt) != (long long)n) {
+            snprintf(path, sizeof path, "$.server_group.%s", parts[k].count_key);
+            problem(ld, path, "the group has %lld %s but the snapshot holds %zu",
+                    (long long)json_object_get_int64(cnt), parts[k].noun, n);
+        }
+        for (size_t i = 0; gid && i < n; i++) {
+            const char *owner =
+                jsonutil_get_str(json_object_array_get_idx(parts[k].list, i), "server_group_id");
+            if (owner && !same_id(owner, gid)) {
+                snprintf(path, sizeof path, "$.%s[%zu].server_group_id", parts[k].name, i);
+                problem(ld, path, "belongs to group '%.100s', not to '%.100s'", owner, gid);
+            }
+        }
+    }
+}
+
+static void check_fetch_errors(struct loader *ld, struct json_object *fe)
+{
+    size_t n = json_object_array_length(fe);
+    char path[PATH_MAX_LEN];
+
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *el = json_object_array_get_idx(fe, i);
+        const char *req = jsonutil_get_str(el, "request");
+        const char *msg = jsonutil_get_str(el, "error");
+
+        snprintf(path, sizeof path, "$.fetch_errors[%zu]", i);
+        if (problem_add(&ld->s->problems, "fetch", req ? req : path, "%s",
+                        msg ? msg : "the request failed") &&
+            !ld->rc)
+            ld->rc = ERR_NOMEM;
+    }
+}
+
+/* Checks the type of a top-level member; absent and null are allowed (reported later as
+ * missing where the part is required). Returns ERR_PARSE for the wrong type. */
+static int top_type(struct snapshot *s, const char *key, enum json_type want,
+                    struct json_object **out, struct err *e)
+{
+    struct json_object *v = NULL;
+
+    *out = NULL;
+    if (!jsonutil_get(s->root, key, &v) || v == NULL)
+        return 0;
+    if (!json_object_is_type(v, want))
+        return err_set(e, ERR_PARSE, "%s: $.%s: expected %s, got %s", s->name, key,
+                       want == json_type_object  ? "an object"
+                       : want == json_type_array ? "an array"
+                                                 : "a string",
+                       jsonutil_type(v));
+    *out = v;
+    return 0;
+}
+
+static int check_top_level(struct snapshot *s, struct json_object **fetch_errors, struct err *e)
+{
+    struct json_object *schema, *v;
+    int rc;
+
+    if (!json_object_is_type(s->root, json_type_object))
+        return err_set(e, ERR_PARSE, "%s: not a snapshot: the top level is %s, not an object",
+                       s->name, jsonutil_type(s->root));
+    if (!jsonutil_get(s->root, "schema", &schema))
+        return err_set(e, ERR_PARSE, "%s: not a snapshot: $.schema is missing (expected \"%s\")",
+                       s->name, SNAPSHOT_SCHEMA);
+    if (!json_object_is_type(schema, json_type_string))
+        return err_set(e, ERR_PARSE, "%s: $.schema: expected a string, got %s", s->name,
+                       jsonutil_type(schema));
+    if (strcmp(json_object_get_string(schema), SNAPSHOT_SCHEMA) != 0)
+        return err_set(e, ERR_PARSE, "%s: $.schema: unsupported schema \"%.80s\" (expected \"%s\")",
+                       s->name, json_object_get_string(schema), SNAPSHOT_SCHEMA);
+    if ((rc = top_type(s, "server_group", json_type_object, &s->group, e)) ||
+        (rc = top_type(s, "protected_instances", json_type_array, &s->instances, e)) ||
+        (rc = top_type(s, "replications", json_type_array, &s->replications, e)) ||
+        (rc = top_type(s, "disaster_recovery_drills", json_type_array, &s->drills, e)) ||
+        (rc = top_type(s, "servers", json_type_object, &s->servers, e)) ||
+        (rc = top_type(s, "images", json_type_object, &s->images, e)) ||
+        (rc = top_type(s, "fetch_errors", json_type_array, fetch_errors, e)) ||
+        (rc = top_type(s, "endpoints", json_type_object, &v, e)) ||
+        (rc = top_type(s, "fetched_at", json_type_string, &v, e)) ||
+        (rc = top_type(s, "tool_version", json_type_string, &v, e)) ||
+        (rc = top_type(s, "project_id", json_type_string, &v, e)))
+        return rc;
+    s->project_id = jsonutil_get_str(s->root, "project_id");
+    s->fetched_at = jsonutil_get_str(s->root, "fetched_at");
+    return 0;
+}
+
+static int validate(struct snapshot *s, const struct snapshot_limits *lim, struct err *e)
+{
+    struct loader ld = {s, lim, 0};
+    struct json_object *fetch_errors = NULL;
+    static const struct {
+        const char *name;
+        size_t off;
+    } required[] = {
+        {"server_group", offsetof(struct snapshot, group)},
+        {"protected_instances", offsetof(struct snapshot, instances)},
+        {"replications", offsetof(struct snapshot, replications)},
+        {"disaster_recovery_drills", offsetof(struct snapshot, drills)},
+        {"servers", offsetof(struct snapshot, servers)},
+    };
+    int rc = check_top_level(s, &fetch_errors, e);
+
+    if (rc)
+        return rc;
+    if (fetch_errors)
+        check_fetch_errors(&ld, fetch_errors);
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        char where[64];
+        if (*(struct json_object **)((char *)s + required[i].off))
+            continue;
+        snprintf(where, sizeof where, "$.%s", required[i].name);
+        problem(&ld, where, "the snapshot has no %s (required for a decision)", required[i].name);
+    }
+    if (!s->fetched_at)
+        problem(&ld, "$.fetched_at", "the snapshot has no fetched_at (required for a decision)");
+    else if (!util_parse_time(s->fetched_at, &s->now))
+        problem(&ld, "$.fetched_at", "'%.60s' is not a timestamp", s->fetched_at);
+    if (s->group)
+        normalize_object(&ld, s->group, "$.server_group", group_fields);
+    if (s->instances)
+        normalize_list(&ld, s->instances, "protected_instances", instance_fields);
+    if (s->replications)
+        normalize_list(&ld, s->replications, "replications", pair_fields);
+    if (s->drills)
+        normalize_list(&ld, s->drills, "disaster_recovery_drills", drill_fields);
+    if (s->servers)
+        check_servers(&ld, s->servers);
+    if (s->instances)
+        check_references(&ld);
+    check_membership(&ld);
+    if (ld.rc)
+        return err_set(e, ld.rc, "out of memory");
+    return 0;
+}
+
+int snapshot_load_buffer(const char *data, size_t len, const char *label,
+                         const struct snapshot_limits *lim, struct snapshot **out, struct err *e)
+{
+    static const struct snapshot_limits defaults = SNAPSHOT_LIMITS_DEFAULT;
+    struct snapshot *s;
+    struct buf name;
+    int rc;
+
+    *out = NULL;
+    if (!lim)
+        lim = &defaults;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    buf_init(&name, 0);
+    if (buf_printf(&name, "snapshot '%s'", label)) {
+        free(s);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    s->name = buf_take(&name);
+    if (lim->max_bytes && len > lim->max_bytes) {
+        rc = err_set(e, ERR_LIMIT, "%s: %zu bytes exceed the limit of %zu bytes", s->name, len,
+                     lim->max_bytes);
+        goto fail;
+    }
+    rc = util_sha256_hex(data, len, s->sha256);
+    if (rc) {
+        err_set(e, rc, "out of memory");
+        goto fail;
+    }
+    rc = jsonutil_parse(data, len, s->name, lim->max_depth, &s->root, e);
+    if (rc)
+        goto fail;
+    rc = validate(s, lim, e);
+    if (rc)
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    snapshot_free(s);
+    return rc;
+}
+
+int snapshot_load_file(const char *path, const struct snapshot_limits *lim, struct snapshot **out,
+                       struct err *e)
+{
+    static const struct snapshot_limits defaults = SNAPSHOT_LIMITS_DEFAULT;
+    struct buf b;
+    int rc;
+
+    *out = NULL;
+    if (!lim)
+        lim = &defaults;
+    buf_init(&b, 0);
+    rc = util_read_file(path, lim->max_bytes, &b, e);
+    if (rc) {
+        err_prefix(e, rc, "snapshot");
+        buf_free(&b);
+        return rc;
+    }
+    rc = snapshot_load_buffer(buf_str(&b), b.len, path, lim, out, e);
+    buf_free(&b);
+    return rc;
+}
+
+void snapshot_free(struct snapshot *s)
+{
+    if (!s)
+        return;
+    json_object_put(s->root);
+    problem_list_clear(&s->problems);
+    free(s->name);
+    free(s);
+}
+
+const char *server_state_name(enum server_state st)
+{
+    switch (st) {
+    case SERVER_PRESENT:
+        return "present";
+    case SERVER_DELETED:
+        return "deleted";
+    case SERVER_MISSING:
+        break;
+    }
+    return "missing";
+}
+
+enum server_state snapshot_server(const struct snapshot *s, const char *id,
+                                  struct json_object **server, struct json_object **error)
+{
+    struct json_object *entry, *status, *srv = NULL, *err = NULL;
+    long long code;
+    const char *st;
+
+    *server = NULL;
+    *error = NULL;
+    if (!id || !jsonutil_get(s->servers, id, &entry) || !json_object_is_type(entry, json_type_object))
+        return SERVER_MISSING;
+    if (jsonutil_get(entry, "error", &err) && json_object_is_type(err, json_type_object))
+        *error = err;
+    if (!jsonutil_get(entry, "http_status", &status) || !json_object_is_type(status, json_type_int))
+        return SERVER_MISSING;
+    code = json_object_get_int64(status);
+    if (code == 404)
+        return SERVER_DELETED;
+    if (code != 200 || !jsonutil_get(entry, "server", &srv) ||
+        !json_object_is_type(srv, json_type_object))
+        return SERVER_MISSING;
+    *server = srv;
+    st = jsonutil_get_str(srv, "status");
+    if (st && (strcmp(st, "DELETED") == 0 || strcmp(st, "SOFT_DELETED") == 0))
+        return SERVER_DELETED;
+    return SERVER_PRESENT;
+}
+
+struct json_object *snapshot_image(const struct snapshot *s, const char *id)
+{
+    struct json_object *img;
+
+    if (!id || !jsonutil_get(s->images, id, &img) || !json_object_is_type(img, json_type_object))
+        return NULL;
+    return img;
+}

@@ -1,0 +1,72 @@
+/*
+ * The snapshot (`sdrs-preflight/snapshot@1`): reading, validating and normalising it.
+ *
+ * snapshot_load_* return an owned struct snapshot (snapshot_free). Every json_object pointer in it
+ * is borrowed from s->root and lives as long as the snapshot. Loading fails (ERR_PARSE, exit code 2)
+ * only when the input is not a snapshot at all: not JSON, wrong schema, wrong top-level types. Data
+ * that is a snapshot but cannot support a decision (missing parts, fetch errors, fields of the wrong
+ * type, servers that instances reference but the snapshot lacks) is recorded in s->problems, which
+ * makes the verdict INDETERMINATE.
+ *
+ * Normalisation (done in place on s->root, never on the input bytes): the fields listed in
+ * rules/README.md become integers or booleans when the API sent them as strings, numbers become
+ * strings where a string belongs, and fields of an unusable type are removed after being reported.
+ */
+#ifndef SDRS_SNAPSHOT_H
+#define SDRS_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "result.h"
+#include "util.h"
+
+struct json_object;
+
+#define SNAPSHOT_SCHEMA "sdrs-preflight/snapshot@1"
+
+struct snapshot_limits {
+    size_t max_bytes;    /* size of the file */
+    int max_depth;       /* JSON nesting */
+    size_t max_items;    /* instances, pairs, drills and servers, each */
+};
+
+#define SNAPSHOT_LIMITS_DEFAULT {256u << 20, 64, 20000}
+
+struct snapshot {
+    char *name; /* for messages: "snapshot 'file.json'" */
+    struct json_object *root;
+    struct json_object *group;        /* NULL when missing */
+    struct json_object *instances;    /* arrays and objects below: NULL when missing */
+    struct json_object *replications;
+    struct json_object *drills;
+    struct json_object *servers;
+    struct json_object *images;
+    const char *project_id;
+    const char *fetched_at;
+    long long now; /* fetched_at in seconds since the epoch, 0 when unknown */
+    char sha256[UTIL_SHA256_HEX];
+    struct problem_list problems;
+};
+
+enum server_state { SERVER_PRESENT, SERVER_DELETED, SERVER_MISSING };
+
+/* Reads and validates a snapshot file. */
+int snapshot_load_file(const char *path, const struct snapshot_limits *lim, struct snapshot **out,
+                       struct err *e);
+/* Same for bytes already in memory; `label` names the input in messages. */
+int snapshot_load_buffer(const char *data, size_t len, const char *label,
+                         const struct snapshot_limits *lim, struct snapshot **out, struct err *e);
+void snapshot_free(struct snapshot *s);
+
+/* Looks a server up. *server is the ECS object when the snapshot has one (present, or deleted
+ * with status DELETED), *error the recorded API error object; both may be NULL. */
+enum server_state snapshot_server(const struct snapshot *s, const char *id,
+                                  struct json_object **server, struct json_object **error);
+const char *server_state_name(enum server_state st);
+
+/* The image object for an id, or NULL. */
+struct json_object *snapshot_image(const struct snapshot *s, const char *id);
+
+#endif

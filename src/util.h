@@ -1,0 +1,66 @@
+/*
+ * Small helpers: files, strings, numbers, time and SHA-256.
+ *
+ * Strings returned by *_dup functions are malloc'ed and owned by the caller. Nothing here prints.
+ */
+#ifndef SDRS_UTIL_H
+#define SDRS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "err.h"
+
+#define UTIL_SHA256_HEX 65 /* 64 hex digits and a NUL */
+
+/* Duplicates s (NULL for NULL or on allocation failure). */
+char *util_strdup(const char *s);
+/* Duplicates the first n bytes of s and terminates them. */
+char *util_strndup(const char *s, size_t n);
+
+/* Reads the whole file into out (appending), failing with ERR_LIMIT beyond max bytes
+ * (0: no cap). "-" is not special. Messages name the path. */
+int util_read_file(const char *path, size_t max, struct buf *out, struct err *e);
+
+/* Writes data to path through a temporary file in the same directory and a rename, so that the
+ * destination is either the old file or the complete new one. Mode is applied to new files. */
+int util_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+                           struct err *e);
+
+/* True when both paths name the same existing file (same device and inode). */
+bool util_same_file(const char *a, const char *b);
+
+/* Parses a whole string as a decimal integer (optional sign, surrounding blanks allowed). */
+bool util_parse_int(const char *s, long long *out);
+/* Parses a whole string as a finite decimal number. */
+bool util_parse_double(const char *s, double *out);
+
+/* Parses an API timestamp to seconds since the epoch (UTC when no zone is given). Accepts
+ * "YYYY-MM-DD HH:MM:SS[.f]", "YYYY-MM-DDTHH:MM:SS[.f][Z|+hh:mm|+hhmm]", "YYYY-MM-DD" and
+ * "YYYYMMDDTHHMMSSZ". Returns false for anything else. */
+bool util_parse_time(const char *s, long long *out);
+/* Formats seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (out has at least 21 bytes). */
+void util_format_time(long long t, char *out, size_t size);
+
+/* Lower-case hex SHA-256 of data into out[UTIL_SHA256_HEX]. Returns 0 or ERR_NOMEM. */
+int util_sha256_hex(const void *data, size_t len, char *out);
+
+/* Incremental SHA-256. */
+struct util_sha256;
+struct util_sha256 *util_sha256_new(void);
+void util_sha256_update(struct util_sha256 *h, const void *data, size_t len);
+/* Writes the hex digest and frees h. */
+void util_sha256_final_hex(struct util_sha256 *h, char *out);
+void util_sha256_free(struct util_sha256 *h);
+
+/* True when s[0..len) is well-formed UTF-8 without NUL bytes. */
+bool util_utf8_valid(const char *s, size_t len);
+/* Replaces bytes that are not part of well-formed UTF-8 with '?', in place. */
+void util_utf8_sanitize(char *s);
+
+/* Case-insensitive substring search (ASCII). */
+bool util_contains_ci(const char *haystack, const char *needle);
+
+#endif
