@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -217,6 +218,7 @@ static int load_meta(struct engine *eng, struct rule_entry *r, struct err *e)
     if (rc)
         return rc;
     sandbox_set_user(sb, &j);
+    sandbox_set_origin(sb, r->meta.chunkname + 1);
     rc = sandbox_call(sb, l_load_meta, NULL, e);
     sandbox_free(sb);
     if (rc) {
@@ -496,6 +498,9 @@ static size_t check_evidence(lua_State *L, int idx)
                 luaL_error(L, "evidence '%s' is not valid UTF-8 text", k);
         } else if (strcmp(k, "resource") == 0) {
             luaL_error(L, "evidence 'resource' must be a string (got %s)", lua_typename(L, vt));
+        } else if (vt == LUA_TNUMBER && !lua_isinteger(L, -1) &&
+                   !isfinite((double)lua_tonumber(L, -1))) {
+            luaL_error(L, "evidence '%s' is not a finite number", k);
         } else if (vt != LUA_TNUMBER && vt != LUA_TBOOLEAN) {
             luaL_error(L, "evidence '%s' must be a string, number or boolean (got %s); evidence is "
                           "flat", k, lua_typename(L, vt));
@@ -697,7 +702,7 @@ static int l_server(lua_State *L)
     lua_rawseti(L, -2, 1);
     lua_pushstring(L, server_state_name(st));
     lua_rawseti(L, -2, 2);
-    if (err || st == SERVER_DELETED) {
+    if (err || (st != SERVER_PRESENT && !srv)) {
         struct json_object *status = NULL;
         if (err)
             luajson_push(L, err, LUAJSON_MAX_DEPTH);
@@ -760,7 +765,8 @@ static const luaL_Reg ctx_methods[] = {
     {NULL, NULL},
 };
 
-/* __index of ctx: methods (upvalue 1), then the data parts, converted on first use. */
+/* __index of ctx: methods (upvalue 1), then plain values and data parts converted on first use
+ * (upvalue 2, the cache). ctx itself stays empty, so every assignment reaches __newindex. */
 static int l_ctx_index(lua_State *L)
 {
     static const struct {
@@ -778,6 +784,10 @@ static int l_ctx_index(lua_State *L)
 
     lua_pushvalue(L, 2);
     if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL)
         return 1;
     lua_pop(L, 1);
     key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?";
@@ -806,7 +816,7 @@ static int l_ctx_index(lua_State *L)
 cache:
     lua_pushvalue(L, 2);
     lua_pushvalue(L, -2);
-    lua_rawset(L, 1);
+    lua_rawset(L, lua_upvalueindex(2));
     return 1;
 }
 
@@ -818,28 +828,32 @@ static int l_ctx_newindex(lua_State *L)
 /* Pushes the ctx table for the job. [-0, +1, m] */
 static void push_ctx(lua_State *L, struct job *j)
 {
-    int ctx;
+    int ctx, data;
 
-    lua_createtable(L, 0, 8);
+    lua_newtable(L);
     ctx = lua_gettop(L);
+    lua_createtable(L, 0, 8);
+    data = lua_gettop(L);
     lua_pushstring(L, j->in->action);
-    lua_setfield(L, ctx, "action");
+    lua_setfield(L, data, "action");
     if (j->in->snap->now) {
         lua_pushinteger(L, (lua_Integer)j->in->snap->now);
-        lua_setfield(L, ctx, "now");
+        lua_setfield(L, data, "now");
     }
     lua_pushlightuserdata(L, NULL);
-    lua_setfield(L, ctx, "null");
+    lua_setfield(L, data, "null");
     lua_createtable(L, 0, 3);
     lua_newtable(L);
     luaL_setfuncs(L, ctx_methods, 0);
-    lua_pushcclosure(L, l_ctx_index, 1);
+    lua_pushvalue(L, data);
+    lua_pushcclosure(L, l_ctx_index, 2);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, l_ctx_newindex);
     lua_setfield(L, -2, "__newindex");
     lua_pushliteral(L, "locked");
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, ctx);
+    lua_pop(L, 1);
     lua_pushvalue(L, ctx);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_CTX);
     lua_newtable(L);
@@ -890,6 +904,7 @@ static int run_rule(struct engine *eng, const struct rule_entry *r, const struct
     rc = sandbox_new(&eng->opts.limits, NULL, NULL, &sb, &rerr);
     if (!rc) {
         sandbox_set_user(sb, &j);
+        sandbox_set_origin(sb, r->meta.chunkname + 1);
         rc = sandbox_call(sb, l_run, NULL, &rerr);
         if (rc && eng->opts.log)
             engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s", r->meta.id,

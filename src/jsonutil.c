@@ -2,8 +2,24 @@
 
 #include "util.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* json_c_visit callback: stops at the first NaN or infinity (json-c accepts them, JSON does not). */
+static int nonfinite_visit(struct json_object *jso, int flags, struct json_object *parent,
+                           const char *key, size_t *index, void *arg)
+{
+    (void)flags;
+    (void)parent;
+    (void)key;
+    (void)index;
+    if (json_object_is_type(jso, json_type_double) && !isfinite(json_object_get_double(jso))) {
+        *(bool *)arg = true;
+        return JSON_C_VISIT_RETURN_STOP;
+    }
+    return JSON_C_VISIT_RETURN_CONTINUE;
+}
 
 int jsonutil_parse(const char *data, size_t len, const char *name, int max_depth,
                    struct json_object **out, struct err *e)
@@ -24,6 +40,18 @@ int jsonutil_parse(const char *data, size_t len, const char *name, int max_depth
     o = json_tokener_parse_ex(tok, data, (int)len);
     jerr = json_tokener_get_error(tok);
     end = json_tokener_get_parse_end(tok);
+    if (!o && jerr == json_tokener_continue && len > 0 && strspn(data, " \t\r\n") < len) {
+        /* A bare literal or number ends only at a terminator: give it one. */
+        o = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+        if (jerr == json_tokener_success || jerr != json_tokener_continue)
+            end = len;
+        if (jerr != json_tokener_success && jerr != json_tokener_continue) {
+            json_object_put(o);
+            o = NULL;
+            jerr = json_tokener_continue;
+        }
+    }
     if (!o && jerr == json_tokener_continue) {
         /* The tokener wants more input: the document ended too early. */
         if (len == 0 || strspn(data, " \t\r\n") == len)
@@ -57,6 +85,14 @@ int jsonutil_parse(const char *data, size_t len, const char *name, int max_depth
         rc = err_set(e, ERR_PARSE, "%s: not JSON: unexpected data after the value at line %zu, column %zu",
                      name, line, col);
         goto out;
+    }
+    {
+        bool nonfinite = false;
+        json_c_visit(o, 0, nonfinite_visit, &nonfinite);
+        if (nonfinite) {
+            rc = err_set(e, ERR_PARSE, "%s: not JSON: NaN and Infinity are not JSON numbers", name);
+            goto out;
+        }
     }
     *out = o;
     o = NULL;
@@ -217,7 +253,7 @@ static int patch_one(struct json_object *root, struct json_object *op, size_t i,
     }
     if ((rc = pointer_token(last + 1, strlen(last + 1), &tok)))
         goto bad;
-    if (has_value && json_object_deep_copy(value, &copy, NULL) != 0) {
+    if (value && json_object_deep_copy(value, &copy, NULL) != 0) {
         rc = err_set(e, ERR_NOMEM, "out of memory");
         goto out;
     }

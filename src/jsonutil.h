@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include <json-c/json.h>
+#include <json-c/json_visit.h>
 
 #include "buf.h"
 #include "err.h"

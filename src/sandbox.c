@@ -25,6 +25,7 @@ struct sandbox {
     void *log_ud;
     size_t printed;
     void *user;
+    char origin[256]; /* the file being run, for messages without a line */
 };
 
 /* Registry keys (addresses of these statics are unique light userdata). */
@@ -122,7 +123,8 @@ static int l_print(lua_State *L)
     return 0;
 }
 
-/* setmetatable without finalizers: a __gc could run code after the budget is gone. */
+/* setmetatable without __gc and __close: both run code at moments (collection, a thread reset)
+ * where Lua may not call the count hook. */
 static int l_setmetatable(lua_State *L)
 {
     int t = lua_type(L, 2);
@@ -130,15 +132,77 @@ static int l_setmetatable(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
     if (t == LUA_TTABLE) {
-        lua_pushliteral(L, "__gc");
-        if (lua_rawget(L, 2) != LUA_TNIL)
-            return luaL_error(L, "finalizers (__gc) are not allowed in rules");
-        lua_pop(L, 1);
+        static const char *const banned[] = {"__gc", "__close"};
+        for (size_t i = 0; i < 2; i++) {
+            lua_pushstring(L, banned[i]);
+            if (lua_rawget(L, 2) != LUA_TNIL)
+                return luaL_error(L, "%s metamethods are not allowed in rules", banned[i]);
+            lua_pop(L, 1);
+        }
     }
     if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
         return luaL_error(L, "cannot change a protected metatable");
     lua_settop(L, 2);
     lua_setmetatable(L, 1);
+    return 1;
+}
+
+/* xpcall(f, handler, ...): the handler runs after the stack has unwound, not at the error point.
+ * Lua calls a real message handler while an error raised by the count hook is still propagating,
+ * with hooks switched off, so a looping handler would never be stopped. */
+static int l_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 1);
+    for (int i = 3; i <= n; i++)
+        lua_pushvalue(L, i);
+    if (lua_pcall(L, n - 2, LUA_MULTRET, 0) == LUA_OK) {
+        lua_pushboolean(L, 1);
+        lua_insert(L, n + 1);
+        return lua_gettop(L) - n;
+    }
+    lua_pushvalue(L, 2);
+    lua_insert(L, -2);
+    lua_pcall(L, 1, 1, 0);
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
+/* The function a safe coroutine.wrap returns. Upvalue 1: the thread. Unlike the library's wrap,
+ * a failed coroutine is not reset: a reset runs __close handlers without the count hook. */
+static int l_wrap_call(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    int narg = lua_gettop(L), nres, st = lua_status(co);
+
+    if ((st == LUA_OK && lua_gettop(co) == 0) || (st != LUA_OK && st != LUA_YIELD))
+        return luaL_error(L, "cannot resume dead coroutine");
+    if (!lua_checkstack(co, narg))
+        return luaL_error(L, "too many arguments to resume");
+    lua_xmove(L, co, narg);
+    st = lua_resume(co, L, narg, &nres);
+    if (st == LUA_OK || st == LUA_YIELD) {
+        if (!lua_checkstack(L, nres + 1))
+            return luaL_error(L, "too many results to resume");
+        lua_xmove(co, L, nres);
+        return nres;
+    }
+    lua_xmove(co, L, 1);
+    return lua_error(L);
+}
+
+static int l_wrap(lua_State *L)
+{
+    lua_State *co;
+
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, l_wrap_call, 1);
     return 1;
 }
 
@@ -257,7 +321,7 @@ static int l_init(lua_State *L)
     };
     static const char *const base_allowed[] = {
         "assert", "error",  "ipairs",   "next",     "pairs",        "pcall",        "rawequal",
-        "rawget", "rawlen", "select",   "tonumber", "tostring",     "type",         "xpcall",
+        "rawget", "rawlen", "select",   "tonumber", "tostring",     "type",
         "_VERSION", "getmetatable", NULL,
     };
     static const char *const proxied[] = {
@@ -279,6 +343,12 @@ static int l_init(lua_State *L)
     lua_setfield(L, -2, "random");
     lua_pushnil(L);
     lua_setfield(L, -2, "randomseed");
+    lua_pop(L, 1);
+    lua_getglobal(L, LUA_COLIBNAME);
+    lua_pushcfunction(L, l_wrap);
+    lua_setfield(L, -2, "wrap");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "close");
     lua_pop(L, 1);
 
     /* The string metatable is shared by every string: lock it. */
@@ -306,6 +376,8 @@ static int l_init(lua_State *L)
     lua_setfield(L, allowed, "require");
     lua_pushcfunction(L, l_setmetatable);
     lua_setfield(L, allowed, "setmetatable");
+    lua_pushcfunction(L, l_xpcall);
+    lua_setfield(L, allowed, "xpcall");
 
     lua_newtable(L);
     env = lua_gettop(L);
@@ -359,14 +431,49 @@ static int l_atpanic(lua_State *L)
     return 0; /* Lua aborts */
 }
 
+/* True when the first n bytes of s contain needle. */
+static bool contains(const char *s, size_t n, const char *needle)
+{
+    size_t m = strlen(needle);
+
+    for (size_t i = 0; m && i + m <= n; i++)
+        if (memcmp(s + i, needle, m) == 0)
+            return true;
+    return false;
+}
+
+/* The first "file:line" of a Lua frame in a traceback, or NULL; *len gets its length. */
+static const char *traceback_location(const char *tb, size_t *len)
+{
+    for (const char *p = tb ? strstr(tb, "\n\t") : NULL; p; p = strstr(p + 1, "\n\t")) {
+        const char *start = p + 2, *colon = strchr(start, ':');
+        if (!colon || strncmp(start, "[C]", 3) == 0 || colon[1] < '0' || colon[1] > '9')
+            continue;
+        colon++;
+        while (*colon >= '0' && *colon <= '9')
+            colon++;
+        *len = (size_t)(colon - start);
+        return start;
+    }
+    return NULL;
+}
+
+/* The error message without the traceback; prefixed with the first Lua location of the
+ * traceback when the message has none (an error object with __tostring, error(msg, 0)). */
 static void set_message(struct sandbox *sb, struct err *e, const char *full)
 {
-    const char *tb = strstr(full, "\nstack traceback:");
-    size_t n = tb ? (size_t)(tb - full) : strlen(full);
+    const char *tb = strstr(full, "\nstack traceback:"), *loc;
+    size_t n = tb ? (size_t)(tb - full) : strlen(full), loclen = 0;
 
     buf_reset(&sb->traceback);
     buf_adds(&sb->traceback, full);
-    err_set(e, ERR_INVALID, "%.*s", (int)(n > 400 ? 400 : n), full);
+    if (n > 400)
+        n = 400;
+    loc = traceback_location(tb, &loclen);
+    if (loc && !(sb->origin[0] && contains(full, n, sb->origin)))
+        err_set(e, ERR_INVALID, "%.*s: %.*s", (int)loclen, loc, (int)n, full);
+    else
+        err_set(e, ERR_INVALID, "%.*s", (int)n, full);
 }
 
 int sandbox_call(struct sandbox *sb, lua_CFunction fn, void *arg, struct err *e)
@@ -398,8 +505,12 @@ int sandbox_call(struct sandbox *sb, lua_CFunction fn, void *arg, struct err *e)
                 sb->budget, sb->where[0] ? sb->where : "an unknown line");
     } else if (sb->mem_refused || rc == LUA_ERRMEM) {
         sb->status = SANDBOX_MEMORY;
-        err_set(e, ERR_INVALID, "memory limit of %zu MiB reached near %s",
-                sb->limit >> 20, sb->where[0] ? sb->where : "the start of the rule");
+        if (sb->where[0])
+            err_set(e, ERR_INVALID, "memory limit of %zu MiB reached near %s", sb->limit >> 20,
+                    sb->where);
+        else
+            err_set(e, ERR_INVALID, "memory limit of %zu MiB reached in %s", sb->limit >> 20,
+                    sb->origin[0] ? sb->origin : "the rule");
     } else if (rc != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
         sb->status = msg && strstr(msg, "attempt to load a binary chunk") ? SANDBOX_SYNTAX
@@ -473,6 +584,11 @@ const char *sandbox_last_traceback(const struct sandbox *sb)
 size_t sandbox_memory_peak(const struct sandbox *sb)
 {
     return sb->peak;
+}
+
+void sandbox_set_origin(struct sandbox *sb, const char *origin)
+{
+    snprintf(sb->origin, sizeof sb->origin, "%s", origin ? origin : "");
 }
 
 void sandbox_set_user(struct sandbox *sb, void *user)

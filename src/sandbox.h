@@ -65,6 +65,8 @@ void sandbox_load(lua_State *L, const char *src, size_t len, const char *chunkna
 /* Inside a protected call: the sandbox that owns L, and its user pointer. */
 struct sandbox *sandbox_of(lua_State *L);
 void sandbox_set_user(struct sandbox *sb, void *user);
+/* Names the code being run in messages that have no line (a memory error before the first hook). */
+void sandbox_set_origin(struct sandbox *sb, const char *origin);
 void *sandbox_user(const struct sandbox *sb);
 
 #endif

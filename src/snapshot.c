@@ -200,7 +200,8 @@ static bool normalize_field(struct loader *ld, struct json_object *obj, const ch
             return true;
         if (t == json_type_double) {
             dval = json_object_get_double(v);
-            if (dval == (double)(long long)dval) {
+            if (dval >= -9007199254740992.0 && dval <= 9007199254740992.0 &&
+                dval == (double)(long long)dval) {
                 replace(ld, obj, key, json_object_new_int64((long long)dval));
                 return true;
             }

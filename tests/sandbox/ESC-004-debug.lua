@@ -1,0 +1,7 @@
+-- expect: undefined global 'debug'
+return {
+  id = "ESC-004", title = "sandbox escape: debug", severity = "blocker", actions = "all",
+  check = function(ctx)
+    debug.sethook()
+  end,
+}

@@ -1,0 +1,7 @@
+-- expect: undefined global 'collectgarbage'
+return {
+  id = "ESC-023", title = "sandbox escape: collectgarbage", severity = "blocker", actions = "all",
+  check = function(ctx)
+    collectgarbage("stop")
+  end,
+}

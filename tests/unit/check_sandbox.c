@@ -1,0 +1,78 @@
+/* Sandbox escapes: every file in tests/sandbox/ is a rule whose check() tries one way out. Each must
+ * end as that rule's error, with the expected message, naming the rule file; the run finishes. */
+#include "testutil.h"
+
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The text after "-- expect: " on the first line of the rule file. */
+static char *expectation(const char *path)
+{
+    struct buf b;
+    struct err e;
+    char *nl, *start, *out;
+
+    buf_init(&b, 0);
+    ck_assert_msg(util_read_file(path, 0, &b, &e) == 0, "%s", e.msg);
+    start = strstr(b.data, "-- expect: ");
+    ck_assert_msg(start == b.data, "%s: first line must be '-- expect: ...'", path);
+    start += strlen("-- expect: ");
+    nl = strchr(start, '\n');
+    out = util_strndup(start, (size_t)(nl - start));
+    buf_free(&b);
+    return out;
+}
+
+START_TEST(every_escape_is_a_rule_error)
+{
+    struct engine_opts eo = {.no_builtin = true};
+    struct engine *eng = NULL;
+    struct snapshot *snap = NULL;
+    struct rule_result *res = NULL;
+    struct err e = {0};
+    size_t n = 0;
+    char *dir = tu_src_path("tests/sandbox"), *fixture = tu_src_path("tests/fixtures/minimal.json");
+    struct engine_input in;
+
+    unlink("/tmp/sdrs-escaped");
+    ck_assert_msg(engine_new(&eo, &eng, &e) == 0, "%s", e.msg);
+    ck_assert_msg(engine_add_dir(eng, dir, &e) == 0, "%s", e.msg);
+    ck_assert_uint_ge(engine_count(eng), 40);
+    ck_assert_msg(snapshot_load_file(fixture, NULL, &snap, &e) == 0, "%s", e.msg);
+    in = (struct engine_input){snap, NULL, "failover"};
+    ck_assert_msg(engine_run(eng, &in, &res, &n, &e) == 0, "%s", e.msg);
+    for (size_t i = 0; i < n; i++) {
+        char *want = expectation(res[i].meta.source);
+        const char *file = strrchr(res[i].meta.source, '/') + 1;
+
+        ck_assert_msg(res[i].result == RESULT_ERROR, "%s: result %s, want error", res[i].meta.id,
+                      result_name(res[i].result));
+        ck_assert_ptr_nonnull(res[i].error);
+        ck_assert_msg(strstr(res[i].error, want) != NULL, "%s: error '%s' lacks '%s'",
+                      res[i].meta.id, res[i].error, want);
+        ck_assert_msg(strstr(res[i].error, file) != NULL, "%s: error '%s' does not name %s",
+                      res[i].meta.id, res[i].error, file);
+        free(want);
+    }
+    ck_assert_msg(access("/tmp/sdrs-escaped", F_OK) != 0, "a rule created a file");
+    rule_results_free(res, n);
+    snapshot_free(snap);
+    engine_free(eng);
+    free(dir);
+    free(fixture);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("sandbox");
+    TCase *tc = tcase_create("escapes");
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, every_escape_is_a_rule_error);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}

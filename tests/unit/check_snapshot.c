@@ -1,0 +1,486 @@
+/* The snapshot reader: every API quirk it must tolerate, every malformed input it must reject. */
+#include "testutil.h"
+
+#include "jsonutil.h"
+#include "snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A small, complete snapshot; tests change it with JSON Patch operations. */
+static const char BASE[] =
+    "{\"schema\":\"sdrs-preflight/snapshot@1\",\"fetched_at\":\"2026-11-25T12:00:00Z\","
+    "\"tool_version\":\"0.1.0\",\"project_id\":\"p1\",\"endpoints\":{\"sdrs\":\"https://x\"},"
+    "\"server_group\":{\"id\":\"11111111-2222-3333-4444-555555555555\",\"name\":\"pg\","
+    "\"status\":\"protected\",\"priority_station\":\"source\",\"replication_num\":1,"
+    "\"protected_instance_num\":1,\"disaster_recovery_drill_num\":0,\"description\":null,"
+    "\"created_at\":\"2019-05-22 08:16:54.413\"},"
+    "\"protected_instances\":[{\"id\":\"pi1\",\"status\":\"protected\",\"source_server\":\"s1\","
+    "\"target_server\":\"t1\",\"priority_station\":\"source\","
+    "\"server_group_id\":\"11111111222233334444555555555555\",\"metadata\":{},"
+    "\"attachment\":[{\"replication\":\"r1\",\"device\":\"/dev/vda\"}]}],"
+    "\"replications\":[{\"id\":\"r1\",\"status\":\"protected\",\"fault_level\":\"0\","
+    "\"replication_status\":\"active\",\"progress\":100,\"priority_station\":\"source\","
+    "\"record_metadata\":{\"volume_size\":\"10\",\"bootable\":true,\"multiattach\":false},"
+    "\"created_at\":\"2018-05-04T03:43:24.108526\"}],"
+    "\"disaster_recovery_drills\":[],"
+    "\"servers\":{\"s1\":{\"http_status\":200,\"server\":{\"id\":\"s1\",\"status\":\"ACTIVE\","
+    "\"locked\":false,\"OS-EXT-STS:power_state\":1,\"metadata\":{\"os_type\":\"Linux\"}}},"
+    "\"t1\":{\"http_status\":200,\"server\":{\"id\":\"t1\",\"status\":\"SHUTOFF\","
+    "\"metadata\":{}}}},"
+    "\"fetch_errors\":[]}";
+
+/* Loads BASE after applying the patch (a JSON array of operations, or NULL). */
+static int load(const char *patch, struct snapshot **out, struct err *e)
+{
+    struct json_object *doc = NULL, *ops = NULL;
+    const char *text;
+    int rc;
+
+    ck_assert_int_eq(jsonutil_parse(BASE, strlen(BASE), "base", 64, &doc, e), 0);
+    if (patch) {
+        ck_assert_msg(jsonutil_parse(patch, strlen(patch), "patch", 64, &ops, e) == 0, "%s",
+                      e->msg);
+        ck_assert_msg(jsonutil_patch(doc, ops, e) == 0, "%s", e->msg);
+    }
+    text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN);
+    rc = snapshot_load_buffer(text, strlen(text), "test.json", NULL, out, e);
+    json_object_put(ops);
+    json_object_put(doc);
+    return rc;
+}
+
+static struct snapshot *load_ok(const char *patch)
+{
+    struct snapshot *s = NULL;
+    struct err e = {0};
+
+    ck_assert_msg(load(patch, &s, &e) == 0, "load failed: %s", e.msg);
+    return s;
+}
+
+/* True when some problem's where equals `where` and its message contains `needle`. */
+static bool has_problem(const struct snapshot *s, const char *where, const char *needle)
+{
+    for (size_t i = 0; i < s->problems.n; i++)
+        if ((!where || strcmp(s->problems.items[i].where, where) == 0) &&
+            strstr(s->problems.items[i].message, needle))
+            return true;
+    return false;
+}
+
+static void dump_problems(const struct snapshot *s)
+{
+    for (size_t i = 0; i < s->problems.n; i++)
+        fprintf(stderr, "  problem %s: %s\n", s->problems.items[i].where,
+                s->problems.items[i].message);
+}
+
+static struct json_object *path(struct json_object *root, const char *ptr)
+{
+    struct json_object *v = NULL;
+
+    ck_assert_msg(json_pointer_get(root, ptr, &v) == 0, "no %s", ptr);
+    return v;
+}
+
+START_TEST(base_is_clean)
+{
+    struct snapshot *s = load_ok(NULL);
+
+    dump_problems(s);
+    ck_assert_uint_eq(s->problems.n, 0);
+    ck_assert_str_eq(s->project_id, "p1");
+    ck_assert_int_eq(s->now, 1795608000LL);
+    ck_assert_uint_eq(strlen(s->sha256), 64);
+    snapshot_free(s);
+}
+END_TEST
+
+START_TEST(numbers_as_strings_and_strings_as_numbers)
+{
+    struct snapshot *s = load_ok("[{\"op\":\"replace\",\"path\":\"/replications/0/fault_level\","
+                                 "\"value\":\"5\"},"
+                                 "{\"op\":\"replace\",\"path\":\"/replications/0/progress\","
+                                 "\"value\":\" 99 \"},"
+                                 "{\"op\":\"replace\",\"path\":\"/server_group/replication_num\","
+                                 "\"value\":1.0},"
+                                 "{\"op\":\"add\",\"path\":\"/server_group/name\",\"value\":42}]");
+    struct json_object *v;
+
+    ck_assert_uint_eq(s->problems.n, 0);
+    v = path(s->root, "/replications/0/fault_level");
+    ck_assert(json_object_is_type(v, json_type_int));
+    ck_assert_int_eq(json_object_get_int64(v), 5);
+    ck_assert_int_eq(json_object_get_int64(path(s->root, "/replications/0/progress")), 99);
+    ck_assert_int_eq(json_object_get_int64(path(s->root, "/replications/0/record_metadata/volume_size")), 10);
+    ck_assert(json_object_is_type(path(s->root, "/server_group/replication_num"), json_type_int));
+    ck_assert_str_eq(json_object_get_string(path(s->root, "/server_group/name")), "42");
+    snapshot_free(s);
+
+    s = load_ok("[{\"op\":\"replace\",\"path\":\"/replications/0/fault_level\",\"value\":5}]");
+    ck_assert_int_eq(json_object_get_int64(path(s->root, "/replications/0/fault_level")), 5);
+    snapshot_free(s);
+}
+END_TEST
+
+START_TEST(booleans_as_strings)
+{
+    static const struct {
+        const char *value;
+        bool want;
+    } cases[] = {{"\"true\"", true}, {"\"TRUE\"", true}, {"true", true},   {"\"false\"", false},
+                 {"false", false},   {"\"\"", false},    {"\"1\"", true},  {"0", false}};
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char patch[256];
+        struct snapshot *s;
+        struct json_object *v;
+
+        snprintf(patch, sizeof patch,
+                 "[{\"op\":\"add\",\"path\":\"/protected_instances/0/metadata/__system__frozen\","
+                 "\"value\":%s}]",
+                 cases[i].value);
+        s = load_ok(patch);
+        ck_assert_uint_eq(s->problems.n, 0);
+        v = path(s->root, "/protected_instances/0/metadata/__system__frozen");
+        ck_assert_msg(json_object_is_type(v, json_type_boolean), "%s", cases[i].value);
+        ck_assert_int_eq(json_object_get_boolean(v), cases[i].want);
+        snapshot_free(s);
+    }
+}
+END_TEST
+
+START_TEST(nulls_and_missing_optional_fields)
+{
+    struct snapshot *s = load_ok("[{\"op\":\"replace\",\"path\":\"/replications/0/fault_level\","
+                                 "\"value\":null},"
+                                 "{\"op\":\"remove\",\"path\":\"/replications/0/progress\"},"
+                                 "{\"op\":\"remove\",\"path\":\"/protected_instances/0/metadata\"},"
+                                 "{\"op\":\"add\",\"path\":\"/server_group/replication_status\","
+                                 "\"value\":null},"
+                                 "{\"op\":\"add\",\"path\":\"/server_group/extra_field\","
+                                 "\"value\":{\"nested\":[1,2,3]}}]");
+
+    dump_problems(s);
+    ck_assert_uint_eq(s->problems.n, 0);
+    ck_assert_ptr_nonnull(path(s->root, "/server_group/extra_field/nested"));
+    snapshot_free(s);
+}
+END_TEST
+
+START_TEST(unusable_types_are_problems)
+{
+    struct snapshot *s = load_ok("[{\"op\":\"replace\",\"path\":\"/replications/0/fault_level\","
+                                 "\"value\":\"abc\"},"
+                                 "{\"op\":\"add\",\"path\":\"/protected_instances/0/metadata/"
+                                 "__system__frozen\",\"value\":\"maybe\"},"
+                                 "{\"op\":\"replace\",\"path\":\"/server_group/status\","
+                                 "\"value\":{\"a\":1}},"
+                                 "{\"op\":\"replace\",\"path\":\"/protected_instances/0/source_server\","
+                                 "\"value\":null}]");
+    struct json_object *pair = path(s->root, "/replications/0");
+
+    ck_assert(has_problem(s, "$.replications[0].fault_level", "expected an integer, got string"));
+    ck_assert(has_problem(s, "$.protected_instances[0].metadata.__system__frozen",
+                          "expected a boolean"));
+    ck_assert(has_problem(s, "$.server_group.status", "expected a string, got object"));
+    ck_assert(has_problem(s, "$.protected_instances[0].source_server", "required field is null"));
+    /* the unusable value is gone, so a rule sees nil, never "abc" */
+    ck_assert(!jsonutil_get(pair, "fault_level", NULL));
+    snapshot_free(s);
+}
+END_TEST
+
+START_TEST(timestamp_formats)
+{
+    static const struct {
+        const char *s;
+        long long t;
+    } ok[] = {
+        {"2019-05-22 08:16:54.413", 1558513014},   {"2018-05-09 22:11:45.0", 1525903905},
+        {"2018-05-04T03:43:24.108526", 1525405404}, {"2018-04-19T01:55:30.443Z", 1524102930},
+        {"2019-05-22T03:30:52Z", 1558495852},       {"2022-03-18 13:55:33.570000", 1647611733},
+        {"2019-05-30 01:40:00.74", 1559180400},     {"20191115T033655Z", 1573789015},
+        {"2019-05-22T05:30:52+02:00", 1558495852},  {"2026-12-31", 1798675200},
+    };
+    static const char *const bad[] = {"", "yesterday", "2019-13-01 00:00:00", "2019-02-30",
+                                      "2019-05-22 08:16", "2019-05-22T08:16:54.", "2019-05-22x"};
+    long long t;
+
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ck_assert_msg(util_parse_time(ok[i].s, &t), "cannot parse %s", ok[i].s);
+        ck_assert_msg(t == ok[i].t, "%s -> %lld, want %lld", ok[i].s, t, ok[i].t);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_msg(!util_parse_time(bad[i], &t), "accepted '%s'", bad[i]);
+}
+END_TEST
+
+START_TEST(ids_with_and_without_dashes)
+{
+    /* BASE's instance names its group in 32-hex form; the group id is a dashed UUID. */
+    struct snapshot *s = load_ok("[{\"op\":\"add\",\"path\":\"/replications/0/server_group_id\","
+                                 "\"value\":\"11111111-2222-3333-4444-555555555555\"}]");
+
+    ck_assert_uint_eq(s->problems.n, 0);
+    snapshot_free(s);
+    s = load_ok("[{\"op\":\"add\",\"path\":\"/replications/0/server_group_id\","
+                "\"value\":\"99999999-2222-3333-4444-555555555555\"}]");
+    ck_assert(has_problem(s, "$.replications[0].server_group_id", "belongs to group"));
+    snapshot_free(s);
+}
+END_TEST
+
+START_TEST(missing_parts_are_problems)
+{
+    static const char *const parts[] = {"server_group", "protected_instances", "replications",
+                                        "disaster_recovery_drills", "servers"};
+
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char patch[200], where[64];
+        struct snapshot *s;
+
+        snprintf(patch, sizeof patch, "[{\"op\":\"remove\",\"path\":\"/%s\"}]", parts[i]);
+        snprintf(where, sizeof where, "$.%s", parts[i]);
+        s = load_ok(patch);
+        ck_assert_msg(has_problem(s, where, "required for a decision"), "%s", parts[i]);
+        snapshot_free(s);
+        snprintf(patch, sizeof patch, "[{\"op\":\"replace\",\"path\":\"/%s\",\"value\":null}]",
+                 parts[i]);
+        s = load_ok(patch);
+        ck_assert_msg(has_problem(s, where, "required for a decision"), "null %s", parts[i]);
+        snapshot_free(s);
+    }
+}
+END_TEST
+
+START_TEST(fetch_errors_and_missing_servers)
+{
+    struct snapshot *s = load_ok("[{\"op\":\"add\",\"path\":\"/fetch_errors/-\",\"value\":"
+                                 "{\"request\":\"GET /v1/p1/replications\",\"error\":\"timeout\"}},"
+                                 "{\"op\":\"remove\",\"path\":\"/servers/t1\"}]");
+
+    ck_assert(has_problem(s, "GET /v1/p1/replications", "timeout"));
+    ck_assert(has_problem(s, "$.protected_instances[0].target_server", "'t1' is not in $.servers"));
+    snapshot_free(s);
+}
+END_TEST
+
+START_TEST(counts_must_match)
+{
+    struct snapshot *s = load_ok("[{\"op\":\"replace\",\"path\":\"/server_group/replication_num\","
+                                 "\"value\":3}]");
+
+    ck_assert(has_problem(s, "$.server_group.replication_num", "has 3 replication pairs but"));
+    snapshot_free(s);
+}
+END_TEST
+
+START_TEST(server_states)
+{
+    struct snapshot *s = load_ok(
+        "[{\"op\":\"replace\",\"path\":\"/servers/t1\",\"value\":{\"http_status\":404,\"error\":"
+        "{\"code\":\"Ecs.0114\",\"message\":\"The ECS does not exist.\"}}},"
+        "{\"op\":\"add\",\"path\":\"/servers/x1\",\"value\":{\"http_status\":\"200\",\"server\":"
+        "{\"id\":\"x1\",\"status\":\"SOFT_DELETED\"}}},"
+        "{\"op\":\"add\",\"path\":\"/servers/x2\",\"value\":{\"http_status\":500}}]");
+    struct json_object *srv, *err;
+
+    ck_assert_int_eq(snapshot_server(s, "s1", &srv, &err), SERVER_PRESENT);
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(snapshot_server(s, "t1", &srv, &err), SERVER_DELETED);
+    ck_assert_ptr_null(srv);
+    ck_assert_str_eq(jsonutil_get_str(err, "code"), "Ecs.0114");
+    ck_assert_int_eq(snapshot_server(s, "x1", &srv, &err), SERVER_DELETED);
+    ck_assert_ptr_nonnull(srv);
+    ck_assert_int_eq(snapshot_server(s, "x2", &srv, &err), SERVER_MISSING);
+    ck_assert_int_eq(snapshot_server(s, "nope", &srv, &err), SERVER_MISSING);
+    ck_assert(has_problem(s, "$.servers[\"x2\"]", "HTTP 500"));
+    snapshot_free(s);
+}
+END_TEST
+
+START_TEST(server_id_must_match_key)
+{
+    struct snapshot *s =
+        load_ok("[{\"op\":\"replace\",\"path\":\"/servers/s1/server/id\",\"value\":\"zz\"}]");
+
+    ck_assert(has_problem(s, "$.servers[\"s1\"].server", "does not match its key"));
+    snapshot_free(s);
+}
+END_TEST
+
+/* Inputs that are not snapshots: exit code 2, a message naming the file and the JSON path. */
+static void expect_reject(const char *text, size_t len, const char *needle)
+{
+    struct snapshot *s = NULL;
+    struct err e = {0};
+    struct snapshot_limits lim = {1 << 20, 16, 100};
+    int rc = snapshot_load_buffer(text, len, "bad.json", &lim, &s, &e);
+
+    ck_assert_msg(rc != 0, "accepted: %.60s", text);
+    ck_assert_ptr_null(s);
+    ck_assert_msg(strstr(e.msg, "snapshot 'bad.json'") != NULL, "message lacks the file: %s",
+                  e.msg);
+    ck_assert_msg(strstr(e.msg, needle) != NULL, "message '%s' lacks '%s'", e.msg, needle);
+}
+
+START_TEST(rejects_what_is_not_a_snapshot)
+{
+    static const struct {
+        const char *text;
+        const char *needle;
+    } cases[] = {
+        {"", "empty"},
+        {"   \n", "empty"},
+        {"{\"schema\":", "ends in the middle"},
+        {"{\"schema\":\"sdrs-preflight/snapshot@1\"} trailing", "not JSON: unexpected character"},
+        {"{\"a\" 1}", "line 1, column 6"},
+        {"{\"a\":1,}", "not JSON"},
+        {"[1,2]", "top level is array"},
+        {"null", "top level is null"},
+        {"{}", "$.schema is missing"},
+        {"{\"schema\":3}", "$.schema: expected a string"},
+        {"{\"schema\":\"sdrs-preflight/snapshot@2\"}", "unsupported schema"},
+        {"{\"schema\":\"sdrs-preflight/snapshot@1\",\"protected_instances\":\"x\"}",
+         "$.protected_instances: expected an array, got string"},
+        {"{\"schema\":\"sdrs-preflight/snapshot@1\",\"servers\":[]}",
+         "$.servers: expected an object, got array"},
+        {"{\"schema\":\"sdrs-preflight/snapshot@1\",\"server_group\":true}",
+         "$.server_group: expected an object"},
+        {"{\"schema\":\"sdrs-preflight/snapshot@1\",\"fetch_errors\":{}}",
+         "$.fetch_errors: expected an array"},
+        {"{\"schema\":\"sdrs-preflight/snapshot@1\",\"fetched_at\":5}",
+         "$.fetched_at: expected a string"},
+        {"{\"a\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}", "nesting too deep"},
+        {"{\"a\":\"\xff\xfe\"}", "not JSON"},
+        {"{\"schema\":\"sdrs-preflight/snapshot@1\",\"x\":NaN}", "not JSON"},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_reject(cases[i].text, strlen(cases[i].text), cases[i].needle);
+    expect_reject("{\"schema\":\"sdrs-preflight/snapshot@1\"}\0{}", 41, "unexpected data after the value");
+}
+END_TEST
+
+START_TEST(size_limit)
+{
+    struct snapshot *s = NULL;
+    struct err e = {0};
+    struct snapshot_limits lim = {100, 64, 100};
+
+    ck_assert_int_eq(snapshot_load_buffer(BASE, strlen(BASE), "big.json", &lim, &s, &e), ERR_LIMIT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "exceed the limit of 100 bytes"));
+}
+END_TEST
+
+START_TEST(item_limit_is_a_problem)
+{
+    struct snapshot *s = NULL;
+    struct err e = {0};
+    struct snapshot_limits lim = {1 << 20, 64, 1};
+
+    ck_assert_int_eq(snapshot_load_buffer(BASE, strlen(BASE), "t.json", &lim, &s, &e), 0);
+    ck_assert(has_problem(s, "$.servers", "2 servers exceed the limit of 1"));
+    snapshot_free(s);
+}
+END_TEST
+
+START_TEST(unreadable_file)
+{
+    struct snapshot *s = NULL;
+    struct err e = {0};
+
+    ck_assert_int_ne(snapshot_load_file("/nonexistent/snap.json", NULL, &s, &e), 0);
+    ck_assert_ptr_nonnull(strstr(e.msg, "cannot read '/nonexistent/snap.json'"));
+}
+END_TEST
+
+/* The real example bodies from the public API reference, assembled into a snapshot, load
+ * without any type problem (only membership problems: the examples belong to different groups). */
+START_TEST(public_examples_load)
+{
+    const char *dir = tu_shared_dir();
+    static const char *const files[] = {"docs/group-show.json", "docs/instance-list.json",
+                                        "docs/replication-list.json", "docs/drill-list.json",
+                                        "otcextensions/replication.json", "otcextensions/instance.json"};
+    struct json_object *parts[6] = {0};
+    struct json_object *snap, *arr;
+    struct snapshot *s = NULL;
+    struct err e = {0};
+    const char *text;
+
+    if (!dir) {
+        fprintf(stderr, "skipped: ../shared/api-examples is not present\n");
+        return;
+    }
+    for (size_t i = 0; i < 6; i++) {
+        char p[4096];
+        struct buf b;
+        buf_init(&b, 0);
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        ck_assert_msg(util_read_file(p, 0, &b, &e) == 0, "%s", e.msg);
+        ck_assert_int_eq(jsonutil_parse(b.data, b.len, p, 64, &parts[i], &e), 0);
+        buf_free(&b);
+    }
+    snap = json_object_new_object();
+    json_object_object_add(snap, "schema", json_object_new_string(SNAPSHOT_SCHEMA));
+    json_object_object_add(snap, "fetched_at", json_object_new_string("2026-11-25T12:00:00Z"));
+    json_object_object_add(snap, "server_group", json_object_get(path(parts[0], "/server_group")));
+    arr = json_object_get(path(parts[1], "/protected_instances"));
+    json_object_array_add(arr, json_object_get(parts[5]));
+    json_object_object_add(snap, "protected_instances", arr);
+    arr = json_object_get(path(parts[2], "/replications"));
+    json_object_array_add(arr, json_object_get(parts[4]));
+    json_object_object_add(snap, "replications", arr);
+    json_object_object_add(snap, "disaster_recovery_drills",
+                           json_object_get(path(parts[3], "/disaster_recovery_drills")));
+    json_object_object_add(snap, "servers", json_object_new_object());
+    text = json_object_to_json_string(snap);
+    ck_assert_int_eq(snapshot_load_buffer(text, strlen(text), "examples", NULL, &s, &e), 0);
+    for (size_t i = 0; i < s->problems.n; i++) {
+        const char *m = s->problems.items[i].message;
+        ck_assert_msg(strstr(m, "belongs to group") || strstr(m, "is not in $.servers") ||
+                          strstr(m, "but the snapshot holds"),
+                      "unexpected problem %s: %s", s->problems.items[i].where, m);
+    }
+    /* otcextensions sends fault_level as the number 0, the docs as "0": both are integers now */
+    ck_assert_int_eq(json_object_get_int64(path(s->root, "/replications/0/fault_level")), 0);
+    ck_assert_int_eq(json_object_get_int64(path(s->root, "/replications/1/fault_level")), 0);
+    ck_assert(json_object_get_boolean(path(s->root, "/protected_instances/2/metadata/__system__frozen")) == 0);
+    snapshot_free(s);
+    json_object_put(snap);
+    for (size_t i = 0; i < 6; i++)
+        json_object_put(parts[i]);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("snapshot");
+    TCase *quirks = tcase_create("quirks"), *problems = tcase_create("problems"),
+          *reject = tcase_create("reject");
+
+    tcase_add_test(quirks, base_is_clean);
+    tcase_add_test(quirks, numbers_as_strings_and_strings_as_numbers);
+    tcase_add_test(quirks, booleans_as_strings);
+    tcase_add_test(quirks, nulls_and_missing_optional_fields);
+    tcase_add_test(quirks, timestamp_formats);
+    tcase_add_test(quirks, ids_with_and_without_dashes);
+    tcase_add_test(quirks, public_examples_load);
+    tcase_add_test(problems, unusable_types_are_problems);
+    tcase_add_test(problems, missing_parts_are_problems);
+    tcase_add_test(problems, fetch_errors_and_missing_servers);
+    tcase_add_test(problems, counts_must_match);
+    tcase_add_test(problems, server_states);
+    tcase_add_test(problems, server_id_must_match_key);
+    tcase_add_test(problems, item_limit_is_a_problem);
+    tcase_add_test(reject, rejects_what_is_not_a_snapshot);
+    tcase_add_test(reject, size_limit);
+    tcase_add_test(reject, unreadable_file);
+    suite_add_tcase(s, quirks);
+    suite_add_tcase(s, problems);
+    suite_add_tcase(s, reject);
+    return tu_run(s);
+}
