@@ -1,0 +1,26 @@
+-- SDRS-004: no replication pair has a broken replication link (fault_level 5).
+local sdrs = require("sdrs")
+
+return {
+  id = "SDRS-004",
+  title = "No replication pair has a broken replication link",
+  severity = "blocker",
+  actions = { "failover" },
+  rationale = "A replication pair with fault_level 5 has lost its replication link; SDRS does not allow a "
+    .. "failover of the group.",
+  remediation = "Contact support to repair the replication link, then run the preflight again.",
+  docs = "OTC SDRS API: sdrs_05_0604 (replication pair fault_level); sdrs-api.md §3.2, §6.1",
+  reads = { "replications" },
+  check = function(ctx)
+    for _, p in ipairs(ctx.replications) do
+      if p.fault_level == nil then
+        ctx:unknown(("%s has no fault_level"):format(sdrs.describe_pair(p)),
+                    { resource = sdrs.res_pair(p), observed = "absent", expected = "0, 2 or 5 (not 5)" })
+      elseif p.fault_level == 5 then
+        ctx:fail(("%s: replication link broken (fault_level 5)"):format(sdrs.describe_pair(p)),
+                 { resource = sdrs.res_pair(p), observed = 5, expected = "not 5", status = p.status,
+                   replication_status = sdrs.scalar(p.replication_status) })
+      end
+    end
+  end,
+}

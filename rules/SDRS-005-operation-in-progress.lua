@@ -1,0 +1,38 @@
+-- SDRS-005: no operation is in progress on the group, its instances or its pairs.
+local sdrs = require("sdrs")
+
+-- One object: unknown without a status, fail in a transient status.
+local function check_status(ctx, what, obj, resource, transient)
+  if obj.status == nil then
+    ctx:unknown(("%s has no status"):format(what),
+                { resource = resource, observed = "absent", expected = "a status that is not transient" })
+  elseif transient[obj.status] then
+    ctx:fail(("%s is %q: an operation is in progress"):format(what, obj.status),
+             { resource = resource, observed = obj.status, expected = "no operation in progress" })
+  end
+end
+
+return {
+  id = "SDRS-005",
+  title = "No operation in progress on the group, its instances or pairs",
+  severity = "blocker",
+  actions = "all",
+  rationale = "A transient status (creating, starting, stopping, reversing, failing-over, reprotecting, "
+    .. "resizing, extending, attaching, ...) means an SDRS operation is running on the group, one of its "
+    .. "protected instances or replication pairs; a new action is rejected or interferes with it.",
+  remediation = "Wait for the running operation to finish (its job in the SDRS console or GET /v1/{project_id}/jobs), "
+    .. "fetch a new snapshot and run the preflight again.",
+  docs = "OTC SDRS API: appendixes 'Protection Group Status', 'Protected Instance Status', 'Replication Pair "
+    .. "Status'; sdrs-api.md §1.4, §2.3, §3.3",
+  reads = { "group", "instances", "replications" },
+  check = function(ctx)
+    local g = ctx.group
+    check_status(ctx, sdrs.describe_group(g), g, sdrs.res_group(g), sdrs.TRANSIENT_GROUP)
+    for _, pi in ipairs(ctx.instances) do
+      check_status(ctx, sdrs.describe_instance(pi), pi, sdrs.res_instance(pi), sdrs.TRANSIENT_INSTANCE)
+    end
+    for _, p in ipairs(ctx.replications) do
+      check_status(ctx, sdrs.describe_pair(p), p, sdrs.res_pair(p), sdrs.TRANSIENT_PAIR)
+    end
+  end,
+}

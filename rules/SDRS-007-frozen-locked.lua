@@ -1,0 +1,46 @@
+-- SDRS-007: no protected instance is frozen and no server of one is frozen or locked.
+local sdrs = require("sdrs")
+
+return {
+  id = "SDRS-007",
+  title = "Nothing frozen or locked",
+  severity = "blocker",
+  actions = "all",
+  rationale = "A frozen protected instance (metadata __system__frozen true), a frozen ECS server (metadata "
+    .. "EcmResStatus freeze, e.g. for an unpaid or restricted account) or a locked ECS server (locked true) "
+    .. "cannot be started, stopped or changed, so the operation fails part-way (SDRS.1357 and SDRS.1359 "
+    .. "exist for locked production servers). An absent __system__frozen or EcmResStatus means not frozen.",
+  remediation = "Settle the account or order that froze the resource, or unlock the server (ECS console or the "
+    .. "unlock action), then fetch a new snapshot and run the preflight again.",
+  docs = "OTC SDRS API: sdrs_05_0504 (metadata __system__frozen), error codes SDRS.1357/SDRS.1359; OTC ECS API: "
+    .. "querying details about an ECS (metadata EcmResStatus, locked); sdrs-api.md §2.2, §6.2, §9.1",
+  reads = { "group", "instances", "servers" },
+  check = function(ctx)
+    local station = ctx.group.priority_station
+    for _, pi in ipairs(ctx.instances) do
+      local who = sdrs.describe_instance(pi)
+      local md = type(pi.metadata) == "table" and pi.metadata or {}
+      if md.__system__frozen == true then
+        ctx:fail(("%s is frozen (metadata __system__frozen true)"):format(who),
+                 { resource = sdrs.res_instance(pi), observed = "__system__frozen=true", expected = "not frozen" })
+      end
+      for _, s in ipairs(sdrs.instance_servers(pi, station)) do
+        local server, state
+        if s.id ~= nil then server, state = ctx.server(s.id) end
+        if state == "present" and type(server) == "table" then
+          local ev = { resource = sdrs.res_server(s.id), instance = pi.id, server = s.id, role = s.role }
+          if sdrs.metadata(server).EcmResStatus == "freeze" then
+            ev.observed, ev.expected = "EcmResStatus=freeze", "EcmResStatus normal"
+            ctx:fail(("%s %s of %s is frozen (metadata EcmResStatus freeze)"):format(s.role, s.id, who), ev)
+          end
+          if server.locked == true then
+            local lev = { resource = ev.resource, instance = pi.id, server = s.id, role = s.role,
+                          observed = "locked=true", expected = "locked false",
+                          lock_source = sdrs.scalar(sdrs.metadata(server).lockSource) }
+            ctx:fail(("%s %s of %s is locked (locked true)"):format(s.role, s.id, who), lev)
+          end
+        end
+      end
+    end
+  end,
+}

@@ -1,0 +1,41 @@
+-- SDRS-008: protected instances and replication pairs are healthy.
+local sdrs = require("sdrs")
+
+return {
+  id = "SDRS-008",
+  title = "Protected instances and replication pairs are healthy",
+  severity = "warning",
+  actions = "all",
+  rationale = "An instance or pair in status fault (replication abnormal), invalid (a server or disk was deleted) "
+    .. "or error / error-* (an earlier operation failed) may make the action fail part-way or leave data "
+    .. "behind; SDRS retries some error-* statuses, so this is a warning, not a blocker.",
+  remediation = "Look up the failed task in the SDRS task center, repair or retry it; for fault, check the "
+    .. "replication link and disks with support. Run the preflight again afterwards.",
+  docs = "OTC SDRS API: appendixes 'Protected Instance Status' and 'Replication Pair Status'; sdrs-api.md §2.3, "
+    .. "§3.3, §6.2",
+  reads = { "group", "instances", "replications" },
+  check = function(ctx)
+    local g = ctx.group
+    if g.health_status == "abnormal" then
+      ctx:fail(("%s has health_status \"abnormal\""):format(sdrs.describe_group(g)),
+               { resource = sdrs.res_group(g), observed = "abnormal", expected = "normal" })
+    end
+    local function health(what, obj, resource, failure_detail)
+      if obj.status == nil then
+        ctx:fail(("%s has no status: its health is unknown"):format(what),
+                 { resource = resource, observed = "absent", expected = "a healthy status" })
+      elseif sdrs.is_unhealthy_status(obj.status) then
+        ctx:fail(("%s is %q"):format(what, obj.status),
+                 { resource = resource, observed = obj.status, expected = "not fault, invalid, error or error-*",
+                   failure_detail = failure_detail })
+      end
+    end
+    for _, pi in ipairs(ctx.instances) do
+      health(sdrs.describe_instance(pi), pi, sdrs.res_instance(pi), nil)
+    end
+    for _, p in ipairs(ctx.replications) do
+      local fd = type(p.failure_detail) == "string" and p.failure_detail or nil
+      health(sdrs.describe_pair(p), p, sdrs.res_pair(p), fd)
+    end
+  end,
+}

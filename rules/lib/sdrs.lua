@@ -1,0 +1,254 @@
+-- Shared helpers of the built-in rules: status sets, resource names, server roles and the OS,
+-- login-mode, CoreOS and Cloud-Init detection of sdrs-api.md §9.4. Pure functions over the data
+-- a rule already has; nothing here reads a clock or changes its arguments.
+local M = {}
+
+-- A set (value -> true) from a list.
+local function set(list)
+  local s = {}
+  for _, v in ipairs(list) do s[v] = true end
+  return s
+end
+M.set = set
+
+-- Group statuses that allow each action, in documentation order (DESIGN §4 SDRS-001, sdrs-api §6.1, §6.3).
+M.ACTION_STATUSES = {
+  ["failover"] = { "protected", "error-failing-over", "error-reversing" },
+  ["planned-failover"] = { "protected", "error-reversing" },
+  ["enable-protection"] = { "available", "error-starting", "failed-over", "error-reprotecting" },
+  ["disable-protection"] = { "protected", "error-stopping" },
+  ["drill"] = { "available", "protected", "failed-over", "error-starting", "error-stopping",
+                "error-reversing", "error-reprotecting", "error-failing-over" },
+}
+
+-- The same lists as sets, for lookups.
+M.ALLOWED_GROUP_STATUS = {}
+for action, list in pairs(M.ACTION_STATUSES) do M.ALLOWED_GROUP_STATUS[action] = set(list) end
+
+-- Group statuses in which enable-protection is a re-protection (after a failover or failback).
+M.REPROTECT_GROUP_STATUS = set({ "failed-over", "error-reprotecting" })
+
+-- Statuses that mean an operation is running (sdrs-api §1.4, §2.3, §3.3).
+M.TRANSIENT_GROUP = set({ "creating", "deleting", "starting", "reprotecting", "stopping", "reversing",
+                          "failing-over" })
+M.TRANSIENT_INSTANCE = set({ "creating", "deleting", "nic-creating", "nic-deleting", "starting", "reversing",
+                             "failing-over", "reprotecting", "stopping", "resizing" })
+M.TRANSIENT_PAIR = set({ "creating", "deleting", "extending", "starting", "reversing", "failing-over",
+                         "reprotecting", "stopping", "attaching", "detaching" })
+
+-- ECS statuses of a server that is gone (sdrs-api §9.1).
+M.GONE_SERVER_STATUS = set({ "DELETED", "SOFT_DELETED" })
+
+-- True for "error" and every "error-*" status.
+function M.is_error_status(s)
+  return s == "error" or (type(s) == "string" and s:sub(1, 6) == "error-")
+end
+
+-- True for the instance and pair statuses that mean bad health: fault, invalid, error, error-*.
+function M.is_unhealthy_status(s)
+  return s == "fault" or s == "invalid" or M.is_error_status(s)
+end
+
+-- A value for evidence: strings, numbers and booleans as they are, anything else nil (evidence is flat).
+function M.scalar(v)
+  local t = type(v)
+  if t == "string" or t == "number" or t == "boolean" then return v end
+  return nil
+end
+
+-- A value for a message: a string quoted, nil as "absent", a JSON object or array as "not a string".
+function M.show(v)
+  if type(v) == "string" then return ("%q"):format(v) end
+  if v == nil then return "absent" end
+  if type(v) == "table" then return "not a string" end
+  return tostring(v)
+end
+
+-- A list's values joined for a message: "a | b | c".
+function M.list_text(list)
+  return table.concat(list, " | ")
+end
+
+-- Keys of a table in a stable order (by their string form), for deterministic loops.
+function M.sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  return keys
+end
+
+-- pairs() in sorted key order.
+function M.spairs(t)
+  local keys, i = M.sorted_keys(t), 0
+  return function()
+    i = i + 1
+    local k = keys[i]
+    if k ~= nil then return k, t[k] end
+  end
+end
+
+-- Resource names used as the `resource` of findings.
+function M.res_group(g) return "server_group/" .. tostring(g and g.id or "?") end
+function M.res_instance(pi) return "protected_instance/" .. tostring(pi and pi.id or "?") end
+function M.res_pair(p) return "replication/" .. tostring(p and p.id or "?") end
+function M.res_server(id) return "server/" .. tostring(id or "?") end
+function M.res_drill(d) return "disaster_recovery_drill/" .. tostring(d and d.id or "?") end
+
+-- An object's name and id for messages: `"web-01" (3f2a…)`, or only the id when it has no name.
+local function named(obj)
+  if type(obj.name) == "string" and obj.name ~= "" then
+    return ("%q (%s)"):format(obj.name, tostring(obj.id or "?"))
+  end
+  return tostring(obj.id or "?")
+end
+
+-- "protected instance "web-01" (<id>)" for messages.
+function M.describe_instance(pi) return "protected instance " .. named(pi) end
+-- "protection group "pg" (<id>)" for messages.
+function M.describe_group(g) return "protection group " .. named(g) end
+-- "replication pair "disk" (<id>)" for messages.
+function M.describe_pair(p) return "replication pair " .. named(p) end
+-- "DR drill "d1" (<id>)" for messages.
+function M.describe_drill(d) return "DR drill " .. named(d) end
+
+-- Current production and DR server ids for a priority_station ("source": source_server is production), else nil, nil.
+function M.current_servers(pi, station)
+  if station == "source" then return pi.source_server, pi.target_server end
+  if station == "target" then return pi.target_server, pi.source_server end
+  return nil, nil
+end
+
+-- Both servers of an instance as {id=, field=, role=}, production first; roles by field name without a station.
+function M.instance_servers(pi, station)
+  local src = { id = pi.source_server, field = "source_server", role = "source server" }
+  local tgt = { id = pi.target_server, field = "target_server", role = "target server" }
+  if station == "source" then src.role, tgt.role = "production server", "DR server"; return { src, tgt } end
+  if station == "target" then tgt.role, src.role = "production server", "DR server"; return { tgt, src } end
+  return { src, tgt }
+end
+
+-- True when ECS says the server is gone: state "deleted", or status DELETED / SOFT_DELETED.
+function M.server_gone(server, state)
+  return state == "deleted" or (type(server) == "table" and M.GONE_SERVER_STATUS[server.status] == true)
+end
+
+-- "HTTP 404 Ecs.0114" or "status DELETED": why a server counts as gone, for messages.
+function M.gone_evidence(server, err)
+  if type(server) == "table" and M.GONE_SERVER_STATUS[server.status] then return "status " .. server.status end
+  if type(err) == "table" and err.http_status ~= nil then
+    return ("HTTP %s%s"):format(tostring(err.http_status), err.code and (" " .. tostring(err.code)) or "")
+  end
+  return "deleted"
+end
+
+-- A server's ECS metadata table, or an empty table.
+function M.metadata(server)
+  if type(server) == "table" and type(server.metadata) == "table" then return server.metadata end
+  return {}
+end
+
+-- The IMS image of a server (ctx.image of server.image.id), or nil.
+function M.server_image(ctx, server)
+  if type(server) ~= "table" or type(server.image) ~= "table" or type(server.image.id) ~= "string" then
+    return nil
+  end
+  return ctx.image(server.image.id)
+end
+
+-- "Windows", "Linux" or "Other" from a raw os_type value, nil for anything else.
+local function os_name(v)
+  if type(v) ~= "string" then return nil end
+  local l = v:lower()
+  if l == "windows" then return "Windows" end
+  if l == "linux" then return "Linux" end
+  if l == "other" then return "Other" end
+  return nil
+end
+
+-- OS of a server: ECS metadata.os_type, else image __os_type, else "unknown"; and its source.
+function M.os_type(server, image)
+  local v = os_name(M.metadata(server).os_type)
+  if v then return v, "ECS metadata.os_type" end
+  v = os_name(type(image) == "table" and image.__os_type or nil)
+  if v then return v, "image __os_type" end
+  return "unknown", "no os_type in ECS metadata or image"
+end
+
+-- Login mode: "key pair" when key_name is non-empty, else "password"; "unknown" without a server record.
+function M.login_mode(server)
+  if type(server) ~= "table" then return "unknown" end
+  if type(server.key_name) == "string" and server.key_name ~= "" then return "key pair" end
+  return "password"
+end
+
+-- Image names to look at: ECS metadata.image_name and the IMS image's name (either may be absent).
+local function image_names(server, image)
+  local names = {}
+  local md = M.metadata(server)
+  if type(md.image_name) == "string" and md.image_name ~= "" then names[#names + 1] = md.image_name end
+  if type(image) == "table" and type(image.name) == "string" and image.name ~= "" then
+    names[#names + 1] = image.name
+  end
+  return names
+end
+
+-- CoreOS "yes"/"no"/"unknown" and its source: image __platform/__os_version, else "coreos" in an image name.
+function M.coreos(server, image)
+  if type(image) == "table" then
+    if image.__platform == "CoreOS" then return "yes", "image __platform CoreOS" end
+    if type(image.__os_version) == "string" and image.__os_version:sub(1, 6) == "CoreOS" then
+      return "yes", "image __os_version " .. image.__os_version
+    end
+  end
+  local names = image_names(server, image)
+  for _, n in ipairs(names) do
+    if n:lower():find("coreos", 1, true) then return "yes", ("image name %q"):format(n) end
+  end
+  if type(image) == "table" and (image.__platform ~= nil or image.__os_version ~= nil) then
+    return "no", "image __platform/__os_version"
+  end
+  if #names > 0 then return "no", ("image name %q"):format(names[1]) end
+  return "unknown", "no image record and no image name"
+end
+
+-- The facts file's cloud_init (true/false) for a server id, or nil.
+function M.facts_cloud_init(ctx, id)
+  local servers = type(ctx.facts) == "table" and ctx.facts.servers or nil
+  if id == nil or type(servers) ~= "table" or type(servers[id]) ~= "table" then return nil end
+  local v = servers[id].cloud_init
+  if type(v) == "boolean" then return v end
+  return nil
+end
+
+-- Cloud-Init/Cloudbase-Init "yes"/"no"/"unknown" and its source: facts file for any of `ids`, then §9.4 hints.
+function M.cloud_init(ctx, ids, server, image)
+  for _, id in ipairs(ids) do
+    local f = M.facts_cloud_init(ctx, id)
+    if f ~= nil then return f and "yes" or "no", ("facts file (server %s)"):format(id) end
+  end
+  if type(image) == "table" and (image.__support_fc_inject == "true" or image.__support_fc_inject == true) then
+    return "no", "image __support_fc_inject true"
+  end
+  local names = image_names(server, image)
+  for _, n in ipairs(names) do
+    local l = n:lower()
+    if l:find("cloudinit", 1, true) or l:find("cloud-init", 1, true) or l:find("cloudbase", 1, true) then
+      return "yes", ("image name %q"):format(n)
+    end
+  end
+  local md = M.metadata(server)
+  if M.os_type(server, image) == "Windows" then
+    if md["metering.imagetype"] == "gold" then return "yes", "public Windows image (metering.imagetype gold)" end
+    if type(image) == "table" and image.__imagetype == "gold" then
+      return "yes", "public Windows image (__imagetype gold)"
+    end
+  end
+  for _, n in ipairs(names) do
+    if n:sub(1, 9) == "Standard_" or n:sub(1, 11) == "Enterprise_" then
+      return "yes", ("public image %q (Standard_/Enterprise_ images ship the agent)"):format(n)
+    end
+  end
+  return "unknown", "no facts file entry and no image hint"
+end
+
+return M
