@@ -322,8 +322,8 @@ int report_render_text(const struct report *r, const struct render_opts *opts, s
     put_verdict(&o, r);
     if (opts && opts->quiet)
         return o.rc;
-    put_section(&o, r, LEVEL_FAIL, "Blocking");
     put_errors(&o, r);
+    put_section(&o, r, LEVEL_FAIL, "Blocking");
     put_section(&o, r, LEVEL_WARN, "Warnings");
     put_section(&o, r, LEVEL_INFO, "Notes");
     if (opts && opts->verbose > 0)
