@@ -130,7 +130,8 @@ static void put_evidence_line(struct out *o, int width, const char *key, const s
     put(o, "\n");
 }
 
-static void put_finding(struct out *o, const struct finding *f)
+/* A finding's message, resource and (when full) its evidence. */
+static void put_finding(struct out *o, const struct finding *f, bool full)
 {
     static const char *const first[] = {"observed", "expected"};
 
@@ -143,7 +144,9 @@ static void put_finding(struct out *o, const struct finding *f)
     put_text(o, f->message);
     put(o, "\n");
     if (f->resource)
-        put_evidence_line(o, width, "resource", NULL, f->resource);
+        put_evidence_line(o, full ? width : 8, "resource", NULL, f->resource);
+    if (!full)
+        return;
     for (size_t k = 0; k < 2; k++)
         for (size_t i = 0; i < f->nev; i++)
             if (strcmp(f->ev[i].key, first[k]) == 0)
@@ -169,8 +172,10 @@ static void put_rule_head(struct out *o, const char *tag, const char *code,
     put(o, "\n");
 }
 
-/* Prints every rule that has findings at `lvl`, with those findings. Returns how many. */
-static size_t put_section(struct out *o, const struct report *r, enum level lvl, const char *title)
+/* Prints every rule that has findings at `lvl`, with those findings (with their evidence when
+ * full). Returns how many rules. */
+static size_t put_section(struct out *o, const struct report *r, enum level lvl, const char *title,
+                          bool full)
 {
     size_t shown = 0;
 
@@ -195,7 +200,7 @@ static size_t put_section(struct out *o, const struct report *r, enum level lvl,
         put_rule_head(o, tag, code, res);
         for (size_t k = 0; k < res->nfindings; k++)
             if (res->findings[k].level == lvl)
-                put_finding(o, &res->findings[k]);
+                put_finding(o, &res->findings[k], full);
         if (res->meta.remediation && (lvl == LEVEL_FAIL || lvl == LEVEL_WARN)) {
             put(o, "         fix: ");
             put_text(o, res->meta.remediation);
@@ -318,16 +323,19 @@ int report_render_text(const struct report *r, const struct render_opts *opts, s
 {
     struct out o = {b, opts && opts->color, 0};
     const size_t *c = r->counts;
+    bool verbose = opts && opts->verbose > 0;
 
     put_verdict(&o, r);
     if (opts && opts->quiet)
         return o.rc;
     put_errors(&o, r);
-    put_section(&o, r, LEVEL_FAIL, "Blocking");
-    put_section(&o, r, LEVEL_WARN, "Warnings");
-    put_section(&o, r, LEVEL_INFO, "Notes");
-    if (opts && opts->verbose > 0)
+    put_section(&o, r, LEVEL_FAIL, "Blocking", true);
+    put_section(&o, r, LEVEL_WARN, "Warnings", verbose);
+    put_section(&o, r, LEVEL_INFO, "Notes", verbose);
+    if (verbose)
         put_all_rules(&o, r);
+    else if (count_level(r, LEVEL_WARN) + count_level(r, LEVEL_INFO) > 0)
+        put(&o, "\n(evidence of warnings and notes: -v or --format json)\n");
     putf(&o, "\n%zu passed, %zu failed, %zu warned, %zu noted, %zu skipped, %zu waived, %zu errored",
          c[RESULT_PASS], c[RESULT_FAIL], c[RESULT_WARN], c[RESULT_INFO], c[RESULT_SKIPPED],
          c[RESULT_WAIVED], c[RESULT_ERROR]);
