@@ -52,7 +52,7 @@ static const char usage_check[] =
     "  --fail-on warning      warnings block as well (NO-GO)\n"
     "  --rule-instructions N  instruction budget of each rule (default 50000000)\n"
     "  --rule-memory MIB      memory cap of each rule in MiB (default 64)\n"
-    "  --max-findings N       findings one rule may report (default 1000)\n"
+    "  --max-findings N       findings one rule may report (default 10000)\n"
     "Output:\n"
     "  --format FORMAT        text (default) or json (sdrs-preflight/report@1)\n"
     "  -o, --output FILE      write the report to FILE instead of standard output; the file is\n"

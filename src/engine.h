@@ -18,7 +18,7 @@
 #include "snapshot.h"
 #include "util.h"
 
-#define ENGINE_DEFAULT_MAX_FINDINGS 1000
+#define ENGINE_DEFAULT_MAX_FINDINGS 10000
 #define ENGINE_MAX_MESSAGE 2048
 #define ENGINE_MAX_EVIDENCE 32
 #define ENGINE_MAX_VALUE 1024
