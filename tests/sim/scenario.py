@@ -1,0 +1,159 @@
+"""Loading a scenario file (format in README.md): settings, credentials, faults and the world,
+inline and/or from sdrs-preflight/snapshot@1 files."""
+
+import json
+import os
+
+import faults as faults_mod
+import world as world_mod
+
+SNAPSHOT_SCHEMA = "sdrs-preflight/snapshot@1"
+LIST_COLLECTIONS = ("server_groups", "protected_instances", "replications", "disaster_recovery_drills")
+MAP_COLLECTIONS = ("servers", "images")
+_TOP_KEYS = {"project_id", "region", "credentials", "snapshot", "snapshots", "page_limit", "latency_ms",
+             "token_ttl_seconds", "faults", "jobs", "note"} | set(LIST_COLLECTIONS) | set(MAP_COLLECTIONS)
+
+
+class ScenarioError(Exception):
+    pass
+
+
+class Scenario:
+    """A validated scenario. world maps each collection to {id: object}; server_errors maps a server
+    id to (HTTP status, error body) for servers a snapshot recorded as neither 200 nor 404."""
+
+    def __init__(self):
+        self.project_id = None
+        self.region = "eu-de"
+        self.tokens = []
+        self.aksk = {}
+        self.users = []
+        self.page_limit = None
+        self.latency_ms = 0
+        self.token_ttl_seconds = 86400
+        self.fault_specs = []
+        self.jobs = {}
+        self.world = {name: {} for name in world_mod.COLLECTIONS}
+        self.server_errors = {}
+
+
+def load(path):
+    """The Scenario in the JSON file at path; ScenarioError says what is wrong."""
+    doc = _read_json(path)
+    try:
+        return _parse(doc, os.path.dirname(os.path.abspath(path)))
+    except ScenarioError as e:
+        raise ScenarioError("%s: %s" % (path, e)) from None
+
+
+def _read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except OSError as e:
+        raise ScenarioError("cannot read %s: %s" % (path, e.strerror)) from None
+    except ValueError as e:
+        raise ScenarioError("%s is not valid JSON: %s" % (path, e)) from None
+
+
+def _parse(doc, base_dir):
+    if not isinstance(doc, dict):
+        raise ScenarioError("a scenario must be a JSON object")
+    unknown = set(doc) - _TOP_KEYS
+    if unknown:
+        raise ScenarioError("unknown key(s) %s" % ", ".join(sorted(unknown)))
+    sc = Scenario()
+
+    snapshots = doc.get("snapshots", [])
+    if "snapshot" in doc:
+        snapshots = [doc["snapshot"]] + list(snapshots)
+    if not isinstance(snapshots, list) or not all(isinstance(p, str) for p in snapshots):
+        raise ScenarioError("snapshot must be a path and snapshots a list of paths")
+    for rel in snapshots:
+        _load_snapshot(sc, os.path.join(base_dir, rel))
+
+    for name in LIST_COLLECTIONS:
+        items = doc.get(name, [])
+        if not isinstance(items, list):
+            raise ScenarioError("%s must be a list" % name)
+        for item in items:
+            _add(sc.world[name], name, item)
+    for name in MAP_COLLECTIONS:
+        objects = doc.get(name, {})
+        if not isinstance(objects, dict) or not all(isinstance(v, dict) for v in objects.values()):
+            raise ScenarioError("%s must map ids to objects" % name)
+        sc.world[name].update(objects)
+
+    sc.project_id = doc.get("project_id", sc.project_id)
+    if not isinstance(sc.project_id, str) or not sc.project_id:
+        raise ScenarioError("project_id is required (a string; or taken from a snapshot)")
+    sc.region = _typed(doc, "region", str, sc.region)
+    sc.page_limit = _typed(doc, "page_limit", int, None)
+    if sc.page_limit is not None and sc.page_limit < 1:
+        raise ScenarioError("page_limit must be >= 1")
+    sc.latency_ms = _typed(doc, "latency_ms", (int, float), 0)
+    if sc.latency_ms < 0:
+        raise ScenarioError("latency_ms must be >= 0")
+    sc.token_ttl_seconds = _typed(doc, "token_ttl_seconds", (int, float), sc.token_ttl_seconds)
+    _parse_credentials(sc, doc.get("credentials", {}))
+    try:
+        sc.fault_specs = doc.get("faults", [])
+        faults_mod.parse_faults(sc.fault_specs)
+        sc.jobs = doc.get("jobs", {})
+        world_mod.validate_jobs(sc.jobs)
+    except ValueError as e:
+        raise ScenarioError(str(e)) from None
+    return sc
+
+
+def _typed(doc, name, types, default):
+    value = doc.get(name, default)
+    if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
+        raise ScenarioError("%s has the wrong type (%r)" % (name, value))
+    return value
+
+
+def _add(store, name, item):
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+        raise ScenarioError("every item of %s needs a string id" % name)
+    store[item["id"]] = item
+
+
+def _parse_credentials(sc, creds):
+    if not isinstance(creds, dict) or set(creds) - {"tokens", "aksk", "users"}:
+        raise ScenarioError("credentials takes tokens, aksk and users")
+    sc.tokens = creds.get("tokens", [])
+    if not isinstance(sc.tokens, list) or not all(isinstance(t, str) and t for t in sc.tokens):
+        raise ScenarioError("credentials.tokens must be a list of strings")
+    for pair in creds.get("aksk", []):
+        if not isinstance(pair, dict) or not isinstance(pair.get("ak"), str) or not isinstance(pair.get("sk"), str):
+            raise ScenarioError("credentials.aksk items need string ak and sk")
+        sc.aksk[pair["ak"]] = pair["sk"]
+    for user in creds.get("users", []):
+        if not isinstance(user, dict) or not all(isinstance(user.get(k), str) for k in ("name", "password", "domain")):
+            raise ScenarioError("credentials.users items need string name, password and domain")
+        sc.users.append(dict({"project_id": sc.project_id, "project_name": sc.region}, **user))
+
+
+def _load_snapshot(sc, path):
+    snap = _read_json(path)
+    if not isinstance(snap, dict) or snap.get("schema") != SNAPSHOT_SCHEMA:
+        raise ScenarioError("%s is not an %s file" % (path, SNAPSHOT_SCHEMA))
+    if sc.project_id is None and isinstance(snap.get("project_id"), str):
+        sc.project_id = snap["project_id"]
+    if isinstance(snap.get("server_group"), dict):
+        _add(sc.world["server_groups"], "server_group", snap["server_group"])
+    for name in ("protected_instances", "replications", "disaster_recovery_drills"):
+        for item in snap.get(name) or []:
+            _add(sc.world[name], name, item)
+    for server_id, entry in (snap.get("servers") or {}).items():
+        status = entry.get("http_status") if isinstance(entry, dict) else None
+        if status == 200 and isinstance(entry.get("server"), dict):
+            sc.world["servers"][server_id] = entry["server"]
+        elif isinstance(status, int) and status != 404:
+            error = entry.get("error")
+            sc.server_errors[server_id] = (status, {"error": error} if error is not None else None)
+        # 404 (or an unusable entry): the server does not exist, ECS answers 404 Ecs.0114.
+    for image_id, image in (snap.get("images") or {}).items():
+        if isinstance(image, dict):
+            sc.world["images"][image_id] = image

@@ -1,0 +1,885 @@
+"""Tests of the simulator: the AK/SK verifier against known-answer vectors, and the running server end
+to end over real sockets. Run: python3 -m unittest discover -s tests/sim"""
+
+import datetime
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import aksk  # noqa: E402
+import gen_scenario  # noqa: E402
+
+SHARED = os.environ.get("SDRS_SHARED_DIR", os.path.join(HERE, "..", "..", "..", "shared"))
+VECTORS = os.path.join(SHARED, "api-examples", "signing-vectors.json")
+BASIC = os.path.join(HERE, "scenarios", "basic.json")
+FROM_SNAPSHOT = os.path.join(HERE, "scenarios", "from-snapshot.json")
+
+with open(BASIC) as _f:
+    BASIC_DOC = json.load(_f)
+PID = BASIC_DOC["project_id"]
+GID = BASIC_DOC["server_groups"][0]["id"]
+TOKEN = BASIC_DOC["credentials"]["tokens"][0]
+AK = BASIC_DOC["credentials"]["aksk"][0]["ak"]
+SK = BASIC_DOC["credentials"]["aksk"][0]["sk"]
+USER = BASIC_DOC["credentials"]["users"][0]
+INSTANCES = BASIC_DOC["protected_instances"]
+
+
+def utc(text):
+    return datetime.datetime.strptime(text, aksk.DATE_FORMAT).replace(tzinfo=datetime.timezone.utc)
+
+
+def sdk_now(offset_seconds=0):
+    moment = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset_seconds)
+    return moment.strftime(aksk.DATE_FORMAT)
+
+
+# ---- AK/SK ------------------------------------------------------------------------------------------
+
+class SigningVectorsTest(unittest.TestCase):
+    """Every vector of api-examples/signing-vectors.json (read at test time, never copied)."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(VECTORS):
+            raise unittest.SkipTest("no %s" % VECTORS)
+        with open(VECTORS) as f:
+            cls.doc = json.load(f)
+
+    def test_signature_vectors(self):
+        self.assertGreater(len(self.doc["vectors"]), 0)
+        for vector in self.doc["vectors"]:
+            with self.subTest(vector["id"]):
+                inputs, expected = vector["inputs"], vector["expected"]["authorization"]
+                _, signed, _ = aksk.parse_authorization(expected)
+                headers = {k.lower(): v for k, v in inputs["headers_signed_view"].items()}
+                body = inputs["body"].encode("utf-8")
+                pairs = [tuple(p) for p in inputs["query"]]
+                canonical = aksk.canonical_request(inputs["method"], inputs["path"], pairs, headers, signed,
+                                                   aksk.sha256_hex(body))
+                derived = vector.get("derived", {})
+                if "canonical_request" in derived:
+                    self.assertEqual(canonical, derived["canonical_request"])
+                sts = aksk.string_to_sign(canonical, headers["x-sdk-date"])
+                if "string_to_sign" in derived:
+                    self.assertEqual(sts, derived["string_to_sign"])
+                auth = aksk.sign(inputs["ak"], inputs["sk"], inputs["method"], inputs["path"], pairs,
+                                 {k: headers[k] for k in signed}, body)
+                self.assertEqual(auth, expected)
+                self._verify(inputs, headers, body, expected, signed)
+
+    def _verify(self, inputs, headers, body, authorization, signed):
+        """The verifier accepts the vector's request when host is signed, and says why when it is not."""
+        received = dict(headers, authorization=authorization)
+        raw_query = "&".join("%s=%s" % (aksk.escape(k), aksk.escape(v)) for k, v in inputs["query"])
+        args = (inputs["method"], inputs["path"] or "/", raw_query, received, body,
+                {inputs["ak"]: inputs["sk"]}.get, utc(headers["x-sdk-date"]))
+        if "host" in signed:
+            self.assertEqual(aksk.verify(*args), inputs["ak"])
+        else:
+            with self.assertRaisesRegex(aksk.SignatureError, "must include host"):
+                aksk.verify(*args)
+
+    def test_encoding_vectors(self):
+        for vector in self.doc.get("encoding_vectors", []):
+            with self.subTest(vector["id"]):
+                if vector["id"] == "canonical-query-string":
+                    pairs = []
+                    for name, value in vector["inputs"]:
+                        for item in value if isinstance(value, list) else [value]:
+                            pairs.append((name, json.dumps(item) if isinstance(item, bool) else str(item)))
+                    self.assertEqual(aksk.canonical_query(pairs), vector["expected"])
+                else:
+                    self.assertEqual(aksk.escape("".join(chr(c) for c in range(128))), vector["expected"])
+
+
+class AkskTest(unittest.TestCase):
+    """Own vectors: canonical forms written out by hand, and the verifier's refusals."""
+
+    DATE = "20261125T120000Z"
+    PATH = "/v1/%s/protected-instances" % PID
+    QUERY = "server_group_id=%s&offset=0&limit=2&name=web%%20a" % GID
+
+    def test_canonical_forms(self):
+        self.assertEqual(aksk.canonical_uri(""), "/")
+        self.assertEqual(aksk.canonical_uri("/v1/p/server-groups"), "/v1/p/server-groups/")
+        self.assertEqual(aksk.canonical_uri("/v1/p/"), "/v1/p/")
+        self.assertEqual(aksk.canonical_uri("/a b/%7Ex/c%2Fd"), "/a%20b/~x/c%2Fd/")
+        self.assertEqual(aksk.canonical_query(aksk.query_pairs("b=2&a=x+y&a=%2A&c=")), "a=%2A&a=x%20y&b=2&c=")
+        self.assertEqual(aksk.canonical_query([]), "")
+        self.assertEqual(aksk.escape("é/"), "%C3%A9%2F")
+
+    def test_hand_written_canonical_request(self):
+        headers = {"host": "127.0.0.1:8443", "x-sdk-date": self.DATE, "content-type": "application/json"}
+        expected_canonical = (
+            "GET\n/v1/%s/protected-instances/\nlimit=2&name=web%%20a&offset=0&server_group_id=%s\n"
+            "content-type:application/json\nhost:127.0.0.1:8443\nx-sdk-date:%s\n\n"
+            "content-type;host;x-sdk-date\n%s" % (PID, GID, self.DATE, hashlib.sha256(b"").hexdigest()))
+        canonical = aksk.canonical_request("GET", self.PATH, aksk.query_pairs(self.QUERY), headers,
+                                           ["content-type", "host", "x-sdk-date"], aksk.sha256_hex(b""))
+        self.assertEqual(canonical, expected_canonical)
+        sts = "SDK-HMAC-SHA256\n%s\n%s" % (self.DATE, hashlib.sha256(expected_canonical.encode()).hexdigest())
+        sig = hmac.new(SK.encode(), sts.encode(), hashlib.sha256).hexdigest()
+        self.assertEqual(aksk.sign(AK, SK, "GET", self.PATH, aksk.query_pairs(self.QUERY), headers),
+                         "SDK-HMAC-SHA256 Access=%s, SignedHeaders=content-type;host;x-sdk-date, Signature=%s"
+                         % (AK, sig))
+        # A frozen value, so a change in any step shows up even if the steps stay self-consistent.
+        self.assertEqual(sig, "e5371f814aae3f7eb23bb0105512d78ce223371294126c4bf62a9bb728788f99")
+
+    def _request(self, body=b"", **overrides):
+        headers = {"host": "127.0.0.1:8443", "x-sdk-date": self.DATE}
+        auth = aksk.sign(AK, SK, "POST", self.PATH, aksk.query_pairs(self.QUERY), headers, body)
+        received = dict(headers, authorization=auth)
+        received.update(overrides)
+        return received
+
+    def _verify(self, received, body=b"", now=None, path=None):
+        return aksk.verify("POST", path or self.PATH, self.QUERY, received, body, {AK: SK}.get,
+                           now or utc(self.DATE))
+
+    def test_accepts_good_request(self):
+        self.assertEqual(self._verify(self._request(b'{"a":1}'), b'{"a":1}'), AK)
+        # 14 minutes of skew either way is fine
+        self.assertEqual(self._verify(self._request(), now=utc(self.DATE) + datetime.timedelta(minutes=14)), AK)
+        self.assertEqual(self._verify(self._request(), now=utc(self.DATE) - datetime.timedelta(minutes=14)), AK)
+
+    def test_refusals(self):
+        good = self._request()
+        cases = [
+            ("verify aksk signature fail", dict(good), b"tampered", None, None),
+            ("verify aksk signature fail", dict(good), b"", None, self.PATH + "/x"),
+            ("verify aksk signature fail", dict(good, host="127.0.0.1:9999"), b"", None, None),
+            ("x-sdk-date expired", dict(good), b"", utc(self.DATE) + datetime.timedelta(minutes=16), None),
+            ("in the future", dict(good), b"", utc(self.DATE) - datetime.timedelta(minutes=16), None),
+            ("not YYYYMMDDTHHMMSSZ", dict(good, **{"x-sdk-date": "2026-11-25T12:00:00Z"}), b"", None, None),
+            ("ak not exist", dict(good, authorization=good["authorization"].replace(AK, "NOSUCHAK")), b"", None,
+             None),
+            ("not SDK-HMAC-SHA256", dict(good, authorization="Bearer x"), b"", None, None),
+            ("lacks Signature", dict(good, authorization="SDK-HMAC-SHA256 Access=%s, SignedHeaders=host" % AK),
+             b"", None, None),
+        ]
+        for message, received, body, now, path in cases:
+            with self.subTest(message):
+                with self.assertRaisesRegex(aksk.SignatureError, message):
+                    self._verify(received, body, now, path)
+
+    def test_signed_headers_rules(self):
+        headers = {"host": "h", "x-sdk-date": self.DATE, "content-type": "application/json"}
+        only_date = aksk.sign(AK, SK, "POST", self.PATH, [], headers, signed_headers=["x-sdk-date"])
+        with self.assertRaisesRegex(aksk.SignatureError, "must include host"):
+            self._verify(dict(headers, authorization=only_date))
+        unsorted = "SDK-HMAC-SHA256 Access=%s, SignedHeaders=x-sdk-date;host, Signature=00" % AK
+        with self.assertRaisesRegex(aksk.SignatureError, "sorted"):
+            self._verify(dict(headers, authorization=unsorted))
+        signed_missing = aksk.sign(AK, SK, "POST", self.PATH, [], dict(headers, **{"x-project-id": PID}))
+        with self.assertRaisesRegex(aksk.SignatureError, "x-project-id is not in the request"):
+            self._verify(dict(headers, authorization=signed_missing))
+
+    def test_unsigned_payload(self):
+        headers = {"host": "h", "x-sdk-date": self.DATE, "x-sdk-content-sha256": aksk.UNSIGNED_PAYLOAD}
+        lower = dict(headers)
+        signed = sorted(lower)
+        canonical = aksk.canonical_request("POST", self.PATH, aksk.query_pairs(self.QUERY), lower, signed,
+                                           aksk.UNSIGNED_PAYLOAD)
+        auth = aksk.authorization(AK, signed, aksk.signature(SK, aksk.string_to_sign(canonical, self.DATE)))
+        self.assertEqual(self._verify(dict(headers, authorization=auth), b"any body"), AK)
+
+
+# ---- the running simulator --------------------------------------------------------------------------
+
+class SimProcess:
+    """sdrs_sim.py in a subprocess on a free port, with small helpers to talk to it."""
+
+    def __init__(self, scenario, tls=None):
+        self.dir = tempfile.mkdtemp(prefix="sdrs-sim-test-")
+        if isinstance(scenario, dict):
+            path = os.path.join(self.dir, "scenario.json")
+            with open(path, "w") as f:
+                json.dump(scenario, f)
+            scenario = path
+        self.port_file = os.path.join(self.dir, "port")
+        self.log_file = os.path.join(self.dir, "requests.jsonl")
+        command = [sys.executable, os.path.join(HERE, "sdrs_sim.py"), "--scenario", scenario,
+                   "--port-file", self.port_file, "--log", self.log_file, "--quiet"]
+        self.context = None
+        if tls:
+            command += ["--tls-cert", tls[0], "--tls-key", tls[1]]
+            self.context = ssl.create_default_context(cafile=tls[0])
+        self.proc = subprocess.Popen(command, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.port_file):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()
+                raise RuntimeError("simulator did not start: %s" % self.proc.stderr.read().decode())
+            time.sleep(0.01)
+        with open(self.port_file) as f:
+            self.port = int(f.read())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(10)
+        self.proc.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return code
+
+    def connection(self, timeout=5):
+        if self.context:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=self.context)
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, token=TOKEN, timeout=5):
+        """(status, lower-case headers, body bytes) of one request on a fresh connection."""
+        headers = dict(headers or {})
+        if token is not None:
+            headers.setdefault("X-Auth-Token", token)
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            headers.setdefault("Content-Type", "application/json")
+        conn = self.connection(timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+    def json(self, method, path, body=None, **kwargs):
+        status, _, data = self.request(method, path, body, **kwargs)
+        return status, json.loads(data) if data else None
+
+    def get(self, path, **kwargs):
+        return self.json("GET", path, **kwargs)
+
+    def control(self, name, body=None):
+        status, doc = self.json("GET" if body is None and name in ("requests", "state", "faults") else "POST",
+                                "/__sim/" + name, body if body is not None else {}, token=None)
+        if status != 200:
+            raise AssertionError("control %s: %s %s" % (name, status, doc))
+        return doc
+
+    def fault(self, **spec):
+        self.control("faults", {"faults": [spec]})
+
+    def signed(self, method, path, query="", body=b"", date=None, secret=SK, extra=None):
+        """A request signed with AK/SK (host and x-sdk-date signed)."""
+        headers = {"Host": "127.0.0.1:%d" % self.port, "X-Sdk-Date": date or sdk_now()}
+        headers.update(extra or {})
+        headers["Authorization"] = aksk.sign(AK, secret, method, path, aksk.query_pairs(query), headers, body)
+        return self.request(method, path + ("?" + query if query else ""), body or None, headers, token=None)
+
+
+def scenario(**changes):
+    """basic.json with fast jobs, plus changes."""
+    doc = json.loads(json.dumps(BASIC_DOC))
+    doc["jobs"] = {"steps": 2, "step_seconds": 0.05}
+    doc.update(changes)
+    return doc
+
+
+class SimTestCase(unittest.TestCase):
+    SCENARIO = None  # a dict or a path; default: scenario()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = SimProcess(cls.SCENARIO if cls.SCENARIO is not None else scenario())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def setUp(self):
+        self.sim.control("reset", {})
+        self.sim.control("reset-log", {})
+
+    def assertError(self, response, status, code, message=None):
+        got_status, doc = response
+        self.assertEqual(got_status, status, doc)
+        body = doc.get("error") or doc
+        self.assertEqual(body.get("code") or body.get("error_code"), code, doc)
+        if message:
+            self.assertIn(message, body.get("message") or body.get("error_msg"))
+
+    def group(self):
+        return self.sim.get("/v1/%s/server-groups/%s" % (PID, GID))[1]["server_group"]
+
+    def action(self, body):
+        return self.sim.json("POST", "/v1/%s/server-groups/%s/action" % (PID, GID), body)
+
+    def wait_job(self, job_id, seen=None):
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            status, job = self.sim.get("/v1/%s/jobs/%s" % (PID, job_id))
+            self.assertEqual(status, 200)
+            if seen is not None:
+                seen.add(job["status"])
+            if job["status"] in ("SUCCESS", "FAIL"):
+                return job
+            time.sleep(0.01)
+        self.fail("job %s did not finish" % job_id)
+
+
+class SdrsApiTest(SimTestCase):
+    def test_group_show_and_errors(self):
+        group = self.group()
+        self.assertEqual((group["id"], group["status"], group["description"]), (GID, "protected", None))
+        self.assertError(self.sim.get("/v1/%s/server-groups/nope" % PID), 400, "SDRS.1013", "Protection group")
+        self.assertError(self.sim.get("/v1/wrongproject/server-groups/%s" % GID), 400, "SDRS.0001")
+        self.assertError(self.sim.get("/v1/%s/nothing-here" % PID), 404, "APIG.0101")
+        self.assertError(self.sim.get("/v1/%s/protected-instances/nope" % PID), 400, "SDRS.1320")
+        self.assertError(self.sim.get("/v1/%s/jobs/0123" % PID), 404, "SDRS.0408")
+        self.assertEqual(self.sim.get("/v1/%s/server-groups/%s/" % (PID, GID))[0], 200)  # trailing slash
+
+    def test_lists_and_filters(self):
+        base = "/v1/%s/" % PID
+        status, doc = self.sim.get(base + "protected-instances?server_group_id=%s" % GID)
+        self.assertEqual((status, doc["count"], len(doc["protected_instances"])), (200, 3, 3))
+        self.assertEqual(doc["protected_instances"], INSTANCES)  # verbatim
+        self.assertEqual(self.sim.get(base + "protected-instances?server_group_id=other")[1],
+                         {"protected_instances": [], "count": 0})
+        ids = urllib.parse.quote(json.dumps([GID]))
+        self.assertEqual(self.sim.get(base + "replications?server_group_ids=" + ids)[1]["count"], 3)
+        self.assertEqual(self.sim.get(base + "replications?protected_instance_id=" + INSTANCES[1]["id"])[1]["count"], 1)
+        too_many = urllib.parse.quote(json.dumps(["x"] * 31))
+        self.assertError(self.sim.get(base + "replications?server_group_ids=" + too_many), 400, "SDRS.0226")
+        self.assertEqual(self.sim.get(base + "disaster-recovery-drills?server_group_id=" + GID)[1]["count"], 1)
+        self.assertEqual(self.sim.get(base + "server-groups?status=protected&name=ERP")[1]["count"], 1)
+        self.assertEqual(self.sim.get(base + "server-groups?status=available")[1]["count"], 0)
+        self.assertEqual(self.sim.get(base + "server-groups?availability_zone=eu-de-01")[1]["count"], 1)
+        odd = self.sim.get(base + "replications/" + BASIC_DOC["replications"][2]["id"])[1]["replication"]
+        self.assertEqual(odd["fault_level"], 0)  # served as the scenario typed it
+
+    def test_limit_and_offset_validation(self):
+        base = "/v1/%s/protected-instances?" % PID
+        for query in ("limit=0", "limit=1001", "limit=abc", "limit=-1", "limit="):
+            self.assertError(self.sim.get(base + query), 400, "SDRS.0221")
+        for query in ("offset=-1", "offset=x"):
+            self.assertError(self.sim.get(base + query), 400, "SDRS.0222")
+        status, doc = self.sim.get(base + "limit=2&offset=2")
+        self.assertEqual((status, len(doc["protected_instances"]), doc["count"]), (200, 1, 3))
+        self.assertEqual(self.sim.get(base + "limit=1000&offset=10")[1], {"protected_instances": [], "count": 3})
+
+    def test_ecs_and_ims(self):
+        server_id = INSTANCES[0]["source_server"]
+        status, doc = self.sim.get("/v1/%s/cloudservers/%s" % (PID, server_id))
+        self.assertEqual((status, doc["server"]), (200, BASIC_DOC["servers"][server_id]))
+        status, doc = self.sim.get("/v1/%s/cloudservers/%s" % (PID, "no-such-server"))
+        self.assertEqual((status, doc), (404, {"error": {"message": "The ECS does not exist.", "code": "Ecs.0114"}}))
+        self.sim.control("mutate", {"servers": {server_id: {"status": "DELETED"}}})
+        self.assertEqual(self.sim.get("/v1/%s/cloudservers/%s" % (PID, server_id))[1]["server"]["status"], "DELETED")
+        self.sim.control("mutate", {"servers": {server_id: None}})
+        self.assertEqual(self.sim.get("/v1/%s/cloudservers/%s" % (PID, server_id))[0], 404)
+        self.assertEqual(self.sim.get("/v1/other/cloudservers/%s" % server_id)[0], 403)
+        image_id = BASIC_DOC["servers"][INSTANCES[1]["source_server"]]["image"]["id"]
+        status, doc = self.sim.get("/v2/cloudimages?id=" + image_id)
+        self.assertEqual((status, [i["__os_type"] for i in doc["images"]]), (200, ["Windows"]))
+        self.assertEqual(self.sim.get("/v2/cloudimages?id=unknown")[1], {"images": []})
+
+
+class AuthTest(SimTestCase):
+    def test_token(self):
+        path = "/v1/%s/server-groups" % PID
+        self.assertEqual(self.sim.get(path)[0], 200)
+        self.assertError(self.sim.get(path, token=None), 401, "APIG.0301", "neither X-Auth-Token")
+        self.assertError(self.sim.get(path, token="forged"), 401, "APIG.0301", "decrypt token fail")
+        # IAM and the control API need no credentials
+        self.assertEqual([e["auth"] for e in self.sim.control("requests")], ["token", "none", "invalid"])
+
+    def test_aksk(self):
+        path = "/v1/%s/protected-instances" % PID
+        status, _, body = self.sim.signed("GET", path, "server_group_id=%s&limit=2" % GID)
+        self.assertEqual((status, json.loads(body)["count"]), (200, 3))
+        status, _, body = self.sim.signed("GET", path, secret="wrong")
+        self.assertEqual(status, 401)
+        self.assertIn("verify aksk signature fail", json.loads(body)["error_msg"])
+        status, _, body = self.sim.signed("GET", path, date=sdk_now(-16 * 60))
+        self.assertEqual((status, json.loads(body)["error_code"]), (401, "APIG.0301"))
+        self.assertIn("x-sdk-date expired", json.loads(body)["error_msg"])
+        action = json.dumps({"failover-server-group": {}}).encode()
+        status, _, body = self.sim.signed("POST", "/v1/%s/server-groups/%s/action" % (PID, GID), body=action,
+                                          extra={"Content-Type": "application/json"})
+        self.assertEqual(status, 200, body)
+        log = self.sim.control("requests")
+        self.assertEqual([e["auth"] for e in log], ["aksk", "invalid", "invalid", "aksk"])
+        self.assertIn("canonical request", log[1]["auth_error"])
+        self.assertEqual(log[0]["headers"]["Authorization"], "***")
+
+    def iam(self, body, query=""):
+        return self.sim.request("POST", "/v3/auth/tokens" + query, body, token=None)
+
+    def password_body(self, password=USER["password"], scope=None):
+        return {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": USER["name"], "password": password, "domain": {"name": USER["domain"]}}}},
+            "scope": scope if scope is not None else {"project": {"id": PID}}}}
+
+    def test_iam_password_token(self):
+        status, headers, body = self.iam(self.password_body())
+        self.assertEqual(status, 201, body)
+        token = headers["x-subject-token"]
+        doc = json.loads(body)["token"]
+        self.assertEqual(doc["project"]["id"], PID)
+        self.assertEqual(doc["methods"], ["password"])
+        endpoints = {entry["type"]: entry["endpoints"][0]["url"] for entry in doc["catalog"]}
+        base = "http://127.0.0.1:%d" % self.sim.port
+        self.assertEqual(endpoints["sdrs"], base + "/v1/" + PID)
+        self.assertEqual(endpoints["ecs"], base + "/v1/" + PID)
+        self.assertEqual(endpoints["ims"], base)
+        self.assertEqual(endpoints["identity"], base + "/v3")
+        self.assertEqual(self.sim.get(endpoints["sdrs"][len(base):] + "/server-groups", token=token)[0], 200)
+        # the password never reaches the log
+        logged = self.sim.control("requests")[0]
+        self.assertNotIn(USER["password"], logged["body"])
+        self.assertEqual(json.loads(logged["body"])["auth"]["identity"]["password"]["user"]["name"], USER["name"])
+
+    def test_iam_variants_and_errors(self):
+        status, headers, body = self.iam(self.password_body(scope={"project": {"name": "eu-de"}}), "?nocatalog=1")
+        self.assertEqual(status, 201)
+        self.assertNotIn("catalog", json.loads(body)["token"])
+        status, _, body = self.iam(self.password_body("wrong"))
+        self.assertEqual((status, json.loads(body)["error_msg"]), (401, "The username or password is wrong."))
+        self.assertEqual(self.iam(self.password_body(scope={"project": {"id": "other"}}))[0], 401)
+        self.assertEqual(self.iam("{not json")[0], 400)
+        self.assertEqual(self.iam({"auth": {}})[0], 400)
+        status, headers, _ = self.iam(self.password_body(scope={"domain": {"name": USER["domain"]}}))
+        self.assertEqual(status, 201)
+        self.assertError(self.sim.get("/v1/%s/server-groups" % PID, token=headers["x-subject-token"]), 401,
+                         "APIG.0301", "not scoped to a project")
+
+
+class ActionTest(SimTestCase):
+    def test_failover_then_reprotect(self):
+        status, doc = self.action({"failover-server-group": {}})
+        self.assertEqual(status, 200, doc)
+        self.assertRegex(doc["job_id"], r"\A[0-9a-f]{32}\Z")
+        self.assertEqual(self.group()["status"], "failing-over")
+        self.assertError(self.action({"failover-server-group": {}}), 400, "SDRS.1002", "failing-over")
+        seen = set()
+        job = self.wait_job(doc["job_id"], seen)
+        self.assertIn("RUNNING", seen)
+        self.assertLessEqual(seen, {"INIT", "RUNNING", "SUCCESS"})
+        self.assertEqual((job["job_type"], job["status"], job["error_code"], job["fail_reason"]),
+                         ("failoverProtectionGroupNoCG", "SUCCESS", None, None))
+        self.assertRegex(job["begin_time"], r"\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
+        self.assertEqual(job["entities"]["server_group_id"], GID)
+        self.assertEqual(len(job["entities"]["sub_jobs"]), 3)
+        group = self.group()
+        self.assertEqual((group["status"], group["priority_station"]), ("failed-over", "target"))
+        state = self.sim.control("state")
+        for obj in state["protected_instances"] + state["replications"]:
+            self.assertEqual((obj["status"], obj["priority_station"]), ("failed-over", "target"))
+
+        # re-protection needs the current DR site (now the source servers) stopped
+        self.assertError(self.action({"start-server-group": {}}), 400, "SDRS.1342")
+        self.sim.control("mutate", {"servers": {pi["source_server"]: {"status": "SHUTOFF"} for pi in INSTANCES}})
+        status, doc = self.action({"start-server-group": {}})
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(self.group()["status"], "reprotecting")
+        job = self.wait_job(doc["job_id"])
+        self.assertEqual((job["job_type"], job["status"]), ("reprotectProtectionGroupNoCG", "SUCCESS"))
+        self.assertEqual((self.group()["status"], self.group()["priority_station"]), ("protected", "target"))
+
+    def test_job_in_progress(self):
+        self.sim.control("mutate", {"jobs": {"steps": 3, "step_seconds": 30}})
+        job_id = self.action({"failover-server-group": {}})[1]["job_id"]
+        status, job = self.sim.get("/v1/%s/jobs/%s" % (PID, job_id))
+        self.assertEqual((status, job["status"], job["end_time"], job["error_code"]), (200, "INIT", None, None))
+        self.assertEqual({s["status"] for s in job["entities"]["sub_jobs"]}, {"INIT"})
+        self.assertEqual(self.group()["status"], "failing-over")
+
+    def test_stop_fails_with_failing_subjob(self):
+        self.sim.control("mutate", {"jobs": {"outcome": "FAIL", "fail_subjob": True}})
+        status, doc = self.action({"stop-server-group": {}})
+        self.assertEqual(status, 200)
+        self.assertEqual(self.group()["status"], "stopping")
+        job = self.wait_job(doc["job_id"])
+        self.assertEqual((job["status"], job["error_code"], job["fail_reason"]),
+                         ("FAIL", "SDRS.1028", "Failed to disable protection"))
+        subs = job["entities"]["sub_jobs"]
+        self.assertEqual([s["status"] for s in subs], ["FAIL", "SUCCESS", "SUCCESS"])
+        self.assertEqual(subs[0]["job_type"], "stopProtectionGroupRepNoCG")
+        self.assertEqual(subs[0]["error_code"], "SDRS.1028")
+        self.assertEqual((self.group()["status"], self.group()["priority_station"]), ("error-stopping", "source"))
+        # a failed stop may be retried, and now succeeds
+        self.sim.control("mutate", {"jobs": {"outcome": "SUCCESS", "error_code": "SDRS.9999"}})
+        job = self.wait_job(self.action({"stop-server-group": {}})[1]["job_id"])
+        self.assertEqual((job["status"], job["error_code"], self.group()["status"]), ("SUCCESS", None, "available"))
+
+    def test_reverse(self):
+        self.assertError(self.action({"reverse-server-group": {"priority_station": "source"}}), 400, "SDRS.1029",
+                         "already")
+        self.assertError(self.action({"reverse-server-group": {"priority_station": "target"}}), 400, "SDRS.1319")
+        self.sim.control("mutate", {"servers": {pi["source_server"]: {"status": "SHUTOFF"} for pi in INSTANCES}})
+        status, doc = self.action({"reverse-server-group": {"priority_station": "target"}})
+        self.assertEqual((status, self.group()["status"]), (200, "reversing"))
+        self.assertEqual(self.wait_job(doc["job_id"])["job_type"], "reverseProtectionGroupNoCG")
+        self.assertEqual((self.group()["status"], self.group()["priority_station"]), ("protected", "target"))
+
+    def test_bad_bodies_and_preconditions(self):
+        cases = [({}, "SDRS.0201"), ([], "SDRS.0201"), ({"explode-server-group": {}}, "SDRS.0206"),
+                 ({"failover-server-group": {}, "stop-server-group": {}}, "SDRS.0201"),
+                 ({"failover-server-group": None}, "SDRS.0201"), ({"failover-server-group": {"x": 1}}, "SDRS.0201"),
+                 ({"reverse-server-group": {}}, "SDRS.0201"),
+                 ({"reverse-server-group": {"priority_station": "left"}}, "SDRS.0201")]
+        for body, code in cases:
+            with self.subTest(body=body):
+                self.assertError(self.action(body), 400, code)
+        self.assertError(self.sim.json("POST", "/v1/%s/server-groups/%s/action" % (PID, GID), "nope"), 400,
+                         "SDRS.0201")
+        self.assertError(self.sim.json("POST", "/v1/%s/server-groups/nope/action" % PID,
+                                       {"failover-server-group": {}}), 400, "SDRS.1013")
+        self.assertError(self.action({"start-server-group": {}}), 400, "SDRS.1002", "protected")
+        self.sim.control("mutate", {"server_groups": {GID: {"replication_num": "0"}}})
+        self.assertError(self.action({"failover-server-group": {}}), 400, "SDRS.1030", "no replication pairs")
+        self.sim.control("reset", {})
+        self.sim.control("mutate", {"servers": {INSTANCES[2]["target_server"]: None}})
+        self.assertError(self.action({"failover-server-group": {}}), 400, "SDRS.1326",
+                         INSTANCES[2]["target_server"])
+        self.sim.control("reset", {})
+        self.sim.control("mutate", {"protected_instances": {INSTANCES[0]["id"]: {"status": "invalid"}}})
+        self.assertError(self.action({"failover-server-group": {}}), 400, "SDRS.1314")
+        self.assertEqual(self.group()["status"], "protected")  # nothing moved
+
+
+class FaultTest(SimTestCase):
+    GROUPS = "/v1/%s/server-groups" % PID
+
+    def raw(self, path, timeout=5):
+        """Send a GET on a raw socket; return everything received until EOF (or the exception)."""
+        sock = socket.create_connection(("127.0.0.1", self.sim.port), timeout=timeout)
+        try:
+            sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nX-Auth-Token: %s\r\n\r\n" % (path, TOKEN)).encode())
+            data = b""
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return data
+                data += chunk
+        finally:
+            sock.close()
+
+    def test_latency_and_matching(self):
+        self.sim.fault(kind="latency", ms=300, match={"method": "GET", "path": "server-groups$"}, times=1)
+        started = time.monotonic()
+        self.assertEqual(self.sim.get(self.GROUPS)[0], 200)
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+        started = time.monotonic()
+        self.assertEqual(self.sim.get(self.GROUPS)[0], 200)
+        self.assertLess(time.monotonic() - started, 0.3)
+        self.assertEqual([e["fault"] for e in self.sim.control("requests")], ["latency", None])
+
+    def test_status_defaults_and_windows(self):
+        self.sim.fault(kind="status", status=500, match={"path": "/server-groups"}, after=1, times=1)
+        self.assertEqual(self.sim.get(self.GROUPS)[0], 200)
+        self.assertError(self.sim.get(self.GROUPS), 500, "SDRS.0013", "Internal error")
+        self.assertEqual(self.sim.get(self.GROUPS)[0], 200)
+        self.sim.control("clear-faults", {})
+        self.sim.fault(kind="status", status=429, retry_after=2, match={"path": "cloudservers"})
+        status, headers, body = self.sim.request("GET", "/v1/%s/cloudservers/x" % PID)
+        self.assertEqual((status, headers["retry-after"], json.loads(body)["error_code"]), (429, "2", "APIG.0308"))
+        self.sim.fault(kind="status", status=503, match={"path": "server-groups"})
+        self.assertError(self.sim.get(self.GROUPS), 503, "APIG.0201")
+        self.sim.fault(kind="status", status=500, body="<html>oops</html>", content_type="text/html",
+                       match={"path": "cloudimages"})
+        status, headers, body = self.sim.request("GET", "/v2/cloudimages?id=x")
+        self.assertEqual((status, headers["content-type"], body), (500, "text/html", b"<html>oops</html>"))
+        self.sim.fault(kind="status", status=400, match={"path": "jobs"})
+        self.assertError(self.sim.get("/v1/%s/jobs/x" % PID), 400, "SDRS.0201")
+
+    def test_query_match(self):
+        self.sim.fault(kind="status", status=502, match={"path": "protected-instances", "query": r"offset=2\b"})
+        base = "/v1/%s/protected-instances?limit=2&offset=" % PID
+        self.assertEqual(self.sim.get(base + "0")[0], 200)
+        self.assertEqual(self.sim.get(base + "2")[0], 502)
+        self.assertEqual(self.sim.get(base + "20")[0], 200)
+
+    def test_reset(self):
+        self.sim.fault(kind="reset", match={"path": "server-groups"}, times=1)
+        with self.assertRaises(ConnectionResetError):
+            self.raw(self.GROUPS)
+        self.assertEqual(self.sim.get(self.GROUPS)[0], 200)
+        self.assertEqual(self.sim.control("requests")[0]["status"], None)
+
+    def test_truncate(self):
+        self.sim.fault(kind="truncate", match={"path": "server-groups"}, times=1)
+        data = self.raw(self.GROUPS)
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0].split(b":")[1])
+        self.assertEqual(len(body), length // 2)
+        self.sim.fault(kind="truncate", match={"path": "server-groups"}, times=1)
+        conn = self.sim.connection()
+        conn.request("GET", self.GROUPS, headers={"X-Auth-Token": TOKEN})
+        with self.assertRaises(http.client.IncompleteRead):
+            conn.getresponse().read()
+        conn.close()
+
+    def test_body_faults(self):
+        self.sim.fault(kind="malformed", match={"path": "server-groups"}, times=1)
+        status, _, body = self.sim.request("GET", self.GROUPS)
+        self.assertEqual(status, 200)
+        self.assertRaises(ValueError, json.loads, body)
+        self.sim.fault(kind="empty", match={"path": "server-groups"}, times=1)
+        self.assertEqual(self.sim.request("GET", self.GROUPS)[::2], (200, b""))
+        self.sim.fault(kind="huge", bytes=3 * 1024 * 1024 + 7, match={"path": "server-groups"}, times=1)
+        status, headers, body = self.sim.request("GET", self.GROUPS)
+        self.assertEqual((status, int(headers["content-length"]), len(body)), (200, 3 * 1024 * 1024 + 7, len(body)))
+        self.assertEqual(len(json.loads(body)["sdrs_sim_huge"]), len(body) - len('{"sdrs_sim_huge": ""}'))
+        self.sim.fault(kind="content_type", match={"path": "server-groups"}, times=1)
+        status, headers, body = self.sim.request("GET", self.GROUPS)
+        self.assertEqual((status, headers["content-type"], json.loads(body)["count"]),
+                         (200, "text/html; charset=utf-8", 1))
+        self.sim.fault(kind="body", body='{"server_groups": "oops", "count": "1"}', match={"path": "server-groups"},
+                       times=1)
+        self.assertEqual(self.sim.get(self.GROUPS), (200, {"server_groups": "oops", "count": "1"}))
+        self.assertEqual([e["fault"] for e in self.sim.control("requests")],
+                         ["malformed", "empty", "huge", "content_type", "body"])
+
+    def test_slow(self):
+        expected = self.sim.request("GET", self.GROUPS)[2]
+        self.sim.fault(kind="slow", bytes_per_sec=2000, match={"path": "server-groups"}, times=1)
+        started = time.monotonic()
+        status, _, body = self.sim.request("GET", self.GROUPS)
+        self.assertEqual((status, body), (200, expected))
+        self.assertGreaterEqual(time.monotonic() - started, len(expected) / 2000 * 0.8)
+
+    def test_hang(self):
+        self.sim.fault(kind="hang", seconds=1, match={"path": "server-groups"}, times=1)
+        with self.assertRaises(socket.timeout):
+            self.sim.request("GET", self.GROUPS, timeout=0.3)
+        entry = self.sim.control("requests")[0]
+        self.assertEqual((entry["fault"], entry["status"]), ("hang", None))
+        self.assertEqual(self.sim.get(self.GROUPS)[0], 200)  # others are served meanwhile
+
+    def test_processed_fault_changes_state(self):
+        """A lost response to a POST that reached the server: the action happened anyway."""
+        self.sim.fault(kind="status", status=504, process=True, match={"method": "POST", "path": "/action$"})
+        self.assertError(self.action({"failover-server-group": {}}), 504, "APIG.0201")
+        self.assertEqual(self.group()["status"], "failing-over")
+        self.sim.control("reset", {})
+        self.sim.fault(kind="reset", match={"method": "POST"})  # not processed by default
+        self.assertRaises(ConnectionError, self.action, {"failover-server-group": {}})
+        self.assertEqual(self.group()["status"], "protected")
+
+    def test_scenario_faults_and_page_limit(self):
+        self.sim.control("mutate", {"page_limit": 2, "latency_ms": 1})
+        self.assertEqual(len(self.sim.get("/v1/%s/replications?limit=3" % PID)[1]["replications"]), 2)
+
+
+class ControlTest(SimTestCase):
+    def test_log_state_and_validation(self):
+        self.sim.request("POST", "/v1/%s/server-groups/%s/action" % (PID, GID), {"stop-server-group": {}},
+                         headers={"X-Custom": "v"})
+        self.sim.get("/v1/%s/server-groups?limit=5" % PID)
+        log = self.sim.control("requests")
+        self.assertEqual([(e["method"], e["status"]) for e in log], [("POST", 200), ("GET", 200)])
+        self.assertEqual(log[0]["body"], '{"stop-server-group": {}}')
+        self.assertEqual((log[0]["headers"]["X-Auth-Token"], log[0]["headers"]["X-Custom"]), ("***", "v"))
+        self.assertEqual((log[1]["query"], log[1]["body"]), ("limit=5", None))
+        self.assertLess(log[0]["seq"], log[1]["seq"])
+        with open(self.sim.log_file) as f:
+            lines = [json.loads(line) for line in f]
+        self.assertEqual([e["request_id"] for e in lines[-2:]], [e["request_id"] for e in log])
+        self.assertFalse(any(e["path"].startswith("/__sim/") for e in lines))
+        self.sim.control("reset-log", {})
+        self.assertEqual(self.sim.control("requests"), [])
+
+        state = self.sim.control("state")
+        self.assertEqual(state["server_groups"][0]["status"], "stopping")
+        self.assertEqual(len(state["jobs"]), 1)
+        self.assertEqual(set(state["servers"]), set(BASIC_DOC["servers"]))
+        self.sim.control("mutate", {"server_groups": {GID: {"status": "error-failing-over"}},
+                                    "replications": {BASIC_DOC["replications"][0]["id"]: {"fault_level": "5"}}})
+        self.assertEqual(self.group()["status"], "error-failing-over")
+        self.sim.control("reset", {})
+        self.assertEqual(self.group()["status"], "protected")
+
+        for name, body in (("faults", {"faults": [{"kind": "explode"}]}), ("faults", {"faults": {}}),
+                           ("faults", {"faults": [{"kind": "latency"}]}),
+                           ("faults", {"faults": [{"kind": "status", "match": {"path": "("}}]}),
+                           ("faults", {"faults": [{"kind": "status", "status": 42}]}),
+                           ("mutate", {"servers": []}), ("mutate", {"jobs": {"outcome": "MAYBE"}}),
+                           ("mutate", {"jobs": "x"}), ("mutate", {"page_limit": "3"}), ("mutate", [1]),
+                           ("mutate", {"nonsense": {}}), ("nope", {})):
+            with self.subTest(name=name, body=body):
+                status, _ = self.sim.json("POST", "/__sim/" + name, body, token=None)
+                self.assertIn(status, (400, 404))
+        self.assertEqual(self.sim.control("faults"), [])
+
+
+class ConnectionTest(SimTestCase):
+    def test_keep_alive(self):
+        conn = self.sim.connection()
+        conn.request("GET", "/v1/%s/server-groups" % PID, headers={"X-Auth-Token": TOKEN})
+        conn.getresponse().read()
+        sock = conn.sock
+        started = time.monotonic()
+        for _ in range(20):
+            conn.request("GET", "/v1/%s/server-groups/%s" % (PID, GID), headers={"X-Auth-Token": TOKEN})
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 200)
+            resp.read()
+            self.assertIs(conn.sock, sock)  # the same connection
+        conn.close()
+        # Nagle + delayed ACK would cost ~40 ms per response (0.8 s here): TCP_NODELAY is set
+        self.assertLess(time.monotonic() - started, 0.4)
+
+    def test_64_parallel_clients(self):
+        errors, barrier = [], threading.Barrier(64)
+
+        def client():
+            try:
+                conn = self.sim.connection(timeout=10)
+                barrier.wait()
+                for pi in INSTANCES:
+                    conn.request("GET", "/v1/%s/cloudservers/%s" % (PID, pi["source_server"]),
+                                 headers={"X-Auth-Token": TOKEN})
+                    resp = conn.getresponse()
+                    if resp.status != 200 or json.loads(resp.read())["server"]["id"] != pi["source_server"]:
+                        errors.append(resp.status)
+                conn.close()
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=client) for _ in range(64)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(len(self.sim.control("requests")), 64 * len(INSTANCES))
+
+
+class PagingTest(SimTestCase):
+    SCENARIO = gen_scenario.generate(25, page_limit=7)
+
+    def test_short_pages(self):
+        pid, gid = self.SCENARIO["project_id"], self.SCENARIO["server_groups"][0]["id"]
+        for collection in ("protected-instances", "replications"):
+            ids, offset, pages = [], 0, 0
+            while True:
+                status, doc = self.sim.get("/v1/%s/%s?server_group_id=%s&limit=10&offset=%d"
+                                           % (pid, collection, gid, offset), token="sim-token")
+                items = doc[collection.replace("-", "_")]
+                self.assertEqual((status, doc["count"]), (200, 25))
+                self.assertLessEqual(len(items), 7)
+                if not items:
+                    break
+                ids += [i["id"] for i in items]
+                offset += len(items)
+                pages += 1
+            self.assertEqual((len(ids), len(set(ids)), pages), (25, 25, 4))
+        self.assertEqual(len(self.SCENARIO["servers"]), 50)
+
+    def test_generator_cli(self):
+        out = os.path.join(self.sim.dir, "gen.json")
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_scenario.py"), "--instances", "3", "--group-id", "g1",
+                        "--project-id", "p1", "--latency-ms", "5", "-o", out], check=True)
+        with open(out) as f:
+            doc = json.load(f)
+        self.assertEqual((doc["project_id"], doc["server_groups"][0]["id"], doc["latency_ms"]), ("p1", "g1", 5))
+        self.assertEqual([len(doc[k]) for k in ("protected_instances", "replications", "servers")], [3, 3, 6])
+        self.assertEqual(doc, gen_scenario.generate(3, "g1", "p1", latency_ms=5))  # deterministic
+
+
+class SnapshotScenarioTest(SimTestCase):
+    SCENARIO = FROM_SNAPSHOT
+
+    def test_world_from_snapshot(self):
+        with open(os.path.join(HERE, "scenarios", "snapshots", "deleted-server.snapshot.json")) as f:
+            snap = json.load(f)
+        self.assertEqual(self.group(), snap["server_group"])
+        pairs = self.sim.get("/v1/%s/replications?server_group_id=%s" % (PID, GID))[1]["replications"]
+        self.assertEqual([p["fault_level"] for p in pairs], ["0", 5, 0])
+        for server_id, entry in snap["servers"].items():
+            status, doc = self.sim.get("/v1/%s/cloudservers/%s" % (PID, server_id))
+            self.assertEqual(status, entry["http_status"])
+            self.assertEqual(doc, {"server": entry["server"]} if status == 200 else {"error": entry["error"]})
+        self.assertError(self.action({"failover-server-group": {}}), 400, "SDRS.1314")
+
+
+class LifecycleTest(unittest.TestCase):
+    def test_sigterm_and_port_file(self):
+        sim = SimProcess(scenario())
+        self.assertEqual(sim.get("/v1/%s/server-groups" % PID)[0], 200)
+        port_file = sim.port_file
+        self.assertEqual(sim.stop(), 0)
+        self.assertFalse(os.path.exists(port_file))
+
+    def test_bad_scenarios(self):
+        with tempfile.TemporaryDirectory() as d:
+            for doc, message in (({"region": "x"}, "project_id is required"),
+                                 (dict(scenario(), bogus=1), "unknown key"),
+                                 (dict(scenario(), faults=[{"kind": "nope"}]), "fault kind"),
+                                 (dict(scenario(), snapshot="missing.json"), "cannot read")):
+                path = os.path.join(d, "s.json")
+                with open(path, "w") as f:
+                    json.dump(doc, f)
+                result = subprocess.run([sys.executable, os.path.join(HERE, "sdrs_sim.py"), "--scenario", path,
+                                         "--port-file", os.path.join(d, "port")], capture_output=True, text=True)
+                self.assertEqual(result.returncode, 2)
+                self.assertIn(message, result.stderr)
+
+    def test_simctl(self):
+        simctl = [sys.executable, os.path.join(HERE, "simctl.py")]
+        with tempfile.TemporaryDirectory() as d:
+            url = subprocess.run(simctl + ["start", "--scenario", BASIC, "--dir", d], capture_output=True, text=True,
+                                 check=True).stdout.strip()
+            try:
+                self.assertRegex(url, r"\Ahttp://127\.0\.0\.1:\d+\Z")
+                self.assertEqual(subprocess.run(simctl + ["url", "--dir", d], capture_output=True, text=True)
+                                 .stdout.strip(), url)
+                subprocess.run(simctl + ["control", "--dir", d, "faults",
+                                         '{"faults": [{"kind": "empty", "match": {"path": "jobs"}}]}'],
+                               check=True, capture_output=True)
+                port = int(url.rsplit(":", 1)[1])
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/v1/%s/jobs/x" % PID, headers={"X-Auth-Token": TOKEN})
+                self.assertEqual(conn.getresponse().read(), b"")
+                conn.close()
+                log = json.loads(subprocess.run(simctl + ["requests", "--dir", d], capture_output=True, text=True,
+                                                check=True).stdout)
+                self.assertEqual([(e["path"], e["fault"]) for e in log], [("/v1/%s/jobs/x" % PID, "empty")])
+            finally:
+                stopped = subprocess.run(simctl + ["stop", "--dir", d], capture_output=True)
+            self.assertEqual(stopped.returncode, 0)
+            self.assertNotEqual(subprocess.run(simctl + ["url", "--dir", d], capture_output=True).returncode, 0)
+
+    @unittest.skipIf(shutil.which("openssl") is None, "openssl is needed to make a test certificate")
+    def test_tls(self):
+        with tempfile.TemporaryDirectory() as d:
+            subprocess.run([sys.executable, os.path.join(HERE, "simctl.py"), "cert", "--dir", d], check=True,
+                           capture_output=True)
+            sim = SimProcess(scenario(), tls=(os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")))
+            try:
+                self.assertEqual(sim.get("/v1/%s/server-groups" % PID)[0], 200)
+                body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+                    "name": USER["name"], "password": USER["password"], "domain": {"name": USER["domain"]}}}},
+                    "scope": {"project": {"id": PID}}}}
+                status, doc = sim.json("POST", "/v3/auth/tokens", body, token=None)
+                self.assertEqual(status, 201)
+                urls = [e["endpoints"][0]["url"] for e in doc["token"]["catalog"]]
+                self.assertTrue(all(u.startswith("https://127.0.0.1:%d" % sim.port) for u in urls), urls)
+                sim.fault(kind="reset", match={"path": "server-groups"}, times=1)
+                self.assertRaises((ConnectionError, ssl.SSLError), sim.get, "/v1/%s/server-groups" % PID)
+                self.assertEqual(sim.get("/v1/%s/server-groups" % PID)[0], 200)
+            finally:
+                self.assertEqual(sim.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
