@@ -1,5 +1,6 @@
 #include "app.h"
 
+#include "api.h"
 #include "diag.h"
 #include "engine.h"
 #include "facts.h"
@@ -83,7 +84,7 @@ static bool use_color(const struct app_opts *o)
 /* Writes the rendered output to -o FILE (atomically, never over an input) or stdout. */
 static int write_output(const struct app_opts *o, const struct buf *b)
 {
-    const char *inputs[] = {o->snapshot, o->facts};
+    const char *inputs[] = {o->snapshot, o->facts, o->token_file, o->save_snapshot};
     struct err e = {0};
 
     if (!o->output || strcmp(o->output, "-") == 0) {
@@ -107,6 +108,157 @@ static int write_output(const struct app_opts *o, const struct buf *b)
     return 0;
 }
 
+static void http_logger(void *ud, int level, const char *msg)
+{
+    (void)ud;
+    diag_verbose(level, "%s", msg);
+}
+
+static const char *env_get(const char *name)
+{
+    return getenv(name);
+}
+
+static long long clock_now(void)
+{
+    return (long long)time(NULL);
+}
+
+/* Fetches the group live. On success res holds the snapshot bytes; returns 0 or an exit code. */
+static int live_fetch(const struct app_opts *o, struct api_result *res)
+{
+    struct credentials cred = {0};
+    struct endpoints ep = {0};
+    struct endpoint_flags flags = o->endpoints;
+    struct api_opts ao = {0};
+    struct err e = {0};
+    char incomplete[512];
+    int rc, code = EXIT_USAGE;
+
+    if (credentials_load(o->token_file, env_get, &cred, &e)) {
+        diag_error("%s", e.msg);
+        return EXIT_USAGE;
+    }
+    credentials_incomplete(env_get, incomplete, sizeof incomplete);
+    if (*incomplete)
+        diag_verbose(1, "ignored: %s", incomplete);
+    diag_verbose(1, "credentials: %s from %s", credentials_kind_name(cred.kind), cred.source);
+    if (!flags.region)
+        flags.region = getenv("OS_REGION_NAME");
+    if (!flags.project_id)
+        flags.project_id = cred.kind == CRED_PASSWORD ? cred.project_id : getenv("OS_PROJECT_ID");
+    if (endpoints_resolve(&flags, &ep, &e)) {
+        diag_error("%s", e.msg);
+        goto out;
+    }
+    if (cred.kind == CRED_PASSWORD && !ep.iam) {
+        diag_error("the IAM endpoint is unknown: give --iam-endpoint URL or --region (or set "
+                   "OS_REGION_NAME)");
+        goto out;
+    }
+    if (cred.kind != CRED_PASSWORD && (!ep.sdrs || !ep.ecs)) {
+        diag_error("the %s endpoint is unknown: give --%s URL or --region (or set OS_REGION_NAME)",
+                   ep.sdrs ? "ECS" : "SDRS", ep.sdrs ? "ecs-endpoint" : "endpoint");
+        goto out;
+    }
+    if (cred.kind != CRED_PASSWORD && !ep.project_id) {
+        diag_error("the project id is unknown: give --project-id or set OS_PROJECT_ID");
+        goto out;
+    }
+    if (o->insecure)
+        diag_alert("--insecure: TLS certificates are NOT verified; anyone on the network path can "
+                   "read the credentials and change the answers");
+    if (http_global_init(&e)) {
+        diag_error("%s", e.msg);
+        code = EXIT_INDETERMINATE;
+        goto out;
+    }
+    http_opts_init(&ao.http);
+    if (o->timeout_ms)
+        ao.http.timeout_ms = o->timeout_ms;
+    if (o->retries >= 0)
+        ao.http.retries = o->retries;
+    if (o->concurrency)
+        ao.http.concurrency = o->concurrency;
+    if (o->max_body)
+        ao.http.max_body = o->max_body;
+    ao.http.cacert = o->cacert;
+    ao.http.insecure = o->insecure;
+    ao.http.log = http_logger;
+    ao.cred = &cred;
+    ao.ep = &ep;
+    ao.group_id = o->group_id;
+    ao.page_limit = o->page_limit ? o->page_limit : API_DEFAULT_PAGE_LIMIT;
+    ao.max_items = API_DEFAULT_MAX_ITEMS;
+    ao.no_images = o->no_images;
+    ao.now = clock_now();
+    ao.clock = clock_now;
+    ao.log = http_logger;
+    rc = api_fetch(&ao, res, &e);
+    http_global_cleanup();
+    if (rc) {
+        diag_error("%s", e.msg);
+        code = rc == ERR_INVALID ? EXIT_USAGE : EXIT_INDETERMINATE;
+        goto out;
+    }
+    diag_verbose(1, "fetched group %s: %ld requests (%ld retries, %ld connections), %zu fetch errors",
+                 o->group_id, res->stats.requests, res->stats.retries, res->stats.connects,
+                 res->fetch_errors);
+    code = 0;
+out:
+    credentials_clear(&cred);
+    endpoints_clear(&ep);
+    return code;
+}
+
+/* Writes a fetched snapshot to path, never over an input file. */
+static int save_snapshot(const struct app_opts *o, const char *path, const struct buf *b)
+{
+    const char *inputs[] = {o->facts, o->token_file, o->output};
+    struct err e = {0};
+
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++)
+        if (inputs[i] && path != inputs[i] && util_same_file(path, inputs[i])) {
+            diag_error("refusing to write the snapshot over '%s'", inputs[i]);
+            return EXIT_USAGE;
+        }
+    if (util_write_file_atomic(path, buf_str(b), b->len, 0644, &e)) {
+        diag_error("%s", e.msg);
+        return EXIT_USAGE;
+    }
+    diag_verbose(1, "snapshot written to '%s'", path);
+    return 0;
+}
+
+/* The snapshot to evaluate: the file of --snapshot, or a live fetch of the group. */
+static int obtain_snapshot(const struct app_opts *o, struct snapshot **snap)
+{
+    struct api_result res = {0};
+    struct err e = {0};
+    char label[200];
+    int code;
+
+    if (o->snapshot) {
+        if (snapshot_load_file(o->snapshot, NULL, snap, &e)) {
+            diag_error("%s", e.msg);
+            return EXIT_USAGE;
+        }
+        return 0;
+    }
+    code = live_fetch(o, &res);
+    if (!code && o->save_snapshot)
+        code = save_snapshot(o, o->save_snapshot, &res.snapshot);
+    if (!code) {
+        snprintf(label, sizeof label, "live fetch of group %s", o->group_id);
+        if (snapshot_load_buffer(buf_str(&res.snapshot), res.snapshot.len, label, NULL, snap, &e)) {
+            diag_error("%s", e.msg);
+            code = EXIT_INDETERMINATE;
+        }
+    }
+    api_result_clear(&res);
+    return code;
+}
+
 int app_check(const struct app_opts *o)
 {
     const struct renderer *rend = report_renderer(o->format ? o->format : "text");
@@ -126,15 +278,14 @@ int app_check(const struct app_opts *o)
         diag_error("unknown format '%s' (choose one of: %s)", o->format, report_formats());
         return EXIT_USAGE;
     }
-    if (snapshot_load_file(o->snapshot, NULL, &snap, &e)) {
-        diag_error("%s", e.msg);
-        goto out;
-    }
+    /* Everything that can be checked before the network is checked first. */
     if (o->facts && facts_load_file(o->facts, &facts, &e)) {
         diag_error("%s", e.msg);
         goto out;
     }
     if ((code = make_engine(o, &eng)) != 0)
+        goto out;
+    if ((code = obtain_snapshot(o, &snap)) != 0)
         goto out;
     code = EXIT_INDETERMINATE;
     {
@@ -163,6 +314,26 @@ out:
     engine_free(eng);
     facts_free(facts);
     snapshot_free(snap);
+    return code;
+}
+
+int app_fetch(const struct app_opts *o)
+{
+    struct api_result res = {0};
+    int code = live_fetch(o, &res);
+
+    if (code)
+        return code;
+    if (o->output && strcmp(o->output, "-") != 0)
+        code = save_snapshot(o, o->output, &res.snapshot);
+    else
+        code = write_output(o, &res.snapshot);
+    if (!code && res.fetch_errors) {
+        diag_warn("the snapshot records %zu fetch error%s: a check of it is INDETERMINATE",
+                  res.fetch_errors, res.fetch_errors == 1 ? "" : "s");
+        code = EXIT_INDETERMINATE;
+    }
+    api_result_clear(&res);
     return code;
 }
 

@@ -8,12 +8,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "config.h"
 #include "sandbox.h"
 
 #define APP_MAX_RULE_DIRS 16
 
 struct app_opts {
-    const char *command;     /* "check", "rules", "version" */
+    const char *command;     /* "check", "fetch", "rules", "version" */
     const char *subcommand;  /* rules: "list", "show", "test" */
     const char *argument;    /* GROUP_ID, rule id, test directory */
     const char *snapshot;
@@ -30,9 +31,23 @@ struct app_opts {
     int verbose;
     bool quiet;
     bool no_color;
+    /* live fetch */
+    const char *group_id;
+    const char *save_snapshot;
+    const char *token_file;
+    struct endpoint_flags endpoints;
+    long timeout_ms;
+    int retries;
+    int concurrency;
+    size_t max_body;
+    size_t page_limit;
+    const char *cacert;
+    bool insecure;
+    bool no_images;
 };
 
 int app_check(const struct app_opts *o);
+int app_fetch(const struct app_opts *o);
 int app_rules(const struct app_opts *o);
 int app_version(const struct app_opts *o);
 

@@ -19,7 +19,9 @@ static const char usage_main[] =
     "is safe to run, and says why.\n"
     "\n"
     "Commands:\n"
+    "  check GROUP_ID          fetch the group from the SDRS and ECS APIs, evaluate, report\n"
     "  check --snapshot FILE   evaluate a saved snapshot (no network) and print a go/no-go report\n"
+    "  fetch GROUP_ID -o FILE  save a snapshot of the group for audit or a later check\n"
     "  rules list              list the rules: built-in and those added with --rules DIR\n"
     "  rules show ID           one rule: rationale, remediation, documentation, what it reads\n"
     "  rules test DIR          run rule test cases (for rule authors)\n"
@@ -34,14 +36,39 @@ static const char usage_main[] =
     "  3  INDETERMINATE: the decision could not be made (data missing, a rule errored); never GO\n"
     "  4  failover --execute: the action was called but its job failed or did not finish\n";
 
+#define USAGE_CONNECTION \
+    "Connection (live):\n" \
+    "  --region REGION        e.g. eu-de: the SDRS, ECS, IMS and IAM endpoints of the region\n" \
+    "                         (also OS_REGION_NAME)\n" \
+    "  --endpoint URL         the SDRS endpoint, e.g. https://sdrs.eu-de.otc.t-systems.com\n" \
+    "  --ecs-endpoint URL     the ECS endpoint;  --ims-endpoint URL  the IMS endpoint\n" \
+    "  --iam-endpoint URL     the IAM endpoint (password credentials)\n" \
+    "  --project-id ID        the project (also OS_PROJECT_ID)\n" \
+    "  --token-file FILE      read the token from FILE instead of OS_AUTH_TOKEN\n" \
+    "  --timeout SECONDS      per request attempt (default 30)\n" \
+    "  --retries N            retries after a failed attempt (default 3)\n" \
+    "  --concurrency N        requests in flight (default 16)\n" \
+    "  --max-body MIB         largest response body accepted (default 32)\n" \
+    "  --cacert FILE          CA certificates to verify the servers with\n" \
+    "  --insecure             do not verify TLS certificates (loud warning; never in production)\n" \
+    "  --no-images            do not read image details from IMS\n" \
+    "Credentials come from the environment, first complete set wins: OS_AUTH_TOKEN (or\n" \
+    "--token-file); OS_ACCESS_KEY and OS_SECRET_KEY (or HW_ACCESS_KEY and HW_SECRET_KEY), signed\n" \
+    "with SDK-HMAC-SHA256; OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME and OS_PROJECT_ID (or\n" \
+    "OS_PROJECT_NAME), exchanged at IAM for a token. Never on the command line.\n"
+
 static const char usage_check[] =
-    "usage: " SDRS_NAME " check --snapshot FILE [options]\n"
+    "usage: " SDRS_NAME " check GROUP_ID [options]\n"
+    "       " SDRS_NAME " check --snapshot FILE [options]\n"
     "\n"
-    "Evaluates the rules over a snapshot of one protection group and prints a go/no-go report\n"
-    "with evidence. Exit code 0 GO, 1 NO-GO, 2 usage error, 3 INDETERMINATE.\n"
+    "Evaluates the rules over one protection group, fetched live or from a saved snapshot, and\n"
+    "prints a go/no-go report with evidence. Exit code 0 GO, 1 NO-GO, 2 usage error,\n"
+    "3 INDETERMINATE (never GO when data is missing).\n"
     "\n"
     "Input:\n"
-    "  --snapshot FILE        a snapshot (sdrs-preflight/snapshot@1) to evaluate\n"
+    "  GROUP_ID               the protection group to fetch from the API\n"
+    "  --snapshot FILE        a snapshot (sdrs-preflight/snapshot@1) to evaluate instead\n"
+    "  --save-snapshot FILE   also save what the live fetch saw (replay it with --snapshot)\n"
     "  --action ACTION        failover (default), planned-failover, enable-protection,\n"
     "                         disable-protection or drill\n"
     "  --facts FILE           facts no API tells: first switchover, Cloud-Init per server\n"
@@ -60,7 +87,20 @@ static const char usage_check[] =
     "  -v, --verbose          list every rule's result; -vv adds debug output on stderr\n"
     "  -q, --quiet            only the verdict line (text format) and errors\n"
     "  --no-color             no colour (also off when NO_COLOR is set or output is not a TTY)\n"
-    "  -h, --help             this help\n";
+    "  -h, --help             this help\n" USAGE_CONNECTION;
+
+static const char usage_fetch[] =
+    "usage: " SDRS_NAME " fetch GROUP_ID [-o FILE] [options]\n"
+    "\n"
+    "Fetches the protection group, its protected instances, replication pairs, DR drills, servers\n"
+    "and images, and writes the snapshot (sdrs-preflight/snapshot@1) to FILE or standard output.\n"
+    "Exit code 0 when everything was read, 3 when the snapshot records fetch errors (it is still\n"
+    "written; a check of it is INDETERMINATE) or nothing could be read, 2 for usage errors.\n"
+    "\n"
+    "  -o, --output FILE      write the snapshot to FILE (atomically) instead of standard output\n"
+    "  -v, --verbose          one line per request on stderr; -vv more\n"
+    "  -q, --quiet            no notices\n"
+    "  -h, --help             this help\n" USAGE_CONNECTION;
 
 static const char usage_rules[] =
     "usage: " SDRS_NAME " rules list [--format text|json] [--rules DIR] [--no-builtin-rules]\n"
@@ -94,6 +134,22 @@ enum {
     OPT_MAX_FINDINGS,
     OPT_NO_COLOR,
     OPT_VERSION,
+    OPT_SAVE_SNAPSHOT,
+    OPT_REGION,
+    OPT_ENDPOINT,
+    OPT_ECS_ENDPOINT,
+    OPT_IMS_ENDPOINT,
+    OPT_IAM_ENDPOINT,
+    OPT_PROJECT_ID,
+    OPT_TOKEN_FILE,
+    OPT_TIMEOUT,
+    OPT_RETRIES,
+    OPT_CONCURRENCY,
+    OPT_MAX_BODY,
+    OPT_CACERT,
+    OPT_INSECURE,
+    OPT_NO_IMAGES,
+    OPT_PAGE_LIMIT,
 };
 
 static const struct option long_opts[] = {
@@ -113,6 +169,22 @@ static const struct option long_opts[] = {
     {"no-color", no_argument, NULL, OPT_NO_COLOR},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"save-snapshot", required_argument, NULL, OPT_SAVE_SNAPSHOT},
+    {"region", required_argument, NULL, OPT_REGION},
+    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
+    {"ecs-endpoint", required_argument, NULL, OPT_ECS_ENDPOINT},
+    {"ims-endpoint", required_argument, NULL, OPT_IMS_ENDPOINT},
+    {"iam-endpoint", required_argument, NULL, OPT_IAM_ENDPOINT},
+    {"project-id", required_argument, NULL, OPT_PROJECT_ID},
+    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"cacert", required_argument, NULL, OPT_CACERT},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"no-images", no_argument, NULL, OPT_NO_IMAGES},
+    {"page-limit", required_argument, NULL, OPT_PAGE_LIMIT},
     {NULL, 0, NULL, 0},
 };
 
@@ -147,6 +219,8 @@ static const char *help_for(const char *command)
         return usage_rules;
     if (strcmp(command, "version") == 0)
         return usage_version;
+    if (strcmp(command, "fetch") == 0)
+        return usage_fetch;
     return NULL;
 }
 
@@ -217,6 +291,69 @@ static int parse_options(int argc, char **argv, const char *help, struct app_opt
                                    optarg);
             o->max_findings = (size_t)v;
             break;
+        case OPT_SAVE_SNAPSHOT:
+            o->save_snapshot = optarg;
+            break;
+        case OPT_REGION:
+            o->endpoints.region = optarg;
+            break;
+        case OPT_ENDPOINT:
+            o->endpoints.sdrs = optarg;
+            break;
+        case OPT_ECS_ENDPOINT:
+            o->endpoints.ecs = optarg;
+            break;
+        case OPT_IMS_ENDPOINT:
+            o->endpoints.ims = optarg;
+            break;
+        case OPT_IAM_ENDPOINT:
+            o->endpoints.iam = optarg;
+            break;
+        case OPT_PROJECT_ID:
+            o->endpoints.project_id = optarg;
+            break;
+        case OPT_TOKEN_FILE:
+            o->token_file = optarg;
+            break;
+        case OPT_TIMEOUT: {
+            double d;
+            if (!util_parse_double(optarg, &d) || d < 0.1 || d > 3600)
+                return usage_error(help, "--timeout needs seconds from 0.1 to 3600, not '%s'",
+                                   optarg);
+            o->timeout_ms = (long)(d * 1000);
+            break;
+        }
+        case OPT_RETRIES:
+            if (!number_arg(optarg, 0, 10, &v))
+                return usage_error(help, "--retries needs a number from 0 to 10, not '%s'", optarg);
+            o->retries = (int)v;
+            break;
+        case OPT_CONCURRENCY:
+            if (!number_arg(optarg, 1, 256, &v))
+                return usage_error(help, "--concurrency needs a number from 1 to 256, not '%s'",
+                                   optarg);
+            o->concurrency = (int)v;
+            break;
+        case OPT_MAX_BODY:
+            if (!number_arg(optarg, 1, 1024, &v))
+                return usage_error(help, "--max-body needs MiB from 1 to 1024, not '%s'", optarg);
+            o->max_body = (size_t)v << 20;
+            break;
+        case OPT_PAGE_LIMIT:
+            if (!number_arg(optarg, 1, 1000, &v))
+                return usage_error(help, "--page-limit needs a number from 1 to 1000, not '%s'",
+                                   optarg);
+            o->page_limit = (size_t)v;
+            break;
+        case OPT_CACERT:
+            o->cacert = optarg;
+            break;
+        case OPT_INSECURE:
+            o->insecure = true;
+            break;
+        case OPT_NO_IMAGES:
+            o->no_images = true;
+            break;
         case 'v':
             o->verbose++;
             break;
@@ -250,18 +387,25 @@ static int run_check(struct app_opts *o, const char **pos, int npos)
 {
     if (npos > 1)
         return usage_error(usage_check, "unexpected argument '%s'", pos[1]);
-    if (!o->snapshot) {
-        if (npos == 1)
-            return usage_error(usage_check,
-                               "a live check of '%s' needs the live fetch, which this build does "
-                               "not have yet; evaluate a saved snapshot with --snapshot FILE",
-                               pos[0]);
-        return usage_error(usage_check, "%s", "check needs --snapshot FILE");
-    }
-    if (npos == 1)
+    if (o->snapshot && npos == 1)
         return usage_error(usage_check, "give either --snapshot or a group id, not both ('%s')",
                            pos[0]);
+    if (!o->snapshot && npos == 0)
+        return usage_error(usage_check, "%s",
+                           "check needs a GROUP_ID (live) or --snapshot FILE (offline)");
+    if (o->snapshot && o->save_snapshot)
+        return usage_error(usage_check, "%s", "--save-snapshot needs a live check (a GROUP_ID)");
+    if (npos == 1)
+        o->group_id = pos[0];
     return app_check(o);
+}
+
+static int run_fetch(struct app_opts *o, const char **pos, int npos)
+{
+    if (npos != 1)
+        return usage_error(usage_fetch, "%s", npos ? "fetch takes one GROUP_ID" : "fetch needs a GROUP_ID");
+    o->group_id = pos[0];
+    return app_fetch(o);
 }
 
 static int run_rules(struct app_opts *o, const char **pos, int npos)
@@ -284,7 +428,7 @@ static int run_rules(struct app_opts *o, const char **pos, int npos)
 
 int cli_main(int argc, char **argv)
 {
-    struct app_opts o = {.action = "failover"};
+    struct app_opts o = {.action = "failover", .retries = -1};
     const char *pos[4];
     const char *help;
     int npos = 0, rc;
@@ -311,6 +455,8 @@ int cli_main(int argc, char **argv)
         return run_check(&o, pos, npos);
     if (strcmp(o.command, "rules") == 0)
         return run_rules(&o, pos, npos);
+    if (strcmp(o.command, "fetch") == 0)
+        return run_fetch(&o, pos, npos);
     if (npos > 0)
         return usage_error(help, "unexpected argument '%s'", pos[0]);
     return app_version(&o);

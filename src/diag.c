@@ -49,6 +49,15 @@ void diag_warn(const char *fmt, ...)
     va_end(ap);
 }
 
+void diag_alert(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vprint("WARNING: ", fmt, ap);
+    va_end(ap);
+}
+
 void diag_notice(const char *fmt, ...)
 {
     va_list ap;

@@ -13,6 +13,8 @@ int diag_verbosity(void);
 
 void diag_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A warning that -q does not silence (e.g. TLS verification switched off). */
+void diag_alert(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void diag_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Printed when the verbosity is at least level. */
 void diag_verbose(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -122,7 +122,7 @@ class Usage(TempDirTest):
         cases = [
             ([], "missing command"),
             (["frobnicate"], "unknown command 'frobnicate'"),
-            (["check"], "check needs --snapshot FILE"),
+            (["check"], "check needs a GROUP_ID (live) or --snapshot FILE"),
             (["check", "--snapshot"], "option '--snapshot' needs a value"),
             (["check", "--snapshot", snap, "--bogus"], "unknown option '--bogus'"),
             (["check", "--snapshot", snap, "--action", "failback"], "unknown action 'failback'"),

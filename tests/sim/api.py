@@ -230,8 +230,8 @@ class Api:
         groups = _id_filter(q, "server_group_ids", "server_group_id")
         ids = None if groups is not None else _id_filter(q, "protected_instance_ids", None)
         return self._list("protected_instances", q, lambda pi: _common_filters(q, pi)
-                          and (groups is None or pi.get("server_group_id") in groups)
-                          and (ids is None or pi.get("id") in ids))
+                          and _has(groups, pi.get("server_group_id"))
+                          and _has(ids, pi.get("id")))
 
     def list_replications(self, req):
         q = _query(req)
@@ -239,9 +239,9 @@ class Api:
         instances = _id_filter(q, "protected_instance_ids", "protected_instance_id")
 
         def attached_to(pair):
-            return {a.get("protected_instance") for a in pair.get("attachment") or [] if isinstance(a, dict)}
+            return {_norm_id(a.get("protected_instance")) for a in pair.get("attachment") or [] if isinstance(a, dict)}
         return self._list("replications", q, lambda r: _common_filters(q, r)
-                          and (groups is None or r.get("server_group_id") in groups)
+                          and _has(groups, r.get("server_group_id"))
                           and (instances is None or attached_to(r) & instances))
 
     def list_drills(self, req):
@@ -249,7 +249,7 @@ class Api:
         groups = _id_filter(q, "server_group_ids", "server_group_id")
         vpc = q.get("drill_vpc_id")
         return self._list("disaster_recovery_drills", q, lambda d: _common_filters(q, d)
-                          and (groups is None or d.get("server_group_id") in groups)
+                          and _has(groups, d.get("server_group_id"))
                           and (vpc is None or d.get("drill_vpc_id") == vpc))
 
     def _list(self, collection, q, keep):
@@ -331,8 +331,19 @@ def _int_param(q, name, default, code, message, valid):
     return value
 
 
+def _norm_id(value):
+    """An id compared the way the service treats it: without dashes and case, so the UUID form and
+    the 32-hex form of an id are the same id (both forms occur in real answers)."""
+    return value.replace("-", "").lower() if isinstance(value, str) else value
+
+
+def _has(ids, value):
+    """Whether the (normalised) id set of a filter holds value; None is no filter."""
+    return ids is None or _norm_id(value) in ids
+
+
 def _id_filter(q, list_name, single_name):
-    """The set of ids an *_ids (URL-encoded JSON array, at most 30) or *_id filter allows; None = no filter."""
+    """The normalised ids an *_ids (URL-encoded JSON array, at most 30) or *_id filter allows; None = no filter."""
     if list_name in q:
         try:
             ids = json.loads(q[list_name])
@@ -343,9 +354,9 @@ def _id_filter(q, list_name, single_name):
         if len(ids) > 30:
             raise SdrsError(400, "SDRS.0226", "IDs exceed the upper limit: %s has %d ids (max 30)"
                             % (list_name, len(ids)))
-        return set(ids)
+        return {_norm_id(i) for i in ids}
     if single_name is not None and single_name in q:
-        return {q[single_name]}
+        return {_norm_id(q[single_name])}
     return None
 
 

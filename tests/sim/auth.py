@@ -33,7 +33,8 @@ class Token:
 
 class Authenticator:
     def __init__(self, scenario, clock=time.time):
-        self._clock = clock
+        offset = scenario.clock_offset_seconds
+        self._clock = (lambda: clock() + offset) if offset else clock
         self._ttl = scenario.token_ttl_seconds
         self._aksk = dict(scenario.aksk)
         self.users = list(scenario.users)
@@ -85,3 +86,8 @@ class Authenticator:
     def issued_count(self):
         with self._lock:
             return sum(1 for t in self._tokens.values() if t.user is not None)
+
+    def issued_tokens(self):
+        """The values of the tokens IAM issued, so a test can check no output shows one."""
+        with self._lock:
+            return [v for v, t in self._tokens.items() if t.user is not None]

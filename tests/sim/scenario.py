@@ -11,7 +11,7 @@ SNAPSHOT_SCHEMA = "sdrs-preflight/snapshot@1"
 LIST_COLLECTIONS = ("server_groups", "protected_instances", "replications", "disaster_recovery_drills")
 MAP_COLLECTIONS = ("servers", "images")
 _TOP_KEYS = {"project_id", "region", "credentials", "snapshot", "snapshots", "page_limit", "latency_ms",
-             "token_ttl_seconds", "faults", "jobs", "note"} | set(LIST_COLLECTIONS) | set(MAP_COLLECTIONS)
+             "token_ttl_seconds", "clock_offset_seconds", "faults", "jobs", "note"} | set(LIST_COLLECTIONS) | set(MAP_COLLECTIONS)
 
 
 class ScenarioError(Exception):
@@ -31,6 +31,7 @@ class Scenario:
         self.page_limit = None
         self.latency_ms = 0
         self.token_ttl_seconds = 86400
+        self.clock_offset_seconds = 0
         self.fault_specs = []
         self.jobs = {}
         self.world = {name: {} for name in world_mod.COLLECTIONS}
@@ -95,6 +96,7 @@ def _parse(doc, base_dir):
     if sc.latency_ms < 0:
         raise ScenarioError("latency_ms must be >= 0")
     sc.token_ttl_seconds = _typed(doc, "token_ttl_seconds", (int, float), sc.token_ttl_seconds)
+    sc.clock_offset_seconds = _typed(doc, "clock_offset_seconds", (int, float), 0)
     _parse_credentials(sc, doc.get("credentials", {}))
     try:
         sc.fault_specs = doc.get("faults", [])

@@ -111,6 +111,7 @@ class Simulator:
         state = self.world.state()
         state["faults"] = self.faults.describe()
         state["tokens_issued"] = self.auth.issued_count()
+        state["issued_tokens"] = self.auth.issued_tokens()
         return state
 
     def _reset(self):

@@ -299,7 +299,10 @@ class World:
     # ---- internals ---------------------------------------------------------------------------
 
     def _members(self, collection, group_id):
-        return [obj for obj in self._data[collection].values() if obj.get("server_group_id") == group_id]
+        want = group_id.replace("-", "").lower()
+        return [obj for obj in self._data[collection].values()
+                if isinstance(obj.get("server_group_id"), str)
+                and obj["server_group_id"].replace("-", "").lower() == want]
 
     def _choose_transition(self, group, key):
         status = group.get("status")

@@ -1,0 +1,1027 @@
+#include "api.h"
+
+#include "apierr.h"
+#include "jsonutil.h"
+#include "sign.h"
+#include "snapshot.h"
+#include "util.h"
+#include "version.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define API_MAX_DEPTH 64
+#define API_MAX_GAP_FILLS 64
+
+enum req_kind { REQ_IAM, REQ_GROUP, REQ_LIST, REQ_SERVER, REQ_IMAGE };
+
+/* One paged list of the group: protected instances, replication pairs or DR drills. */
+struct list {
+    const char *key;  /* JSON key in the response and in the snapshot */
+    const char *path; /* URL path below /v1/{project_id}/ */
+    struct json_object **slots; /* count entries (owned references), filled by offset */
+    long long count;  /* -1 until the first page */
+    size_t page;      /* items on the first page: the server's page size */
+    int pending;      /* pages in flight */
+    int gap_fills;
+    bool failed;
+};
+
+struct fetch {
+    const struct api_opts *o;
+    struct http_client *http;
+    char *token;            /* from OS_AUTH_TOKEN or IAM (a secret) */
+    const char *project_id; /* borrowed from o->ep */
+    struct json_object *group;
+    struct list lists[3];
+    struct json_object *servers;
+    struct json_object *images;
+    struct json_object *asked; /* "server:<id>", "image:<id>" already requested */
+    struct json_object *errors;
+    size_t nservers;
+    int fatal;
+    struct err fatal_err;
+};
+
+/* The context of one request, handed to its done callback (which frees it). */
+struct req {
+    struct fetch *f;
+    enum req_kind kind;
+    struct list *list;
+    size_t offset;
+    char id[80];
+    char label[384];
+};
+
+bool api_id_valid(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)id[i]) && !strchr("-_.", id[i]))
+            return false;
+    return strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
+}
+
+static void logf_(struct fetch *f, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void logf_(struct fetch *f, int level, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    if (!f->o->log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    f->o->log(f->o->log_ud, level, msg);
+}
+
+/* Records what could not be fetched; it ends up in the snapshot's fetch_errors. */
+static void fetch_error(struct fetch *f, const char *request, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fetch_error(struct fetch *f, const char *request, const char *fmt, ...)
+{
+    char msg[600];
+    struct json_object *o;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    util_utf8_sanitize(msg);
+    logf_(f, 1, "fetch error: %s: %s", request, msg);
+    o = json_object_new_object();
+    if (!o || json_object_object_add(o, "request", json_object_new_string(request)) ||
+        json_object_object_add(o, "error", json_object_new_string(msg)) ||
+        json_object_array_add(f->errors, o)) {
+        json_object_put(o);
+        if (!f->fatal)
+            f->fatal = err_set(&f->fatal_err, ERR_NOMEM, "out of memory");
+    }
+}
+
+static void set_fatal(struct fetch *f, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void set_fatal(struct fetch *f, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (f->fatal)
+        return;
+    f->fatal = code;
+    f->fatal_err.code = code;
+    va_start(ap, fmt);
+    vsnprintf(f->fatal_err.msg, sizeof f->fatal_err.msg, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- authentication -------------------------------------------------------------------------- */
+
+/* Splits an absolute URL into the Host header value (port only when not the scheme's default),
+ * the path and the query (without '?'). */
+static int split_url(const char *url, char *host, size_t hsize, struct buf *path, struct buf *query)
+{
+    bool https = strncasecmp(url, "https://", 8) == 0;
+    const char *p = url + (https ? 8 : 7), *slash = strchr(p, '/'), *q;
+    size_t hlen = slash ? (size_t)(slash - p) : strlen(p);
+    const char *colon = memchr(p, ':', hlen);
+
+    if (hlen + 1 > hsize)
+        return ERR_INVALID;
+    if (colon && strncmp(colon + 1, https ? "443" : "80", hlen - (size_t)(colon + 1 - p)) == 0 &&
+        hlen - (size_t)(colon + 1 - p) == (https ? 3u : 2u))
+        hlen = (size_t)(colon - p);
+    memcpy(host, p, hlen);
+    host[hlen] = '\0';
+    for (char *h = host; *h; h++)
+        *h = (char)tolower((unsigned char)*h);
+    if (!slash)
+        return buf_adds(path, "/");
+    q = strchr(slash, '?');
+    if (q)
+        return buf_add(path, slash, (size_t)(q - slash)) || buf_adds(query, q + 1) ? ERR_NOMEM : 0;
+    return buf_adds(path, slash);
+}
+
+static int auth_token(void *ud, const char *method, const char *url, const char *body,
+                      size_t body_len, struct buf *out, struct err *e)
+{
+    struct fetch *f = ud;
+
+    (void)method;
+    (void)url;
+    (void)body;
+    (void)body_len;
+    if (buf_printf(out, "X-Auth-Token: %s\n", f->token))
+        return err_set(e, ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+static long long now_seconds(const struct api_opts *o)
+{
+    return o->clock ? o->clock() : (long long)time(NULL);
+}
+
+/* SDK-HMAC-SHA256 for each attempt: signs host, x-sdk-date and (with a body) content-type. */
+static int auth_aksk(void *ud, const char *method, const char *url, const char *body,
+                     size_t body_len, struct buf *out, struct err *e)
+{
+    struct fetch *f = ud;
+    const struct credentials *c = f->o->cred;
+    char host[256], date[SIGN_DATE_SIZE], hash[UTIL_SHA256_HEX];
+    struct buf path, query, authz;
+    struct sign_header ct = {"Content-Type", "application/json"};
+    struct sign_request sr;
+    int rc;
+
+    buf_init(&path, 0);
+    buf_init(&query, 0);
+    buf_init(&authz, 0);
+    if (split_url(url, host, sizeof host, &path, &query)) {
+        rc = err_set(e, ERR_INVALID, "cannot sign a request to '%s'", url);
+        goto out;
+    }
+    if ((rc = util_sha256_hex(body ? body : "", body ? body_len : 0, hash)) != 0) {
+        err_set(e, rc, "out of memory");
+        goto out;
+    }
+    sr = (struct sign_request){.method = method,
+                               .host = host,
+                               .path = buf_str(&path),
+                               .query = buf_str(&query),
+                               .headers = body ? &ct : NULL,
+                               .nheaders = body ? 1 : 0,
+                               .body_sha256_hex = hash,
+                               .time = now_seconds(f->o)};
+    rc = sign_request(&sr, c->access_key, c->secret_key, date, sizeof date, &authz, e);
+    if (rc)
+        goto out;
+    if (buf_printf(out, "Host: %s\nX-Sdk-Date: %s\nAuthorization: %s\n", host, date,
+                   buf_str(&authz)) ||
+        (c->security_token && buf_printf(out, "X-Security-Token: %s\n", c->security_token)))
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+out:
+    if (authz.data)
+        explicit_bzero(authz.data, authz.len);
+    buf_free(&authz);
+    buf_free(&path);
+    buf_free(&query);
+    return rc;
+}
+
+/* ---- requests -------------------------------------------------------------------------------- */
+
+static void on_done(void *ud, struct http_response *resp);
+
+static void submit(struct fetch *f, enum req_kind kind, const char *method, const char *url,
+                   const char *body, struct list *l, size_t offset, const char *id)
+{
+    static const char *const json_headers[] = {"Accept: application/json",
+                                               "Content-Type: application/json", NULL};
+    static const char *const get_headers[] = {"Accept: application/json", NULL};
+    struct req *r = calloc(1, sizeof *r);
+    struct http_request hr = {0};
+    const char *path;
+    struct err e = {0};
+
+    if (!r) {
+        set_fatal(f, ERR_NOMEM, "out of memory");
+        return;
+    }
+    r->f = f;
+    r->kind = kind;
+    r->list = l;
+    r->offset = offset;
+    snprintf(r->id, sizeof r->id, "%s", id ? id : "");
+    path = strstr(url, "://");
+    path = path ? strchr(path + 3, '/') : NULL;
+    snprintf(r->label, sizeof r->label, "%s %s", method, path ? path : url);
+    hr.method = method;
+    hr.url = url;
+    hr.body = body;
+    hr.body_len = body ? strlen(body) : 0;
+    hr.headers = body ? json_headers : get_headers;
+    hr.retry_unsafe = kind == REQ_IAM; /* a token request is safe to repeat */
+    hr.label = r->label;
+    if (kind != REQ_IAM) {
+        hr.auth = f->o->cred->kind == CRED_AKSK ? auth_aksk : auth_token;
+        hr.auth_ud = f;
+    }
+    if (l)
+        l->pending++;
+    if (http_submit(f->http, &hr, on_done, r, &e)) {
+        if (l)
+            l->pending--;
+        fetch_error(f, r->label, "cannot send: %s", e.msg);
+        free(r);
+    }
+}
+
+static void submit_page(struct fetch *f, struct list *l, size_t offset)
+{
+    struct buf url;
+
+    buf_init(&url, 0);
+    if (buf_printf(&url, "%s/v1/%s/%s?server_group_id=%s&limit=%zu&offset=%zu", f->o->ep->sdrs,
+                   f->project_id, l->path, f->o->group_id, f->o->page_limit, offset))
+        set_fatal(f, ERR_NOMEM, "out of memory");
+    else
+        submit(f, REQ_LIST, "GET", url.data, NULL, l, offset, NULL);
+    buf_free(&url);
+}
+
+/* Requests a server once; ids that cannot go into a URL are fetch errors. */
+static void want_server(struct fetch *f, const char *id, const char *where)
+{
+    char key[96];
+    struct buf url;
+
+    if (!id)
+        return;
+    snprintf(key, sizeof key, "server:%s", id);
+    if (jsonutil_get(f->asked, key, NULL))
+        return;
+    json_object_object_add(f->asked, key, NULL);
+    if (!api_id_valid(id)) {
+        fetch_error(f, where, "server id '%.64s' cannot be requested (unexpected characters)", id);
+        return;
+    }
+    if (++f->nservers > f->o->max_items) {
+        if (f->nservers == f->o->max_items + 1)
+            fetch_error(f, where, "more than %zu servers: the limit was reached", f->o->max_items);
+        return;
+    }
+    buf_init(&url, 0);
+    if (buf_printf(&url, "%s/v1/%s/cloudservers/%s", f->o->ep->ecs, f->project_id, id))
+        set_fatal(f, ERR_NOMEM, "out of memory");
+    else
+        submit(f, REQ_SERVER, "GET", url.data, NULL, NULL, 0, id);
+    buf_free(&url);
+}
+
+static void want_image(struct fetch *f, const char *id)
+{
+    char key[96];
+    struct buf url;
+
+    if (f->o->no_images || !f->o->ep->ims || !id || !api_id_valid(id))
+        return;
+    snprintf(key, sizeof key, "image:%s", id);
+    if (jsonutil_get(f->asked, key, NULL))
+        return;
+    json_object_object_add(f->asked, key, NULL);
+    buf_init(&url, 0);
+    if (buf_printf(&url, "%s/v2/cloudimages?id=%s", f->o->ep->ims, id))
+        set_fatal(f, ERR_NOMEM, "out of memory");
+    else
+        submit(f, REQ_IMAGE, "GET", url.data, NULL, NULL, 0, id);
+    buf_free(&url);
+}
+
+/* ---- responses ------------------------------------------------------------------------------- */
+
+static const char *what_to_check(const struct fetch *f, int status)
+{
+    if (status == 403)
+        return "the credentials are valid but lack permission: the user needs SDRS and ECS read "
+               "access (e.g. SDRS ReadOnlyAccess) in this project";
+    switch (f->o->cred->kind) {
+    case CRED_TOKEN:
+        return "the token may have expired (tokens last 24 hours) or be scoped to another project";
+    case CRED_AKSK:
+        return "check the access key and secret key, and that this machine's clock is right "
+               "(X-Sdk-Date must be within 15 minutes of the server's)";
+    case CRED_PASSWORD:
+        return "the token IAM issued was refused: check the user's permissions in this project";
+    case CRED_NONE:
+        break;
+    }
+    return "check the credentials";
+}
+
+/* Parses a JSON response body; on failure records a fetch error and returns NULL. */
+static struct json_object *parse_body(struct fetch *f, struct req *r, struct http_response *resp)
+{
+    struct json_object *o = NULL;
+    struct err e = {0};
+
+    if (resp->content_type[0] && !util_contains_ci(resp->content_type, "json")) {
+        fetch_error(f, r->label, "expected a JSON response, got content type '%.60s'",
+                    resp->content_type);
+        return NULL;
+    }
+    if (jsonutil_parse(buf_str(&resp->body), resp->body.len, "response", API_MAX_DEPTH, &o, &e)) {
+        fetch_error(f, r->label, "%s", e.msg);
+        return NULL;
+    }
+    return o;
+}
+
+/* Handles what every response shares: transport failures, 401/403, other non-2xx statuses.
+ * Returns true when the response is a 2xx to be processed further. */
+static bool response_ok(struct fetch *f, struct req *r, struct http_response *resp)
+{
+    struct api_error ae;
+    char detail[400];
+
+    if (resp->error) {
+        if (r->kind == REQ_IAM)
+            /* Without a token nothing else can be read: say so once, naming the request. */
+            set_fatal(f, ERR_NET, "%s failed: %s; no token, so nothing could be fetched", r->label,
+                      resp->message[0] ? resp->message : "request failed");
+        else
+            fetch_error(f, r->label, "%s", resp->message[0] ? resp->message : "request failed");
+        return false;
+    }
+    if (resp->status >= 200 && resp->status < 300)
+        return true;
+    apierr_parse(buf_str(&resp->body), resp->body.len, &ae);
+    apierr_format(&ae, resp->status, detail, sizeof detail);
+    if ((resp->status == 401 || resp->status == 403) && r->kind != REQ_IAM) {
+        set_fatal(f, ERR_AUTH, "%s was refused with the %s credentials from %s (%s): %s",
+                  r->label, credentials_kind_name(f->o->cred->kind), f->o->cred->source, detail,
+                  what_to_check(f, resp->status));
+        return false;
+    }
+    if (r->kind == REQ_IAM) {
+        if (resp->status == 401 || resp->status == 403 || resp->status == 400)
+            set_fatal(f, ERR_AUTH,
+                      "%s: IAM did not issue a token for user '%s' in domain '%s' (%s): check "
+                      "OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME and "
+                      "OS_PROJECT_ID/OS_PROJECT_NAME",
+                      r->label, f->o->cred->username, f->o->cred->domain, detail);
+        else
+            set_fatal(f, ERR_API, "%s: IAM failed (%s); no token, so nothing could be fetched",
+                      r->label, resp->message[0] && strstr(resp->message, "after") ? resp->message
+                                                                                   : detail);
+        return false;
+    }
+    if (r->kind == REQ_GROUP &&
+        (resp->status == 404 || strcmp(ae.code, "SDRS.1013") == 0 || strcmp(ae.code, "SDRS.0207") == 0)) {
+        set_fatal(f, ERR_API, "protection group '%s' was not found in project %s (%s): check the "
+                              "group id and the project",
+                  f->o->group_id, f->project_id, detail);
+        return false;
+    }
+    if (r->kind == REQ_SERVER && resp->status == 404) {
+        struct json_object *entry, *eo;
+        /* Only ECS itself saying "no such server" means deleted; a 404 from anything in between
+         * (a proxy, a wrong endpoint) is a failure to look. */
+        if (strncasecmp(ae.code, "Ecs.", 4) != 0) {
+            fetch_error(f, r->label, "%s without an ECS error code: cannot tell whether the server "
+                                     "was deleted", detail);
+            return false;
+        }
+        entry = json_object_new_object();
+        eo = json_object_new_object();
+        if (!entry || !eo) {
+            json_object_put(entry);
+            json_object_put(eo);
+            set_fatal(f, ERR_NOMEM, "out of memory");
+            return false;
+        }
+        json_object_object_add(eo, "code", json_object_new_string(ae.code));
+        json_object_object_add(eo, "message", json_object_new_string(ae.message));
+        json_object_object_add(entry, "http_status", json_object_new_int(404));
+        json_object_object_add(entry, "error", eo);
+        json_object_object_add(f->servers, r->id, entry);
+        logf_(f, 2, "server %s: deleted (%s)", r->id, detail);
+        return false;
+    }
+    fetch_error(f, r->label, "%s", resp->message[0] && strstr(resp->message, "after") ? resp->message
+                                                                                      : detail);
+    if (r->kind == REQ_SERVER) {
+        struct json_object *entry = json_object_new_object(), *eo = json_object_new_object();
+        if (entry && eo) {
+            json_object_object_add(eo, "code", json_object_new_string(ae.code));
+            json_object_object_add(eo, "message", json_object_new_string(ae.message));
+            json_object_object_add(entry, "http_status", json_object_new_int(resp->status));
+            json_object_object_add(entry, "error", eo);
+            json_object_object_add(f->servers, r->id, entry);
+        } else {
+            json_object_put(entry);
+            json_object_put(eo);
+        }
+    }
+    return false;
+}
+
+static void start_group(struct fetch *f);
+
+static void on_iam(struct fetch *f, struct req *r, struct http_response *resp);
+
+static void on_group(struct fetch *f, struct req *r, struct http_response *resp)
+{
+    struct json_object *o = parse_body(f, r, resp), *g;
+
+    if (!o)
+        return;
+    if (!jsonutil_get(o, "server_group", &g) || !json_object_is_type(g, json_type_object)) {
+        fetch_error(f, r->label, "unexpected response: no \"server_group\" object");
+    } else {
+        f->group = json_object_get(g);
+    }
+    json_object_put(o);
+}
+
+static void request_servers(struct fetch *f, struct list *l, struct json_object *item, size_t pos)
+{
+    char where[128];
+
+    if (l != &f->lists[0] || !json_object_is_type(item, json_type_object))
+        return;
+    snprintf(where, sizeof where, "$.protected_instances[%zu].source_server", pos);
+    want_server(f, jsonutil_get_str(item, "source_server"), where);
+    snprintf(where, sizeof where, "$.protected_instances[%zu].target_server", pos);
+    want_server(f, jsonutil_get_str(item, "target_server"), where);
+}
+
+/* The first position of a list still empty, or count when it is complete. */
+static size_t first_gap(const struct list *l)
+{
+    for (long long i = 0; i < l->count; i++)
+        if (!l->slots[i])
+            return (size_t)i;
+    return (size_t)l->count;
+}
+
+static void on_page(struct fetch *f, struct req *r, struct http_response *resp)
+{
+    struct list *l = r->list;
+    struct json_object *o = parse_body(f, r, resp), *items, *cnt;
+    long long count;
+    size_t n;
+
+    if (!o) {
+        l->failed = true;
+        return;
+    }
+    if (!jsonutil_get(o, l->key, &items) || !json_object_is_type(items, json_type_array)) {
+        fetch_error(f, r->label, "unexpected response: no \"%s\" array", l->key);
+        goto fail;
+    }
+    if (!jsonutil_get(o, "count", &cnt) ||
+        !(json_object_is_type(cnt, json_type_int) ||
+          (json_object_is_type(cnt, json_type_string) &&
+           util_parse_int(json_object_get_string(cnt), &count)))) {
+        fetch_error(f, r->label, "unexpected response: no integer \"count\"");
+        goto fail;
+    }
+    if (json_object_is_type(cnt, json_type_int))
+        count = json_object_get_int64(cnt);
+    n = json_object_array_length(items);
+    if (count < 0 || (size_t)count > f->o->max_items) {
+        fetch_error(f, r->label, "count %lld is outside 0..%zu (the limit)", count, f->o->max_items);
+        goto fail;
+    }
+    if (l->count < 0) {
+        l->count = count;
+        l->page = n;
+        if (count > 0) {
+            l->slots = calloc((size_t)count, sizeof *l->slots);
+            if (!l->slots) {
+                set_fatal(f, ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+        }
+        if (n == 0 && count > 0) {
+            fetch_error(f, r->label, "an empty page although count is %lld", count);
+            goto fail;
+        }
+        /* The count is known: ask for every further page at once. */
+        for (size_t off = r->offset + n; n > 0 && off < (size_t)count; off += n)
+            submit_page(f, l, off);
+    } else if (count != l->count) {
+        fetch_error(f, r->label, "the list changed while it was read (count %lld, before %lld)",
+                    count, l->count);
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t pos = r->offset + i;
+        struct json_object *item = json_object_array_get_idx(items, i);
+        if (pos >= (size_t)l->count) {
+            fetch_error(f, r->label, "more items than count %lld", l->count);
+            goto fail;
+        }
+        if (!l->slots[pos]) {
+            l->slots[pos] = json_object_get(item);
+            request_servers(f, l, item, pos);
+        }
+    }
+    if (l->pending == 0 && !l->failed && first_gap(l) < (size_t)l->count) {
+        /* Pages came back shorter than the first one: read what is still missing. */
+        if (n == 0 || ++l->gap_fills > API_MAX_GAP_FILLS) {
+            fetch_error(f, r->label, "the API returned fewer %s than its count %lld", l->key,
+                        l->count);
+            goto fail;
+        }
+        submit_page(f, l, first_gap(l));
+    }
+    json_object_put(o);
+    return;
+fail:
+    l->failed = true;
+    json_object_put(o);
+}
+
+static void on_server(struct fetch *f, struct req *r, struct http_response *resp)
+{
+    struct json_object *o = parse_body(f, r, resp), *srv, *entry, *img;
+    const char *id;
+
+    if (!o)
+        return;
+    if (!jsonutil_get(o, "server", &srv) || !json_object_is_type(srv, json_type_object)) {
+        fetch_error(f, r->label, "unexpected response: no \"server\" object");
+        json_object_put(o);
+        return;
+    }
+    id = jsonutil_get_str(srv, "id");
+    if (id && strcmp(id, r->id) != 0) {
+        fetch_error(f, r->label, "the answer is about server '%.64s', not '%s'", id, r->id);
+        json_object_put(o);
+        return;
+    }
+    entry = json_object_new_object();
+    if (!entry || json_object_object_add(entry, "http_status", json_object_new_int(200)) ||
+        json_object_object_add(entry, "server", json_object_get(srv)) ||
+        json_object_object_add(f->servers, r->id, entry)) {
+        set_fatal(f, ERR_NOMEM, "out of memory");
+    } else if (jsonutil_get(srv, "image", &img)) {
+        want_image(f, jsonutil_get_str(img, "id"));
+    }
+    json_object_put(o);
+}
+
+static void on_image(struct fetch *f, struct req *r, struct http_response *resp)
+{
+    struct json_object *o = parse_body(f, r, resp), *list;
+    size_t n;
+
+    if (!o)
+        return;
+    if (!jsonutil_get(o, "images", &list) || !json_object_is_type(list, json_type_array)) {
+        fetch_error(f, r->label, "unexpected response: no \"images\" array");
+        json_object_put(o);
+        return;
+    }
+    n = json_object_array_length(list);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *img = json_object_array_get_idx(list, i);
+        const char *id = jsonutil_get_str(img, "id");
+        if (id && strcmp(id, r->id) == 0) {
+            json_object_object_add(f->images, r->id, json_object_get(img));
+            break;
+        }
+    }
+    json_object_put(o);
+}
+
+static void on_done(void *ud, struct http_response *resp)
+{
+    struct req *r = ud;
+    struct fetch *f = r->f;
+
+    if (r->list)
+        r->list->pending--;
+    if (f->fatal)
+        goto out;
+    if (!response_ok(f, r, resp)) {
+        if (r->list)
+            r->list->failed = true;
+        goto out;
+    }
+    switch (r->kind) {
+    case REQ_IAM:
+        on_iam(f, r, resp);
+        break;
+    case REQ_GROUP:
+        on_group(f, r, resp);
+        break;
+    case REQ_LIST:
+        on_page(f, r, resp);
+        break;
+    case REQ_SERVER:
+        on_server(f, r, resp);
+        break;
+    case REQ_IMAGE:
+        on_image(f, r, resp);
+        break;
+    }
+out:
+    free(r);
+}
+
+/* ---- IAM ------------------------------------------------------------------------------------- */
+
+/* The public URL of the first catalog entry of one of the types, preferring the region. */
+static const char *catalog_url(struct json_object *catalog, const char *const *types,
+                               const char *region)
+{
+    size_t n = json_object_array_length(catalog);
+    const char *fallback = NULL;
+
+    for (const char *const *t = types; *t; t++) {
+        for (size_t i = 0; i < n; i++) {
+            struct json_object *svc = json_object_array_get_idx(catalog, i), *eps;
+            const char *type = jsonutil_get_str(svc, "type"), *name = jsonutil_get_str(svc, "name");
+            size_t m;
+
+            if (!((type && strcmp(type, *t) == 0) || (name && strcmp(name, *t) == 0)))
+                continue;
+            if (!jsonutil_get(svc, "endpoints", &eps) || !json_object_is_type(eps, json_type_array))
+                continue;
+            m = json_object_array_length(eps);
+            for (size_t k = 0; k < m; k++) {
+                struct json_object *ep = json_object_array_get_idx(eps, k);
+                const char *iface = jsonutil_get_str(ep, "interface");
+                const char *url = jsonutil_get_str(ep, "url");
+                const char *reg = jsonutil_get_str(ep, "region");
+                if (!url || (iface && strcmp(iface, "public") != 0))
+                    continue;
+                if (!region || (reg && strcmp(reg, region) == 0))
+                    return url;
+                if (!fallback)
+                    fallback = url;
+            }
+        }
+    }
+    return fallback;
+}
+
+static void take_catalog(struct fetch *f, struct json_object *token)
+{
+    static const char *const sdrs[] = {"sdrs", NULL}, *const ecs[] = {"ecs", NULL},
+                             *const ims[] = {"ims", "image", NULL};
+    const char *const *types[] = {sdrs, ecs, ims};
+    char **slots[] = {&f->o->ep->sdrs, &f->o->ep->ecs, &f->o->ep->ims};
+    struct json_object *catalog, *project;
+    const char *pid;
+
+    if (!f->o->ep->project_id && jsonutil_get(token, "project", &project) &&
+        (pid = jsonutil_get_str(project, "id")) != NULL) {
+        f->o->ep->project_id = util_strdup(pid);
+    }
+    if (!jsonutil_get(token, "catalog", &catalog) || !json_object_is_type(catalog, json_type_array))
+        return;
+    for (size_t i = 0; i < 3; i++) {
+        const char *url;
+        struct err e = {0};
+        if (*slots[i] || !(url = catalog_url(catalog, types[i], f->o->ep->region)))
+            continue;
+        if (endpoint_normalize(url, slots[i], NULL, &e) == 0)
+            logf_(f, 1, "endpoint from the IAM catalog: %s", *slots[i]);
+    }
+}
+
+static void on_iam(struct fetch *f, struct req *r, struct http_response *resp)
+{
+    struct json_object *o = NULL, *token;
+    struct err e = {0};
+
+    if (resp->subject_token.len == 0) {
+        set_fatal(f, ERR_API, "%s: IAM answered HTTP %d without an X-Subject-Token header", r->label,
+                  resp->status);
+        return;
+    }
+    if (resp->content_type[0] && !util_contains_ci(resp->content_type, "json")) {
+        set_fatal(f, ERR_API, "%s: expected a JSON response, got content type '%.60s'", r->label,
+                  resp->content_type);
+        return;
+    }
+    if (jsonutil_parse(buf_str(&resp->body), resp->body.len, "response", API_MAX_DEPTH, &o, &e) ||
+        !jsonutil_get(o, "token", &token) || !json_object_is_type(token, json_type_object)) {
+        set_fatal(f, ERR_API, "%s: IAM's answer is not a token object%s%s", r->label,
+                  e.msg[0] ? ": " : "", e.msg);
+        json_object_put(o);
+        return;
+    }
+    f->token = util_strndup(resp->subject_token.data, resp->subject_token.len);
+    if (!f->token) {
+        set_fatal(f, ERR_NOMEM, "out of memory");
+        json_object_put(o);
+        return;
+    }
+    take_catalog(f, token);
+    json_object_put(o);
+    start_group(f);
+}
+
+static int iam_body(const struct credentials *c, struct buf *out)
+{
+    struct json_object *root = json_object_new_object(), *auth = json_object_new_object();
+    struct json_object *identity = json_object_new_object(), *methods = json_object_new_array();
+    struct json_object *password = json_object_new_object(), *user = json_object_new_object();
+    struct json_object *domain = json_object_new_object(), *scope = json_object_new_object();
+    struct json_object *project = json_object_new_object();
+    const char *s;
+    int rc = ERR_NOMEM;
+
+    if (!root || !auth || !identity || !methods || !password || !user || !domain || !scope ||
+        !project)
+        goto out;
+    json_object_array_add(methods, json_object_new_string("password"));
+    json_object_object_add(domain, "name", json_object_new_string(c->domain));
+    json_object_object_add(user, "name", json_object_new_string(c->username));
+    json_object_object_add(user, "password", json_object_new_string(c->password));
+    json_object_object_add(user, "domain", domain);
+    domain = NULL;
+    json_object_object_add(password, "user", user);
+    user = NULL;
+    json_object_object_add(identity, "methods", methods);
+    methods = NULL;
+    json_object_object_add(identity, "password", password);
+    password = NULL;
+    if (c->project_id)
+        json_object_object_add(project, "id", json_object_new_string(c->project_id));
+    else
+        json_object_object_add(project, "name", json_object_new_string(c->project_name));
+    json_object_object_add(scope, "project", project);
+    project = NULL;
+    json_object_object_add(auth, "identity", identity);
+    identity = NULL;
+    json_object_object_add(auth, "scope", scope);
+    scope = NULL;
+    json_object_object_add(root, "auth", auth);
+    auth = NULL;
+    s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    rc = s ? buf_adds(out, s) : ERR_NOMEM;
+    /* json-c keeps the serialisation inside the object: wipe it with the password. */
+    if (s)
+        explicit_bzero((char *)s, strlen(s));
+out:
+    json_object_put(root);
+    json_object_put(auth);
+    json_object_put(identity);
+    json_object_put(methods);
+    json_object_put(password);
+    json_object_put(user);
+    json_object_put(domain);
+    json_object_put(scope);
+    json_object_put(project);
+    return rc;
+}
+
+/* ---- the fetch ------------------------------------------------------------------------------- */
+
+static void start_group(struct fetch *f)
+{
+    struct buf url;
+
+    if (!f->o->ep->sdrs || !f->o->ep->ecs) {
+        set_fatal(f, ERR_INVALID, "the %s endpoint is unknown: give --%s URL or --region",
+                  !f->o->ep->sdrs ? "SDRS" : "ECS", !f->o->ep->sdrs ? "endpoint" : "ecs-endpoint");
+        return;
+    }
+    if (!f->o->ep->project_id) {
+        set_fatal(f, ERR_INVALID, "the project id is unknown: give --project-id or OS_PROJECT_ID");
+        return;
+    }
+    f->project_id = f->o->ep->project_id;
+    buf_init(&url, 0);
+    if (buf_printf(&url, "%s/v1/%s/server-groups/%s", f->o->ep->sdrs, f->project_id,
+                   f->o->group_id)) {
+        set_fatal(f, ERR_NOMEM, "out of memory");
+        return;
+    }
+    submit(f, REQ_GROUP, "GET", url.data, NULL, NULL, 0, NULL);
+    buf_free(&url);
+    for (size_t i = 0; i < 3; i++)
+        submit_page(f, &f->lists[i], 0);
+}
+
+static void start_iam(struct fetch *f)
+{
+    struct buf url, body;
+
+    if (!f->o->ep->iam) {
+        set_fatal(f, ERR_INVALID, "the IAM endpoint is unknown: give --iam-endpoint URL or --region");
+        return;
+    }
+    buf_init(&url, 0);
+    buf_init(&body, 0);
+    if (buf_printf(&url, "%s/v3/auth/tokens", f->o->ep->iam) || iam_body(f->o->cred, &body))
+        set_fatal(f, ERR_NOMEM, "out of memory");
+    else
+        submit(f, REQ_IAM, "POST", url.data, body.data, NULL, 0, NULL);
+    if (body.data)
+        explicit_bzero(body.data, body.len);
+    buf_free(&body);
+    buf_free(&url);
+}
+
+/* A copy of obj with its members sorted by key (a stable, diffable snapshot). */
+static struct json_object *sorted_object(struct json_object *obj)
+{
+    struct json_object *out = json_object_new_object();
+    size_t n = 0, i = 0;
+    const char **keys;
+
+    if (!out)
+        return NULL;
+    json_object_object_foreach(obj, k0, v0)
+    {
+        (void)k0;
+        (void)v0;
+        n++;
+    }
+    keys = calloc(n ? n : 1, sizeof *keys);
+    if (!keys) {
+        json_object_put(out);
+        return NULL;
+    }
+    json_object_object_foreach(obj, k1, v1)
+    {
+        (void)v1;
+        keys[i++] = k1;
+    }
+    for (size_t a = 1; a < n; a++)
+        for (size_t b = a; b > 0 && strcmp(keys[b - 1], keys[b]) > 0; b--) {
+            const char *t = keys[b];
+            keys[b] = keys[b - 1];
+            keys[b - 1] = t;
+        }
+    for (i = 0; i < n; i++) {
+        struct json_object *v = NULL;
+        jsonutil_get(obj, keys[i], &v);
+        json_object_object_add(out, keys[i], json_object_get(v));
+    }
+    free(keys);
+    return out;
+}
+
+static struct json_object *list_array(struct list *l)
+{
+    struct json_object *arr;
+
+    if (l->failed || l->count < 0 || first_gap(l) < (size_t)l->count)
+        return NULL;
+    arr = json_object_new_array_ext((int)l->count);
+    for (long long i = 0; arr && i < l->count; i++)
+        json_object_array_add(arr, json_object_get(l->slots[i]));
+    return arr;
+}
+
+static int assemble(struct fetch *f, struct api_result *out)
+{
+    struct json_object *snap = json_object_new_object(), *eps = json_object_new_object();
+    char when[32];
+    const char *s;
+    size_t len = 0;
+    int rc = 0;
+
+    if (!snap || !eps) {
+        json_object_put(snap);
+        json_object_put(eps);
+        return ERR_NOMEM;
+    }
+    util_format_time(f->o->now, when, sizeof when);
+    json_object_object_add(snap, "schema", json_object_new_string(SNAPSHOT_SCHEMA));
+    json_object_object_add(snap, "fetched_at", json_object_new_string(when));
+    json_object_object_add(snap, "tool_version", json_object_new_string(SDRS_VERSION));
+    json_object_object_add(snap, "project_id", json_object_new_string(f->project_id));
+    json_object_object_add(eps, "sdrs", json_object_new_string(f->o->ep->sdrs));
+    json_object_object_add(eps, "ecs", json_object_new_string(f->o->ep->ecs));
+    if (f->o->ep->ims && !f->o->no_images)
+        json_object_object_add(eps, "ims", json_object_new_string(f->o->ep->ims));
+    if (f->o->cred->kind == CRED_PASSWORD)
+        json_object_object_add(eps, "iam", json_object_new_string(f->o->ep->iam));
+    json_object_object_add(snap, "endpoints", eps);
+    json_object_object_add(snap, "server_group", json_object_get(f->group));
+    for (size_t i = 0; i < 3; i++)
+        json_object_object_add(snap, f->lists[i].key, list_array(&f->lists[i]));
+    json_object_object_add(snap, "servers", sorted_object(f->servers));
+    if (!f->o->no_images && f->o->ep->ims)
+        json_object_object_add(snap, "images", sorted_object(f->images));
+    json_object_object_add(snap, "fetch_errors", json_object_get(f->errors));
+    s = json_object_to_json_string_length(
+        snap, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE,
+        &len);
+    if (!s || buf_add(&out->snapshot, s, len) || buf_adds(&out->snapshot, "\n"))
+        rc = ERR_NOMEM;
+    out->fetch_errors = json_object_array_length(f->errors);
+    json_object_put(snap);
+    return rc;
+}
+
+int api_fetch(const struct api_opts *o, struct api_result *out, struct err *e)
+{
+    static const char *const keys[] = {"protected_instances", "replications",
+                                       "disaster_recovery_drills"};
+    static const char *const paths[] = {"protected-instances", "replications",
+                                        "disaster-recovery-drills"};
+    struct fetch f = {.o = o};
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    buf_init(&out->snapshot, 0);
+    if (!api_id_valid(o->group_id))
+        return err_set(e, ERR_INVALID, "'%s' is not a protection group id", o->group_id);
+    for (size_t i = 0; i < 3; i++)
+        f.lists[i] = (struct list){.key = keys[i], .path = paths[i], .count = -1};
+    f.servers = json_object_new_object();
+    f.images = json_object_new_object();
+    f.asked = json_object_new_object();
+    f.errors = json_object_new_array();
+    if (!f.servers || !f.images || !f.asked || !f.errors) {
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = http_client_new(&o->http, &f.http, e)) != 0)
+        goto out;
+    if (o->cred->kind == CRED_TOKEN && !(f.token = util_strdup(o->cred->token))) {
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (o->cred->kind == CRED_PASSWORD)
+        start_iam(&f);
+    else
+        start_group(&f);
+    rc = http_run(f.http, e);
+    http_client_stats(f.http, &out->stats);
+    if (!rc && f.fatal) {
+        rc = f.fatal;
+        *e = f.fatal_err;
+    }
+    if (!rc && !f.project_id)
+        rc = err_set(e, ERR_API, "nothing was fetched");
+    if (!rc && !f.group && json_object_array_length(f.errors) == 0)
+        fetch_error(&f, "GET server group", "no answer");
+    if (!rc && (rc = assemble(&f, out)) != 0)
+        err_set(e, rc, "out of memory");
+out:
+    if (f.token) {
+        explicit_bzero(f.token, strlen(f.token));
+        free(f.token);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        for (long long k = 0; f.lists[i].slots && k < f.lists[i].count; k++)
+            json_object_put(f.lists[i].slots[k]);
+        free(f.lists[i].slots);
+    }
+    http_client_free(f.http);
+    json_object_put(f.group);
+    json_object_put(f.servers);
+    json_object_put(f.images);
+    json_object_put(f.asked);
+    json_object_put(f.errors);
+    if (rc)
+        buf_free(&out->snapshot);
+    return rc;
+}
+
+void api_result_clear(struct api_result *r)
+{
+    buf_free(&r->snapshot);
+    memset(r, 0, sizeof *r);
+}

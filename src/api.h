@@ -1,0 +1,60 @@
+/*
+ * The live fetch: the protection group, its protected instances, replication pairs and DR drills
+ * (every page), every source and target server from ECS and their images from IMS, assembled into a
+ * snapshot (`sdrs-preflight/snapshot@1`). With an IAM password it first exchanges the password for
+ * a token (and takes missing endpoints and the project id from the catalog).
+ *
+ * Requests go out as soon as their inputs are known: the group and the first page of each list
+ * together, further pages as soon as a first page tells the count, each server as soon as an
+ * instance names it, each image as soon as a server names it. What could not be fetched after the
+ * HTTP layer's retries goes into the snapshot's fetch_errors, never into silence.
+ *
+ * api_fetch returns the snapshot as bytes in out->snapshot (owned by the caller: buf_free); a
+ * struct api_result holds no secret. Credentials and endpoints are borrowed; the endpoints struct
+ * is updated in place from the IAM catalog.
+ */
+#ifndef SDRS_API_H
+#define SDRS_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "config.h"
+#include "err.h"
+#include "http.h"
+
+#define API_DEFAULT_PAGE_LIMIT 1000
+#define API_DEFAULT_MAX_ITEMS 20000
+
+struct api_opts {
+    const struct credentials *cred;
+    struct endpoints *ep;
+    const char *group_id;
+    struct http_opts http;
+    size_t page_limit;  /* items asked per list page (1..1000) */
+    size_t max_items;   /* instances, pairs, drills, servers: more is a fetch error */
+    bool no_images;     /* skip IMS */
+    long long now;      /* fetched_at and the AK/SK clock, seconds since the epoch */
+    long long (*clock)(void); /* current time for signing each attempt (NULL: time()) */
+    void (*log)(void *ud, int level, const char *msg);
+    void *log_ud;
+};
+
+struct api_result {
+    struct buf snapshot;  /* the snapshot JSON (complete or with fetch_errors) */
+    size_t fetch_errors;  /* entries in its fetch_errors */
+    struct http_stats stats;
+};
+
+/* Fetches and assembles the snapshot. Returns 0 when a snapshot was produced (it may hold fetch
+ * errors); otherwise an error that makes any snapshot meaningless, with a message saying what to
+ * check: ERR_AUTH (credentials rejected: names the credential kind and source), ERR_API (the group
+ * does not exist), ERR_INVALID (an endpoint or the project id is unknown), ERR_NOMEM. */
+int api_fetch(const struct api_opts *o, struct api_result *out, struct err *e);
+void api_result_clear(struct api_result *r);
+
+/* True for ids that may go into a URL path: letters, digits, '-', '_', '.', 1..64 bytes. */
+bool api_id_valid(const char *id);
+
+#endif

@@ -1,0 +1,364 @@
+#include "config.h"
+
+#include "buf.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define TOKEN_FILE_MAX (64u << 10)
+
+/* Frees a secret after overwriting it. */
+static void wipe(char **s)
+{
+    if (*s) {
+        explicit_bzero(*s, strlen(*s));
+        free(*s);
+        *s = NULL;
+    }
+}
+
+void credentials_clear(struct credentials *c)
+{
+    wipe(&c->token);
+    wipe(&c->secret_key);
+    wipe(&c->security_token);
+    wipe(&c->password);
+    free(c->access_key);
+    free(c->username);
+    free(c->domain);
+    free(c->project_id);
+    free(c->project_name);
+    memset(c, 0, sizeof *c);
+}
+
+const char *credentials_kind_name(enum cred_kind k)
+{
+    switch (k) {
+    case CRED_TOKEN:
+        return "token";
+    case CRED_AKSK:
+        return "AK/SK";
+    case CRED_PASSWORD:
+        return "IAM password";
+    case CRED_NONE:
+        break;
+    }
+    return "none";
+}
+
+/* The value of an environment variable when set and not blank, else NULL. */
+static const char *env(const char *(*getenv_fn)(const char *), const char *name)
+{
+    const char *v = getenv_fn(name);
+
+    if (!v)
+        return NULL;
+    for (const char *p = v; *p; p++)
+        if (!isspace((unsigned char)*p))
+            return v;
+    return NULL;
+}
+
+static const char *env2(const char *(*getenv_fn)(const char *), const char *a, const char *b)
+{
+    const char *v = env(getenv_fn, a);
+
+    return v ? v : env(getenv_fn, b);
+}
+
+static int read_token_file(const char *path, char **out, struct err *e)
+{
+    struct buf b;
+    size_t start = 0, end;
+    int rc;
+
+    buf_init(&b, TOKEN_FILE_MAX);
+    rc = util_read_file(path, TOKEN_FILE_MAX, &b, e);
+    if (rc) {
+        err_prefix(e, rc, "token file");
+        goto out;
+    }
+    end = b.len;
+    while (start < end && isspace((unsigned char)b.data[start]))
+        start++;
+    while (end > start && isspace((unsigned char)b.data[end - 1]))
+        end--;
+    if (start == end) {
+        rc = err_set(e, ERR_AUTH, "token file '%s' is empty", path);
+        goto out;
+    }
+    for (size_t i = start; i < end; i++)
+        if ((unsigned char)b.data[i] < 0x21 || (unsigned char)b.data[i] > 0x7e) {
+            rc = err_set(e, ERR_AUTH, "token file '%s' holds more than one token (or binary data)",
+                         path);
+            goto out;
+        }
+    *out = util_strndup(b.data + start, end - start);
+    if (!*out)
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+out:
+    if (b.data)
+        explicit_bzero(b.data, b.len);
+    buf_free(&b);
+    return rc;
+}
+
+static bool dup_all(const char **src, char ***dst, size_t n)
+{
+    bool ok = true;
+
+    for (size_t i = 0; i < n; i++) {
+        *dst[i] = src[i] ? util_strdup(src[i]) : NULL;
+        if (src[i] && !*dst[i])
+            ok = false;
+    }
+    return ok;
+}
+
+int credentials_load(const char *token_file, const char *(*getenv_fn)(const char *name),
+                     struct credentials *c, struct err *e)
+{
+    const char *ak, *sk, *st, *user, *pw, *dom, *pid, *pname;
+    int rc;
+
+    memset(c, 0, sizeof *c);
+    if (token_file) {
+        rc = read_token_file(token_file, &c->token, e);
+        if (rc)
+            return rc;
+        c->kind = CRED_TOKEN;
+        c->source = "--token-file";
+        return 0;
+    }
+    if (env(getenv_fn, "OS_AUTH_TOKEN")) {
+        c->token = util_strdup(env(getenv_fn, "OS_AUTH_TOKEN"));
+        c->kind = CRED_TOKEN;
+        c->source = "OS_AUTH_TOKEN";
+        return c->token ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+    }
+    ak = env(getenv_fn, "OS_ACCESS_KEY");
+    sk = env(getenv_fn, "OS_SECRET_KEY");
+    st = env(getenv_fn, "OS_SECURITY_TOKEN");
+    c->source = "OS_ACCESS_KEY and OS_SECRET_KEY";
+    if (!ak || !sk) {
+        ak = env(getenv_fn, "HW_ACCESS_KEY");
+        sk = env(getenv_fn, "HW_SECRET_KEY");
+        st = env(getenv_fn, "HW_SECURITY_TOKEN");
+        c->source = "HW_ACCESS_KEY and HW_SECRET_KEY";
+    }
+    if (ak && sk) {
+        const char *src[] = {ak, sk, st};
+        char **dst[] = {&c->access_key, &c->secret_key, &c->security_token};
+        c->kind = CRED_AKSK;
+        if (!dup_all(src, dst, 3)) {
+            credentials_clear(c);
+            return err_set(e, ERR_NOMEM, "out of memory");
+        }
+        return 0;
+    }
+    user = env(getenv_fn, "OS_USERNAME");
+    pw = env(getenv_fn, "OS_PASSWORD");
+    dom = env2(getenv_fn, "OS_USER_DOMAIN_NAME", "OS_DOMAIN_NAME");
+    pid = env(getenv_fn, "OS_PROJECT_ID");
+    pname = env(getenv_fn, "OS_PROJECT_NAME");
+    if (user && pw && dom && (pid || pname)) {
+        const char *src[] = {user, pw, dom, pid, pname};
+        char **dst[] = {&c->username, &c->password, &c->domain, &c->project_id, &c->project_name};
+        c->kind = CRED_PASSWORD;
+        c->source = "OS_USERNAME and OS_PASSWORD";
+        if (!dup_all(src, dst, 5)) {
+            credentials_clear(c);
+            return err_set(e, ERR_NOMEM, "out of memory");
+        }
+        return 0;
+    }
+    memset(c, 0, sizeof *c);
+    return err_set(e, ERR_AUTH,
+                   "no credentials: set OS_AUTH_TOKEN (or give --token-file FILE), or "
+                   "OS_ACCESS_KEY and OS_SECRET_KEY, or OS_USERNAME, OS_PASSWORD, "
+                   "OS_USER_DOMAIN_NAME and OS_PROJECT_ID (secrets are never taken from the "
+                   "command line)");
+}
+
+void credentials_incomplete(const char *(*getenv_fn)(const char *name), char *buf, size_t size)
+{
+    static const char *const sets[][5] = {
+        {"OS_ACCESS_KEY", "OS_SECRET_KEY", NULL},
+        {"HW_ACCESS_KEY", "HW_SECRET_KEY", NULL},
+        {"OS_USERNAME", "OS_PASSWORD", "OS_USER_DOMAIN_NAME|OS_DOMAIN_NAME",
+         "OS_PROJECT_ID|OS_PROJECT_NAME", NULL},
+    };
+    struct buf b;
+
+    buf_init(&b, 0);
+    for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
+        struct buf missing;
+        bool any = false;
+
+        buf_init(&missing, 0);
+        for (size_t i = 0; sets[s][i]; i++) {
+            char names[64];
+            char *bar;
+            bool set;
+
+            snprintf(names, sizeof names, "%s", sets[s][i]);
+            bar = strchr(names, '|');
+            if (bar) {
+                *bar = '\0';
+                set = env(getenv_fn, names) || env(getenv_fn, bar + 1);
+            } else {
+                set = env(getenv_fn, names) != NULL;
+            }
+            if (set)
+                any = true;
+            else
+                buf_printf(&missing, "%s%s", missing.len ? ", " : "", sets[s][i]);
+        }
+        if (any && missing.len)
+            buf_printf(&b, "%s%s is set but %s is not", b.len ? "; " : "", sets[s][0],
+                       buf_str(&missing));
+        buf_free(&missing);
+    }
+    snprintf(buf, size, "%s", buf_str(&b));
+    buf_free(&b);
+}
+
+void endpoints_clear(struct endpoints *ep)
+{
+    free(ep->sdrs);
+    free(ep->ecs);
+    free(ep->ims);
+    free(ep->iam);
+    free(ep->project_id);
+    free(ep->region);
+    memset(ep, 0, sizeof *ep);
+}
+
+int endpoint_normalize(const char *url, char **out, char **project, struct err *e)
+{
+    const char *rest;
+    char *u, *p, *v1;
+    size_t n;
+
+    *out = NULL;
+    if (project)
+        *project = NULL;
+    if (strncasecmp(url, "https://", 8) == 0)
+        rest = url + 8;
+    else if (strncasecmp(url, "http://", 7) == 0)
+        rest = url + 7;
+    else
+        return err_set(e, ERR_INVALID, "endpoint '%s' must start with https:// (or http://)", url);
+    if (!*rest || *rest == '/' || strpbrk(url, "?# \t\r\n"))
+        return err_set(e, ERR_INVALID,
+                       "endpoint '%s' must be a base URL like https://sdrs.eu-de.otc.t-systems.com "
+                       "(no query, no spaces)",
+                       url);
+    u = util_strdup(url);
+    if (!u)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    n = strlen(u);
+    while (n > 0 && u[n - 1] == '/')
+        u[--n] = '\0';
+    /* A catalog URL ends in /v1/<project id> (or /v1/$(tenant_id)s); IAM's in /v3. */
+    p = strchr(u + (size_t)(rest - url), '/');
+    v1 = p ? strstr(p, "/v1/") : NULL;
+    if (v1 && !strchr(v1 + 4, '/')) {
+        if (project && v1[4] && !strchr(v1 + 4, '$')) {
+            *project = util_strdup(v1 + 4);
+            if (!*project) {
+                free(u);
+                return err_set(e, ERR_NOMEM, "out of memory");
+            }
+        }
+        *v1 = '\0';
+    } else if (p && (strcmp(p, "/v3") == 0 || strcmp(p, "/v1") == 0 || strcmp(p, "/v2") == 0)) {
+        *p = '\0';
+    }
+    *out = u;
+    return 0;
+}
+
+char *endpoint_for_region(const char *service, const char *region)
+{
+    struct buf b;
+    bool otc = strcmp(region, "eu-de") == 0 || strcmp(region, "eu-nl") == 0 ||
+               strncmp(region, "eu-de-", 6) == 0 || strncmp(region, "eu-nl-", 6) == 0;
+
+    buf_init(&b, 0);
+    if (buf_printf(&b, "https://%s.%s.%s", service, region,
+                   otc ? "otc.t-systems.com" : "myhuaweicloud.com")) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_take(&b);
+}
+
+static bool region_valid(const char *r)
+{
+    size_t n = strlen(r);
+
+    if (n == 0 || n > 40)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!islower((unsigned char)r[i]) && !isdigit((unsigned char)r[i]) && r[i] != '-')
+            return false;
+    return true;
+}
+
+int endpoints_resolve(const struct endpoint_flags *f, struct endpoints *ep, struct err *e)
+{
+    const char *flags[] = {f->sdrs, f->ecs, f->ims, f->iam};
+    const char *names[] = {"sdrs", "ecs", "ims", "iam"};
+    char **slots[] = {&ep->sdrs, &ep->ecs, &ep->ims, &ep->iam};
+    char *found = NULL;
+    int rc = 0;
+
+    memset(ep, 0, sizeof *ep);
+    if (f->region) {
+        if (!region_valid(f->region)) {
+            rc = err_set(e, ERR_INVALID, "region '%s' is not a region name like eu-de", f->region);
+            goto fail;
+        }
+        ep->region = util_strdup(f->region);
+        if (!ep->region)
+            goto nomem;
+    }
+    for (size_t i = 0; i < 4; i++) {
+        if (flags[i]) {
+            rc = endpoint_normalize(flags[i], slots[i], found ? NULL : &found, e);
+            if (rc)
+                goto fail;
+        } else if (ep->region) {
+            *slots[i] = endpoint_for_region(names[i], ep->region);
+            if (!*slots[i])
+                goto nomem;
+        }
+    }
+    if (f->project_id) {
+        free(found);
+        found = util_strdup(f->project_id);
+        if (!found)
+            goto nomem;
+    }
+    if (found) {
+        for (const char *p = found; *p; p++)
+            if (!isalnum((unsigned char)*p) && *p != '-') {
+                rc = err_set(e, ERR_INVALID, "project id '%s' has characters other than letters, "
+                                             "digits and '-'", found);
+                free(found);
+                goto fail;
+            }
+        ep->project_id = found;
+    }
+    return 0;
+nomem:
+    rc = err_set(e, ERR_NOMEM, "out of memory");
+fail:
+    endpoints_clear(ep);
+    return rc;
+}

@@ -1,0 +1,76 @@
+/*
+ * Credentials and endpoints for the live fetch, resolved without any network access.
+ *
+ * Credentials come, first complete set wins, from: a token (--token-file, else OS_AUTH_TOKEN); an
+ * AK/SK pair (OS_ACCESS_KEY + OS_SECRET_KEY, else HW_ACCESS_KEY + HW_SECRET_KEY); an IAM password
+ * (OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME or OS_DOMAIN_NAME, OS_PROJECT_ID or
+ * OS_PROJECT_NAME). Never from the command line. A struct credentials owns its strings and
+ * credentials_clear() wipes the secrets (explicit_bzero) before freeing them.
+ *
+ * Endpoints: a flag wins, else the region's well-known host, else (password flow) the IAM catalog,
+ * filled in later by the IAM module. A struct endpoints owns its strings (endpoints_clear).
+ */
+#ifndef SDRS_CONFIG_H
+#define SDRS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+enum cred_kind { CRED_NONE, CRED_TOKEN, CRED_AKSK, CRED_PASSWORD };
+
+struct credentials {
+    enum cred_kind kind;
+    char *token;          /* secret */
+    char *access_key;
+    char *secret_key;     /* secret */
+    char *security_token; /* secret, temporary AK/SK (OS_SECURITY_TOKEN / HW_SECURITY_TOKEN) */
+    char *username;
+    char *password;       /* secret */
+    char *domain;
+    char *project_id;     /* of the password scope; may be NULL when project_name is set */
+    char *project_name;
+    const char *source;   /* where they came from, for messages: "OS_AUTH_TOKEN", ... */
+};
+
+/* Reads the environment through getenv_fn (getenv in the program, a table in tests). token_file,
+ * when given, is read (whitespace trimmed) and wins. Fails with ERR_AUTH and a message naming
+ * every variable that would do when no set is complete; ERR_IO when the token file is unreadable. */
+int credentials_load(const char *token_file, const char *(*getenv_fn)(const char *name),
+                     struct credentials *out, struct err *e);
+void credentials_clear(struct credentials *c);
+/* "token", "AK/SK" or "IAM password". */
+const char *credentials_kind_name(enum cred_kind k);
+/* Parts of the environment set but not completing a set (e.g. OS_ACCESS_KEY without
+ * OS_SECRET_KEY), for a notice; "" when none. Writes into buf. */
+void credentials_incomplete(const char *(*getenv_fn)(const char *name), char *buf, size_t size);
+
+struct endpoints {
+    char *sdrs; /* base URLs without a trailing slash and without /v1/{project_id} */
+    char *ecs;
+    char *ims;
+    char *iam;
+    char *project_id;
+    char *region;
+};
+
+struct endpoint_flags {
+    const char *sdrs, *ecs, *ims, *iam; /* --endpoint, --ecs-endpoint, --ims-endpoint, --iam-endpoint */
+    const char *region;                 /* --region, else OS_REGION_NAME */
+    const char *project_id;             /* --project-id, else OS_PROJECT_ID */
+};
+
+/* Fills what the flags and the region give. Missing endpoints stay NULL (the catalog may fill
+ * them). A URL must be http:// or https:// without query or fragment; a catalog-style suffix
+ * "/v1/<project>" or "/v3" is removed (the project id is taken from it when none is given). */
+int endpoints_resolve(const struct endpoint_flags *f, struct endpoints *out, struct err *e);
+void endpoints_clear(struct endpoints *ep);
+/* Normalises one base URL (see above) into a malloc'ed string; *project receives a project id
+ * found in a "/v1/<id>" suffix (malloc'ed) when project is not NULL. */
+int endpoint_normalize(const char *url, char **out, char **project, struct err *e);
+/* The well-known endpoint of a service ("sdrs", "ecs", "ims", "iam") in a region: Open Telekom
+ * Cloud for eu-de and eu-nl, Huawei Cloud otherwise. Malloc'ed. */
+char *endpoint_for_region(const char *service, const char *region);
+
+#endif

@@ -1,0 +1,187 @@
+/* Credentials and endpoints: which set wins, what is missing, how endpoints are derived. */
+#include "testutil.h"
+
+#include "api.h"
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const *vars; /* NAME=value strings, NULL-terminated */
+
+static const char *fake_getenv(const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *const *v = vars; v && *v; v++)
+        if (strncmp(*v, name, n) == 0 && (*v)[n] == '=')
+            return *v + n + 1;
+    return NULL;
+}
+
+static struct credentials load(const char *const *env, const char *token_file, int want_rc)
+{
+    struct credentials c;
+    struct err e = {0};
+
+    vars = env;
+    ck_assert_msg(credentials_load(token_file, fake_getenv, &c, &e) == want_rc, "%s", e.msg);
+    return c;
+}
+
+START_TEST(first_complete_set_wins)
+{
+    static const char *const all[] = {"OS_AUTH_TOKEN=tok", "OS_ACCESS_KEY=ak", "OS_SECRET_KEY=sk",
+                                      "OS_USERNAME=u",     "OS_PASSWORD=pw",   "OS_USER_DOMAIN_NAME=d",
+                                      "OS_PROJECT_ID=p",   NULL};
+    static const char *const aksk[] = {"OS_ACCESS_KEY=ak", "OS_SECRET_KEY=sk", "OS_USERNAME=u",
+                                       "OS_PASSWORD=pw",   "OS_DOMAIN_NAME=d", "OS_PROJECT_NAME=eu-de",
+                                       NULL};
+    static const char *const hw[] = {"OS_ACCESS_KEY=ak-only", "HW_ACCESS_KEY=hak",
+                                     "HW_SECRET_KEY=hsk", NULL};
+    static const char *const pw[] = {"OS_USERNAME=u", "OS_PASSWORD=pw", "OS_DOMAIN_NAME=d",
+                                     "OS_PROJECT_NAME=eu-de", "OS_AUTH_TOKEN=  ", NULL};
+    struct credentials c = load(all, NULL, 0);
+
+    ck_assert_int_eq(c.kind, CRED_TOKEN);
+    ck_assert_str_eq(c.token, "tok");
+    ck_assert_str_eq(c.source, "OS_AUTH_TOKEN");
+    credentials_clear(&c);
+    c = load(aksk, NULL, 0);
+    ck_assert_int_eq(c.kind, CRED_AKSK);
+    ck_assert_str_eq(c.access_key, "ak");
+    ck_assert_str_eq(c.secret_key, "sk");
+    credentials_clear(&c);
+    ck_assert_ptr_null(c.secret_key);
+    c = load(hw, NULL, 0);
+    ck_assert_int_eq(c.kind, CRED_AKSK);
+    ck_assert_str_eq(c.access_key, "hak");
+    ck_assert_str_eq(c.source, "HW_ACCESS_KEY and HW_SECRET_KEY");
+    credentials_clear(&c);
+    c = load(pw, NULL, 0); /* a blank OS_AUTH_TOKEN does not count */
+    ck_assert_int_eq(c.kind, CRED_PASSWORD);
+    ck_assert_str_eq(c.domain, "d");
+    ck_assert_ptr_null(c.project_id);
+    ck_assert_str_eq(c.project_name, "eu-de");
+    credentials_clear(&c);
+}
+END_TEST
+
+START_TEST(nothing_complete_is_an_error)
+{
+    static const char *const partial[] = {"OS_ACCESS_KEY=ak", "OS_USERNAME=u", NULL};
+    struct credentials c;
+    struct err e = {0};
+    char buf[512];
+
+    vars = partial;
+    ck_assert_int_eq(credentials_load(NULL, fake_getenv, &c, &e), ERR_AUTH);
+    ck_assert_ptr_nonnull(strstr(e.msg, "no credentials"));
+    ck_assert_ptr_nonnull(strstr(e.msg, "never taken from the command line"));
+    credentials_incomplete(fake_getenv, buf, sizeof buf);
+    ck_assert_ptr_nonnull(strstr(buf, "OS_ACCESS_KEY is set but OS_SECRET_KEY is not"));
+    ck_assert_ptr_nonnull(strstr(buf, "OS_USERNAME is set but OS_PASSWORD"));
+    vars = NULL;
+    credentials_incomplete(fake_getenv, buf, sizeof buf);
+    ck_assert_str_eq(buf, "");
+}
+END_TEST
+
+START_TEST(token_file)
+{
+    static const char *const env[] = {"OS_ACCESS_KEY=ak", "OS_SECRET_KEY=sk", NULL};
+    char *dir = tu_tmpdir();
+    char *good = tu_write(dir, "good", "  the-token\n\n");
+    char *empty = tu_write(dir, "empty", "\n \n");
+    char *two = tu_write(dir, "two", "a b\n");
+    struct credentials c = load(env, good, 0);
+    struct err e = {0};
+
+    ck_assert_int_eq(c.kind, CRED_TOKEN); /* the flag beats the environment */
+    ck_assert_str_eq(c.token, "the-token");
+    ck_assert_str_eq(c.source, "--token-file");
+    credentials_clear(&c);
+    vars = env;
+    ck_assert_int_eq(credentials_load(empty, fake_getenv, &c, &e), ERR_AUTH);
+    ck_assert_ptr_nonnull(strstr(e.msg, "is empty"));
+    ck_assert_int_eq(credentials_load(two, fake_getenv, &c, &e), ERR_AUTH);
+    ck_assert_int_eq(credentials_load("/nonexistent/token", fake_getenv, &c, &e), ERR_IO);
+    ck_assert_ptr_nonnull(strstr(e.msg, "token file: cannot read '/nonexistent/token'"));
+    tu_rmtree(dir);
+    free(dir);
+    free(good);
+    free(empty);
+    free(two);
+}
+END_TEST
+
+START_TEST(endpoints_from_flags_region_and_catalog_urls)
+{
+    struct endpoint_flags f = {.region = "eu-de"};
+    struct endpoints ep;
+    struct err e = {0};
+    char *url, *pid;
+
+    ck_assert_int_eq(endpoints_resolve(&f, &ep, &e), 0);
+    ck_assert_str_eq(ep.sdrs, "https://sdrs.eu-de.otc.t-systems.com");
+    ck_assert_str_eq(ep.ecs, "https://ecs.eu-de.otc.t-systems.com");
+    ck_assert_str_eq(ep.iam, "https://iam.eu-de.otc.t-systems.com");
+    ck_assert_ptr_null(ep.project_id);
+    endpoints_clear(&ep);
+    f = (struct endpoint_flags){.region = "cn-north-4", .sdrs = "https://x.example/v1/abc123/",
+                                .project_id = NULL};
+    ck_assert_int_eq(endpoints_resolve(&f, &ep, &e), 0);
+    ck_assert_str_eq(ep.sdrs, "https://x.example");
+    ck_assert_str_eq(ep.ecs, "https://ecs.cn-north-4.myhuaweicloud.com");
+    ck_assert_str_eq(ep.project_id, "abc123"); /* from the catalog-style URL */
+    endpoints_clear(&ep);
+    f = (struct endpoint_flags){.sdrs = "https://x.example/v1/abc", .project_id = "p-9"};
+    ck_assert_int_eq(endpoints_resolve(&f, &ep, &e), 0);
+    ck_assert_str_eq(ep.project_id, "p-9"); /* the flag wins */
+    ck_assert_ptr_null(ep.ecs);
+    endpoints_clear(&ep);
+
+    ck_assert_int_eq(endpoint_normalize("https://iam.example.com/v3", &url, &pid, &e), 0);
+    ck_assert_str_eq(url, "https://iam.example.com");
+    ck_assert_ptr_null(pid);
+    free(url);
+    ck_assert_int_eq(endpoint_normalize("http://127.0.0.1:8080/v1/$(tenant_id)s", &url, &pid, &e), 0);
+    ck_assert_str_eq(url, "http://127.0.0.1:8080");
+    ck_assert_ptr_null(pid);
+    free(url);
+    ck_assert_int_ne(endpoint_normalize("ftp://x", &url, NULL, &e), 0);
+    ck_assert_int_ne(endpoint_normalize("https://x/?q=1", &url, NULL, &e), 0);
+    ck_assert_int_ne(endpoint_normalize("https://", &url, NULL, &e), 0);
+    f = (struct endpoint_flags){.region = "EU DE"};
+    ck_assert_int_eq(endpoints_resolve(&f, &ep, &e), ERR_INVALID);
+    f = (struct endpoint_flags){.project_id = "a/b"};
+    ck_assert_int_eq(endpoints_resolve(&f, &ep, &e), ERR_INVALID);
+}
+END_TEST
+
+START_TEST(ids_for_urls)
+{
+    ck_assert(api_id_valid("5c8f0e9a-3d2b-4c1e-9a7f-6b5d4c3e2f10"));
+    ck_assert(api_id_valid("ff8080826adfae02016ae2d123fc05ed"));
+    ck_assert(!api_id_valid(""));
+    ck_assert(!api_id_valid(".."));
+    ck_assert(!api_id_valid("a/b"));
+    ck_assert(!api_id_valid("a?b"));
+    ck_assert(!api_id_valid("a b"));
+    ck_assert(!api_id_valid("0123456789012345678901234567890123456789012345678901234567890123456789"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("config");
+
+    tcase_add_test(tc, first_complete_set_wins);
+    tcase_add_test(tc, nothing_complete_is_an_error);
+    tcase_add_test(tc, token_file);
+    tcase_add_test(tc, endpoints_from_flags_region_and_catalog_urls);
+    tcase_add_test(tc, ids_for_urls);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}
