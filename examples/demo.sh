@@ -5,11 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash .ci/deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSDRS_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build --target sdrs-preflight -j"$(nproc)" >/dev/null
 bin=build/sdrs-preflight
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+step() { if [ -t 1 ]; then printf '\n\033[1m$ %s\033[0m\n' "$*"; else printf '\n$ %s\n' "$*"; fi; }
 
 # A healthy protection group: GO (exit code 0), with the login warnings of SDRS-012.
 step "$bin check --snapshot examples/go.json"
@@ -21,3 +21,15 @@ rc=0
 $bin check --snapshot examples/nogo-server-deleted.json || rc=$?
 [ "$rc" -eq 1 ] || { echo "demo: expected exit code 1 (NO-GO), got $rc" >&2; exit 1; }
 printf '\n(exit code %d: NO-GO)\n' "$rc"
+
+# The live path against the bundled simulator (tests/sim, a fake SDRS/ECS/IAM on 127.0.0.1): the
+# same evaluation, fetched over HTTP with a token, saved and replayed offline.
+simdir=$(mktemp -d)
+trap 'python3 tests/sim/simctl.py stop --dir "$simdir" >/dev/null 2>&1 || true; rm -rf "$simdir"' EXIT
+url=$(python3 tests/sim/simctl.py start --scenario tests/sim/scenarios/basic.json --dir "$simdir")
+group=5c8f0e9a-3d2b-4c1e-9a7f-6b5d4c3e2f10
+step "OS_AUTH_TOKEN=… $bin check $group --endpoint $url --ecs-endpoint $url --ims-endpoint $url --project-id 0b5d… --save-snapshot $simdir/seen.json"
+OS_AUTH_TOKEN=basic-token-0123456789abcdef $bin check $group --endpoint "$url" --ecs-endpoint "$url" \
+  --ims-endpoint "$url" --project-id 0b5d2d1f6a8e4c3b9f7a1e2d3c4b5a69 --save-snapshot "$simdir/seen.json" -q
+step "$bin check --snapshot $simdir/seen.json -q    # the same decision, offline"
+$bin check --snapshot "$simdir/seen.json" -q
