@@ -265,27 +265,6 @@ static bool parse_clock(const char *s, int *h, int *mi, int *sec)
            parse_digits(s + 6, 2, sec) && *h < 24 && *mi < 60 && *sec <= 60;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static long long days_from_civil(long long y, int m, int d)
-{
-    long long era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static bool valid_date(int y, int m, int d)
-{
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-    return m >= 1 && m <= 12 && d >= 1 && d <= mdays[m - 1] + (m == 2 && leap);
-}
-
 /* An HTTP-date (RFC 9110 §5.6.7: IMF-fixdate, RFC 850, asctime) to seconds since the epoch. */
 static bool parse_http_date(const char *s, size_t n, long long *out)
 {
@@ -315,9 +294,9 @@ static bool parse_http_date(const char *s, size_t n, long long *out)
     } else {
         return false;
     }
-    if (!valid_date(y, mo, d))
+    if (!util_valid_date(y, mo, d))
         return false;
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    *out = util_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
     return true;
 }
 

@@ -38,15 +38,7 @@ const char *verdict_name(enum verdict v)
 
 static char *dup_str(struct json_object *obj, const char *key, bool *ok)
 {
-    const char *s = jsonutil_get_str(obj, key);
-    char *d;
-
-    if (!s)
-        return NULL;
-    d = util_strdup(s);
-    if (!d)
-        *ok = false;
-    return d;
+    return util_strdup_ok(jsonutil_get_str(obj, key), ok);
 }
 
 static long long count_of(struct json_object *list)

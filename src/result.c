@@ -84,36 +84,24 @@ static void strv_free(char **v, size_t n)
     free(v);
 }
 
-static char *dup_ok(const char *s, bool *ok)
-{
-    char *d;
-
-    if (!s)
-        return NULL;
-    d = util_strdup(s);
-    if (!d)
-        *ok = false;
-    return d;
-}
-
 int rule_meta_copy(struct rule_meta *dst, const struct rule_meta *src)
 {
     bool ok = true;
 
     memset(dst, 0, sizeof *dst);
-    dst->id = dup_ok(src->id, &ok);
-    dst->title = dup_ok(src->title, &ok);
+    dst->id = util_strdup_ok(src->id, &ok);
+    dst->title = util_strdup_ok(src->title, &ok);
     dst->severity = src->severity;
     dst->all_actions = src->all_actions;
     dst->actions = strv_copy(src->actions, src->nactions, &ok);
     dst->nactions = src->nactions;
     dst->reads = strv_copy(src->reads, src->nreads, &ok);
     dst->nreads = src->nreads;
-    dst->rationale = dup_ok(src->rationale, &ok);
-    dst->remediation = dup_ok(src->remediation, &ok);
-    dst->docs = dup_ok(src->docs, &ok);
-    dst->source = dup_ok(src->source, &ok);
-    dst->chunkname = dup_ok(src->chunkname, &ok);
+    dst->rationale = util_strdup_ok(src->rationale, &ok);
+    dst->remediation = util_strdup_ok(src->remediation, &ok);
+    dst->docs = util_strdup_ok(src->docs, &ok);
+    dst->source = util_strdup_ok(src->source, &ok);
+    dst->chunkname = util_strdup_ok(src->chunkname, &ok);
     if (!ok) {
         rule_meta_clear(dst);
         return ERR_NOMEM;

@@ -19,6 +19,18 @@ char *util_strdup(const char *s)
     return s ? util_strndup(s, strlen(s)) : NULL;
 }
 
+char *util_strdup_ok(const char *s, bool *ok)
+{
+    char *d;
+
+    if (!s)
+        return NULL;
+    d = util_strdup(s);
+    if (!d)
+        *ok = false;
+    return d;
+}
+
 char *util_strndup(const char *s, size_t n)
 {
     char *p;
@@ -179,8 +191,7 @@ static bool read_digits(const char **p, int n, int *v)
     return true;
 }
 
-/* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static long long days_from_civil(int y, int m, int d)
+long long util_days_from_civil(long long y, int m, int d)
 {
     long long era, yoe, doy, doe;
 
@@ -192,7 +203,7 @@ static long long days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static bool valid_date(int y, int m, int d)
+bool util_valid_date(int y, int m, int d)
 {
     static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -256,9 +267,9 @@ bool util_parse_time(const char *s, long long *out)
 done:
     if (*p)
         return false;
-    if (!valid_date(y, mo, d) || h > 23 || mi > 59 || sec > 60)
+    if (!util_valid_date(y, mo, d) || h > 23 || mi > 59 || sec > 60)
         return false;
-    *out = days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + sec -
+    *out = util_days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + sec -
            sign * (oh * 3600LL + om * 60LL);
     return true;
 }

@@ -17,6 +17,8 @@
 
 /* Duplicates s (NULL for NULL or on allocation failure). */
 char *util_strdup(const char *s);
+/* Duplicates s (NULL stays NULL); sets *ok to false when the allocation fails. */
+char *util_strdup_ok(const char *s, bool *ok);
 /* Duplicates the first n bytes of s and terminates them. */
 char *util_strndup(const char *s, size_t n);
 
@@ -41,6 +43,10 @@ bool util_parse_double(const char *s, double *out);
  * "YYYY-MM-DD HH:MM:SS[.f]", "YYYY-MM-DDTHH:MM:SS[.f][Z|+hh:mm|+hhmm]", "YYYY-MM-DD" and
  * "YYYYMMDDTHHMMSSZ". Returns false for anything else. */
 bool util_parse_time(const char *s, long long *out);
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+long long util_days_from_civil(long long y, int m, int d);
+/* True for an existing calendar date (year 1 or later). */
+bool util_valid_date(int y, int m, int d);
 /* Formats seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (out has at least 21 bytes). */
 void util_format_time(long long t, char *out, size_t size);
 
