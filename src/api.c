@@ -32,11 +32,17 @@ struct list {
     bool failed;
 };
 
-struct fetch {
-    const struct api_opts *o;
+struct api_session {
+    struct api_opts o;      /* o.cred and o.ep are borrowed */
     struct http_client *http;
     char *token;            /* from OS_AUTH_TOKEN or IAM (a secret) */
-    const char *project_id; /* borrowed from o->ep */
+};
+
+/* The state of one round of requests: a fetch of a group, the IAM exchange, or a single call. */
+struct fetch {
+    struct api_session *s;
+    const char *group_id;
+    const char *project_id; /* borrowed from s->o.ep */
     struct json_object *group;
     struct list lists[3];
     struct json_object *servers;
@@ -77,12 +83,12 @@ static void logf_(struct fetch *f, int level, const char *fmt, ...)
     char msg[512];
     va_list ap;
 
-    if (!f->o->log)
+    if (!f->s->o.log)
         return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    f->o->log(f->o->log_ud, level, msg);
+    f->s->o.log(f->s->o.log_ud, level, msg);
 }
 
 /* Records what could not be fetched; it ends up in the snapshot's fetch_errors. */
@@ -156,13 +162,13 @@ static int split_url(const char *url, char *host, size_t hsize, struct buf *path
 static int auth_token(void *ud, const char *method, const char *url, const char *body,
                       size_t body_len, struct buf *out, struct err *e)
 {
-    struct fetch *f = ud;
+    struct api_session *s = ud;
 
     (void)method;
     (void)url;
     (void)body;
     (void)body_len;
-    if (buf_printf(out, "X-Auth-Token: %s\n", f->token))
+    if (buf_printf(out, "X-Auth-Token: %s\n", s->token))
         return err_set(e, ERR_NOMEM, "out of memory");
     return 0;
 }
@@ -176,8 +182,8 @@ static long long now_seconds(const struct api_opts *o)
 static int auth_aksk(void *ud, const char *method, const char *url, const char *body,
                      size_t body_len, struct buf *out, struct err *e)
 {
-    struct fetch *f = ud;
-    const struct credentials *c = f->o->cred;
+    struct api_session *s = ud;
+    const struct credentials *c = s->o.cred;
     char host[256], date[SIGN_DATE_SIZE], hash[UTIL_SHA256_HEX];
     struct buf path, query, authz;
     struct sign_header ct = {"Content-Type", "application/json"};
@@ -202,7 +208,7 @@ static int auth_aksk(void *ud, const char *method, const char *url, const char *
                                .headers = body ? &ct : NULL,
                                .nheaders = body ? 1 : 0,
                                .body_sha256_hex = hash,
-                               .time = now_seconds(f->o)};
+                               .time = now_seconds(&s->o)};
     rc = sign_request(&sr, c->access_key, c->secret_key, date, sizeof date, &authz, e);
     if (rc)
         goto out;
@@ -254,12 +260,12 @@ static void submit(struct fetch *f, enum req_kind kind, const char *method, cons
     hr.retry_unsafe = kind == REQ_IAM; /* a token request is safe to repeat */
     hr.label = r->label;
     if (kind != REQ_IAM) {
-        hr.auth = f->o->cred->kind == CRED_AKSK ? auth_aksk : auth_token;
-        hr.auth_ud = f;
+        hr.auth = f->s->o.cred->kind == CRED_AKSK ? auth_aksk : auth_token;
+        hr.auth_ud = f->s;
     }
     if (l)
         l->pending++;
-    if (http_submit(f->http, &hr, on_done, r, &e)) {
+    if (http_submit(f->s->http, &hr, on_done, r, &e)) {
         if (l)
             l->pending--;
         fetch_error(f, r->label, "cannot send: %s", e.msg);
@@ -272,8 +278,8 @@ static void submit_page(struct fetch *f, struct list *l, size_t offset)
     struct buf url;
 
     buf_init(&url, 0);
-    if (buf_printf(&url, "%s/v1/%s/%s?server_group_id=%s&limit=%zu&offset=%zu", f->o->ep->sdrs,
-                   f->project_id, l->path, f->o->group_id, f->o->page_limit, offset))
+    if (buf_printf(&url, "%s/v1/%s/%s?server_group_id=%s&limit=%zu&offset=%zu", f->s->o.ep->sdrs,
+                   f->project_id, l->path, f->group_id, f->s->o.page_limit, offset))
         set_fatal(f, ERR_NOMEM, "out of memory");
     else
         submit(f, REQ_LIST, "GET", url.data, NULL, l, offset, NULL);
@@ -296,13 +302,13 @@ static void want_server(struct fetch *f, const char *id, const char *where)
         fetch_error(f, where, "server id '%.64s' cannot be requested (unexpected characters)", id);
         return;
     }
-    if (++f->nservers > f->o->max_items) {
-        if (f->nservers == f->o->max_items + 1)
-            fetch_error(f, where, "more than %zu servers: the limit was reached", f->o->max_items);
+    if (++f->nservers > f->s->o.max_items) {
+        if (f->nservers == f->s->o.max_items + 1)
+            fetch_error(f, where, "more than %zu servers: the limit was reached", f->s->o.max_items);
         return;
     }
     buf_init(&url, 0);
-    if (buf_printf(&url, "%s/v1/%s/cloudservers/%s", f->o->ep->ecs, f->project_id, id))
+    if (buf_printf(&url, "%s/v1/%s/cloudservers/%s", f->s->o.ep->ecs, f->project_id, id))
         set_fatal(f, ERR_NOMEM, "out of memory");
     else
         submit(f, REQ_SERVER, "GET", url.data, NULL, NULL, 0, id);
@@ -314,14 +320,14 @@ static void want_image(struct fetch *f, const char *id)
     char key[96];
     struct buf url;
 
-    if (f->o->no_images || !f->o->ep->ims || !id || !api_id_valid(id))
+    if (f->s->o.no_images || !f->s->o.ep->ims || !id || !api_id_valid(id))
         return;
     snprintf(key, sizeof key, "image:%s", id);
     if (jsonutil_get(f->asked, key, NULL))
         return;
     json_object_object_add(f->asked, key, NULL);
     buf_init(&url, 0);
-    if (buf_printf(&url, "%s/v2/cloudimages?id=%s", f->o->ep->ims, id))
+    if (buf_printf(&url, "%s/v2/cloudimages?id=%s", f->s->o.ep->ims, id))
         set_fatal(f, ERR_NOMEM, "out of memory");
     else
         submit(f, REQ_IMAGE, "GET", url.data, NULL, NULL, 0, id);
@@ -335,7 +341,7 @@ static const char *what_to_check(const struct fetch *f, int status)
     if (status == 403)
         return "the credentials are valid but lack permission: the user needs SDRS and ECS read "
                "access (e.g. SDRS ReadOnlyAccess) in this project";
-    switch (f->o->cred->kind) {
+    switch (f->s->o.cred->kind) {
     case CRED_TOKEN:
         return "the token may have expired (tokens last 24 hours) or be scoped to another project";
     case CRED_AKSK:
@@ -389,7 +395,7 @@ static bool response_ok(struct fetch *f, struct req *r, struct http_response *re
     apierr_format(&ae, resp->status, detail, sizeof detail);
     if ((resp->status == 401 || resp->status == 403) && r->kind != REQ_IAM) {
         set_fatal(f, ERR_AUTH, "%s was refused with the %s credentials from %s (%s): %s",
-                  r->label, credentials_kind_name(f->o->cred->kind), f->o->cred->source, detail,
+                  r->label, credentials_kind_name(f->s->o.cred->kind), f->s->o.cred->source, detail,
                   what_to_check(f, resp->status));
         return false;
     }
@@ -399,7 +405,7 @@ static bool response_ok(struct fetch *f, struct req *r, struct http_response *re
                       "%s: IAM did not issue a token for user '%s' in domain '%s' (%s): check "
                       "OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME and "
                       "OS_PROJECT_ID/OS_PROJECT_NAME",
-                      r->label, f->o->cred->username, f->o->cred->domain, detail);
+                      r->label, f->s->o.cred->username, f->s->o.cred->domain, detail);
         else
             set_fatal(f, ERR_API, "%s: IAM failed (%s); no token, so nothing could be fetched",
                       r->label, resp->message[0] && strstr(resp->message, "after") ? resp->message
@@ -410,7 +416,7 @@ static bool response_ok(struct fetch *f, struct req *r, struct http_response *re
         (resp->status == 404 || strcmp(ae.code, "SDRS.1013") == 0 || strcmp(ae.code, "SDRS.0207") == 0)) {
         set_fatal(f, ERR_API, "protection group '%s' was not found in project %s (%s): check the "
                               "group id and the project",
-                  f->o->group_id, f->project_id, detail);
+                  f->group_id, f->project_id, detail);
         return false;
     }
     if (r->kind == REQ_SERVER && resp->status == 404) {
@@ -455,8 +461,6 @@ static bool response_ok(struct fetch *f, struct req *r, struct http_response *re
     }
     return false;
 }
-
-static void start_group(struct fetch *f);
 
 static void on_iam(struct fetch *f, struct req *r, struct http_response *resp);
 
@@ -520,8 +524,8 @@ static void on_page(struct fetch *f, struct req *r, struct http_response *resp)
     if (json_object_is_type(cnt, json_type_int))
         count = json_object_get_int64(cnt);
     n = json_object_array_length(items);
-    if (count < 0 || (size_t)count > f->o->max_items) {
-        fetch_error(f, r->label, "count %lld is outside 0..%zu (the limit)", count, f->o->max_items);
+    if (count < 0 || (size_t)count > f->s->o.max_items) {
+        fetch_error(f, r->label, "count %lld is outside 0..%zu (the limit)", count, f->s->o.max_items);
         goto fail;
     }
     if (l->count < 0) {
@@ -704,20 +708,20 @@ static void take_catalog(struct fetch *f, struct json_object *token)
     static const char *const sdrs[] = {"sdrs", NULL}, *const ecs[] = {"ecs", NULL},
                              *const ims[] = {"ims", "image", NULL};
     const char *const *types[] = {sdrs, ecs, ims};
-    char **slots[] = {&f->o->ep->sdrs, &f->o->ep->ecs, &f->o->ep->ims};
+    char **slots[] = {&f->s->o.ep->sdrs, &f->s->o.ep->ecs, &f->s->o.ep->ims};
     struct json_object *catalog, *project;
     const char *pid;
 
-    if (!f->o->ep->project_id && jsonutil_get(token, "project", &project) &&
+    if (!f->s->o.ep->project_id && jsonutil_get(token, "project", &project) &&
         (pid = jsonutil_get_str(project, "id")) != NULL) {
-        f->o->ep->project_id = util_strdup(pid);
+        f->s->o.ep->project_id = util_strdup(pid);
     }
     if (!jsonutil_get(token, "catalog", &catalog) || !json_object_is_type(catalog, json_type_array))
         return;
     for (size_t i = 0; i < 3; i++) {
         const char *url;
         struct err e = {0};
-        if (*slots[i] || !(url = catalog_url(catalog, types[i], f->o->ep->region)))
+        if (*slots[i] || !(url = catalog_url(catalog, types[i], f->s->o.ep->region)))
             continue;
         if (endpoint_normalize(url, slots[i], NULL, &e) == 0)
             logf_(f, 1, "endpoint from the IAM catalog: %s", *slots[i]);
@@ -746,15 +750,14 @@ static void on_iam(struct fetch *f, struct req *r, struct http_response *resp)
         json_object_put(o);
         return;
     }
-    f->token = util_strndup(resp->subject_token.data, resp->subject_token.len);
-    if (!f->token) {
+    f->s->token = util_strndup(resp->subject_token.data, resp->subject_token.len);
+    if (!f->s->token) {
         set_fatal(f, ERR_NOMEM, "out of memory");
         json_object_put(o);
         return;
     }
     take_catalog(f, token);
     json_object_put(o);
-    start_group(f);
 }
 
 static int iam_body(const struct credentials *c, struct buf *out)
@@ -818,19 +821,9 @@ static void start_group(struct fetch *f)
 {
     struct buf url;
 
-    if (!f->o->ep->sdrs || !f->o->ep->ecs) {
-        set_fatal(f, ERR_INVALID, "the %s endpoint is unknown: give --%s URL or --region",
-                  !f->o->ep->sdrs ? "SDRS" : "ECS", !f->o->ep->sdrs ? "endpoint" : "ecs-endpoint");
-        return;
-    }
-    if (!f->o->ep->project_id) {
-        set_fatal(f, ERR_INVALID, "the project id is unknown: give --project-id or OS_PROJECT_ID");
-        return;
-    }
-    f->project_id = f->o->ep->project_id;
     buf_init(&url, 0);
-    if (buf_printf(&url, "%s/v1/%s/server-groups/%s", f->o->ep->sdrs, f->project_id,
-                   f->o->group_id)) {
+    if (buf_printf(&url, "%s/v1/%s/server-groups/%s", f->s->o.ep->sdrs, f->project_id,
+                   f->group_id)) {
         set_fatal(f, ERR_NOMEM, "out of memory");
         return;
     }
@@ -844,13 +837,13 @@ static void start_iam(struct fetch *f)
 {
     struct buf url, body;
 
-    if (!f->o->ep->iam) {
+    if (!f->s->o.ep->iam) {
         set_fatal(f, ERR_INVALID, "the IAM endpoint is unknown: give --iam-endpoint URL or --region");
         return;
     }
     buf_init(&url, 0);
     buf_init(&body, 0);
-    if (buf_printf(&url, "%s/v3/auth/tokens", f->o->ep->iam) || iam_body(f->o->cred, &body))
+    if (buf_printf(&url, "%s/v3/auth/tokens", f->s->o.ep->iam) || iam_body(f->s->o.cred, &body))
         set_fatal(f, ERR_NOMEM, "out of memory");
     else
         submit(f, REQ_IAM, "POST", url.data, body.data, NULL, 0, NULL);
@@ -925,23 +918,23 @@ static int assemble(struct fetch *f, struct api_result *out)
         json_object_put(eps);
         return ERR_NOMEM;
     }
-    util_format_time(f->o->now, when, sizeof when);
+    util_format_time(f->s->o.now, when, sizeof when);
     json_object_object_add(snap, "schema", json_object_new_string(SNAPSHOT_SCHEMA));
     json_object_object_add(snap, "fetched_at", json_object_new_string(when));
     json_object_object_add(snap, "tool_version", json_object_new_string(SDRS_VERSION));
     json_object_object_add(snap, "project_id", json_object_new_string(f->project_id));
-    json_object_object_add(eps, "sdrs", json_object_new_string(f->o->ep->sdrs));
-    json_object_object_add(eps, "ecs", json_object_new_string(f->o->ep->ecs));
-    if (f->o->ep->ims && !f->o->no_images)
-        json_object_object_add(eps, "ims", json_object_new_string(f->o->ep->ims));
-    if (f->o->cred->kind == CRED_PASSWORD)
-        json_object_object_add(eps, "iam", json_object_new_string(f->o->ep->iam));
+    json_object_object_add(eps, "sdrs", json_object_new_string(f->s->o.ep->sdrs));
+    json_object_object_add(eps, "ecs", json_object_new_string(f->s->o.ep->ecs));
+    if (f->s->o.ep->ims && !f->s->o.no_images)
+        json_object_object_add(eps, "ims", json_object_new_string(f->s->o.ep->ims));
+    if (f->s->o.cred->kind == CRED_PASSWORD)
+        json_object_object_add(eps, "iam", json_object_new_string(f->s->o.ep->iam));
     json_object_object_add(snap, "endpoints", eps);
     json_object_object_add(snap, "server_group", json_object_get(f->group));
     for (size_t i = 0; i < 3; i++)
         json_object_object_add(snap, f->lists[i].key, list_array(&f->lists[i]));
     json_object_object_add(snap, "servers", sorted_object(f->servers));
-    if (!f->o->no_images && f->o->ep->ims)
+    if (!f->s->o.no_images && f->s->o.ep->ims)
         json_object_object_add(snap, "images", sorted_object(f->images));
     json_object_object_add(snap, "fetch_errors", json_object_get(f->errors));
     s = json_object_to_json_string_length(
@@ -954,70 +947,204 @@ static int assemble(struct fetch *f, struct api_result *out)
     return rc;
 }
 
-int api_fetch(const struct api_opts *o, struct api_result *out, struct err *e)
+/* Frees what a round of requests holds (not the session). */
+static void fetch_clear(struct fetch *f)
+{
+    for (size_t i = 0; i < 3; i++) {
+        for (long long k = 0; f->lists[i].slots && k < f->lists[i].count; k++)
+            json_object_put(f->lists[i].slots[k]);
+        free(f->lists[i].slots);
+    }
+    json_object_put(f->group);
+    json_object_put(f->servers);
+    json_object_put(f->images);
+    json_object_put(f->asked);
+    json_object_put(f->errors);
+}
+
+static int fetch_init(struct fetch *f, struct api_session *s, const char *group_id, struct err *e)
 {
     static const char *const keys[] = {"protected_instances", "replications",
                                        "disaster_recovery_drills"};
     static const char *const paths[] = {"protected-instances", "replications",
                                         "disaster-recovery-drills"};
-    struct fetch f = {.o = o};
+
+    memset(f, 0, sizeof *f);
+    f->s = s;
+    f->group_id = group_id;
+    f->project_id = s->o.ep->project_id;
+    for (size_t i = 0; i < 3; i++)
+        f->lists[i] = (struct list){.key = keys[i], .path = paths[i], .count = -1};
+    f->servers = json_object_new_object();
+    f->images = json_object_new_object();
+    f->asked = json_object_new_object();
+    f->errors = json_object_new_array();
+    if (!f->servers || !f->images || !f->asked || !f->errors) {
+        fetch_clear(f);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* Runs what is queued; returns 0 or the round's fatal error. */
+static int fetch_run(struct fetch *f, struct err *e)
+{
+    int rc = http_run(f->s->http, e);
+
+    if (!rc && f->fatal) {
+        rc = f->fatal;
+        *e = f->fatal_err;
+    }
+    return rc;
+}
+
+int api_session_new(const struct api_opts *o, struct api_session **out, struct err *e)
+{
+    struct api_session *s;
+    struct fetch f;
+    int rc;
+
+    *out = NULL;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    s->o = *o;
+    if (!s->o.page_limit)
+        s->o.page_limit = API_DEFAULT_PAGE_LIMIT;
+    if (!s->o.max_items)
+        s->o.max_items = API_DEFAULT_MAX_ITEMS;
+    if ((rc = http_client_new(&o->http, &s->http, e)) != 0)
+        goto fail;
+    if (o->cred->kind == CRED_TOKEN && !(s->token = util_strdup(o->cred->token))) {
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    if (o->cred->kind == CRED_PASSWORD) {
+        if ((rc = fetch_init(&f, s, NULL, e)) != 0)
+            goto fail;
+        start_iam(&f);
+        rc = fetch_run(&f, e);
+        fetch_clear(&f);
+        if (rc)
+            goto fail;
+    }
+    if (!s->o.ep->sdrs || !s->o.ep->ecs) {
+        rc = err_set(e, ERR_INVALID, "the %s endpoint is unknown: give --%s URL or --region",
+                     !s->o.ep->sdrs ? "SDRS" : "ECS", !s->o.ep->sdrs ? "endpoint" : "ecs-endpoint");
+        goto fail;
+    }
+    if (!s->o.ep->project_id) {
+        rc = err_set(e, ERR_INVALID, "the project id is unknown: give --project-id or OS_PROJECT_ID");
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    api_session_free(s);
+    return rc;
+}
+
+void api_session_free(struct api_session *s)
+{
+    if (!s)
+        return;
+    if (s->token) {
+        explicit_bzero(s->token, strlen(s->token));
+        free(s->token);
+    }
+    http_client_free(s->http);
+    free(s);
+}
+
+void api_session_stats(const struct api_session *s, struct http_stats *out)
+{
+    http_client_stats(s->http, out);
+}
+
+int api_fetch(struct api_session *s, const char *group_id, struct api_result *out, struct err *e)
+{
+    struct fetch f;
     int rc;
 
     memset(out, 0, sizeof *out);
     buf_init(&out->snapshot, 0);
-    if (!api_id_valid(o->group_id))
-        return err_set(e, ERR_INVALID, "'%s' is not a protection group id", o->group_id);
-    for (size_t i = 0; i < 3; i++)
-        f.lists[i] = (struct list){.key = keys[i], .path = paths[i], .count = -1};
-    f.servers = json_object_new_object();
-    f.images = json_object_new_object();
-    f.asked = json_object_new_object();
-    f.errors = json_object_new_array();
-    if (!f.servers || !f.images || !f.asked || !f.errors) {
-        rc = err_set(e, ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if ((rc = http_client_new(&o->http, &f.http, e)) != 0)
-        goto out;
-    if (o->cred->kind == CRED_TOKEN && !(f.token = util_strdup(o->cred->token))) {
-        rc = err_set(e, ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if (o->cred->kind == CRED_PASSWORD)
-        start_iam(&f);
-    else
-        start_group(&f);
-    rc = http_run(f.http, e);
-    http_client_stats(f.http, &out->stats);
-    if (!rc && f.fatal) {
-        rc = f.fatal;
-        *e = f.fatal_err;
-    }
-    if (!rc && !f.project_id)
-        rc = err_set(e, ERR_API, "nothing was fetched");
+    if (!api_id_valid(group_id))
+        return err_set(e, ERR_INVALID, "'%s' is not a protection group id", group_id);
+    if ((rc = fetch_init(&f, s, group_id, e)) != 0)
+        return rc;
+    start_group(&f);
+    rc = fetch_run(&f, e);
+    http_client_stats(s->http, &out->stats);
     if (!rc && !f.group && json_object_array_length(f.errors) == 0)
         fetch_error(&f, "GET server group", "no answer");
     if (!rc && (rc = assemble(&f, out)) != 0)
         err_set(e, rc, "out of memory");
-out:
-    if (f.token) {
-        explicit_bzero(f.token, strlen(f.token));
-        free(f.token);
-    }
-    for (size_t i = 0; i < 3; i++) {
-        for (long long k = 0; f.lists[i].slots && k < f.lists[i].count; k++)
-            json_object_put(f.lists[i].slots[k]);
-        free(f.lists[i].slots);
-    }
-    http_client_free(f.http);
-    json_object_put(f.group);
-    json_object_put(f.servers);
-    json_object_put(f.images);
-    json_object_put(f.asked);
-    json_object_put(f.errors);
+    fetch_clear(&f);
     if (rc)
         buf_free(&out->snapshot);
     return rc;
+}
+
+/* The done callback of api_call: keeps the response. */
+static void on_call(void *ud, struct http_response *resp)
+{
+    struct api_response *out = ud;
+
+    out->status = resp->status;
+    out->error = resp->error;
+    out->maybe_sent = resp->maybe_sent;
+    out->attempts = resp->attempts;
+    snprintf(out->message, sizeof out->message, "%s", resp->message);
+    out->body = resp->body;
+    buf_init(&resp->body, 0);
+    if (!out->error && (out->status < 200 || out->status >= 300)) {
+        struct api_error ae;
+        apierr_parse(buf_str(&out->body), out->body.len, &ae);
+        snprintf(out->code, sizeof out->code, "%s", ae.code);
+        apierr_format(&ae, out->status, out->detail, sizeof out->detail);
+    }
+}
+
+int api_call(struct api_session *s, const char *method, const char *path, const char *body,
+             struct api_response *out, struct err *e)
+{
+    static const char *const json_headers[] = {"Accept: application/json",
+                                               "Content-Type: application/json", NULL};
+    static const char *const get_headers[] = {"Accept: application/json", NULL};
+    struct http_request hr = {0};
+    struct buf url;
+    char label[400];
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    buf_init(&out->body, 0);
+    buf_init(&url, 0);
+    if (buf_printf(&url, "%s/v1/%s%s", s->o.ep->sdrs, s->o.ep->project_id, path)) {
+        buf_free(&url);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    snprintf(label, sizeof label, "%s /v1/%s%s", method, s->o.ep->project_id, path);
+    snprintf(out->label, sizeof out->label, "%s", label);
+    hr.method = method;
+    hr.url = url.data;
+    hr.body = body;
+    hr.body_len = body ? strlen(body) : 0;
+    hr.headers = body ? json_headers : get_headers;
+    hr.retry_unsafe = false; /* an action is sent once: never replayed */
+    hr.label = label;
+    hr.auth = s->o.cred->kind == CRED_AKSK ? auth_aksk : auth_token;
+    hr.auth_ud = s;
+    rc = http_submit(s->http, &hr, on_call, out, e);
+    if (!rc)
+        rc = http_run(s->http, e);
+    buf_free(&url);
+    return rc;
+}
+
+void api_response_clear(struct api_response *r)
+{
+    buf_free(&r->body);
+    memset(r, 0, sizeof *r);
 }
 
 void api_result_clear(struct api_result *r)

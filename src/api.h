@@ -30,7 +30,6 @@
 struct api_opts {
     const struct credentials *cred;
     struct endpoints *ep;
-    const char *group_id;
     struct http_opts http;
     size_t page_limit;  /* items asked per list page (1..1000) */
     size_t max_items;   /* instances, pairs, drills, servers: more is a fetch error */
@@ -47,12 +46,39 @@ struct api_result {
     struct http_stats stats;
 };
 
-/* Fetches and assembles the snapshot. Returns 0 when a snapshot was produced (it may hold fetch
- * errors); otherwise an error that makes any snapshot meaningless, with a message saying what to
- * check: ERR_AUTH (credentials rejected: names the credential kind and source), ERR_API (the group
- * does not exist), ERR_INVALID (an endpoint or the project id is unknown), ERR_NOMEM. */
-int api_fetch(const struct api_opts *o, struct api_result *out, struct err *e);
+struct api_session;
+
+/* Opens a session: the HTTP client, and with an IAM password the token exchange (which fills
+ * missing endpoints and the project id from the catalog). Fails with ERR_AUTH (IAM refused: names
+ * the user and what to check), ERR_API/ERR_NET (IAM failed), ERR_INVALID (an endpoint or the
+ * project id is unknown) or ERR_NOMEM. The session keeps o->cred and o->ep borrowed. */
+int api_session_new(const struct api_opts *o, struct api_session **out, struct err *e);
+void api_session_free(struct api_session *s);
+void api_session_stats(const struct api_session *s, struct http_stats *out);
+
+/* Fetches and assembles the snapshot of a group. Returns 0 when a snapshot was produced (it may
+ * hold fetch errors); otherwise an error that makes any snapshot meaningless, with a message
+ * saying what to check: ERR_AUTH (credentials rejected: names the credential kind and source),
+ * ERR_API (the group does not exist), ERR_NOMEM. */
+int api_fetch(struct api_session *s, const char *group_id, struct api_result *out, struct err *e);
 void api_result_clear(struct api_result *r);
+
+/* One SDRS request, sent once (never replayed; GETs are retried by the HTTP layer's policy only if
+ * method is GET). path follows /v1/{project_id}, e.g. "/server-groups/ID/action". */
+struct api_response {
+    int status;
+    struct buf body;
+    int error;          /* transport failure after retries (see http.h) */
+    bool maybe_sent;    /* a failed request may have reached the server */
+    int attempts;
+    char message[256];  /* the HTTP layer's account of a failure */
+    char code[64];      /* the API error code of a non-2xx answer, if any */
+    char detail[400];   /* "CODE: message" of a non-2xx answer */
+    char label[400];    /* "POST /v1/<project>/server-groups/<id>/action" */
+};
+int api_call(struct api_session *s, const char *method, const char *path, const char *body,
+             struct api_response *out, struct err *e);
+void api_response_clear(struct api_response *r);
 
 /* True for ids that may go into a URL path: letters, digits, '-', '_', '.', 1..64 bytes. */
 bool api_id_valid(const char *id);

@@ -124,46 +124,66 @@ static long long clock_now(void)
     return (long long)time(NULL);
 }
 
-/* Fetches the group live. On success res holds the snapshot bytes; returns 0 or an exit code. */
-static int live_fetch(const struct app_opts *o, struct api_result *res)
+/* A live connection: credentials, endpoints and the API session that borrows them. */
+struct live {
+    struct credentials cred;
+    struct endpoints ep;
+    struct api_session *session;
+    bool http_ready;
+};
+
+static void live_close(struct live *lv)
 {
-    struct credentials cred = {0};
-    struct endpoints ep = {0};
+    api_session_free(lv->session);
+    if (lv->http_ready)
+        http_global_cleanup();
+    credentials_clear(&lv->cred);
+    endpoints_clear(&lv->ep);
+    memset(lv, 0, sizeof *lv);
+}
+
+/* Resolves credentials and endpoints and opens the session (with an IAM password, the token
+ * exchange). Returns 0 or an exit code; on failure everything is released. */
+static int live_open(const struct app_opts *o, struct live *lv)
+{
     struct endpoint_flags flags = o->endpoints;
     struct api_opts ao = {0};
     struct err e = {0};
     char incomplete[512];
     int rc, code = EXIT_USAGE;
 
-    if (credentials_load(o->token_file, env_get, &cred, &e)) {
+    memset(lv, 0, sizeof *lv);
+    if (credentials_load(o->token_file, env_get, &lv->cred, &e)) {
         diag_error("%s", e.msg);
         return EXIT_USAGE;
     }
     credentials_incomplete(env_get, incomplete, sizeof incomplete);
     if (*incomplete)
         diag_verbose(1, "ignored: %s", incomplete);
-    diag_verbose(1, "credentials: %s from %s", credentials_kind_name(cred.kind), cred.source);
+    diag_verbose(1, "credentials: %s from %s", credentials_kind_name(lv->cred.kind),
+                 lv->cred.source);
     if (!flags.region)
         flags.region = getenv("OS_REGION_NAME");
     if (!flags.project_id)
-        flags.project_id = cred.kind == CRED_PASSWORD ? cred.project_id : getenv("OS_PROJECT_ID");
-    if (endpoints_resolve(&flags, &ep, &e)) {
+        flags.project_id =
+            lv->cred.kind == CRED_PASSWORD ? lv->cred.project_id : getenv("OS_PROJECT_ID");
+    if (endpoints_resolve(&flags, &lv->ep, &e)) {
         diag_error("%s", e.msg);
-        goto out;
+        goto fail;
     }
-    if (cred.kind == CRED_PASSWORD && !ep.iam) {
+    if (lv->cred.kind == CRED_PASSWORD && !lv->ep.iam) {
         diag_error("the IAM endpoint is unknown: give --iam-endpoint URL or --region (or set "
                    "OS_REGION_NAME)");
-        goto out;
+        goto fail;
     }
-    if (cred.kind != CRED_PASSWORD && (!ep.sdrs || !ep.ecs)) {
+    if (lv->cred.kind != CRED_PASSWORD && (!lv->ep.sdrs || !lv->ep.ecs)) {
         diag_error("the %s endpoint is unknown: give --%s URL or --region (or set OS_REGION_NAME)",
-                   ep.sdrs ? "ECS" : "SDRS", ep.sdrs ? "ecs-endpoint" : "endpoint");
-        goto out;
+                   lv->ep.sdrs ? "ECS" : "SDRS", lv->ep.sdrs ? "ecs-endpoint" : "endpoint");
+        goto fail;
     }
-    if (cred.kind != CRED_PASSWORD && !ep.project_id) {
+    if (lv->cred.kind != CRED_PASSWORD && !lv->ep.project_id) {
         diag_error("the project id is unknown: give --project-id or set OS_PROJECT_ID");
-        goto out;
+        goto fail;
     }
     if (o->insecure)
         diag_alert("--insecure: TLS certificates are NOT verified; anyone on the network path can "
@@ -171,8 +191,9 @@ static int live_fetch(const struct app_opts *o, struct api_result *res)
     if (http_global_init(&e)) {
         diag_error("%s", e.msg);
         code = EXIT_INDETERMINATE;
-        goto out;
+        goto fail;
     }
+    lv->http_ready = true;
     http_opts_init(&ao.http);
     if (o->timeout_ms)
         ao.http.timeout_ms = o->timeout_ms;
@@ -185,30 +206,41 @@ static int live_fetch(const struct app_opts *o, struct api_result *res)
     ao.http.cacert = o->cacert;
     ao.http.insecure = o->insecure;
     ao.http.log = http_logger;
-    ao.cred = &cred;
-    ao.ep = &ep;
-    ao.group_id = o->group_id;
-    ao.page_limit = o->page_limit ? o->page_limit : API_DEFAULT_PAGE_LIMIT;
-    ao.max_items = API_DEFAULT_MAX_ITEMS;
+    ao.cred = &lv->cred;
+    ao.ep = &lv->ep;
+    ao.page_limit = o->page_limit;
     ao.no_images = o->no_images;
     ao.now = clock_now();
     ao.clock = clock_now;
     ao.log = http_logger;
-    rc = api_fetch(&ao, res, &e);
-    http_global_cleanup();
+    rc = api_session_new(&ao, &lv->session, &e);
     if (rc) {
         diag_error("%s", e.msg);
         code = rc == ERR_INVALID ? EXIT_USAGE : EXIT_INDETERMINATE;
-        goto out;
+        goto fail;
     }
-    diag_verbose(1, "fetched group %s: %ld requests (%ld retries, %ld connections), %zu fetch errors",
+    return 0;
+fail:
+    live_close(lv);
+    return code;
+}
+
+/* Fetches the group over an open connection. On success res holds the snapshot bytes. Returns 0
+ * or an exit code. */
+static int live_fetch(const struct app_opts *o, struct live *lv, struct api_result *res)
+{
+    struct err e = {0};
+    int rc = api_fetch(lv->session, o->group_id, res, &e);
+
+    if (rc) {
+        diag_error("%s", e.msg);
+        return rc == ERR_INVALID ? EXIT_USAGE : EXIT_INDETERMINATE;
+    }
+    diag_verbose(1, "fetched group %s: %ld requests so far (%ld retries, %ld connections), %zu fetch "
+                    "errors",
                  o->group_id, res->stats.requests, res->stats.retries, res->stats.connects,
                  res->fetch_errors);
-    code = 0;
-out:
-    credentials_clear(&cred);
-    endpoints_clear(&ep);
-    return code;
+    return 0;
 }
 
 /* Writes a fetched snapshot to path, never over an input file. */
@@ -230,8 +262,9 @@ static int save_snapshot(const struct app_opts *o, const char *path, const struc
     return 0;
 }
 
-/* The snapshot to evaluate: the file of --snapshot, or a live fetch of the group. */
-static int obtain_snapshot(const struct app_opts *o, struct snapshot **snap)
+/* The snapshot to evaluate: the file of --snapshot, or a live fetch of the group over lv (opened
+ * here when it is not open yet). */
+static int obtain_snapshot(const struct app_opts *o, struct live *lv, struct snapshot **snap)
 {
     struct api_result res = {0};
     struct err e = {0};
@@ -245,7 +278,9 @@ static int obtain_snapshot(const struct app_opts *o, struct snapshot **snap)
         }
         return 0;
     }
-    code = live_fetch(o, &res);
+    if (!lv->session && (code = live_open(o, lv)) != 0)
+        return code;
+    code = live_fetch(o, lv, &res);
     if (!code && o->save_snapshot)
         code = save_snapshot(o, o->save_snapshot, &res.snapshot);
     if (!code) {
@@ -268,6 +303,7 @@ int app_check(const struct app_opts *o)
     struct engine *eng = NULL;
     struct rule_result *results = NULL;
     struct report rep = {0};
+    struct live lv = {0};
     struct buf out;
     struct err e = {0};
     size_t nres = 0;
@@ -285,7 +321,7 @@ int app_check(const struct app_opts *o)
     }
     if ((code = make_engine(o, &eng)) != 0)
         goto out;
-    if ((code = obtain_snapshot(o, &snap)) != 0)
+    if ((code = obtain_snapshot(o, &lv, &snap)) != 0)
         goto out;
     code = EXIT_INDETERMINATE;
     {
@@ -314,14 +350,20 @@ out:
     engine_free(eng);
     facts_free(facts);
     snapshot_free(snap);
+    live_close(&lv);
     return code;
 }
 
 int app_fetch(const struct app_opts *o)
 {
     struct api_result res = {0};
-    int code = live_fetch(o, &res);
+    struct live lv;
+    int code = live_open(o, &lv);
 
+    if (code)
+        return code;
+    code = live_fetch(o, &lv, &res);
+    live_close(&lv);
     if (code)
         return code;
     if (o->output && strcmp(o->output, "-") != 0)
