@@ -1,7 +1,9 @@
 #include "app.h"
 
 #include "api.h"
+#include "auditlog.h"
 #include "diag.h"
+#include "execute.h"
 #include "engine.h"
 #include "facts.h"
 #include "jsonutil.h"
@@ -294,63 +296,130 @@ static int obtain_snapshot(const struct app_opts *o, struct live *lv, struct sna
     return code;
 }
 
-int app_check(const struct app_opts *o)
+/* What a decision needs besides the snapshot: facts, the rule catalogue, a live connection. */
+struct session {
+    struct facts *facts;
+    struct engine *eng;
+    struct live lv;
+};
+
+static void session_clear(struct session *ss)
+{
+    engine_free(ss->eng);
+    facts_free(ss->facts);
+    live_close(&ss->lv);
+    memset(ss, 0, sizeof *ss);
+}
+
+/* Loads what can be checked before any network access: the facts and the rules. */
+static int session_prepare(const struct app_opts *o, struct session *ss)
+{
+    struct err e = {0};
+
+    memset(ss, 0, sizeof *ss);
+    if (o->facts && facts_load_file(o->facts, &ss->facts, &e)) {
+        diag_error("%s", e.msg);
+        return EXIT_USAGE;
+    }
+    return make_engine(o, &ss->eng);
+}
+
+/* Obtains a snapshot (file or live) and evaluates it into rep. Returns 0 or an exit code. */
+static int decide(const struct app_opts *o, struct session *ss, bool save, struct report *rep)
+{
+    struct app_opts oo = *o;
+    struct snapshot *snap = NULL;
+    struct rule_result *results = NULL;
+    struct err e = {0};
+    size_t nres = 0;
+    int code;
+
+    if (!save)
+        oo.save_snapshot = NULL;
+    if ((code = obtain_snapshot(&oo, &ss->lv, &snap)) != 0)
+        return code;
+    {
+        struct engine_input in = {snap, ss->facts, o->action};
+        struct report_inputs ri = {snap,   ss->facts, engine_rules_sha256(ss->eng), o->action,
+                                   o->fail_on_warning, report_time()};
+
+        if (engine_run(ss->eng, &in, &results, &nres, &e) ||
+            report_build(rep, &ri, &results, nres, &e)) {
+            diag_error("%s", e.msg);
+            code = EXIT_INDETERMINATE;
+        }
+    }
+    rule_results_free(results, nres);
+    snapshot_free(snap);
+    return code;
+}
+
+/* Renders the report in the chosen format and writes it. Returns 0 or an exit code. */
+static int emit(const struct app_opts *o, const struct report *rep)
 {
     const struct renderer *rend = report_renderer(o->format ? o->format : "text");
     struct render_opts ro = {.color = use_color(o), .verbose = o->verbose, .quiet = o->quiet};
-    struct snapshot *snap = NULL;
-    struct facts *facts = NULL;
-    struct engine *eng = NULL;
-    struct rule_result *results = NULL;
-    struct report rep = {0};
-    struct live lv = {0};
     struct buf out;
-    struct err e = {0};
-    size_t nres = 0;
-    int code = EXIT_USAGE;
+    int code;
 
     buf_init(&out, 0);
-    if (!rend) {
-        diag_error("unknown format '%s' (choose one of: %s)", o->format, report_formats());
-        return EXIT_USAGE;
-    }
-    /* Everything that can be checked before the network is checked first. */
-    if (o->facts && facts_load_file(o->facts, &facts, &e)) {
-        diag_error("%s", e.msg);
-        goto out;
-    }
-    if ((code = make_engine(o, &eng)) != 0)
-        goto out;
-    if ((code = obtain_snapshot(o, &lv, &snap)) != 0)
-        goto out;
-    code = EXIT_INDETERMINATE;
-    {
-        struct engine_input in = {snap, facts, o->action};
-        struct report_inputs ri = {snap,   facts, engine_rules_sha256(eng), o->action,
-                                   o->fail_on_warning, report_time()};
-
-        if (engine_run(eng, &in, &results, &nres, &e) ||
-            report_build(&rep, &ri, &results, nres, &e)) {
-            diag_error("%s", e.msg);
-            goto out;
-        }
-    }
-    if (rend->render(&rep, &ro, &out)) {
+    if (rend->render(rep, &ro, &out)) {
+        buf_free(&out);
         diag_error("out of memory while rendering the report");
-        goto out;
+        return EXIT_INDETERMINATE;
     }
     code = write_output(o, &out);
+    buf_free(&out);
+    return code;
+}
+
+/* Appends an event to --audit-log, if one was given. Returns 0 or an exit code. */
+static int audit(const struct app_opts *o, struct audit_event *ev)
+{
+    struct err e = {0};
+    char head[UTIL_SHA256_HEX];
+
+    if (!o->audit_log)
+        return 0;
+    ev->command = o->command;
+    ev->time = clock_now();
+    if (auditlog_record(o->audit_log, ev, head, &e)) {
+        diag_error("%s", e.msg);
+        return EXIT_USAGE;
+    }
+    diag_verbose(1, "audit log '%s': %s recorded, head %.16s…", o->audit_log, ev->event, head);
+    return 0;
+}
+
+static bool format_known(const struct app_opts *o)
+{
+    if (report_renderer(o->format ? o->format : "text"))
+        return true;
+    diag_error("unknown format '%s' (choose one of: %s)", o->format, report_formats());
+    return false;
+}
+
+int app_check(const struct app_opts *o)
+{
+    struct session ss;
+    struct report rep = {0};
+    int code;
+
+    if (!format_known(o))
+        return EXIT_USAGE;
+    if ((code = session_prepare(o, &ss)) != 0)
+        goto out;
+    if ((code = decide(o, &ss, true, &rep)) != 0)
+        goto out;
+    if ((code = emit(o, &rep)) != 0)
+        goto out;
+    code = audit(o, &(struct audit_event){.event = "decision", .phase = "check", .report = &rep});
     if (!code)
         code = rep.exit_code;
     diag_verbose(1, "verdict %s, exit code %d", verdict_name(rep.verdict), code);
 out:
-    buf_free(&out);
     report_clear(&rep);
-    rule_results_free(results, nres);
-    engine_free(eng);
-    facts_free(facts);
-    snapshot_free(snap);
-    live_close(&lv);
+    session_clear(&ss);
     return code;
 }
 
@@ -538,5 +607,240 @@ int app_version(const struct app_opts *o)
 {
     (void)o;
     printf("%s %s\n", SDRS_NAME, SDRS_VERSION);
+    return 0;
+}
+
+/* Progress of a running action on stderr: one updating line on a terminal, else one line per
+ * change (what a CI log wants). */
+static void on_progress(void *ud, const struct exec_progress *p)
+{
+    bool tty = *(bool *)ud;
+    long s = p->elapsed_ms / 1000;
+
+    if (p->poll_failed) {
+        if (tty)
+            fputc('\n', stderr);
+        diag_notice("no answer about the job (%s); still waiting", p->note ? p->note : "?");
+        return;
+    }
+    if (tty) {
+        fprintf(stderr, "\r  job %-8s %3ld:%02ld", p->status, s / 60, s % 60);
+        if (p->subjobs)
+            fprintf(stderr, "  sub-jobs %zu/%zu done%s", p->subjobs_done, p->subjobs,
+                    p->subjobs_failed ? ", failed" : "");
+        fprintf(stderr, "   ");
+        fflush(stderr);
+    } else if (p->subjobs) {
+        diag_notice("job %s after %ld s: sub-jobs %zu/%zu done, %zu failed", p->status, s,
+                    p->subjobs_done, p->subjobs, p->subjobs_failed);
+    } else {
+        diag_notice("job %s after %ld s", p->status, s);
+    }
+}
+
+/* Asks on the terminal for the group's name. Returns 0 when it was typed, else an exit code. */
+static int confirm(const struct app_opts *o, const struct report *rep)
+{
+    const char *want = rep->group_name && *rep->group_name ? rep->group_name : rep->group_id;
+    char line[512];
+    size_t n;
+
+    if (!isatty(STDIN_FILENO)) {
+        diag_error("--execute asks for confirmation on a terminal; standard input is not one. "
+                   "Give --yes to run without asking (for example in a pipeline)");
+        return EXIT_USAGE;
+    }
+    fprintf(stderr,
+            "\nAbout to run %s of protection group '%s' (%s) in project %s.\n"
+            "This changes the production site. Type the group name to go ahead: ",
+            o->action, want, rep->group_id ? rep->group_id : "?",
+            rep->project_id ? rep->project_id : "?");
+    fflush(stderr);
+    if (!fgets(line, sizeof line, stdin)) {
+        diag_error("not confirmed; nothing was sent");
+        return EXIT_NOGO;
+    }
+    n = strcspn(line, "\r\n");
+    line[n] = '\0';
+    if (strcmp(line, want) != 0) {
+        diag_error("'%s' is not '%s': not confirmed; nothing was sent", line, want);
+        return EXIT_NOGO;
+    }
+    return 0;
+}
+
+/* The approved report binds the call: same group, same action, verdict GO, same rules. */
+static int check_approval(const struct app_opts *o, const struct report *rep,
+                          struct report_summary *ap)
+{
+    struct err e = {0};
+    struct buf why;
+    int code = 0;
+
+    if (report_read_summary(o->approved_report, ap, &e)) {
+        diag_error("%s", e.msg);
+        return EXIT_USAGE;
+    }
+    buf_init(&why, 0);
+    if (strcmp(ap->verdict, "GO") != 0)
+        buf_printf(&why, "%sits verdict is %s, not GO", why.len ? "; " : "", ap->verdict);
+    if (!rep->group_id || strcmp(ap->group_id, rep->group_id) != 0)
+        buf_printf(&why, "%sit is about group %s, not %s", why.len ? "; " : "", ap->group_id,
+                   rep->group_id ? rep->group_id : "?");
+    if (strcmp(ap->action, o->action) != 0)
+        buf_printf(&why, "%sit approves %s, not %s", why.len ? "; " : "", ap->action, o->action);
+    if (ap->project_id[0] && rep->project_id && strcmp(ap->project_id, rep->project_id) != 0)
+        buf_printf(&why, "%sit is about project %s, not %s", why.len ? "; " : "", ap->project_id,
+                   rep->project_id);
+    if (strcmp(ap->rules_sha256, rep->rules_sha256) != 0)
+        buf_printf(&why, "%sthe rules changed since it was written (rules_sha256 %.12s… then, "
+                         "%.12s… now)",
+                   why.len ? "; " : "", ap->rules_sha256[0] ? ap->rules_sha256 : "none",
+                   rep->rules_sha256);
+    if (why.len) {
+        diag_error("the approved report '%s' (generated %s) does not cover this call: %s. Nothing "
+                   "was sent",
+                   o->approved_report, ap->generated_at[0] ? ap->generated_at : "at an unknown time",
+                   buf_str(&why));
+        code = EXIT_NOGO;
+    } else {
+        diag_verbose(1, "the approved report '%s' (sha256 %.16s…) covers this call",
+                     o->approved_report, ap->sha256);
+    }
+    buf_free(&why);
+    return code;
+}
+
+static int outcome_exit(enum exec_outcome oc)
+{
+    switch (oc) {
+    case EXEC_SUCCESS:
+        return EXIT_GO;
+    case EXEC_NOT_SENT:
+        return EXIT_INDETERMINATE;
+    default:
+        break;
+    }
+    return EXIT_ACTION_FAILED;
+}
+
+int app_failover(const struct app_opts *o)
+{
+    struct session ss;
+    struct report rep = {0}, again = {0};
+    struct report_summary approval = {0};
+    struct exec_result res;
+    struct buf changes;
+    struct err e = {0};
+    bool tty = isatty(STDERR_FILENO);
+    int code;
+
+    buf_init(&changes, 0);
+    if (!format_known(o))
+        return EXIT_USAGE;
+    if ((code = session_prepare(o, &ss)) != 0)
+        goto out;
+    /* 1. The preflight, reported exactly as `check` would. */
+    if ((code = decide(o, &ss, true, &rep)) != 0 || (code = emit(o, &rep)) != 0 ||
+        (code = audit(o, &(struct audit_event){.event = "decision", .phase = "preflight",
+                                               .report = &rep})) != 0)
+        goto out;
+    if (!o->execute) {
+        diag_notice("dry run: no request was sent. To run the %s after review: %s failover %s "
+                    "--action %s --execute",
+                    o->action, SDRS_NAME, o->group_id, o->action);
+        code = rep.exit_code;
+        goto out;
+    }
+    if (rep.verdict != VERDICT_GO) {
+        diag_error("refusing to run the %s: the verdict is %s; nothing was sent", o->action,
+                   verdict_name(rep.verdict));
+        audit(o, &(struct audit_event){.event = "refused", .phase = "preflight", .report = &rep,
+                                       .message = "the verdict is not GO"});
+        code = rep.exit_code;
+        goto out;
+    }
+    if (o->approved_report && (code = check_approval(o, &rep, &approval)) != 0) {
+        audit(o, &(struct audit_event){.event = "refused", .phase = "approval", .report = &rep,
+                                       .approved_report_sha256 = approval.sha256,
+                                       .message = "the approved report does not cover this call"});
+        goto out;
+    }
+    if (!o->yes && (code = confirm(o, &rep)) != 0)
+        goto out;
+    /* 2. Re-check immediately before acting: the world may have moved since the report. */
+    diag_notice("re-checking the group before the %s…", o->action);
+    if ((code = decide(o, &ss, false, &again)) != 0)
+        goto out;
+    if ((code = audit(o, &(struct audit_event){.event = "decision", .phase = "re-check",
+                                                .report = &again})) != 0)
+        goto out;
+    if (report_changes(&rep, &again, &changes) > 0 || again.verdict != VERDICT_GO) {
+        diag_error("the group changed since the report (%s); the verdict is now %s. Nothing was "
+                   "sent; run the preflight again",
+                   changes.len ? buf_str(&changes) : "no blocking change", verdict_name(again.verdict));
+        audit(o, &(struct audit_event){.event = "refused", .phase = "re-check", .report = &again,
+                                       .message = buf_str(&changes)});
+        code = again.verdict == VERDICT_INDETERMINATE ? EXIT_INDETERMINATE : EXIT_NOGO;
+        goto out;
+    }
+    /* 3. The call, sent once, and its job followed to the end. */
+    diag_notice("calling %s on protection group %s", o->action, o->group_id);
+    {
+        struct exec_opts eo = {.poll_interval_ms = o->poll_interval_ms,
+                               .job_timeout_ms = o->job_timeout_ms,
+                               .progress = on_progress,
+                               .progress_ud = &tty};
+        if (execute_run(ss.lv.session, o->group_id, o->action, again.priority_station,
+                        again.group_status, &eo, &res, &e)) {
+            diag_error("%s", e.msg);
+            code = EXIT_INDETERMINATE;
+            goto out;
+        }
+    }
+    if (tty)
+        fputc('\n', stderr);
+    if (res.outcome == EXEC_SUCCESS)
+        diag_notice("%s (%ld s)", res.message, res.elapsed_ms / 1000);
+    else
+        diag_error("%s", res.message);
+    code = outcome_exit(res.outcome);
+    /* The action happened either way: a failed audit write is reported, not a change of outcome. */
+    audit(o, &(struct audit_event){.event = "action",
+                                       .phase = "execute",
+                                       .report = &again,
+                                       .approved_report_sha256 =
+                                           o->approved_report ? approval.sha256 : NULL,
+                                       .job_id = res.job_id,
+                                       .outcome = exec_outcome_name(res.outcome),
+                                       .status_after = res.status_after,
+                                       .station_after = res.station_after,
+                                       .message = res.message});
+out:
+    buf_free(&changes);
+    report_clear(&again);
+    report_clear(&rep);
+    session_clear(&ss);
+    return code;
+}
+
+int app_verify_log(const struct app_opts *o)
+{
+    struct auditlog_check c;
+    struct err e = {0};
+
+    if (auditlog_verify(o->argument, &c, &e)) {
+        diag_error("%s", e.msg);
+        return EXIT_USAGE;
+    }
+    if (c.broken_line) {
+        printf("audit log '%s': BROKEN at line %zu of %zu: %s\n", o->argument, c.broken_line,
+               c.lines, c.reason);
+        return 1;
+    }
+    printf("audit log '%s': %zu line%s, chain intact; head sha256 %s\n", o->argument, c.lines,
+           c.lines == 1 ? "" : "s", c.lines ? c.head : "(empty)");
+    printf("(lines cut off the end cannot be seen from inside the file: compare the head with the "
+           "one recorded elsewhere)\n");
     return 0;
 }

@@ -14,7 +14,7 @@
 #define APP_MAX_RULE_DIRS 16
 
 struct app_opts {
-    const char *command;     /* "check", "fetch", "rules", "version" */
+    const char *command;     /* "check", "fetch", "failover", "rules", "verify-log", "version" */
     const char *subcommand;  /* rules: "list", "show", "test" */
     const char *argument;    /* GROUP_ID, rule id, test directory */
     const char *snapshot;
@@ -44,10 +44,19 @@ struct app_opts {
     const char *cacert;
     bool insecure;
     bool no_images;
+    /* failover */
+    bool execute;
+    bool yes;
+    const char *approved_report;
+    long poll_interval_ms;
+    long job_timeout_ms;
+    const char *audit_log;
 };
 
 int app_check(const struct app_opts *o);
 int app_fetch(const struct app_opts *o);
+int app_failover(const struct app_opts *o);
+int app_verify_log(const struct app_opts *o);
 int app_rules(const struct app_opts *o);
 int app_version(const struct app_opts *o);
 

@@ -22,6 +22,9 @@ static const char usage_main[] =
     "  check GROUP_ID          fetch the group from the SDRS and ECS APIs, evaluate, report\n"
     "  check --snapshot FILE   evaluate a saved snapshot (no network) and print a go/no-go report\n"
     "  fetch GROUP_ID -o FILE  save a snapshot of the group for audit or a later check\n"
+    "  failover GROUP_ID       preflight, then (only with --execute, on GO, after a re-check)\n"
+    "                          call the action and follow its job to the end\n"
+    "  verify-log FILE         check the hash chain of an --audit-log file\n"
     "  rules list              list the rules: built-in and those added with --rules DIR\n"
     "  rules show ID           one rule: rationale, remediation, documentation, what it reads\n"
     "  rules test DIR          run rule test cases (for rule authors)\n"
@@ -87,7 +90,43 @@ static const char usage_check[] =
     "  -v, --verbose          list every rule's result; -vv adds debug output on stderr\n"
     "  -q, --quiet            only the verdict line (text format) and errors\n"
     "  --no-color             no colour (also off when NO_COLOR is set or output is not a TTY)\n"
+    "  --audit-log FILE       append the decision to a hash-chained audit log\n"
     "  -h, --help             this help\n" USAGE_CONNECTION;
+
+static const char usage_failover[] =
+    "usage: " SDRS_NAME " failover GROUP_ID [--action ACTION] [--execute [--yes]] [options]\n"
+    "\n"
+    "Runs the preflight of `check GROUP_ID` and prints its report. Without --execute that is all\n"
+    "(a dry run: no write request is sent). With --execute and a GO verdict it asks for the group's\n"
+    "name on the terminal (unless --yes), re-reads and re-evaluates the group, and stops if\n"
+    "anything that matters changed; then it sends the action once and follows its job to the end.\n"
+    "On NO-GO or INDETERMINATE it refuses and sends nothing.\n"
+    "\n"
+    "Exit code: 0 the action succeeded (or, dry run, GO); 1 NO-GO, not confirmed, or the group\n"
+    "changed; 2 usage error; 3 INDETERMINATE; 4 the action was called but its job failed, SDRS\n"
+    "refused it, or it did not finish within --job-timeout.\n"
+    "\n"
+    "  --action ACTION        failover (default), planned-failover (the side that is not\n"
+    "                         production now becomes production), enable-protection,\n"
+    "                         disable-protection\n"
+    "  --execute              really call the action (only on GO)\n"
+    "  --yes                  do not ask for confirmation (pipelines)\n"
+    "  --approved-report FILE go ahead only if FILE (a --format json report a reviewer approved)\n"
+    "                         is GO for the same group, action, project and rules\n"
+    "  --poll-interval SEC    seconds between job polls (default 5, fractions allowed)\n"
+    "  --job-timeout SEC      give up following the job after SEC (default 3600)\n"
+    "  --audit-log FILE       append the decisions and the action to a hash-chained log\n"
+    "                         (check it with 'sdrs-preflight verify-log FILE')\n"
+    "Report, rules and facts: as for check (--format, -o, --rules, --facts, --fail-on, -v, -q).\n"
+    USAGE_CONNECTION;
+
+static const char usage_verify_log[] =
+    "usage: " SDRS_NAME " verify-log FILE\n"
+    "\n"
+    "Checks the hash chain of an audit log written with --audit-log: every line must carry the\n"
+    "SHA-256 of the line before it. Prints the number of lines and the head hash (record it\n"
+    "elsewhere: lines cut off the end cannot be seen from inside the file), or the first broken\n"
+    "line. Exit code 0 intact, 1 broken, 2 unreadable.\n";
 
 static const char usage_fetch[] =
     "usage: " SDRS_NAME " fetch GROUP_ID [-o FILE] [options]\n"
@@ -150,6 +189,12 @@ enum {
     OPT_INSECURE,
     OPT_NO_IMAGES,
     OPT_PAGE_LIMIT,
+    OPT_EXECUTE,
+    OPT_YES,
+    OPT_APPROVED_REPORT,
+    OPT_POLL_INTERVAL,
+    OPT_JOB_TIMEOUT,
+    OPT_AUDIT_LOG,
 };
 
 static const struct option long_opts[] = {
@@ -185,6 +230,12 @@ static const struct option long_opts[] = {
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"no-images", no_argument, NULL, OPT_NO_IMAGES},
     {"page-limit", required_argument, NULL, OPT_PAGE_LIMIT},
+    {"execute", no_argument, NULL, OPT_EXECUTE},
+    {"yes", no_argument, NULL, OPT_YES},
+    {"approved-report", required_argument, NULL, OPT_APPROVED_REPORT},
+    {"poll-interval", required_argument, NULL, OPT_POLL_INTERVAL},
+    {"job-timeout", required_argument, NULL, OPT_JOB_TIMEOUT},
+    {"audit-log", required_argument, NULL, OPT_AUDIT_LOG},
     {NULL, 0, NULL, 0},
 };
 
@@ -221,6 +272,10 @@ static const char *help_for(const char *command)
         return usage_version;
     if (strcmp(command, "fetch") == 0)
         return usage_fetch;
+    if (strcmp(command, "failover") == 0)
+        return usage_failover;
+    if (strcmp(command, "verify-log") == 0)
+        return usage_verify_log;
     return NULL;
 }
 
@@ -345,6 +400,32 @@ static int parse_options(int argc, char **argv, const char *help, struct app_opt
                                    optarg);
             o->page_limit = (size_t)v;
             break;
+        case OPT_EXECUTE:
+            o->execute = true;
+            break;
+        case OPT_YES:
+            o->yes = true;
+            break;
+        case OPT_APPROVED_REPORT:
+            o->approved_report = optarg;
+            break;
+        case OPT_AUDIT_LOG:
+            o->audit_log = optarg;
+            break;
+        case OPT_POLL_INTERVAL:
+        case OPT_JOB_TIMEOUT: {
+            double d;
+            bool poll = c == OPT_POLL_INTERVAL;
+            if (!util_parse_double(optarg, &d) || d < (poll ? 0.05 : 1) || d > (poll ? 600 : 86400))
+                return usage_error(help, "%s needs seconds from %s to %s, not '%s'",
+                                   poll ? "--poll-interval" : "--job-timeout", poll ? "0.05" : "1",
+                                   poll ? "600" : "86400", optarg);
+            if (poll)
+                o->poll_interval_ms = (long)(d * 1000);
+            else
+                o->job_timeout_ms = (long)(d * 1000);
+            break;
+        }
         case OPT_CACERT:
             o->cacert = optarg;
             break;
@@ -398,6 +479,33 @@ static int run_check(struct app_opts *o, const char **pos, int npos)
     if (npos == 1)
         o->group_id = pos[0];
     return app_check(o);
+}
+
+static int run_failover(struct app_opts *o, const char **pos, int npos)
+{
+    if (npos != 1)
+        return usage_error(usage_failover, "%s",
+                           npos ? "failover takes one GROUP_ID" : "failover needs a GROUP_ID");
+    if (o->snapshot)
+        return usage_error(usage_failover, "%s",
+                           "failover works on the live group, not on --snapshot (use check "
+                           "--snapshot to evaluate a saved one)");
+    if (strcmp(o->action, "drill") == 0)
+        return usage_error(usage_failover, "%s",
+                           "failover cannot create a DR drill: check it with check --action drill");
+    if ((o->yes || o->approved_report) && !o->execute)
+        return usage_error(usage_failover, "%s",
+                           "--yes and --approved-report only make sense with --execute");
+    o->group_id = pos[0];
+    return app_failover(o);
+}
+
+static int run_verify_log(struct app_opts *o, const char **pos, int npos)
+{
+    if (npos != 1)
+        return usage_error(usage_verify_log, "%s", "verify-log needs exactly one FILE");
+    o->argument = pos[0];
+    return app_verify_log(o);
 }
 
 static int run_fetch(struct app_opts *o, const char **pos, int npos)
@@ -457,6 +565,10 @@ int cli_main(int argc, char **argv)
         return run_rules(&o, pos, npos);
     if (strcmp(o.command, "fetch") == 0)
         return run_fetch(&o, pos, npos);
+    if (strcmp(o.command, "failover") == 0)
+        return run_failover(&o, pos, npos);
+    if (strcmp(o.command, "verify-log") == 0)
+        return run_verify_log(&o, pos, npos);
     if (npos > 0)
         return usage_error(help, "unexpected argument '%s'", pos[0]);
     return app_version(&o);

@@ -137,3 +137,43 @@ void report_clear(struct report *r)
     problem_list_clear(&r->errors);
     memset(r, 0, sizeof *r);
 }
+
+static const char *or_unknown(const char *s)
+{
+    return s ? s : "unknown";
+}
+
+static bool same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+size_t report_changes(const struct report *before, const struct report *after, struct buf *out)
+{
+    size_t n = 0;
+
+    if (!same(before->group_status, after->group_status))
+        buf_printf(out, "%sstatus %s -> %s", n++ ? "; " : "", or_unknown(before->group_status),
+                   or_unknown(after->group_status));
+    if (!same(before->priority_station, after->priority_station))
+        buf_printf(out, "%spriority_station %s -> %s", n++ ? "; " : "",
+                   or_unknown(before->priority_station), or_unknown(after->priority_station));
+    for (size_t i = 0; i < after->nresults; i++) {
+        const struct rule_result *a = &after->results[i], *b = NULL;
+
+        for (size_t k = 0; k < before->nresults; k++)
+            if (strcmp(before->results[k].meta.id, a->meta.id) == 0)
+                b = &before->results[k];
+        if (a->meta.severity != SEVERITY_BLOCKER && a->result != RESULT_ERROR)
+            continue;
+        if (!b)
+            buf_printf(out, "%s%s is new (%s)", n++ ? "; " : "", a->meta.id, result_name(a->result));
+        else if (b->result != a->result)
+            buf_printf(out, "%s%s %s -> %s", n++ ? "; " : "", a->meta.id, result_name(b->result),
+                       result_name(a->result));
+    }
+    if (after->errors.n > before->errors.n)
+        buf_printf(out, "%s%zu new problem(s) reading the group", n++ ? "; " : "",
+                   after->errors.n - before->errors.n);
+    return n;
+}

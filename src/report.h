@@ -73,6 +73,25 @@ void report_clear(struct report *r);
 
 const char *verdict_name(enum verdict v);
 
+/* What changed between two evaluations of one group that matters for going ahead: the group's
+ * status and priority_station, and the result of every blocker rule. Appends one phrase per change
+ * ("status protected -> failing-over", "SDRS-005 pass -> fail") to out, separated by "; ", and
+ * returns how many. */
+size_t report_changes(const struct report *before, const struct report *after, struct buf *out);
+
+/* The parts of a saved JSON report (report@1) that bind an approval. */
+struct report_summary {
+    char verdict[32];
+    char action[64];
+    char group_id[96];
+    char project_id[96];
+    char rules_sha256[UTIL_SHA256_HEX];
+    char generated_at[40];
+    char sha256[UTIL_SHA256_HEX]; /* of the file */
+};
+/* Reads a report written by --format json. ERR_IO, or ERR_PARSE naming what is wrong. */
+int report_read_summary(const char *path, struct report_summary *out, struct err *e);
+
 struct render_opts {
     bool color;
     int verbose;

@@ -4,6 +4,7 @@
 #include "jsonutil.h"
 #include "version.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Adds a string member, or null when s is NULL or empty and empty_is_null is set. */
@@ -194,4 +195,54 @@ int report_render_json(const struct report *r, const struct render_opts *opts, s
     rc = jsonutil_print(o, out);
     json_object_put(o);
     return rc;
+}
+
+/* Copies a string member found at a JSON Pointer into dst, "" when absent. */
+static void copy_at(struct json_object *root, const char *ptr, char *dst, size_t size)
+{
+    struct json_object *v = NULL;
+
+    dst[0] = '\0';
+    if (json_pointer_get(root, ptr, &v) == 0 && json_object_is_type(v, json_type_string))
+        snprintf(dst, size, "%s", json_object_get_string(v));
+}
+
+int report_read_summary(const char *path, struct report_summary *out, struct err *e)
+{
+    struct json_object *root = NULL;
+    struct buf b;
+    char label[600];
+    const char *schema;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    buf_init(&b, 0);
+    rc = util_read_file(path, 64u << 20, &b, e);
+    if (rc) {
+        buf_free(&b);
+        return err_prefix(e, rc, "approved report");
+    }
+    util_sha256_hex(buf_str(&b), b.len, out->sha256);
+    snprintf(label, sizeof label, "approved report '%s'", path);
+    rc = jsonutil_parse(buf_str(&b), b.len, label, JSONUTIL_DEFAULT_DEPTH, &root, e);
+    buf_free(&b);
+    if (rc)
+        return rc;
+    schema = jsonutil_get_str(root, "schema");
+    if (!schema || strcmp(schema, REPORT_SCHEMA) != 0) {
+        json_object_put(root);
+        return err_set(e, ERR_PARSE, "%s: not a report (schema is not \"%s\"); write one with "
+                                     "--format json", label, REPORT_SCHEMA);
+    }
+    copy_at(root, "/verdict", out->verdict, sizeof out->verdict);
+    copy_at(root, "/action", out->action, sizeof out->action);
+    copy_at(root, "/target/server_group_id", out->group_id, sizeof out->group_id);
+    copy_at(root, "/target/project_id", out->project_id, sizeof out->project_id);
+    copy_at(root, "/inputs/rules_sha256", out->rules_sha256, sizeof out->rules_sha256);
+    copy_at(root, "/generated_at", out->generated_at, sizeof out->generated_at);
+    json_object_put(root);
+    if (!out->verdict[0] || !out->action[0] || !out->group_id[0])
+        return err_set(e, ERR_PARSE, "%s: verdict, action or target.server_group_id is missing",
+                       label);
+    return 0;
 }

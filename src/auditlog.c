@@ -1,0 +1,250 @@
+#include "auditlog.h"
+
+#include "buf.h"
+#include "jsonutil.h"
+#include "version.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+#define AUDITLOG_MAX_FILE (256u << 20)
+
+/* Reads the last line of the open file (without its newline) into line. An empty file gives an
+ * empty line; a file not ending in a newline is an error. */
+static int read_last_line(int fd, const char *path, struct buf *line, struct err *e)
+{
+    struct stat st;
+    off_t end, start;
+    char *chunk;
+    ssize_t n;
+
+    if (fstat(fd, &st) != 0)
+        return err_set(e, ERR_IO, "cannot read audit log '%s': %s", path, strerror(errno));
+    if (st.st_size == 0)
+        return 0;
+    end = st.st_size;
+    start = end > (off_t)AUDITLOG_MAX_LINE + 1 ? end - (off_t)AUDITLOG_MAX_LINE - 1 : 0;
+    chunk = malloc((size_t)(end - start));
+    if (!chunk)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    n = pread(fd, chunk, (size_t)(end - start), start);
+    if (n != end - start) {
+        free(chunk);
+        return err_set(e, ERR_IO, "cannot read audit log '%s': %s", path,
+                       n < 0 ? strerror(errno) : "short read");
+    }
+    if (chunk[n - 1] != '\n') {
+        free(chunk);
+        return err_set(e, ERR_INVALID,
+                       "audit log '%s' ends with an incomplete line: check it with "
+                       "'sdrs-preflight verify-log %s'; nothing was appended",
+                       path, path);
+    }
+    for (ssize_t i = n - 2; i >= -1; i--) {
+        if (i == -1 && start > 0)
+            break;
+        if (i == -1 || chunk[i] == '\n') {
+            int rc = buf_add(line, chunk + i + 1, (size_t)(n - 2 - i));
+            free(chunk);
+            return rc ? err_set(e, rc, "out of memory") : 0;
+        }
+    }
+    free(chunk);
+    return err_set(e, ERR_LIMIT, "audit log '%s': the last line is longer than %u bytes", path,
+                   AUDITLOG_MAX_LINE);
+}
+
+int auditlog_append(const char *path, struct json_object *entry, char *head, struct err *e)
+{
+    struct json_object *line_obj = NULL, *last = NULL, *seqv;
+    struct buf prev_line, out;
+    char prev[UTIL_SHA256_HEX];
+    long long seq = 1;
+    const char *text;
+    int fd, rc = 0;
+
+    buf_init(&prev_line, AUDITLOG_MAX_LINE);
+    buf_init(&out, AUDITLOG_MAX_LINE + 2);
+    fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return err_set(e, ERR_IO, "cannot open audit log '%s': %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX) != 0) {
+        rc = err_set(e, ERR_IO, "cannot lock audit log '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    if ((rc = read_last_line(fd, path, &prev_line, e)) != 0)
+        goto out;
+    if (prev_line.len) {
+        if (jsonutil_parse(prev_line.data, prev_line.len, "the last line", 16, &last, e) ||
+            !jsonutil_get(last, "seq", &seqv) || !json_object_is_type(seqv, json_type_int)) {
+            rc = err_set(e, ERR_INVALID,
+                         "audit log '%s': the last line is not an audit entry: check it with "
+                         "'sdrs-preflight verify-log %s'; nothing was appended",
+                         path, path);
+            goto out;
+        }
+        seq = json_object_get_int64(seqv) + 1;
+        util_sha256_hex(prev_line.data, prev_line.len, prev);
+    } else {
+        snprintf(prev, sizeof prev, "%s", ZERO_HASH);
+    }
+    line_obj = json_object_new_object();
+    if (!line_obj || json_object_object_add(line_obj, "seq", json_object_new_int64(seq)) ||
+        json_object_object_add(line_obj, "prev_sha256", json_object_new_string(prev))) {
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    json_object_object_foreach(entry, key, val)
+    {
+        if (strcmp(key, "seq") && strcmp(key, "prev_sha256"))
+            json_object_object_add(line_obj, key, json_object_get(val));
+    }
+    text = json_object_to_json_string_ext(line_obj, JSON_C_TO_STRING_PLAIN |
+                                                        JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (!text || (rc = buf_adds(&out, text)) != 0 || (rc = buf_adds(&out, "\n")) != 0) {
+        rc = err_set(e, rc == ERR_LIMIT ? ERR_LIMIT : ERR_NOMEM, "audit entry too large");
+        goto out;
+    }
+    /* One write of the whole line, then make it durable before the action goes ahead. */
+    if (write(fd, out.data, out.len) != (ssize_t)out.len || fsync(fd) != 0) {
+        rc = err_set(e, ERR_IO, "cannot write audit log '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    if (head)
+        util_sha256_hex(out.data, out.len - 1, head);
+out:
+    close(fd); /* releases the lock */
+    json_object_put(line_obj);
+    json_object_put(last);
+    buf_free(&prev_line);
+    buf_free(&out);
+    return rc;
+}
+
+static void broken(struct auditlog_check *out, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void broken(struct auditlog_check *out, size_t line, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (out->broken_line)
+        return;
+    out->broken_line = line;
+    va_start(ap, fmt);
+    vsnprintf(out->reason, sizeof out->reason, fmt, ap);
+    va_end(ap);
+}
+
+int auditlog_verify(const char *path, struct auditlog_check *out, struct err *e)
+{
+    struct buf b;
+    char prev[UTIL_SHA256_HEX] = ZERO_HASH;
+    const char *p, *end;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    buf_init(&b, 0);
+    rc = util_read_file(path, AUDITLOG_MAX_FILE, &b, e);
+    if (rc) {
+        buf_free(&b);
+        return err_prefix(e, rc, "audit log");
+    }
+    p = buf_str(&b);
+    end = p + b.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        struct json_object *o = NULL, *v;
+        struct err pe = {0};
+        size_t line = ++out->lines;
+
+        if (!nl) {
+            broken(out, line, "the line is incomplete (no newline): the last write was cut off");
+        } else if (jsonutil_parse(p, len, "line", 16, &o, &pe) ||
+                   !json_object_is_type(o, json_type_object)) {
+            broken(out, line, "not a JSON object (the line was changed)");
+        } else if (!jsonutil_get(o, "seq", &v) || !json_object_is_type(v, json_type_int) ||
+                   json_object_get_int64(v) != (long long)line) {
+            broken(out, line, "seq is %s, expected %zu (a line before it was removed or moved)",
+                   v ? json_object_to_json_string(v) : "missing", line);
+        } else if (!jsonutil_get_str(o, "prev_sha256") ||
+                   strcmp(jsonutil_get_str(o, "prev_sha256"), prev) != 0) {
+            broken(out, line, line == 1 ? "the first line does not start the chain"
+                                        : "the previous line's hash does not match (line %zu was "
+                                          "changed, removed or moved)",
+                   line - 1);
+        }
+        json_object_put(o);
+        util_sha256_hex(p, len, prev);
+        snprintf(out->head, sizeof out->head, "%s", prev);
+        p += len + (nl ? 1 : 0);
+    }
+    buf_free(&b);
+    return 0;
+}
+
+static void add_str(struct json_object *o, const char *key, const char *v)
+{
+    if (v && *v)
+        json_object_object_add(o, key, json_object_new_string(v));
+}
+
+int auditlog_record(const char *path, const struct audit_event *ev, char *head, struct err *e)
+{
+    struct json_object *o = json_object_new_object();
+    char when[32], host[256] = "", *user = NULL;
+    struct passwd pw, *pwp = NULL;
+    char pwbuf[1024];
+    int rc;
+
+    if (!o)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    util_format_time(ev->time, when, sizeof when);
+    if (getpwuid_r(getuid(), &pw, pwbuf, sizeof pwbuf, &pwp) == 0 && pwp)
+        user = pw.pw_name;
+    gethostname(host, sizeof host - 1);
+    add_str(o, "time", when);
+    add_str(o, "event", ev->event);
+    add_str(o, "phase", ev->phase);
+    add_str(o, "tool", SDRS_NAME " " SDRS_VERSION);
+    add_str(o, "user", user);
+    add_str(o, "host", host);
+    add_str(o, "command", ev->command);
+    add_str(o, "action", ev->action ? ev->action : ev->report ? ev->report->action : NULL);
+    add_str(o, "group_id", ev->group_id ? ev->group_id : ev->report ? ev->report->group_id : NULL);
+    if (ev->report) {
+        const struct report *r = ev->report;
+        struct json_object *in = json_object_new_object();
+        add_str(o, "project_id", r->project_id);
+        add_str(o, "group_name", r->group_name);
+        add_str(o, "group_status", r->group_status);
+        add_str(o, "priority_station", r->priority_station);
+        add_str(o, "verdict", verdict_name(r->verdict));
+        json_object_object_add(o, "exit_code", json_object_new_int(r->exit_code));
+        add_str(in, "snapshot_sha256", r->snapshot_sha256);
+        add_str(in, "rules_sha256", r->rules_sha256);
+        add_str(in, "facts_sha256", r->facts_sha256);
+        add_str(in, "waivers_sha256", r->waivers_sha256);
+        add_str(in, "fetched_at", r->fetched_at);
+        json_object_object_add(o, "inputs", in);
+    }
+    add_str(o, "approved_report_sha256", ev->approved_report_sha256);
+    add_str(o, "job_id", ev->job_id);
+    add_str(o, "outcome", ev->outcome);
+    add_str(o, "status_after", ev->status_after);
+    add_str(o, "priority_station_after", ev->station_after);
+    add_str(o, "message", ev->message);
+    rc = auditlog_append(path, o, head, e);
+    json_object_put(o);
+    return rc;
+}
