@@ -52,6 +52,10 @@ struct fetch {
     size_t nservers;
     int fatal;
     struct err fatal_err;
+    int pending;                      /* requests in flight or queued for this round */
+    void (*done)(void *ud, size_t i); /* called once when pending drops to 0 */
+    void *done_ud;
+    size_t index;
 };
 
 /* The context of one request, handed to its done callback (which frees it). */
@@ -270,7 +274,9 @@ static void submit(struct fetch *f, enum req_kind kind, const char *method, cons
             l->pending--;
         fetch_error(f, r->label, "cannot send: %s", e.msg);
         free(r);
+        return;
     }
+    f->pending++;
 }
 
 static void submit_page(struct fetch *f, struct list *l, size_t offset)
@@ -664,6 +670,8 @@ static void on_done(void *ud, struct http_response *resp)
     }
 out:
     free(r);
+    if (--f->pending == 0 && f->done)
+        f->done(f->done_ud, f->index);
 }
 
 /* ---- IAM ------------------------------------------------------------------------------------- */
@@ -1083,6 +1091,148 @@ int api_fetch(struct api_session *s, const char *group_id, struct api_result *ou
     if (rc)
         buf_free(&out->snapshot);
     return rc;
+}
+
+int api_fetch_many(struct api_session *s, const char *const *group_ids, size_t n,
+                   struct api_result *out, void (*done)(void *ud, size_t i), void *ud,
+                   struct err *e)
+{
+    struct fetch *fs = calloc(n ? n : 1, sizeof *fs);
+    size_t started = 0;
+    int rc = 0;
+
+    if (!fs)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        buf_init(&out[i].snapshot, 0);
+    }
+    for (; started < n; started++) {
+        struct fetch *f = &fs[started];
+        if (!api_id_valid(group_ids[started])) {
+            out[started].error = ERR_INVALID;
+            snprintf(out[started].message, sizeof out[started].message,
+                     "'%.80s' is not a protection group id", group_ids[started]);
+            memset(f, 0, sizeof *f);
+            continue;
+        }
+        if ((rc = fetch_init(f, s, group_ids[started], e)) != 0)
+            goto out;
+        f->done = done;
+        f->done_ud = ud;
+        f->index = started;
+        start_group(f);
+    }
+    rc = http_run(s->http, e);
+    for (size_t i = 0; !rc && i < n; i++) {
+        struct fetch *f = &fs[i];
+        if (!f->s)
+            continue;
+        if (f->fatal == ERR_AUTH || f->fatal == ERR_NOMEM) {
+            rc = f->fatal;
+            *e = f->fatal_err;
+            break;
+        }
+        if (f->fatal) {
+            out[i].error = f->fatal;
+            snprintf(out[i].message, sizeof out[i].message, "%s", f->fatal_err.msg);
+            continue;
+        }
+        if (!f->group && json_object_array_length(f->errors) == 0)
+            fetch_error(f, "GET server group", "no answer");
+        if (assemble(f, &out[i])) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            break;
+        }
+    }
+out:
+    for (size_t i = 0; i < started; i++)
+        if (fs[i].s)
+            fetch_clear(&fs[i]);
+    free(fs);
+    if (rc)
+        for (size_t i = 0; i < n; i++)
+            api_result_clear(&out[i]);
+    return rc;
+}
+
+static int cmp_ids(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void api_ids_free(char **ids, size_t n)
+{
+    for (size_t i = 0; ids && i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
+int api_list_groups(struct api_session *s, char ***ids, size_t *n, struct err *e)
+{
+    char **v = NULL;
+    size_t have = 0;
+    long long count = -1;
+    int rc = 0;
+
+    *ids = NULL;
+    *n = 0;
+    while (count < 0 || (long long)have < count) {
+        struct api_response r;
+        struct json_object *o = NULL, *list, *cnt;
+        char path[80];
+        size_t m;
+
+        snprintf(path, sizeof path, "/server-groups?limit=%zu&offset=%zu", s->o.page_limit, have);
+        if ((rc = api_call(s, "GET", path, NULL, &r, e)) != 0)
+            break;
+        if (r.error || r.status != 200) {
+            rc = err_set(e, r.status == 401 || r.status == 403 ? ERR_AUTH : ERR_API,
+                         "%s failed: %s%s", r.label, r.error ? r.message : r.detail,
+                         r.status == 401 || r.status == 403 ? ": check the credentials" : "");
+            api_response_clear(&r);
+            break;
+        }
+        if (jsonutil_parse(buf_str(&r.body), r.body.len, "group list", API_MAX_DEPTH, &o, e) ||
+            !jsonutil_get(o, "server_groups", &list) || !json_object_is_type(list, json_type_array) ||
+            !jsonutil_get(o, "count", &cnt) || !json_object_is_type(cnt, json_type_int)) {
+            rc = err_set(e, ERR_API, "%s: unexpected answer (no server_groups list and count)",
+                         r.label);
+            json_object_put(o);
+            api_response_clear(&r);
+            break;
+        }
+        count = json_object_get_int64(cnt);
+        m = json_object_array_length(list);
+        if (count < 0 || (size_t)count > s->o.max_items || (m == 0 && (long long)have < count)) {
+            rc = err_set(e, ERR_API, "%s: the list says %lld groups but returned %zu", r.label,
+                         count, have + m);
+            json_object_put(o);
+            api_response_clear(&r);
+            break;
+        }
+        if (!v && count > 0 && !(v = calloc((size_t)count, sizeof *v)))
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+        for (size_t i = 0; !rc && i < m && (long long)have < count; i++) {
+            const char *id = jsonutil_get_str(json_object_array_get_idx(list, i), "id");
+            if (!id || !(v[have++] = util_strdup(id)))
+                rc = id ? err_set(e, ERR_NOMEM, "out of memory")
+                        : err_set(e, ERR_API, "%s: a group without an id", r.label);
+        }
+        json_object_put(o);
+        api_response_clear(&r);
+        if (rc)
+            break;
+    }
+    if (rc) {
+        api_ids_free(v, have);
+        return rc;
+    }
+    if (have > 1)
+        qsort(v, have, sizeof *v, cmp_ids);
+    *ids = v;
+    *n = have;
+    return 0;
 }
 
 /* The done callback of api_call: keeps the response. */

@@ -44,6 +44,8 @@ struct api_result {
     struct buf snapshot;  /* the snapshot JSON (complete or with fetch_errors) */
     size_t fetch_errors;  /* entries in its fetch_errors */
     struct http_stats stats;
+    int error;            /* api_fetch_many: why this group has no snapshot (0: it has one) */
+    char message[512];
 };
 
 struct api_session;
@@ -62,6 +64,19 @@ void api_session_stats(const struct api_session *s, struct http_stats *out);
  * ERR_API (the group does not exist), ERR_NOMEM. */
 int api_fetch(struct api_session *s, const char *group_id, struct api_result *out, struct err *e);
 void api_result_clear(struct api_result *r);
+
+/* Fetches several groups in one go, all requests sharing the session's concurrency limit.
+ * out[i] gets group_ids[i]'s snapshot, or error/message when none could be built for it (group
+ * not found). done(ud, i) is called as each group completes. Returns 0, or an error that ends the
+ * whole run (ERR_AUTH: the credentials were refused; ERR_NOMEM). */
+int api_fetch_many(struct api_session *s, const char *const *group_ids, size_t n,
+                   struct api_result *out, void (*done)(void *ud, size_t i), void *ud,
+                   struct err *e);
+
+/* The ids of every protection group of the project (all pages), sorted. *ids is owned by the
+ * caller (api_ids_free). */
+int api_list_groups(struct api_session *s, char ***ids, size_t *n, struct err *e);
+void api_ids_free(char **ids, size_t n);
 
 /* One SDRS request, sent once (never replayed; GETs are retried by the HTTP layer's policy only if
  * method is GET). path follows /v1/{project_id}, e.g. "/server-groups/ID/action". */

@@ -6,6 +6,7 @@
 #include "execute.h"
 #include "engine.h"
 #include "facts.h"
+#include "fleet.h"
 #include "jsonutil.h"
 #include "report.h"
 #include "rulestest.h"
@@ -13,6 +14,8 @@
 #include "util.h"
 #include "version.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,31 +86,47 @@ static bool use_color(const struct app_opts *o)
     return isatty(STDOUT_FILENO);
 }
 
-/* Writes the rendered output to -o FILE (atomically, never over an input) or stdout. */
-static int write_output(const struct app_opts *o, const struct buf *b)
+/* Writes what (a report, a snapshot) to path: atomically, and never over a file the user gave as
+ * an input. Returns 0 or an exit code. */
+static int write_file(const struct app_opts *o, const char *what, const char *path,
+                      const struct buf *b)
 {
-    const char *inputs[] = {o->snapshot, o->facts, o->token_file, o->save_snapshot};
+    const char *inputs[] = {o->snapshot,        o->facts,           o->token_file,
+                            o->save_snapshot,   o->waivers,         o->approved_report,
+                            o->audit_log,       o->output};
     struct err e = {0};
 
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        if (inputs[i] && inputs[i] != path && util_same_file(path, inputs[i])) {
+            diag_error("refusing to write the %s over the input file '%s'", what, inputs[i]);
+            return EXIT_USAGE;
+        }
+    }
+    for (size_t i = 0; i < o->nreports; i++)
+        if (o->reports[i].file != path && util_same_file(path, o->reports[i].file)) {
+            diag_error("refusing to write the %s over '%s', which --report writes too", what,
+                       o->reports[i].file);
+            return EXIT_USAGE;
+        }
+    if (util_write_file_atomic(path, buf_str(b), b->len, 0644, &e)) {
+        diag_error("%s", e.msg);
+        return EXIT_USAGE;
+    }
+    diag_verbose(1, "%s written to '%s'", what, path);
+    return 0;
+}
+
+/* Writes the rendered output to -o FILE or stdout. */
+static int write_output(const struct app_opts *o, const struct buf *b)
+{
     if (!o->output || strcmp(o->output, "-") == 0) {
         if (fwrite(buf_str(b), 1, b->len, stdout) != b->len || fflush(stdout) != 0) {
-            diag_error("cannot write the report to standard output");
+            diag_error("cannot write to standard output");
             return EXIT_USAGE;
         }
         return 0;
     }
-    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
-        if (inputs[i] && util_same_file(o->output, inputs[i])) {
-            diag_error("refusing to write the report over the input file '%s'", inputs[i]);
-            return EXIT_USAGE;
-        }
-    }
-    if (util_write_file_atomic(o->output, buf_str(b), b->len, 0644, &e)) {
-        diag_error("%s", e.msg);
-        return EXIT_USAGE;
-    }
-    diag_verbose(1, "report written to '%s'", o->output);
-    return 0;
+    return write_file(o, "report", o->output, b);
 }
 
 static void http_logger(void *ud, int level, const char *msg)
@@ -248,20 +267,7 @@ static int live_fetch(const struct app_opts *o, struct live *lv, struct api_resu
 /* Writes a fetched snapshot to path, never over an input file. */
 static int save_snapshot(const struct app_opts *o, const char *path, const struct buf *b)
 {
-    const char *inputs[] = {o->facts, o->token_file, o->output};
-    struct err e = {0};
-
-    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++)
-        if (inputs[i] && path != inputs[i] && util_same_file(path, inputs[i])) {
-            diag_error("refusing to write the snapshot over '%s'", inputs[i]);
-            return EXIT_USAGE;
-        }
-    if (util_write_file_atomic(path, buf_str(b), b->len, 0644, &e)) {
-        diag_error("%s", e.msg);
-        return EXIT_USAGE;
-    }
-    diag_verbose(1, "snapshot written to '%s'", path);
-    return 0;
+    return write_file(o, "snapshot", path, b);
 }
 
 /* The snapshot to evaluate: the file of --snapshot, or a live fetch of the group over lv (opened
@@ -299,6 +305,7 @@ static int obtain_snapshot(const struct app_opts *o, struct live *lv, struct sna
 /* What a decision needs besides the snapshot: facts, the rule catalogue, a live connection. */
 struct session {
     struct facts *facts;
+    struct waivers *waivers;
     struct engine *eng;
     struct live lv;
 };
@@ -307,6 +314,7 @@ static void session_clear(struct session *ss)
 {
     engine_free(ss->eng);
     facts_free(ss->facts);
+    waivers_free(ss->waivers);
     live_close(&ss->lv);
     memset(ss, 0, sizeof *ss);
 }
@@ -321,7 +329,37 @@ static int session_prepare(const struct app_opts *o, struct session *ss)
         diag_error("%s", e.msg);
         return EXIT_USAGE;
     }
+    if (o->waivers && waivers_load_file(o->waivers, &ss->waivers, &e)) {
+        diag_error("%s", e.msg);
+        return EXIT_USAGE;
+    }
     return make_engine(o, &ss->eng);
+}
+
+/* Evaluates a snapshot into rep. Returns 0 or an exit code. */
+static int evaluate(const struct app_opts *o, struct session *ss, const struct snapshot *snap,
+                    struct report *rep)
+{
+    struct engine_input in = {snap, ss->facts, o->action};
+    struct report_inputs ri = {.snap = snap,
+                               .facts = ss->facts,
+                               .waivers = ss->waivers,
+                               .rules_sha256 = engine_rules_sha256(ss->eng),
+                               .action = o->action,
+                               .fail_on_warning = o->fail_on_warning,
+                               .now = report_time()};
+    struct rule_result *results = NULL;
+    struct err e = {0};
+    size_t nres = 0;
+    int code = 0;
+
+    if (engine_run(ss->eng, &in, &results, &nres, &e) ||
+        report_build(rep, &ri, &results, nres, &e)) {
+        diag_error("%s", e.msg);
+        code = EXIT_INDETERMINATE;
+    }
+    rule_results_free(results, nres);
+    return code;
 }
 
 /* Obtains a snapshot (file or live) and evaluates it into rep. Returns 0 or an exit code. */
@@ -329,36 +367,24 @@ static int decide(const struct app_opts *o, struct session *ss, bool save, struc
 {
     struct app_opts oo = *o;
     struct snapshot *snap = NULL;
-    struct rule_result *results = NULL;
-    struct err e = {0};
-    size_t nres = 0;
     int code;
 
     if (!save)
         oo.save_snapshot = NULL;
     if ((code = obtain_snapshot(&oo, &ss->lv, &snap)) != 0)
         return code;
-    {
-        struct engine_input in = {snap, ss->facts, o->action};
-        struct report_inputs ri = {snap,   ss->facts, engine_rules_sha256(ss->eng), o->action,
-                                   o->fail_on_warning, report_time()};
-
-        if (engine_run(ss->eng, &in, &results, &nres, &e) ||
-            report_build(rep, &ri, &results, nres, &e)) {
-            diag_error("%s", e.msg);
-            code = EXIT_INDETERMINATE;
-        }
-    }
-    rule_results_free(results, nres);
+    code = evaluate(o, ss, snap, rep);
     snapshot_free(snap);
     return code;
 }
 
-/* Renders the report in the chosen format and writes it. Returns 0 or an exit code. */
+/* Renders the report in the chosen format and writes it, then every --report FORMAT=FILE.
+ * Returns 0 or an exit code. */
 static int emit(const struct app_opts *o, const struct report *rep)
 {
     const struct renderer *rend = report_renderer(o->format ? o->format : "text");
     struct render_opts ro = {.color = use_color(o), .verbose = o->verbose, .quiet = o->quiet};
+    struct render_opts plain = {.verbose = o->verbose};
     struct buf out;
     int code;
 
@@ -369,6 +395,15 @@ static int emit(const struct app_opts *o, const struct report *rep)
         return EXIT_INDETERMINATE;
     }
     code = write_output(o, &out);
+    for (size_t i = 0; !code && i < o->nreports; i++) {
+        buf_reset(&out);
+        if (report_renderer(o->reports[i].format)->render(rep, &plain, &out)) {
+            diag_error("out of memory while rendering the report");
+            code = EXIT_INDETERMINATE;
+        } else {
+            code = write_file(o, "report", o->reports[i].file, &out);
+        }
+    }
     buf_free(&out);
     return code;
 }
@@ -843,4 +878,175 @@ int app_verify_log(const struct app_opts *o)
     printf("(lines cut off the end cannot be seen from inside the file: compare the head with the "
            "one recorded elsewhere)\n");
     return 0;
+}
+
+struct fleet_progress {
+    bool tty;
+    size_t done, total;
+};
+
+static void on_group_done(void *ud, size_t i)
+{
+    struct fleet_progress *p = ud;
+
+    (void)i;
+    p->done++;
+    if (p->tty && p->total >= 10) {
+        fprintf(stderr, "\r  fetched %zu of %zu groups", p->done, p->total);
+        if (p->done == p->total)
+            fputc('\n', stderr);
+        fflush(stderr);
+    }
+}
+
+static int json_file_filter(const struct dirent *d)
+{
+    size_t n = strlen(d->d_name);
+
+    return n > 5 && d->d_name[0] != '.' && strcmp(d->d_name + n - 5, ".json") == 0;
+}
+
+/* Every *.json file of --snapshot-dir, evaluated. A file that is not a snapshot is an entry that
+ * could not be evaluated (INDETERMINATE), not the end of the audit. */
+static int fleet_offline(const struct app_opts *o, struct session *ss, struct fleet *fl)
+{
+    struct dirent **names = NULL;
+    int count = scandir(o->snapshot_dir, &names, json_file_filter, alphasort), code = 0;
+
+    if (count < 0) {
+        diag_error("cannot read snapshot directory '%s': %s", o->snapshot_dir, strerror(errno));
+        return EXIT_USAGE;
+    }
+    for (int i = 0; i < count; i++) {
+        struct buf path;
+        struct snapshot *snap = NULL;
+        struct report *rep;
+        struct err e = {0};
+
+        buf_init(&path, 0);
+        buf_printf(&path, "%s/%s", o->snapshot_dir, names[i]->d_name);
+        rep = fleet_add(fl, buf_str(&path));
+        if (!rep) {
+            code = EXIT_INDETERMINATE;
+        } else if (snapshot_load_file(buf_str(&path), NULL, &snap, &e)) {
+            if (fleet_unevaluated(rep, o->action, NULL, "snapshot", e.msg, report_time()))
+                code = EXIT_INDETERMINATE;
+        } else {
+            code = evaluate(o, ss, snap, rep);
+        }
+        snapshot_free(snap);
+        buf_free(&path);
+        free(names[i]);
+        if (code) {
+            for (int k = i + 1; k < count; k++)
+                free(names[k]);
+            break;
+        }
+    }
+    free(names);
+    if (!code && count == 0) {
+        diag_error("no *.json snapshots in '%s'", o->snapshot_dir);
+        code = EXIT_USAGE;
+    }
+    return code;
+}
+
+/* Every protection group of the project, fetched together and evaluated one by one. */
+static int fleet_live(const struct app_opts *o, struct session *ss, struct fleet *fl)
+{
+    struct fleet_progress prog = {isatty(STDERR_FILENO), 0, 0};
+    struct api_result *res = NULL;
+    struct err e = {0};
+    char **ids = NULL;
+    size_t n = 0;
+    int code;
+
+    if ((code = live_open(o, &ss->lv)) != 0)
+        return code;
+    if (api_list_groups(ss->lv.session, &ids, &n, &e)) {
+        diag_error("%s", e.msg);
+        return EXIT_INDETERMINATE;
+    }
+    diag_verbose(1, "%zu protection groups in project %s", n, ss->lv.ep.project_id);
+    res = calloc(n ? n : 1, sizeof *res);
+    if (!res) {
+        api_ids_free(ids, n);
+        return EXIT_INDETERMINATE;
+    }
+    prog.total = n;
+    if (api_fetch_many(ss->lv.session, (const char *const *)ids, n, res, on_group_done, &prog, &e)) {
+        diag_error("%s", e.msg);
+        code = EXIT_INDETERMINATE;
+        goto out;
+    }
+    for (size_t i = 0; !code && i < n; i++) {
+        struct report *rep = fleet_add(fl, ids[i]);
+        struct snapshot *snap = NULL;
+        char label[200];
+
+        if (!rep) {
+            code = EXIT_INDETERMINATE;
+            break;
+        }
+        if (res[i].error) {
+            if (fleet_unevaluated(rep, o->action, ids[i], "fetch", res[i].message, report_time()))
+                code = EXIT_INDETERMINATE;
+            continue;
+        }
+        snprintf(label, sizeof label, "live fetch of group %s", ids[i]);
+        if (snapshot_load_buffer(buf_str(&res[i].snapshot), res[i].snapshot.len, label, NULL,
+                                 &snap, &e)) {
+            if (fleet_unevaluated(rep, o->action, ids[i], "snapshot", e.msg, report_time()))
+                code = EXIT_INDETERMINATE;
+            continue;
+        }
+        code = evaluate(o, ss, snap, rep);
+        snapshot_free(snap);
+    }
+out:
+    for (size_t i = 0; i < n; i++)
+        api_result_clear(&res[i]);
+    free(res);
+    api_ids_free(ids, n);
+    return code;
+}
+
+int app_fleet(const struct app_opts *o)
+{
+    struct render_opts ro = {.color = use_color(o), .verbose = o->verbose, .quiet = o->quiet};
+    struct session ss;
+    struct fleet fl = {0};
+    struct buf out;
+    int code;
+
+    buf_init(&out, 0);
+    if (o->format && strcmp(o->format, "text") != 0 && strcmp(o->format, "json") != 0) {
+        diag_error("a fleet check writes --format text or json, not '%s'", o->format);
+        return EXIT_USAGE;
+    }
+    snprintf(fl.action, sizeof fl.action, "%s", o->action);
+    util_format_time(report_time(), fl.generated_at, sizeof fl.generated_at);
+    if ((code = session_prepare(o, &ss)) != 0)
+        goto out;
+    code = o->snapshot_dir ? fleet_offline(o, &ss, &fl) : fleet_live(o, &ss, &fl);
+    if (code)
+        goto out;
+    for (size_t i = 0; i < fl.n; i++)
+        if ((code = audit(o, &(struct audit_event){.event = "decision", .phase = "fleet",
+                                                    .report = &fl.items[i].rep})) != 0)
+            goto out;
+    if ((o->format && strcmp(o->format, "json") == 0 ? fleet_render_json(&fl, &out)
+                                                     : fleet_render_text(&fl, &ro, &out))) {
+        diag_error("out of memory while rendering the fleet report");
+        code = EXIT_INDETERMINATE;
+        goto out;
+    }
+    code = write_output(o, &out);
+    if (!code)
+        code = fleet_exit_code(&fl);
+out:
+    buf_free(&out);
+    fleet_clear(&fl);
+    session_clear(&ss);
+    return code;
 }

@@ -12,6 +12,13 @@
 #include "sandbox.h"
 
 #define APP_MAX_RULE_DIRS 16
+#define APP_MAX_REPORTS 8
+
+/* --report FORMAT=FILE */
+struct app_report {
+    const char *format;
+    const char *file;
+};
 
 struct app_opts {
     const char *command;     /* "check", "fetch", "failover", "rules", "verify-log", "version" */
@@ -22,6 +29,7 @@ struct app_opts {
     const char *format;
     const char *output;
     const char *facts;
+    const char *waivers;
     const char *rule_dirs[APP_MAX_RULE_DIRS];
     size_t nrule_dirs;
     bool no_builtin;
@@ -51,11 +59,17 @@ struct app_opts {
     long poll_interval_ms;
     long job_timeout_ms;
     const char *audit_log;
+    struct app_report reports[APP_MAX_REPORTS];
+    size_t nreports;
+    /* fleet */
+    bool all;
+    const char *snapshot_dir;
 };
 
 int app_check(const struct app_opts *o);
 int app_fetch(const struct app_opts *o);
 int app_failover(const struct app_opts *o);
+int app_fleet(const struct app_opts *o);
 int app_verify_log(const struct app_opts *o);
 int app_rules(const struct app_opts *o);
 int app_version(const struct app_opts *o);

@@ -21,6 +21,7 @@ static const char usage_main[] =
     "Commands:\n"
     "  check GROUP_ID          fetch the group from the SDRS and ECS APIs, evaluate, report\n"
     "  check --snapshot FILE   evaluate a saved snapshot (no network) and print a go/no-go report\n"
+    "  check --all             every protection group of the project, a line each\n"
     "  fetch GROUP_ID -o FILE  save a snapshot of the group for audit or a later check\n"
     "  failover GROUP_ID       preflight, then (only with --execute, on GO, after a re-check)\n"
     "                          call the action and follow its job to the end\n"
@@ -63,6 +64,7 @@ static const char usage_main[] =
 static const char usage_check[] =
     "usage: " SDRS_NAME " check GROUP_ID [options]\n"
     "       " SDRS_NAME " check --snapshot FILE [options]\n"
+    "       " SDRS_NAME " check --all | --snapshot-dir DIR [options]\n"
     "\n"
     "Evaluates the rules over one protection group, fetched live or from a saved snapshot, and\n"
     "prints a go/no-go report with evidence. Exit code 0 GO, 1 NO-GO, 2 usage error,\n"
@@ -71,10 +73,15 @@ static const char usage_check[] =
     "Input:\n"
     "  GROUP_ID               the protection group to fetch from the API\n"
     "  --snapshot FILE        a snapshot (sdrs-preflight/snapshot@1) to evaluate instead\n"
+    "  --all                  every protection group of the project (fleet audit: a line per\n"
+    "                         group; exit code the worst of them, 3 > 1 > 0)\n"
+    "  --snapshot-dir DIR     every DIR/*.json snapshot, offline, the same way\n"
     "  --save-snapshot FILE   also save what the live fetch saw (replay it with --snapshot)\n"
     "  --action ACTION        failover (default), planned-failover, enable-protection,\n"
     "                         disable-protection or drill\n"
     "  --facts FILE           facts no API tells: first switchover, Cloud-Init per server\n"
+    "  --waivers FILE         reviewed, expiring exceptions (rule, group, reason, approver,\n"
+    "                         expiry date); waived results stay in the report as waived\n"
     "Rules:\n"
     "  --rules DIR            add the rules in DIR/*.lua (repeatable; a rule with the id of a\n"
     "                         built-in rule replaces it)\n"
@@ -84,9 +91,12 @@ static const char usage_check[] =
     "  --rule-memory MIB      memory cap of each rule in MiB (default 64)\n"
     "  --max-findings N       findings one rule may report (default 10000)\n"
     "Output:\n"
-    "  --format FORMAT        text (default) or json (sdrs-preflight/report@1)\n"
+    "  --format FORMAT        text (default), json (sdrs-preflight/report@1), junit (one\n"
+    "                         testcase per rule) or markdown (a change-ticket summary)\n"
     "  -o, --output FILE      write the report to FILE instead of standard output; the file is\n"
     "                         replaced atomically and never an input file\n"
+    "  --report FORMAT=FILE   also write the report in FORMAT to FILE (repeatable: one\n"
+    "                         evaluation, several formats)\n"
     "  -v, --verbose          list every rule's result; -vv adds debug output on stderr\n"
     "  -q, --quiet            only the verdict line (text format) and errors\n"
     "  --no-color             no colour (also off when NO_COLOR is set or output is not a TTY)\n"
@@ -195,6 +205,10 @@ enum {
     OPT_POLL_INTERVAL,
     OPT_JOB_TIMEOUT,
     OPT_AUDIT_LOG,
+    OPT_ALL,
+    OPT_SNAPSHOT_DIR,
+    OPT_REPORT,
+    OPT_WAIVERS,
 };
 
 static const struct option long_opts[] = {
@@ -236,6 +250,10 @@ static const struct option long_opts[] = {
     {"poll-interval", required_argument, NULL, OPT_POLL_INTERVAL},
     {"job-timeout", required_argument, NULL, OPT_JOB_TIMEOUT},
     {"audit-log", required_argument, NULL, OPT_AUDIT_LOG},
+    {"all", no_argument, NULL, OPT_ALL},
+    {"report", required_argument, NULL, OPT_REPORT},
+    {"waivers", required_argument, NULL, OPT_WAIVERS},
+    {"snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR},
     {NULL, 0, NULL, 0},
 };
 
@@ -412,6 +430,28 @@ static int parse_options(int argc, char **argv, const char *help, struct app_opt
         case OPT_AUDIT_LOG:
             o->audit_log = optarg;
             break;
+        case OPT_ALL:
+            o->all = true;
+            break;
+        case OPT_WAIVERS:
+            o->waivers = optarg;
+            break;
+        case OPT_REPORT: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1])
+                return usage_error(help, "--report takes FORMAT=FILE, not '%s'", optarg);
+            *eq = '\0';
+            if (!report_renderer(optarg))
+                return usage_error(help, "--report: unknown format '%s' (choose one of: %s)",
+                                   optarg, report_formats());
+            if (o->nreports == APP_MAX_REPORTS)
+                return usage_error(help, "too many --report options (at most 8): '%s'", eq + 1);
+            o->reports[o->nreports++] = (struct app_report){optarg, eq + 1};
+            break;
+        }
+        case OPT_SNAPSHOT_DIR:
+            o->snapshot_dir = optarg;
+            break;
         case OPT_POLL_INTERVAL:
         case OPT_JOB_TIMEOUT: {
             double d;
@@ -466,16 +506,21 @@ static int parse_options(int argc, char **argv, const char *help, struct app_opt
 
 static int run_check(struct app_opts *o, const char **pos, int npos)
 {
+    int sources = (npos > 0) + (o->snapshot != NULL) + o->all + (o->snapshot_dir != NULL);
+
     if (npos > 1)
         return usage_error(usage_check, "unexpected argument '%s'", pos[1]);
-    if (o->snapshot && npos == 1)
-        return usage_error(usage_check, "give either --snapshot or a group id, not both ('%s')",
-                           pos[0]);
-    if (!o->snapshot && npos == 0)
+    if (sources > 1)
         return usage_error(usage_check, "%s",
-                           "check needs a GROUP_ID (live) or --snapshot FILE (offline)");
-    if (o->snapshot && o->save_snapshot)
-        return usage_error(usage_check, "%s", "--save-snapshot needs a live check (a GROUP_ID)");
+                           "give one of GROUP_ID, --snapshot FILE, --all or --snapshot-dir DIR");
+    if (sources == 0)
+        return usage_error(usage_check, "%s",
+                           "check needs a GROUP_ID (live) or --snapshot FILE (offline); --all or "
+                           "--snapshot-dir DIR for every group");
+    if (o->save_snapshot && npos == 0)
+        return usage_error(usage_check, "%s", "--save-snapshot needs a live check of a GROUP_ID");
+    if (o->all || o->snapshot_dir)
+        return app_fleet(o);
     if (npos == 1)
         o->group_id = pos[0];
     return app_check(o);

@@ -8,6 +8,8 @@
 static const struct renderer renderers[] = {
     {"text", report_render_text},
     {"json", report_render_json},
+    {"junit", report_render_junit},
+    {"markdown", report_render_markdown},
 };
 
 const struct renderer *report_renderer(const char *name)
@@ -20,7 +22,7 @@ const struct renderer *report_renderer(const char *name)
 
 const char *report_formats(void)
 {
-    return "text, json";
+    return "text, json, junit, markdown";
 }
 
 const char *verdict_name(enum verdict v)
@@ -77,6 +79,44 @@ static int collect_errors(struct report *r, const struct snapshot *snap)
     return rc;
 }
 
+/* Applies the waivers to r's results and keeps what became of each. Returns 0 or ERR_NOMEM. */
+static int take_waivers(struct report *r, const struct report_inputs *in)
+{
+    const struct waivers *w = in->waivers;
+    struct waiver_use *uses = calloc(w->n ? w->n : 1, sizeof *uses);
+    bool ok = true;
+
+    memcpy(r->waivers_sha256, w->sha256, sizeof r->waivers_sha256);
+    if (!uses || waivers_apply(w, r->group_id, in->now, r->results, r->nresults, uses)) {
+        free(uses);
+        return ERR_NOMEM;
+    }
+    r->waivers = calloc(w->n ? w->n : 1, sizeof *r->waivers);
+    if (!r->waivers) {
+        free(uses);
+        return ERR_NOMEM;
+    }
+    r->nwaivers = w->n;
+    for (size_t i = 0; i < w->n; i++) {
+        struct report_waiver *rw = &r->waivers[i];
+        const struct waiver *x = uses[i].w;
+
+        rw->rule = util_strdup_ok(x->rule, &ok);
+        rw->group = util_strdup_ok(x->group, &ok);
+        rw->reason = util_strdup_ok(x->reason, &ok);
+        rw->approved_by = util_strdup_ok(x->approved_by, &ok);
+        rw->expires = util_strdup_ok(x->expires, &ok);
+        rw->ticket = util_strdup_ok(x->ticket, &ok);
+        rw->state = uses[i].state;
+        rw->for_group = uses[i].for_group;
+        rw->results = uses[i].results;
+        if (rw->state == WAIVER_EXPIRED && rw->for_group)
+            r->expired_waivers++;
+    }
+    free(uses);
+    return ok ? 0 : ERR_NOMEM;
+}
+
 int report_build(struct report *r, const struct report_inputs *in, struct rule_result **results,
                  size_t nresults, struct err *e)
 {
@@ -105,7 +145,7 @@ int report_build(struct report *r, const struct report_inputs *in, struct rule_r
     *results = NULL;
     if (!r->action || (snap->project_id && !r->project_id) || (snap->fetched_at && !r->fetched_at))
         ok = false;
-    if (!ok || collect_errors(r, snap)) {
+    if (!ok || collect_errors(r, snap) || (in->waivers && take_waivers(r, in))) {
         report_clear(r);
         return err_set(e, ERR_NOMEM, "out of memory");
     }
@@ -114,7 +154,8 @@ int report_build(struct report *r, const struct report_inputs *in, struct rule_r
     if (r->errors.n > 0 || r->counts[RESULT_ERROR] > 0) {
         r->verdict = VERDICT_INDETERMINATE;
         r->exit_code = EXIT_INDETERMINATE;
-    } else if (r->counts[RESULT_FAIL] > 0 || (r->fail_on_warning && r->counts[RESULT_WARN] > 0)) {
+    } else if (r->counts[RESULT_FAIL] > 0 || (r->fail_on_warning && r->counts[RESULT_WARN] > 0) ||
+               r->expired_waivers > 0) {
         r->verdict = VERDICT_NOGO;
         r->exit_code = EXIT_NOGO;
     } else {
@@ -135,6 +176,16 @@ void report_clear(struct report *r)
     free(r->fetched_at);
     rule_results_free(r->results, r->nresults);
     problem_list_clear(&r->errors);
+    for (size_t i = 0; i < r->nwaivers; i++) {
+        struct report_waiver *w = &r->waivers[i];
+        free(w->rule);
+        free(w->group);
+        free(w->reason);
+        free(w->approved_by);
+        free(w->expires);
+        free(w->ticket);
+    }
+    free(r->waivers);
     memset(r, 0, sizeof *r);
 }
 
@@ -175,5 +226,16 @@ size_t report_changes(const struct report *before, const struct report *after, s
     if (after->errors.n > before->errors.n)
         buf_printf(out, "%s%zu new problem(s) reading the group", n++ ? "; " : "",
                    after->errors.n - before->errors.n);
+    return n;
+}
+
+size_t report_count_findings(const struct report *r, enum level lvl)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->nresults; i++)
+        if (r->results[i].result != RESULT_WAIVED)
+            for (size_t k = 0; k < r->results[i].nfindings; k++)
+                n += r->results[i].findings[k].level == lvl;
     return n;
 }

@@ -1,6 +1,7 @@
 /*
  * The report (`sdrs-preflight/report@1`): the verdict, the rule results and the inputs' digests,
- * and the renderers that turn it into text for people or JSON for machines.
+ * and the renderers that turn it into text for people, JSON for machines, JUnit XML for CI test
+ * views or Markdown for change tickets.
  *
  * A struct report owns everything it points to (report_clear). Renderers append to a buf and keep
  * the report unchanged; the same report renders the same bytes every time.
@@ -16,6 +17,7 @@
 #include "result.h"
 #include "snapshot.h"
 #include "util.h"
+#include "waivers.h"
 
 #define REPORT_SCHEMA "sdrs-preflight/report@1"
 
@@ -29,6 +31,14 @@ enum exit_code {
 };
 
 enum verdict { VERDICT_GO, VERDICT_NOGO, VERDICT_INDETERMINATE };
+
+/* What became of one waiver in this evaluation. */
+struct report_waiver {
+    char *rule, *group, *reason, *approved_by, *expires, *ticket;
+    enum waiver_state state;
+    bool for_group; /* names this group (or "*") */
+    size_t results; /* results it waived (applied) or would have (expired) */
+};
 
 struct report {
     char generated_at[32];
@@ -55,23 +65,31 @@ struct report {
     struct rule_result *results;
     size_t nresults;
     struct problem_list errors; /* everything that made the decision impossible */
+    struct report_waiver *waivers;
+    size_t nwaivers;
+    size_t expired_waivers; /* expired waivers for this group: they make the verdict NO-GO */
 };
 
 struct report_inputs {
     const struct snapshot *snap;
     const struct facts *facts;  /* may be NULL */
+    const struct waivers *waivers; /* may be NULL */
     const char *rules_sha256;
     const char *action;
     bool fail_on_warning;
     long long now;              /* generated_at; from SOURCE_DATE_EPOCH in tests */
 };
 
-/* Builds the report and decides the verdict. Takes over results (set *results to NULL). */
+/* Builds the report and decides the verdict, after applying the waivers (which turn fail and warn
+ * results of their rule into waived). Takes over results (sets *results to NULL). */
 int report_build(struct report *r, const struct report_inputs *in, struct rule_result **results,
                  size_t nresults, struct err *e);
 void report_clear(struct report *r);
 
 const char *verdict_name(enum verdict v);
+
+/* Findings at lvl in results that are not waived. */
+size_t report_count_findings(const struct report *r, enum level lvl);
 
 /* What changed between two evaluations of one group that matters for going ahead: the group's
  * status and priority_station, and the result of every blocker rule. Appends one phrase per change
@@ -110,5 +128,9 @@ const char *report_formats(void);
 
 int report_render_text(const struct report *r, const struct render_opts *o, struct buf *out);
 int report_render_json(const struct report *r, const struct render_opts *o, struct buf *out);
+/* JUnit XML: one testcase per rule (DESIGN §5); for CI test report viewers. */
+int report_render_junit(const struct report *r, const struct render_opts *o, struct buf *out);
+/* GitHub/GitLab Markdown: a change-ticket summary with evidence tables and the input digests. */
+int report_render_markdown(const struct report *r, const struct render_opts *o, struct buf *out);
 
 #endif

@@ -175,6 +175,25 @@ static struct json_object *report_json(const struct report *r)
             rc = rc ? rc : add_str(e, "where", p->where, true);
             rc = rc ? rc : add_str(e, "message", p->message, false);
         }
+    if (!rc && !(rc = add(o, "waivers", errors = json_object_new_array())))
+        for (size_t i = 0; !rc && i < r->nwaivers; i++) {
+            const struct report_waiver *w = &r->waivers[i];
+            struct json_object *wo = json_object_new_object();
+            if (!wo || json_object_array_add(errors, wo)) {
+                json_object_put(wo);
+                rc = ERR_NOMEM;
+                break;
+            }
+            rc = add_str(wo, "rule", w->rule, false);
+            rc = rc ? rc : add_str(wo, "group", w->group, false);
+            rc = rc ? rc : add_str(wo, "reason", w->reason, false);
+            rc = rc ? rc : add_str(wo, "approved_by", w->approved_by, false);
+            rc = rc ? rc : add_str(wo, "expires", w->expires, false);
+            rc = rc ? rc : add_str(wo, "ticket", w->ticket, false);
+            rc = rc ? rc : add_str(wo, "state", waiver_state_name(w->state), false);
+            rc = rc ? rc : add(wo, "for_group", json_object_new_boolean(w->for_group));
+            rc = rc ? rc : add(wo, "results", json_object_new_int64((long long)w->results));
+        }
     if (rc) {
         json_object_put(o);
         return NULL;

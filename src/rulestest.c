@@ -299,7 +299,10 @@ int rulestest_run(struct engine *eng, const char *path, struct case_result *out,
         goto out;
     {
         struct engine_input in = {snap, facts, action};
-        struct report_inputs ri = {snap, facts, engine_rules_sha256(eng), action, false, 0};
+        struct report_inputs ri = {.snap = snap,
+                                   .facts = facts,
+                                   .rules_sha256 = engine_rules_sha256(eng),
+                                   .action = action};
 
         if ((rc = engine_run(eng, &in, &results, &nres, e)))
             goto out;

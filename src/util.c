@@ -428,3 +428,12 @@ void util_utf8_sanitize(char *s)
         len -= n;
     }
 }
+
+size_t util_utf8_len(const char *p)
+{
+    size_t n = 0;
+
+    while (n < 4 && p[n])
+        n++;
+    return n ? utf8_seq((const unsigned char *)p, n) : 0;
+}

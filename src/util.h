@@ -63,6 +63,8 @@ void util_sha256_free(struct util_sha256 *h);
 
 /* True when s[0..len) is well-formed UTF-8 without NUL bytes. */
 bool util_utf8_valid(const char *s, size_t len);
+/* Length of the well-formed UTF-8 character that starts at p (a NUL-terminated string), or 0. */
+size_t util_utf8_len(const char *p);
 /* Replaces bytes that are not part of well-formed UTF-8 with '?', in place. */
 void util_utf8_sanitize(char *s);
 

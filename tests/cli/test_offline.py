@@ -122,7 +122,7 @@ class Usage(TempDirTest):
         cases = [
             ([], "missing command"),
             (["frobnicate"], "unknown command 'frobnicate'"),
-            (["check"], "check needs a GROUP_ID (live) or --snapshot FILE"),
+            (["check"], "check needs a GROUP_ID (live) or --snapshot FILE (offline)"),
             (["check", "--snapshot"], "option '--snapshot' needs a value"),
             (["check", "--snapshot", snap, "--bogus"], "unknown option '--bogus'"),
             (["check", "--snapshot", snap, "--action", "failback"], "unknown action 'failback'"),
@@ -130,7 +130,7 @@ class Usage(TempDirTest):
             (["check", "--snapshot", snap, "--fail-on", "info"], "--fail-on takes"),
             (["check", "--snapshot", snap, "--rule-memory", "0"], "--rule-memory"),
             (["check", "--snapshot", snap, "--rule-instructions", "x"], "--rule-instructions"),
-            (["check", "--snapshot", snap, "extra"], "give either --snapshot or a group id"),
+            (["check", "--snapshot", snap, "extra"], "give one of GROUP_ID, --snapshot FILE, --all or --snapshot-dir DIR"),
             (["check", "--snapshot", "/nonexistent.json"], "cannot read '/nonexistent.json'"),
             (["check", "--snapshot", snap, "--facts", "/nonexistent.json"], "facts: cannot read"),
             (["check", "--snapshot", snap, "--rules", "/nonexistent"], "cannot read rules directory"),
@@ -306,3 +306,76 @@ class RulesCommands(TempDirTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Waivers(TempDirTest):
+    GROUP = "3c8f1a2e-6b4d-4f9a-9e21-7d5c0b8a4f13"
+
+    def waivers(self, *items):
+        return self.write("waivers.json", json.dumps({"waivers": list(items)}))
+
+    @staticmethod
+    def waiver(rule, group="*", expires="2099-12-31", **extra):
+        w = {"rule": rule, "group": group, "reason": "accepted in CHG-9", "approved_by": "dr lead",
+             "expires": expires}
+        w.update(extra)
+        return w
+
+    def test_valid_expired_unused_and_wildcard(self):
+        snap = src("examples", "nogo-fault-level-5.json")
+        path = self.waivers(self.waiver("SDRS-004", self.GROUP, ticket="CHG-9"),
+                            self.waiver("SDRS-012"), self.waiver("SDRS-010", "some-other-group"))
+        res = run("check", "--snapshot", snap, "--waivers", path, "--format", "json")
+        self.assertExit(res, 0)
+        rep = res.json()
+        by_id = {r["id"]: r for r in rep["results"]}
+        self.assertEqual(by_id["SDRS-004"]["result"], "waived")
+        self.assertIn("accepted in CHG-9", by_id["SDRS-004"]["waiver"]["reason"])
+        self.assertTrue(by_id["SDRS-004"]["findings"], "a waived result keeps its evidence")
+        self.assertEqual([w["state"] for w in rep["waivers"]], ["applied", "applied", "unused"])
+        import hashlib
+        with open(path, "rb") as f:
+            self.assertEqual(rep["inputs"]["waivers_sha256"], hashlib.sha256(f.read()).hexdigest())
+        text = run("check", "--snapshot", snap, "--waivers", path).out
+        self.assertIn("[WAIVED]  SDRS-004", text)
+        self.assertIn("[unused]  SDRS-010", text)
+        # the same waiver, expired: the failure is back and the expiry itself blocks
+        path = self.waivers(self.waiver("SDRS-004", self.GROUP, expires="2020-01-31"))
+        res = run("check", "--snapshot", snap, "--waivers", path)
+        self.assertExit(res, 1)
+        self.assertIn("1 blocking finding, 1 expired waiver", res.out)
+        self.assertIn("[EXPIRED] SDRS-004", res.out)
+        res = run("check", "--snapshot", src("examples", "go.json"), "--waivers", path)
+        self.assertExit(res, 1)
+        self.assertIn("NO-GO", res.out)
+
+    def test_malformed_waivers_exit_2(self):
+        for text, needle in (("{", "not JSON"),
+                             ('{"waivers": [{"rule": "SDRS-004", "group": "*"}]}', "reason is required"),
+                             ('{"waivers": [{"rule": "SDRS-004", "group": "*", "reason": "r", '
+                              '"approved_by": "a", "expires": "soon"}]}', "not a date")):
+            path = self.write("bad.json", text)
+            res = run("check", "--snapshot", src("examples", "go.json"), "--waivers", path)
+            self.assertExit(res, 2)
+            self.assertIn(needle, res.err)
+
+
+class SeveralReports(TempDirTest):
+    def test_one_evaluation_several_formats(self):
+        j, t = self.path("r.json"), self.path("r.txt")
+        res = run("check", "--snapshot", src("examples", "go.json"), "--report", "json=" + j,
+                  "--report", "text=" + t)
+        self.assertExit(res, 0)
+        self.assertEqual(read(t), res.out)
+        self.assertEqual(json.loads(read(j))["verdict"], "GO")
+        self.assertEqual(read(j), run("check", "--snapshot", src("examples", "go.json"),
+                                      "--format", "json").out)
+        for bad, needle in (("xml=x", "unknown format 'xml'"), ("json", "FORMAT=FILE"),
+                            ("=x", "FORMAT=FILE")):
+            res = run("check", "--snapshot", src("examples", "go.json"), "--report", bad)
+            self.assertExit(res, 2)
+            self.assertIn(needle, res.err)
+        snap = self.write("s.json", read(src("examples", "go.json")))
+        res = run("check", "--snapshot", snap, "--report", "json=" + snap)
+        self.assertExit(res, 2)
+        self.assertEqual(read(snap), read(src("examples", "go.json")))

@@ -93,8 +93,12 @@ static struct snapshot *snapshot_with(const char *extra)
 static void build(struct report *r, struct snapshot *s, struct rule_result *res, size_t n,
                   bool fail_on_warning)
 {
-    struct report_inputs in = {s, NULL, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                               "failover", fail_on_warning, 1795608000};
+    struct report_inputs in = {
+        .snap = s,
+        .rules_sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        .action = "failover",
+        .fail_on_warning = fail_on_warning,
+        .now = 1795608000};
     struct err e = {0};
 
     ck_assert_int_eq(report_build(r, &in, &res, n, &e), 0);
@@ -150,6 +154,15 @@ START_TEST(renderers_match_golden_files)
     buf_reset(&out);
     ck_assert_int_eq(report_render_json(&r, &plain, &out), 0);
     golden("synthetic.json", &out);
+    buf_reset(&out);
+    ck_assert_int_eq(report_render_junit(&r, &plain, &out), 0);
+    ck_assert_ptr_null(strchr(out.data, '\033'));
+    ck_assert_ptr_nonnull(strstr(out.data, "a tab\tand an escape \xEF\xBF\xBD[31m"));
+    golden("synthetic.junit.xml", &out);
+    buf_reset(&out);
+    ck_assert_int_eq(report_render_markdown(&r, &plain, &out), 0);
+    ck_assert_ptr_null(strchr(out.data, '\033'));
+    golden("synthetic.md", &out);
     buf_free(&out);
     report_clear(&r);
     snapshot_free(s);
@@ -219,10 +232,229 @@ START_TEST(no_applicable_rule_is_indeterminate)
 }
 END_TEST
 
+/* Text meant to break XML or Markdown: markup, entities, line breaks that start blocks, control
+ * characters, C1 controls, a non-character and bytes that are not UTF-8. */
+#define HOSTILE                                                                                    \
+    "]]></failure><x a='1'>&amp; \"q\"\r\n# heading\n1. list\n    code | cell | `tick` *em* "      \
+    "<script>alert(1)</script> [link](javascript:x) \001\033[2J\x7f\xC2\x85\xEF\xBF\xBF\xFF\xC3"
+
+static void hostile_meta(struct rule_result *r, const char *id, enum result_kind k)
+{
+    meta(r, id, SEVERITY_BLOCKER, k);
+    free(r->meta.title);
+    r->meta.title = dup("title " HOSTILE);
+    free(r->meta.remediation);
+    r->meta.remediation = dup("fix " HOSTILE);
+}
+
+/* True when every byte of s is printable UTF-8 or a tab or newline. */
+static bool clean(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f)
+            return false;
+    return util_utf8_valid(s, strlen(s)) && !strstr(s, "\xC2\x85") && !strstr(s, "\xEF\xBF\xBF");
+}
+
+/* Renders, into out (initialised here), a report whose every rule-supplied text is hostile, with
+ * a fetch error (the snapshot testcase), a waived rule with findings and --fail-on warning. */
+static void render_hostile(int (*render)(const struct report *, const struct render_opts *,
+                                         struct buf *),
+                           struct buf *out)
+{
+    struct rule_result *res = calloc(5, sizeof *res);
+    struct snapshot *s;
+    struct finding *f;
+    struct report r;
+
+    s = snapshot_with(
+        ",\"fetch_errors\":[{\"request\":\"GET /v1/x?a=<b>&c\",\"error\":\"timeout\"},"
+        "{\"request\":\"GET /y\",\"error\":\"HTTP 500\"}]");
+    hostile_meta(&res[0], "H-1", RESULT_FAIL);
+    add_finding(&res[0], LEVEL_FAIL, "message " HOSTILE, "server/" HOSTILE, 1);
+    f = &res[0].findings[0];
+    free(f->ev[0].s);
+    f->ev[0].s = dup("value " HOSTILE);
+    free(f->ev[1].key);
+    f->ev[1].key = dup("key|with`odd<chars>");
+    hostile_meta(&res[1], "H-2", RESULT_WARN);
+    add_finding(&res[1], LEVEL_WARN, HOSTILE, NULL, 0);
+    hostile_meta(&res[2], "H-3", RESULT_WAIVED);
+    res[2].waiver = dup("reason " HOSTILE);
+    add_finding(&res[2], LEVEL_FAIL, "waived " HOSTILE, NULL, 0);
+    hostile_meta(&res[3], "H-4", RESULT_ERROR);
+    add_finding(&res[3], LEVEL_ERROR, "undecided " HOSTILE, NULL, 1);
+    hostile_meta(&res[4], "H-5", RESULT_SKIPPED);
+    res[4].skip_reason = dup("skip " HOSTILE);
+    build(&r, s, res, 5, true);
+    free(r.group_name);
+    r.group_name = dup("pg.<b>&\"'|`x\033\xFF");
+    buf_init(out, 0);
+    ck_assert_int_eq(render(&r, NULL, out), 0);
+    ck_assert_msg(clean(out->data), "%s", out->data);
+    report_clear(&r);
+    snapshot_free(s);
+}
+
+START_TEST(junit_survives_hostile_text)
+{
+    struct buf out;
+
+    render_hostile(report_render_junit, &out);
+    ck_assert_ptr_null(strstr(out.data, "<x"));
+    ck_assert_ptr_null(strstr(out.data, "<script"));
+    ck_assert_ptr_null(strstr(out.data, "]]>"));
+    ck_assert_ptr_nonnull(strstr(out.data, "classname=\"sdrs.pg__b______x__\""));
+    /* fail and fail-on-warning warn, error and the snapshot problems, skipped and waived */
+    ck_assert_ptr_nonnull(
+        strstr(out.data, "tests=\"6\" failures=\"2\" errors=\"2\" skipped=\"2\""));
+    ck_assert_ptr_nonnull(strstr(out.data, "<testcase name=\"snapshot\""));
+    ck_assert_ptr_nonnull(strstr(out.data, "(and 1 more)"));
+    ck_assert_ptr_nonnull(strstr(out.data, "GET /v1/x?a=&lt;b&gt;&amp;c"));
+    golden("hostile.junit.xml", &out);
+    buf_free(&out);
+}
+END_TEST
+
+/* True when at is inside a code span of its line (a run of backticks not escaped with \ opens
+ * a span that the next run of the same length closes). */
+static bool in_code_span(const char *text, const char *at)
+{
+    const char *p = at;
+    size_t open = 0;
+
+    while (p > text && p[-1] != '\n')
+        p--;
+    while (p < at) {
+        size_t run = 0;
+
+        if (*p == '\\' && !open) {
+            p += 2;
+            continue;
+        }
+        while (p[run] == '`')
+            run++;
+        if (run && !open)
+            open = run;
+        else if (run && run == open)
+            open = 0;
+        p += run ? run : 1;
+    }
+    return open > 0;
+}
+
+START_TEST(markdown_survives_hostile_text)
+{
+    struct buf out;
+
+    render_hostile(report_render_markdown, &out);
+    ck_assert_ptr_null(strchr(out.data, '\t'));
+    /* raw < only inside code spans, where Markdown shows it as text */
+    for (const char *lt = strchr(out.data, '<'); lt; lt = strchr(lt + 1, '<'))
+        ck_assert_msg(in_code_span(out.data, lt), "%.60s", lt);
+    ck_assert_ptr_null(strstr(out.data, "\n# heading"));
+    ck_assert_ptr_null(strstr(out.data, "\n1. list"));
+    ck_assert_ptr_null(strstr(out.data, "\n    code"));
+    ck_assert_ptr_nonnull(
+        strstr(out.data, "## ⚠️ INDETERMINATE — failover of protection group ``pg."));
+    ck_assert_ptr_nonnull(strstr(out.data, "### Waivers applied"));
+    /* every table row keeps its two columns: no unescaped | inside a cell */
+    for (const char *line = out.data; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t bars = 0;
+
+        ck_assert_ptr_nonnull(end);
+        if (*line == '|') {
+            for (const char *p = line; p < end; p++)
+                bars += *p == '|' && p[-1] != '\\';
+            ck_assert_msg(bars == 3, "%.*s", (int)(end - line), line);
+        }
+        line = end + 1;
+    }
+    golden("hostile.md", &out);
+    buf_free(&out);
+}
+END_TEST
+
+START_TEST(markdown_leaves_out_empty_sections)
+{
+    struct snapshot *s = snapshot_with("");
+    struct rule_result *res = calloc(1, sizeof *res);
+    struct report r;
+    struct buf out;
+
+    meta(&res[0], "A-1", SEVERITY_BLOCKER, RESULT_PASS);
+    build(&r, s, res, 1, false);
+    buf_init(&out, 0);
+    ck_assert_int_eq(report_render_markdown(&r, NULL, &out), 0);
+    ck_assert_msg(strncmp(out.data, "## ✅ GO — failover of protection group `pg-one`\n", 52) == 0,
+                  "%s", out.data);
+    ck_assert_ptr_nonnull(strstr(out.data, "Nothing: no rule reports a blocking finding."));
+    ck_assert_ptr_null(strstr(out.data, "### Waivers applied"));
+    ck_assert_ptr_null(strstr(out.data, "### Could not decide"));
+    ck_assert_ptr_null(strstr(out.data, "### Warnings"));
+    ck_assert_ptr_nonnull(strstr(out.data, "| Facts SHA-256 | none |"));
+    buf_reset(&out);
+    ck_assert_int_eq(report_render_junit(&r, NULL, &out), 0);
+    ck_assert_ptr_nonnull(
+        strstr(out.data, "tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"0\""));
+    ck_assert_ptr_null(strstr(out.data, "name=\"snapshot\""));
+    buf_free(&out);
+    report_clear(&r);
+    snapshot_free(s);
+}
+END_TEST
+
+START_TEST(expired_waivers_block_in_junit_and_markdown)
+{
+    static const char json[] = "{\"waivers\": [{\"rule\": \"A-2\", \"group\": \"*\", "
+                               "\"reason\": \"known <lag>\", \"approved_by\": \"ops\", "
+                               "\"expires\": \"2020-01-31\", \"ticket\": \"CHG-7\"}]}";
+    struct snapshot *s = snapshot_with("");
+    struct rule_result *res = calloc(2, sizeof *res);
+    struct waivers *w = NULL;
+    struct report_inputs in = {.rules_sha256 = "", .action = "failover", .now = 1795608000};
+    struct report r;
+    struct buf out;
+    struct err e = {0};
+
+    ck_assert_msg(waivers_load_buffer(json, sizeof json - 1, "w.json", &w, &e) == 0, "%s", e.msg);
+    meta(&res[0], "A-1", SEVERITY_BLOCKER, RESULT_PASS);
+    meta(&res[1], "A-2", SEVERITY_WARNING, RESULT_WARN);
+    add_finding(&res[1], LEVEL_WARN, "lagging", "replication/r1", 0);
+    in.snap = s;
+    in.waivers = w;
+    ck_assert_int_eq(report_build(&r, &in, &res, 2, &e), 0);
+    ck_assert_int_eq(r.verdict, VERDICT_NOGO);
+    buf_init(&out, 0);
+    ck_assert_int_eq(report_render_junit(&r, NULL, &out), 0);
+    ck_assert_ptr_nonnull(
+        strstr(out.data, "tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"0\""));
+    ck_assert_ptr_nonnull(strstr(out.data, "<testcase name=\"waivers\" classname=\"sdrs.pg-one\""));
+    ck_assert_ptr_nonnull(strstr(out.data, "message=\"expired waiver for A-2: known &lt;lag&gt; "
+                                           "(approved by ops, expired 2020-01-31, CHG-7)\""));
+    buf_reset(&out);
+    ck_assert_int_eq(report_render_markdown(&r, NULL, &out), 0);
+    ck_assert_ptr_nonnull(strstr(out.data, "\n1 expired waiver.\n"));
+    ck_assert_ptr_nonnull(strstr(out.data, "#### Expired waivers\n\nRenew or remove them:\n\n"
+                                           "- **A-2** known &lt;lag&gt; (approved by ops, expired "
+                                           "2020-01-31, CHG-7): 1 result\n"));
+    ck_assert_ptr_null(strstr(out.data, "Nothing: no rule"));
+    buf_free(&out);
+    report_clear(&r);
+    waivers_free(w);
+    snapshot_free(s);
+}
+END_TEST
+
 START_TEST(renderer_registry)
 {
     ck_assert_ptr_nonnull(report_renderer("text"));
     ck_assert_ptr_nonnull(report_renderer("json"));
+    ck_assert(report_renderer("junit")->render == report_render_junit);
+    ck_assert(report_renderer("markdown")->render == report_render_markdown);
+    ck_assert_ptr_nonnull(strstr(report_formats(), "junit"));
+    ck_assert_ptr_nonnull(strstr(report_formats(), "markdown"));
     ck_assert_ptr_null(report_renderer("xml"));
     ck_assert_ptr_null(report_renderer(NULL));
 }
@@ -236,6 +468,10 @@ int main(void)
     tcase_add_test(tc, renderers_match_golden_files);
     tcase_add_test(tc, verdicts);
     tcase_add_test(tc, no_applicable_rule_is_indeterminate);
+    tcase_add_test(tc, junit_survives_hostile_text);
+    tcase_add_test(tc, markdown_survives_hostile_text);
+    tcase_add_test(tc, markdown_leaves_out_empty_sections);
+    tcase_add_test(tc, expired_waivers_block_in_junit_and_markdown);
     tcase_add_test(tc, renderer_registry);
     suite_add_tcase(s, tc);
     return tu_run(s);

@@ -1,0 +1,462 @@
+/* --format markdown: a change-ticket summary in GitHub/GitLab flavoured Markdown. The verdict as a
+ * heading, the target, what blocks (findings with an evidence table each, expired waivers), what
+ * could not be decided, warnings, notes, waivers applied, a one-line count and the inputs' digests.
+ *
+ * Rule- and API-supplied text is escaped so that it stays inside its paragraph or table cell:
+ * Markdown punctuation gets a backslash, < and > become entities (no raw HTML), control characters
+ * become spaces and bytes that are not UTF-8 become U+FFFD. */
+#include "report.h"
+#include "textout.h"
+
+#include "version.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
+
+/* True for a character that would end a line or a table row, that a terminal would act on, or
+ * that is not a character: C0 controls (tab and newlines included), DEL, C1 controls, U+FFFE and
+ * U+FFFF. */
+static bool is_control(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+
+    return (n == 1 && (u[0] < 0x20 || u[0] == 0x7f)) || (n == 2 && u[0] == 0xC2 && u[1] <= 0x9F) ||
+           (n == 3 && u[0] == 0xEF && u[1] == 0xBF && u[2] >= 0xBE);
+}
+
+/* Returns the length of the character at p. When it is not UTF-8 or is a control character,
+ * appends its replacement (U+FFFD, or a space) and sets *done. */
+static size_t put_unsafe(struct textout *o, const char *p, bool *done)
+{
+    size_t n = util_utf8_len(p);
+
+    *done = n == 0 || is_control(p, n);
+    if (*done)
+        textout_put(o, n == 0 ? REPLACEMENT : " ");
+    return n == 0 ? 1 : n;
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_alnum(char c)
+{
+    return is_alpha(c) || is_digit(c);
+}
+
+/* Appends untrusted text s (NULL as "") escaped for a paragraph, list item, heading or table cell:
+ * it cannot start a block (heading, list, quote, code block), open emphasis, a link, a code span,
+ * an entity or HTML, nor end the cell or the line. */
+static void put_md(struct textout *o, const char *s)
+{
+    const char *p = s ? s : "";
+    const char *digits;
+
+    while (*p == ' ' || (util_utf8_len(p) == 1 && is_control(p, 1)))
+        p++; /* leading blanks could make an indented code block */
+    for (digits = p; is_digit(*digits); digits++)
+        ;
+    if (digits > p && (*digits == '.' || *digits == ')')) {
+        o->rc = o->rc ? o->rc : buf_add(o->b, p, (size_t)(digits - p));
+        textout_put(o, "\\");
+        p = digits; /* "1." would start an ordered list */
+    } else if (*p == '#' || *p == '-' || *p == '+' || *p == '=') {
+        textout_put(o, "\\");
+    }
+    while (*p && !o->rc) {
+        bool done;
+        size_t n = put_unsafe(o, p, &done);
+
+        if (done) {
+            p += n;
+            continue;
+        }
+        if (n > 1) {
+            o->rc = buf_add(o->b, p, n);
+        } else if (*p == '<') {
+            textout_put(o, "&lt;");
+        } else if (*p == '>') {
+            textout_put(o, "&gt;");
+        } else if (*p == '&' && (is_alpha(p[1]) || p[1] == '#')) {
+            textout_put(o, "&amp;");
+        } else if (*p == '_' && p > s && is_alnum(p[-1]) && is_alnum(p[1])) {
+            textout_put(o, "_"); /* snake_case: an underscore inside a word opens no emphasis */
+        } else if (strchr("\\`*_[]|~", *p)) {
+            char esc[3] = {'\\', *p, '\0'};
+            textout_put(o, esc);
+        } else {
+            o->rc = buf_add(o->b, p, 1);
+        }
+        p += n;
+    }
+}
+
+/* Appends s as a code span (identifiers, paths, digests): a fence longer than any run of backticks
+ * inside, padded when s starts or ends with one; in a table cell | is escaped (GFM reads \| inside
+ * code spans in tables as |); control characters and bytes that are not UTF-8 replaced as in
+ * put_md. */
+static void put_code(struct textout *o, const char *s, bool cell)
+{
+    size_t run = 0, longest = 0, len = strlen(s);
+    bool pad = len > 0 && (s[0] == '`' || s[len - 1] == '`' || (s[0] == ' ' && s[len - 1] == ' '));
+
+    if (len == 0) {
+        textout_put(o, "(empty)");
+        return;
+    }
+    for (const char *p = s; *p; p++) {
+        run = *p == '`' ? run + 1 : 0;
+        longest = run > longest ? run : longest;
+    }
+    for (size_t i = 0; i <= longest; i++)
+        textout_put(o, "`");
+    if (pad)
+        textout_put(o, " ");
+    for (const char *p = s; *p && !o->rc;) {
+        bool done;
+        size_t n = put_unsafe(o, p, &done);
+
+        if (!done && *p == '|' && cell)
+            textout_put(o, "\\|");
+        else if (!done)
+            o->rc = buf_add(o->b, p, n);
+        p += n;
+    }
+    if (pad)
+        textout_put(o, " ");
+    for (size_t i = 0; i <= longest; i++)
+        textout_put(o, "`");
+}
+
+/* An evidence string in a table cell; an empty one says so. */
+static void put_md_value(struct textout *o, const char *s)
+{
+    if (*s)
+        put_md(o, s);
+    else
+        textout_put(o, "(empty)");
+}
+
+static void put_evidence_row(struct textout *o, const struct evidence *ev)
+{
+    textout_put(o, "| ");
+    put_md(o, ev->key);
+    textout_put(o, " | ");
+    textout_evidence(o, ev, put_md_value);
+    textout_put(o, " |\n");
+}
+
+/* A finding as a paragraph, then its evidence table: resource, observed, expected, then the
+ * other keys in the order the rule gave them (sorted by the engine). */
+static void put_finding(struct textout *o, const struct finding *f)
+{
+    static const char *const first[] = {"observed", "expected"};
+
+    put_md(o, f->message);
+    textout_put(o, "\n\n");
+    if (!f->resource && f->nev == 0)
+        return;
+    textout_put(o, "| Evidence | Value |\n| --- | --- |\n");
+    if (f->resource) {
+        textout_put(o, "| resource | ");
+        put_code(o, f->resource, true);
+        textout_put(o, " |\n");
+    }
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < f->nev; i++)
+            if (strcmp(f->ev[i].key, first[k]) == 0)
+                put_evidence_row(o, &f->ev[i]);
+    for (size_t i = 0; i < f->nev; i++)
+        if (strcmp(f->ev[i].key, first[0]) && strcmp(f->ev[i].key, first[1]))
+            put_evidence_row(o, &f->ev[i]);
+    textout_put(o, "\n");
+}
+
+static bool has_level(const struct rule_result *res, enum level lvl)
+{
+    for (size_t i = 0; i < res->nfindings; i++)
+        if (res->findings[i].level == lvl)
+            return true;
+    return false;
+}
+
+static void put_rule_heading(struct textout *o, const struct rule_result *res)
+{
+    textout_put(o, "#### ");
+    put_md(o, res->meta.id);
+    textout_put(o, " · ");
+    put_md(o, res->meta.title);
+    textout_putf(o, " (%s)\n\n", severity_name(res->meta.severity));
+}
+
+/* Every rule (not waived) with findings at lvl: a heading, those findings with their evidence,
+ * the remediation and the docs. Returns how many rules. */
+static size_t put_rules_at(struct textout *o, const struct report *r, enum level lvl)
+{
+    size_t shown = 0;
+
+    for (size_t i = 0; i < r->nresults; i++) {
+        const struct rule_result *res = &r->results[i];
+
+        if (res->result == RESULT_WAIVED || !has_level(res, lvl))
+            continue;
+        shown++;
+        put_rule_heading(o, res);
+        for (size_t k = 0; k < res->nfindings; k++)
+            if (res->findings[k].level == lvl)
+                put_finding(o, &res->findings[k]);
+        if (res->meta.remediation) {
+            textout_put(o, "**Fix:** ");
+            put_md(o, res->meta.remediation);
+            textout_put(o, "\n\n");
+        }
+        if (res->meta.docs) {
+            textout_put(o, "**Reference:** ");
+            put_md(o, res->meta.docs);
+            textout_put(o, "\n\n");
+        }
+    }
+    return shown;
+}
+
+static const char *plural(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+static void put_title(struct textout *o, const struct report *r)
+{
+    static const char *const marks[] = {"✅", "⛔", "⚠️"};
+    size_t nfail = report_count_findings(r, LEVEL_FAIL), nwarn = report_count_findings(r, LEVEL_WARN);
+
+    textout_putf(o, "## %s %s — ", marks[r->verdict], verdict_name(r->verdict));
+    put_md(o, r->action);
+    textout_put(o, " of protection group ");
+    if (r->group_name && *r->group_name)
+        put_code(o, r->group_name, false);
+    else if (r->group_id && *r->group_id)
+        put_code(o, r->group_id, false);
+    else
+        textout_put(o, "(unknown)");
+    textout_put(o, "\n\n");
+    switch (r->verdict) {
+    case VERDICT_GO:
+        textout_put(o, "No blocking finding");
+        if (nwarn)
+            textout_putf(o, "; %zu warning%s to read before going ahead", nwarn, plural(nwarn));
+        textout_put(o, ".\n\n");
+        break;
+    case VERDICT_NOGO:
+        if (nfail)
+            textout_putf(o, "%zu blocking finding%s", nfail, plural(nfail));
+        else if (r->fail_on_warning && nwarn)
+            textout_putf(o, "%zu warning%s, which block with `--fail-on warning`", nwarn, plural(nwarn));
+        if (r->expired_waivers)
+            textout_putf(o, "%s%zu expired waiver%s", nfail || (r->fail_on_warning && nwarn) ? "; " : "",
+                 r->expired_waivers, plural(r->expired_waivers));
+        textout_put(o, ".\n\n");
+        break;
+    case VERDICT_INDETERMINATE:
+        textout_putf(o, "Could not decide: %zu problem%s.\n\n", r->errors.n, plural(r->errors.n));
+        break;
+    }
+}
+
+static void put_row_text(struct textout *o, const char *label, const char *value)
+{
+    textout_putf(o, "| %s | ", label);
+    if (value && *value)
+        put_md(o, value);
+    else
+        textout_put(o, "unknown");
+    textout_put(o, " |\n");
+}
+
+static void put_row_code(struct textout *o, const char *label, const char *value, const char *none)
+{
+    textout_putf(o, "| %s | ", label);
+    if (value && *value)
+        put_code(o, value, true);
+    else
+        textout_put(o, none);
+    textout_put(o, " |\n");
+}
+
+static void put_row_count(struct textout *o, const char *label, long long n)
+{
+    if (n >= 0)
+        textout_putf(o, "| %s | %lld |\n", label, n);
+    else
+        textout_putf(o, "| %s | unknown |\n", label);
+}
+
+static void put_target(struct textout *o, const struct report *r)
+{
+    textout_put(o, "| Target | |\n| --- | --- |\n");
+    put_row_code(o, "Group", r->group_name, "unknown");
+    put_row_code(o, "ID", r->group_id, "unknown");
+    put_row_code(o, "Project", r->project_id, "unknown");
+    put_row_text(o, "Status", r->group_status);
+    put_row_text(o, "Priority station", r->priority_station);
+    put_row_count(o, "Instances", r->ninstances);
+    put_row_count(o, "Replication pairs", r->npairs);
+    put_row_text(o, "Data fetched at", r->fetched_at);
+    textout_put(o, "\n");
+}
+
+static void put_errors(struct textout *o, const struct report *r)
+{
+    if (r->errors.n == 0)
+        return;
+    textout_put(o, "### Could not decide\n\n");
+    for (size_t i = 0; i < r->errors.n; i++) {
+        const struct problem *p = &r->errors.items[i];
+
+        textout_put(o, "- **");
+        put_md(o, p->kind);
+        textout_put(o, "**");
+        if (p->where && *p->where) {
+            textout_put(o, " ");
+            put_code(o, p->where, false);
+        }
+        textout_put(o, ": ");
+        put_md(o, p->message);
+        textout_put(o, "\n");
+    }
+    textout_put(o, "\n");
+}
+
+static void put_notes(struct textout *o, const struct report *r)
+{
+    if (report_count_findings(r, LEVEL_INFO) == 0)
+        return;
+    textout_put(o, "### Notes\n\n");
+    for (size_t i = 0; i < r->nresults; i++) {
+        const struct rule_result *res = &r->results[i];
+
+        if (res->result == RESULT_WAIVED)
+            continue;
+        for (size_t k = 0; k < res->nfindings; k++) {
+            if (res->findings[k].level != LEVEL_INFO)
+                continue;
+            textout_put(o, "- **");
+            put_md(o, res->meta.id);
+            textout_put(o, "** ");
+            put_md(o, res->findings[k].message);
+            textout_put(o, "\n");
+        }
+    }
+    textout_put(o, "\n");
+}
+
+/* Expired waivers for this group: they block until renewed or removed. Returns how many. */
+static size_t put_expired_waivers(struct textout *o, const struct report *r)
+{
+    if (r->expired_waivers == 0)
+        return 0;
+    textout_put(o, "#### Expired waivers\n\nRenew or remove them:\n\n");
+    for (size_t i = 0; i < r->nwaivers; i++) {
+        const struct report_waiver *w = &r->waivers[i];
+
+        if (w->state != WAIVER_EXPIRED || !w->for_group)
+            continue;
+        textout_put(o, "- **");
+        put_md(o, w->rule);
+        textout_put(o, "** ");
+        put_md(o, w->reason);
+        textout_put(o, " (approved by ");
+        put_md(o, w->approved_by);
+        textout_put(o, ", expired ");
+        put_md(o, w->expires);
+        if (w->ticket) {
+            textout_put(o, ", ");
+            put_md(o, w->ticket);
+        }
+        textout_putf(o, "): %zu result%s\n", w->results, plural(w->results));
+    }
+    textout_put(o, "\n");
+    return r->expired_waivers;
+}
+
+/* Waived results, their reason and what the waiver hides; nothing when no rule was waived. */
+static void put_waivers(struct textout *o, const struct report *r)
+{
+    if (r->counts[RESULT_WAIVED] == 0)
+        return;
+    textout_put(o, "### Waivers applied\n\n");
+    for (size_t i = 0; i < r->nresults; i++) {
+        const struct rule_result *res = &r->results[i];
+
+        if (res->result != RESULT_WAIVED)
+            continue;
+        textout_put(o, "- **");
+        put_md(o, res->meta.id);
+        textout_put(o, "** ");
+        put_md(o, res->meta.title);
+        textout_putf(o, " (%s): ", severity_name(res->meta.severity));
+        if (res->waiver)
+            put_md(o, res->waiver);
+        else
+            textout_put(o, "no reason given");
+        textout_put(o, "\n");
+        for (size_t k = 0; k < res->nfindings; k++) {
+            textout_putf(o, "  - %s: ", level_name(res->findings[k].level));
+            put_md(o, res->findings[k].message);
+            textout_put(o, "\n");
+        }
+    }
+    textout_put(o, "\n");
+}
+
+static void put_inputs(struct textout *o, const struct report *r)
+{
+    textout_put(o, "### Inputs\n\n| Input | Value |\n| --- | --- |\n");
+    put_row_code(o, "Snapshot SHA-256", r->snapshot_sha256, "none");
+    put_row_code(o, "Rules SHA-256", r->rules_sha256, "none");
+    put_row_code(o, "Facts SHA-256", r->facts_sha256, "none");
+    put_row_code(o, "Waivers SHA-256", r->waivers_sha256, "none");
+    put_row_text(o, "Data fetched at", r->fetched_at);
+    put_row_text(o, "Report generated at", r->generated_at);
+    textout_putf(o, "| Fail on | %s |\n", r->fail_on_warning ? "warning" : "blocker");
+    textout_putf(o, "| Tool | %s %s |\n", SDRS_NAME, SDRS_VERSION);
+}
+
+int report_render_markdown(const struct report *r, const struct render_opts *opts, struct buf *b)
+{
+    struct textout o = {.b = b};
+    const size_t *c = r->counts;
+    size_t blocking;
+
+    (void)opts;
+    put_title(&o, r);
+    put_target(&o, r);
+    textout_put(&o, "### What blocks\n\n");
+    blocking = put_rules_at(&o, r, LEVEL_FAIL) + put_expired_waivers(&o, r);
+    if (blocking == 0)
+        textout_put(&o, r->verdict == VERDICT_NOGO ? "No rule fails; the warnings below block because of "
+                                             "`--fail-on warning`.\n\n"
+                                           : "Nothing: no rule reports a blocking finding.\n\n");
+    put_errors(&o, r);
+    if (report_count_findings(r, LEVEL_WARN) > 0) {
+        textout_put(&o, "### Warnings\n\n");
+        put_rules_at(&o, r, LEVEL_WARN);
+    }
+    put_notes(&o, r);
+    put_waivers(&o, r);
+    textout_putf(&o,
+         "**Results:** %zu passed, %zu failed, %zu warned, %zu noted, %zu skipped, %zu waived, "
+         "%zu errored (%zu rules).\n\n",
+         c[RESULT_PASS], c[RESULT_FAIL], c[RESULT_WARN], c[RESULT_INFO], c[RESULT_SKIPPED],
+         c[RESULT_WAIVED], c[RESULT_ERROR], r->nresults);
+    put_inputs(&o, r);
+    return o.rc;
+}
