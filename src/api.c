@@ -15,7 +15,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define API_MAX_DEPTH 64
 #define API_MAX_GAP_FILLS 64
 
 enum req_kind { REQ_IAM, REQ_GROUP, REQ_LIST, REQ_SERVER, REQ_IMAGE };
@@ -372,7 +371,7 @@ static struct json_object *parse_body(struct fetch *f, struct req *r, struct htt
                     resp->content_type);
         return NULL;
     }
-    if (jsonutil_parse(buf_str(&resp->body), resp->body.len, "response", API_MAX_DEPTH, &o, &e)) {
+    if (jsonutil_parse(buf_str(&resp->body), resp->body.len, "response", f->s->o.max_depth, &o, &e)) {
         fetch_error(f, r->label, "%s", e.msg);
         return NULL;
     }
@@ -751,7 +750,7 @@ static void on_iam(struct fetch *f, struct req *r, struct http_response *resp)
                   resp->content_type);
         return;
     }
-    if (jsonutil_parse(buf_str(&resp->body), resp->body.len, "response", API_MAX_DEPTH, &o, &e) ||
+    if (jsonutil_parse(buf_str(&resp->body), resp->body.len, "response", f->s->o.max_depth, &o, &e) ||
         !jsonutil_get(o, "token", &token) || !json_object_is_type(token, json_type_object)) {
         set_fatal(f, ERR_API, "%s: IAM's answer is not a token object%s%s", r->label,
                   e.msg[0] ? ": " : "", e.msg);
@@ -1021,6 +1020,8 @@ int api_session_new(const struct api_opts *o, struct api_session **out, struct e
         s->o.page_limit = API_DEFAULT_PAGE_LIMIT;
     if (!s->o.max_items)
         s->o.max_items = API_DEFAULT_MAX_ITEMS;
+    if (!s->o.max_depth)
+        s->o.max_depth = JSONUTIL_DEFAULT_DEPTH;
     if ((rc = http_client_new(&o->http, &s->http, e)) != 0)
         goto fail;
     if (o->cred->kind == CRED_TOKEN && !(s->token = util_strdup(o->cred->token))) {
@@ -1193,7 +1194,7 @@ int api_list_groups(struct api_session *s, char ***ids, size_t *n, struct err *e
             api_response_clear(&r);
             break;
         }
-        if (jsonutil_parse(buf_str(&r.body), r.body.len, "group list", API_MAX_DEPTH, &o, e) ||
+        if (jsonutil_parse(buf_str(&r.body), r.body.len, "group list", s->o.max_depth, &o, e) ||
             !jsonutil_get(o, "server_groups", &list) || !json_object_is_type(list, json_type_array) ||
             !jsonutil_get(o, "count", &cnt) || !json_object_is_type(cnt, json_type_int)) {
             rc = err_set(e, ERR_API, "%s: unexpected answer (no server_groups list and count)",

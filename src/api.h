@@ -33,6 +33,7 @@ struct api_opts {
     struct http_opts http;
     size_t page_limit;  /* items asked per list page (1..1000) */
     size_t max_items;   /* instances, pairs, drills, servers: more is a fetch error */
+    int max_depth;      /* JSON nesting of a response (0: the default, 64) */
     bool no_images;     /* skip IMS */
     long long now;      /* fetched_at and the AK/SK clock, seconds since the epoch */
     long long (*clock)(void); /* current time for signing each attempt (NULL: time()) */

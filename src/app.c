@@ -44,6 +44,7 @@ static int make_engine(const struct app_opts *o, struct engine **out)
     struct engine_opts eo = {
         .limits = o->limits,
         .max_findings = o->max_findings,
+        .max_message = o->max_message,
         .no_builtin = o->no_builtin,
         .log = engine_logger,
     };
@@ -230,6 +231,8 @@ static int live_open(const struct app_opts *o, struct live *lv)
     ao.cred = &lv->cred;
     ao.ep = &lv->ep;
     ao.page_limit = o->page_limit;
+    ao.max_items = o->max_items;
+    ao.max_depth = o->max_depth;
     ao.no_images = o->no_images;
     ao.now = clock_now();
     ao.clock = clock_now;
@@ -272,15 +275,28 @@ static int save_snapshot(const struct app_opts *o, const char *path, const struc
 
 /* The snapshot to evaluate: the file of --snapshot, or a live fetch of the group over lv (opened
  * here when it is not open yet). */
+/* The snapshot reader's limits, from --max-depth and --max-items. */
+static struct snapshot_limits limits_of(const struct app_opts *o)
+{
+    struct snapshot_limits lim = SNAPSHOT_LIMITS_DEFAULT;
+
+    if (o->max_depth)
+        lim.max_depth = o->max_depth;
+    if (o->max_items)
+        lim.max_items = o->max_items;
+    return lim;
+}
+
 static int obtain_snapshot(const struct app_opts *o, struct live *lv, struct snapshot **snap)
 {
+    struct snapshot_limits lim = limits_of(o);
     struct api_result res = {0};
     struct err e = {0};
     char label[200];
     int code;
 
     if (o->snapshot) {
-        if (snapshot_load_file(o->snapshot, NULL, snap, &e)) {
+        if (snapshot_load_file(o->snapshot, &lim, snap, &e)) {
             diag_error("%s", e.msg);
             return EXIT_USAGE;
         }
@@ -293,7 +309,7 @@ static int obtain_snapshot(const struct app_opts *o, struct live *lv, struct sna
         code = save_snapshot(o, o->save_snapshot, &res.snapshot);
     if (!code) {
         snprintf(label, sizeof label, "live fetch of group %s", o->group_id);
-        if (snapshot_load_buffer(buf_str(&res.snapshot), res.snapshot.len, label, NULL, snap, &e)) {
+        if (snapshot_load_buffer(buf_str(&res.snapshot), res.snapshot.len, label, &lim, snap, &e)) {
             diag_error("%s", e.msg);
             code = EXIT_INDETERMINATE;
         }
@@ -910,6 +926,7 @@ static int json_file_filter(const struct dirent *d)
  * could not be evaluated (INDETERMINATE), not the end of the audit. */
 static int fleet_offline(const struct app_opts *o, struct session *ss, struct fleet *fl)
 {
+    struct snapshot_limits lim = limits_of(o);
     struct dirent **names = NULL;
     int count = scandir(o->snapshot_dir, &names, json_file_filter, alphasort), code = 0;
 
@@ -928,7 +945,7 @@ static int fleet_offline(const struct app_opts *o, struct session *ss, struct fl
         rep = fleet_add(fl, buf_str(&path));
         if (!rep) {
             code = EXIT_INDETERMINATE;
-        } else if (snapshot_load_file(buf_str(&path), NULL, &snap, &e)) {
+        } else if (snapshot_load_file(buf_str(&path), &lim, &snap, &e)) {
             if (fleet_unevaluated(rep, o->action, NULL, "snapshot", e.msg, report_time()))
                 code = EXIT_INDETERMINATE;
         } else {
@@ -955,6 +972,7 @@ static int fleet_offline(const struct app_opts *o, struct session *ss, struct fl
 static int fleet_live(const struct app_opts *o, struct session *ss, struct fleet *fl)
 {
     struct fleet_progress prog = {isatty(STDERR_FILENO), 0, 0};
+    struct snapshot_limits lim = limits_of(o);
     struct api_result *res = NULL;
     struct err e = {0};
     char **ids = NULL;
@@ -994,7 +1012,7 @@ static int fleet_live(const struct app_opts *o, struct session *ss, struct fleet
             continue;
         }
         snprintf(label, sizeof label, "live fetch of group %s", ids[i]);
-        if (snapshot_load_buffer(buf_str(&res[i].snapshot), res[i].snapshot.len, label, NULL,
+        if (snapshot_load_buffer(buf_str(&res[i].snapshot), res[i].snapshot.len, label, &lim,
                                  &snap, &e)) {
             if (fleet_unevaluated(rep, o->action, ids[i], "snapshot", e.msg, report_time()))
                 code = EXIT_INDETERMINATE;

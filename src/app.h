@@ -36,6 +36,9 @@ struct app_opts {
     bool fail_on_warning;
     struct sandbox_limits limits;
     size_t max_findings;
+    size_t max_message;
+    int max_depth;
+    size_t max_items;
     int verbose;
     bool quiet;
     bool no_color;

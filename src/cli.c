@@ -90,6 +90,9 @@ static const char usage_check[] =
     "  --rule-instructions N  instruction budget of each rule (default 50000000)\n"
     "  --rule-memory MIB      memory cap of each rule in MiB (default 64)\n"
     "  --max-findings N       findings one rule may report (default 10000)\n"
+    "  --max-message BYTES    length of a finding's message (default 2048)\n"
+    "  --max-depth N          JSON nesting of a snapshot or an API answer (default 64)\n"
+    "  --max-items N          instances, pairs, drills and servers, each (default 20000)\n"
     "Output:\n"
     "  --format FORMAT        text (default), json (sdrs-preflight/report@1), junit (one\n"
     "                         testcase per rule) or markdown (a change-ticket summary)\n"
@@ -101,7 +104,7 @@ static const char usage_check[] =
     "  -q, --quiet            only the verdict line (text format) and errors\n"
     "  --no-color             no colour (also off when NO_COLOR is set or output is not a TTY)\n"
     "  --audit-log FILE       append the decision to a hash-chained audit log\n"
-    "  -h, --help             this help\n" USAGE_CONNECTION;
+    "  -h, --help             this help\n";
 
 static const char usage_failover[] =
     "usage: " SDRS_NAME " failover GROUP_ID [--action ACTION] [--execute [--yes]] [options]\n"
@@ -127,8 +130,7 @@ static const char usage_failover[] =
     "  --job-timeout SEC      give up following the job after SEC (default 3600)\n"
     "  --audit-log FILE       append the decisions and the action to a hash-chained log\n"
     "                         (check it with 'sdrs-preflight verify-log FILE')\n"
-    "Report, rules and facts: as for check (--format, -o, --rules, --facts, --fail-on, -v, -q).\n"
-    USAGE_CONNECTION;
+    "Report, rules and facts: as for check (--format, -o, --rules, --facts, --fail-on, -v, -q).\n";
 
 static const char usage_verify_log[] =
     "usage: " SDRS_NAME " verify-log FILE\n"
@@ -149,7 +151,9 @@ static const char usage_fetch[] =
     "  -o, --output FILE      write the snapshot to FILE (atomically) instead of standard output\n"
     "  -v, --verbose          one line per request on stderr; -vv more\n"
     "  -q, --quiet            no notices\n"
-    "  -h, --help             this help\n" USAGE_CONNECTION;
+    "  -h, --help             this help\n";
+
+static const char usage_connection[] = USAGE_CONNECTION;
 
 static const char usage_rules[] =
     "usage: " SDRS_NAME " rules list [--format text|json] [--rules DIR] [--no-builtin-rules]\n"
@@ -209,6 +213,9 @@ enum {
     OPT_SNAPSHOT_DIR,
     OPT_REPORT,
     OPT_WAIVERS,
+    OPT_MAX_MESSAGE,
+    OPT_MAX_DEPTH,
+    OPT_MAX_ITEMS,
 };
 
 static const struct option long_opts[] = {
@@ -253,6 +260,9 @@ static const struct option long_opts[] = {
     {"all", no_argument, NULL, OPT_ALL},
     {"report", required_argument, NULL, OPT_REPORT},
     {"waivers", required_argument, NULL, OPT_WAIVERS},
+    {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
+    {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
+    {"max-items", required_argument, NULL, OPT_MAX_ITEMS},
     {"snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR},
     {NULL, 0, NULL, 0},
 };
@@ -276,6 +286,14 @@ static int usage_error(const char *help, const char *fmt, ...)
 static bool number_arg(const char *s, long long min, long long max, long long *out)
 {
     return util_parse_int(s, out) && *out >= min && *out <= max;
+}
+
+/* Prints a command's help; the live commands add the connection options. */
+static void print_help(const char *help)
+{
+    fputs(help, stdout);
+    if (help == usage_check || help == usage_failover || help == usage_fetch)
+        fputs(usage_connection, stdout);
 }
 
 static const char *help_for(const char *command)
@@ -436,6 +454,24 @@ static int parse_options(int argc, char **argv, const char *help, struct app_opt
         case OPT_WAIVERS:
             o->waivers = optarg;
             break;
+        case OPT_MAX_MESSAGE:
+            if (!number_arg(optarg, 64, 65536, &v))
+                return usage_error(help, "--max-message needs bytes from 64 to 65536, not '%s'",
+                                   optarg);
+            o->max_message = (size_t)v;
+            break;
+        case OPT_MAX_DEPTH:
+            if (!number_arg(optarg, 8, 1000, &v))
+                return usage_error(help, "--max-depth needs a number from 8 to 1000, not '%s'",
+                                   optarg);
+            o->max_depth = (int)v;
+            break;
+        case OPT_MAX_ITEMS:
+            if (!number_arg(optarg, 1, 1000000, &v))
+                return usage_error(help, "--max-items needs a number from 1 to 1000000, not '%s'",
+                                   optarg);
+            o->max_items = (size_t)v;
+            break;
         case OPT_REPORT: {
             char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg || !eq[1])
@@ -485,7 +521,7 @@ static int parse_options(int argc, char **argv, const char *help, struct app_opt
             o->no_color = true;
             break;
         case 'h':
-            fputs(help, stdout);
+            print_help(help);
             return 0;
         case OPT_VERSION:
             return app_version(o);
@@ -591,7 +627,7 @@ int cli_main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         help = argc > 2 ? help_for(argv[2]) : usage_main;
-        fputs(help ? help : usage_main, stdout);
+        print_help(help ? help : usage_main);
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0)

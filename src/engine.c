@@ -307,6 +307,8 @@ int engine_new(const struct engine_opts *opts, struct engine **out, struct err *
         eng->opts = *opts;
     if (!eng->opts.max_findings)
         eng->opts.max_findings = ENGINE_DEFAULT_MAX_FINDINGS;
+    if (!eng->opts.max_message)
+        eng->opts.max_message = ENGINE_MAX_MESSAGE;
     for (size_t i = 0; !eng->opts.no_builtin && i < embedded_rules_count; i++) {
         const struct embedded_file *f = &embedded_rules[i];
         struct rule_entry r;
@@ -582,8 +584,9 @@ static int add_finding(lua_State *L, enum level lvl, const char *name)
 
     check_self(L, name);
     msg = luaL_checklstring(L, 2, &mlen);
-    if (mlen > ENGINE_MAX_MESSAGE)
-        luaL_error(L, "finding message is %d bytes long (limit %d)", (int)mlen, ENGINE_MAX_MESSAGE);
+    if (mlen > j->eng->opts.max_message)
+        luaL_error(L, "finding message is %d bytes long (limit %d)", (int)mlen,
+                   (int)j->eng->opts.max_message);
     if (!util_utf8_valid(msg, mlen))
         luaL_error(L, "finding message is not valid UTF-8 text");
     if (!lua_isnoneornil(L, 3)) {

@@ -31,6 +31,7 @@ typedef void (*engine_log_fn)(void *ud, enum engine_log_level level, const char 
 struct engine_opts {
     struct sandbox_limits limits;
     size_t max_findings; /* per rule; 0: the default */
+    size_t max_message;  /* bytes of a finding's message; 0: the default */
     bool no_builtin;
     engine_log_fn log;
     void *log_ud;

@@ -186,14 +186,10 @@ static bool normalize_field(struct loader *ld, struct json_object *obj, const ch
     t = json_object_get_type(v);
     switch (kind) {
     case F_STR:
+        /* No documented quirk sends numbers here: a number where a status or an id belongs is
+         * broken data, not a spelling. */
         if (t == json_type_string)
             return true;
-        if (t == json_type_int) {
-            char num[32];
-            snprintf(num, sizeof num, "%lld", (long long)json_object_get_int64(v));
-            replace(ld, obj, key, json_object_new_string(num));
-            return true;
-        }
         break;
     case F_INT:
         if (t == json_type_int)

@@ -105,7 +105,7 @@ START_TEST(numbers_as_strings_and_strings_as_numbers)
                                  "\"value\":\" 99 \"},"
                                  "{\"op\":\"replace\",\"path\":\"/server_group/replication_num\","
                                  "\"value\":1.0},"
-                                 "{\"op\":\"add\",\"path\":\"/server_group/name\",\"value\":42}]");
+                                 "{\"op\":\"add\",\"path\":\"/server_group/name\",\"value\":\"42\"}]");
     struct json_object *v;
 
     ck_assert_uint_eq(s->problems.n, 0);
@@ -177,6 +177,8 @@ START_TEST(unusable_types_are_problems)
                                  "__system__frozen\",\"value\":\"maybe\"},"
                                  "{\"op\":\"replace\",\"path\":\"/server_group/status\","
                                  "\"value\":{\"a\":1}},"
+                                 "{\"op\":\"replace\",\"path\":\"/server_group/name\","
+                                 "\"value\":42},"
                                  "{\"op\":\"replace\",\"path\":\"/protected_instances/0/source_server\","
                                  "\"value\":null}]");
     struct json_object *pair = path(s->root, "/replications/0");
@@ -185,6 +187,7 @@ START_TEST(unusable_types_are_problems)
     ck_assert(has_problem(s, "$.protected_instances[0].metadata.__system__frozen",
                           "expected a boolean"));
     ck_assert(has_problem(s, "$.server_group.status", "expected a string, got object"));
+    ck_assert(has_problem(s, "$.server_group.name", "expected a string, got number 42"));
     ck_assert(has_problem(s, "$.protected_instances[0].source_server", "required field is null"));
     /* the unusable value is gone, so a rule sees nil, never "abc" */
     ck_assert(!jsonutil_get(pair, "fault_level", NULL));

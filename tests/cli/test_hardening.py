@@ -1,0 +1,165 @@
+"""Limits, each at its edge, and type confusion in the data: a clear error, never a crash, never GO."""
+import json
+import os
+import unittest
+
+from clitest import (SIM_GROUP, TOKEN_ENV, Sim, TempDirTest, basic_scenario, creds, run, src)
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def minimal():
+    return json.loads(read(src("tests", "fixtures", "minimal.json")))
+
+
+def nested(depth):
+    """A JSON value that takes `depth` levels of nesting, counting itself."""
+    v = 1
+    for _ in range(depth - 1):
+        v = [v]
+    return v
+
+
+class Limits(TempDirTest):
+    def snap(self, doc, name="s.json"):
+        return self.write(name, json.dumps(doc))
+
+    def rule(self, body, name="X-1"):
+        d = os.path.join(self.tmp, "rules-" + name)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, name + ".lua"), "w") as f:
+            f.write("return { id = '%s', title = 't', severity = 'blocker', actions = 'all',\n"
+                    "  check = function(ctx)\n%s\n  end }\n" % (name, body))
+        return d
+
+    def test_json_nesting_depth(self):
+        doc = minimal()
+        # the snapshot object is level 1, server_group 2, the extra field's value 3 and deeper
+        doc["server_group"]["extra"] = nested(30)
+        path = self.snap(doc)
+        self.assertExit(run("check", "--snapshot", path, "--max-depth", "32", "-q"), 0)
+        res = run("check", "--snapshot", path, "--max-depth", "31")
+        self.assertExit(res, 2)
+        self.assertIn("nesting too deep", res.err)
+        res = run("check", "--snapshot", path, "--max-depth", "7")
+        self.assertExit(res, 2)
+
+    def test_number_of_instances_and_servers(self):
+        path = src("examples", "go.json")  # 3 instances, 3 pairs, 6 servers
+        self.assertExit(run("check", "--snapshot", path, "--max-items", "6", "-q"), 0)
+        res = run("check", "--snapshot", path, "--max-items", "5", "--format", "json")
+        self.assertExit(res, 3)
+        self.assertIn("6 servers exceed the limit of 5", json.dumps(res.json()["errors"]))
+        res = run("check", "--snapshot", path, "--max-items", "2", "--format", "json")
+        self.assertExit(res, 3)
+        self.assertIn("3 entries exceed the limit of 2", json.dumps(res.json()["errors"]))
+
+    def test_findings_count_and_length(self):
+        d = self.rule("for i = 1, 5 do ctx:note('n' .. i) end")
+        args = ["check", "--snapshot", src("examples", "go.json"), "--rules", d, "--format", "json"]
+        rep = run(*args, "--max-findings", "5").json()
+        self.assertEqual([r for r in rep["results"] if r["id"] == "X-1"][0]["result"], "info")
+        res = run(*args, "--max-findings", "4")
+        self.assertExit(res, 3)
+        self.assertIn("more than 4 findings", res.out)
+        d = self.rule("ctx:fail(string.rep('m', 100))", "X-2")
+        args = ["check", "--snapshot", src("examples", "go.json"), "--rules", d, "--format", "json",
+                "--no-builtin-rules"]
+        self.assertExit(run(*args, "--max-message", "100"), 1)
+        res = run(*args, "--max-message", "99")
+        self.assertExit(res, 3)
+        self.assertIn("100 bytes long (limit 99)", res.out)
+
+    def test_rule_instructions_and_memory(self):
+        d = self.rule("local n = 0\nfor i = 1, 200000 do n = n + i end")
+        args = ["check", "--snapshot", src("examples", "go.json"), "--rules", d]
+        self.assertExit(run(*args, "--rule-instructions", "2000000", "-q"), 0)
+        res = run(*args, "--rule-instructions", "100000")
+        self.assertExit(res, 3)
+        self.assertIn("instruction budget of 100000 instructions exhausted at", res.out)
+        self.assertIn("X-1.lua:4", res.out)
+        d = self.rule("local s = string.rep('x', 3 * 1024 * 1024)\nctx:note(tostring(#s))", "X-3")
+        args = ["check", "--snapshot", src("examples", "go.json"), "--rules", d]
+        self.assertExit(run(*args, "--rule-memory", "16", "-q"), 0)
+        res = run(*args, "--rule-memory", "2")
+        self.assertExit(res, 3)
+        self.assertIn("memory limit of 2 MiB reached", res.out)
+
+    def test_response_body_size(self):
+        sim = Sim(self.tmp, basic_scenario())
+        try:
+            # an answer of exactly 1 MiB passes a 1 MiB cap; one byte more does not
+            for size, code in ((1024 * 1024, 3), (1024 * 1024 + 1, 3)):
+                sim.faults({"match": {"path": "/disaster-recovery-drills$"}, "kind": "huge",
+                            "bytes": size})
+                res = run("check", SIM_GROUP, *sim.endpoint_args(), "--max-body", "1",
+                          env=creds(TOKEN_ENV))
+                self.assertExit(res, code)
+                if size > 1024 * 1024:
+                    self.assertIn("exceeds the limit of 1048576 bytes", res.out)
+                else:
+                    # received whole: it is the content (no drills list) that is wrong, not the size
+                    self.assertNotIn("exceeds the limit", res.out)
+                    self.assertIn("no \\\"disaster_recovery_drills\\\" array", json.dumps(res.out))
+        finally:
+            sim.stop()
+
+
+class TypeConfusion(TempDirTest):
+    """Required fields of the wrong type or null never give GO, offline or live."""
+
+    CASES = [
+        ("group status null", lambda d: d["server_group"].__setitem__("status", None)),
+        ("group status a number", lambda d: d["server_group"].__setitem__("status", 5)),
+        ("group status an object", lambda d: d["server_group"].__setitem__("status", {"v": "protected"})),
+        ("source server null", lambda d: d["protected_instances"][0].__setitem__("source_server", None)),
+        ("target server a list", lambda d: d["protected_instances"][0].__setitem__("target_server", ["x"])),
+        ("server record a string", lambda d: d["servers"].__setitem__(
+            "aaaaaaaa-0000-0000-0000-000000000001", "gone")),
+        ("server without status", lambda d: d["servers"]["aaaaaaaa-0000-0000-0000-000000000001"]
+         ["server"].pop("status")),
+        ("fault_level not a number", lambda d: d["replications"][0].__setitem__("fault_level", "high")),
+        ("replication_num a string", lambda d: d["server_group"].__setitem__("replication_num", "one")),
+        ("instances an element that is not an object", lambda d: d["protected_instances"].append(7)),
+        ("priority_station missing", lambda d: d["server_group"].pop("priority_station")),
+    ]
+
+    def test_offline(self):
+        self.assertExit(run("check", "--snapshot", src("tests", "fixtures", "minimal.json"), "-q"), 0)
+        for name, change in self.CASES:
+            with self.subTest(case=name):
+                doc = minimal()
+                change(doc)
+                path = self.write("case.json", json.dumps(doc))
+                res = run("check", "--snapshot", path, "--format", "json")
+                self.assertEqual(res.code, 3, res)
+                self.assertEqual(res.json()["verdict"], "INDETERMINATE")
+
+    def test_live(self):
+        """The same bodies served by the simulator: the client fails closed too."""
+        sim = Sim(self.tmp, basic_scenario())
+        try:
+            state = sim.control("state")
+            pi = state["protected_instances"][0]
+            for name, mutation in (
+                    ("group status null", {"server_groups": {SIM_GROUP: {"status": None}}}),
+                    ("group status a number", {"server_groups": {SIM_GROUP: {"status": 5}}}),
+                    ("source server null", {"protected_instances": {pi["id"]: {"source_server": None}}}),
+                    ("fault_level not a number", {"replications": {
+                        state["replications"][0]["id"]: {"fault_level": "high"}}})):
+                with self.subTest(case=name):
+                    sim.control("reset", {})
+                    sim.control("mutate", mutation)
+                    res = run("check", SIM_GROUP, *sim.endpoint_args(), "--format", "json",
+                              env=creds(TOKEN_ENV))
+                    self.assertEqual(res.code, 3, res)
+                    self.assertEqual(res.json()["verdict"], "INDETERMINATE")
+        finally:
+            sim.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
