@@ -258,23 +258,34 @@ class Secrets(TempDirTest):
     """No secret appears in any output, report, snapshot or log line, at the highest verbosity."""
 
     def test_no_secret_anywhere(self):
-        sim = Sim(self.tmp, basic_scenario())
+        sim = Sim(self.tmp, basic_scenario(jobs={"steps": 2, "step_seconds": 0.1}))
         secrets = [SIM_TOKEN, SIM_SK, PASSWORD_ENV["OS_PASSWORD"]]
         outputs = []
+        audit = self.path("audit.log")
         try:
             for kind, env, extra in (("token", TOKEN_ENV, sim.endpoint_args()),
                                      ("aksk", AKSK_ENV, sim.endpoint_args()),
                                      ("password", PASSWORD_ENV, ["--iam-endpoint", sim.url])):
-                for fmt in ("text", "json"):
+                for fmt in ("text", "json", "junit", "markdown"):
                     snap = self.path("%s-%s.snap.json" % (kind, fmt))
                     rep = self.path("%s-%s.report" % (kind, fmt))
                     res = run("check", SIM_GROUP, *extra, "-vv", "--format", fmt,
-                              "--save-snapshot", snap, "-o", rep, env=creds(env))
+                              "--save-snapshot", snap, "-o", rep, "--audit-log", audit,
+                              env=creds(env))
                     self.assertExit(res, 0)
                     outputs += [res.out, res.err, open(snap).read(), open(rep).read()]
                 res = run("fetch", SIM_GROUP, *extra, "-vv", env=creds(env))
                 self.assertExit(res, 0)
                 outputs += [res.out, res.err]
+                res = run("check", "--all", *extra, "-vv", "--format", "json", env=creds(env))
+                self.assertExit(res, 0)
+                outputs += [res.out, res.err]
+                # the action itself, executed and audited
+                res = run("failover", SIM_GROUP, *extra, "-vv", "--execute", "--yes",
+                          "--poll-interval", "0.1", "--audit-log", audit, env=creds(env))
+                self.assertExit(res, 0)
+                outputs += [res.out, res.err]
+                sim.control("reset", {})
                 # a rejected credential is named, never shown
                 bad = dict(env)
                 for k in ("OS_AUTH_TOKEN", "OS_SECRET_KEY", "OS_PASSWORD"):
@@ -285,12 +296,14 @@ class Secrets(TempDirTest):
                 outputs += [res.out, res.err]
             issued = sim.control("state")["issued_tokens"]
             self.assertGreaterEqual(len(issued), 2)
+            outputs.append(open(audit).read())
         finally:
             sim.stop()
         text = "\n".join(outputs)
         for s in secrets + list(issued):
             self.assertNotIn(s, text, "secret leaked")
         self.assertIn("GET /v1/", text)  # the -vv request lines are there
+        self.assertIn('"event":"action"', text)
 
 
 if __name__ == "__main__":
