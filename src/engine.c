@@ -904,6 +904,31 @@ static int run_rule(struct engine *eng, const struct rule_entry *r, const struct
         res->skip_reason = util_strdup("does not apply to this action");
         return res->skip_reason ? 0 : err_set(e, ERR_NOMEM, "out of memory");
     }
+    /* A rule that declares what it reads does not run without it: one clear reason instead of
+     * an error at the first access. */
+    for (size_t i = 0; i < r->meta.nreads; i++) {
+        static const struct {
+            const char *read, *part;
+            size_t off;
+        } parts[] = {
+            {"group", "server_group", offsetof(struct snapshot, group)},
+            {"instances", "protected_instances", offsetof(struct snapshot, instances)},
+            {"replications", "replications", offsetof(struct snapshot, replications)},
+            {"drills", "disaster_recovery_drills", offsetof(struct snapshot, drills)},
+            {"servers", "servers", offsetof(struct snapshot, servers)},
+        };
+        for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+            char msg[160];
+            if (strcmp(r->meta.reads[i], parts[k].read) != 0 ||
+                *(struct json_object *const *)((const char *)in->snap + parts[k].off))
+                continue;
+            snprintf(msg, sizeof msg, "not run: it reads %s, which the snapshot lacks",
+                     parts[k].part);
+            res->result = RESULT_ERROR;
+            res->error = util_strdup(msg);
+            return res->error ? 0 : err_set(e, ERR_NOMEM, "out of memory");
+        }
+    }
     rc = sandbox_new(&eng->opts.limits, NULL, NULL, &sb, &rerr);
     if (!rc) {
         sandbox_set_user(sb, &j);

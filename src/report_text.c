@@ -169,6 +169,8 @@ static size_t put_section(struct textout *o, const struct report *r, enum level 
     return shown;
 }
 
+/* Everything that made the decision impossible; rule errors with the same message (several rules
+ * that could not run for one missing part) share one line. */
 static void put_errors(struct textout *o, const struct report *r)
 {
     if (r->errors.n == 0)
@@ -179,16 +181,36 @@ static void put_errors(struct textout *o, const struct report *r)
     color(o, C_RESET);
     for (size_t i = 0; i < r->errors.n; i++) {
         const struct problem *p = &r->errors.items[i];
+        bool rule = strcmp(p->kind, "rule") == 0, seen = false;
+        size_t same = 0;
+
+        for (size_t k = 0; rule && k < i && !seen; k++)
+            seen = strcmp(r->errors.items[k].kind, "rule") == 0 &&
+                   strcmp(r->errors.items[k].message, p->message) == 0;
+        if (seen)
+            continue;
         textout_put(o, "  ");
         color(o, C_MAGENTA);
         textout_put(o, "[ERROR]");
         color(o, C_RESET);
         textout_put(o, " ");
         put_text(o, p->kind);
+        for (size_t k = i + 1; rule && k < r->errors.n; k++)
+            if (strcmp(r->errors.items[k].kind, "rule") == 0 &&
+                strcmp(r->errors.items[k].message, p->message) == 0)
+                same++;
+        if (same)
+            textout_put(o, "s");
         if (p->where && *p->where) {
             textout_put(o, " ");
             put_text(o, p->where);
         }
+        for (size_t k = i + 1; same && k < r->errors.n; k++)
+            if (strcmp(r->errors.items[k].kind, "rule") == 0 &&
+                strcmp(r->errors.items[k].message, p->message) == 0) {
+                textout_put(o, ", ");
+                put_text(o, r->errors.items[k].where);
+            }
         textout_put(o, ": ");
         put_text(o, p->message);
         textout_put(o, "\n");
