@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lauxlib.h>
 
@@ -21,6 +22,9 @@ struct rule_entry {
     const char *src; /* borrowed (embedded) or owned_src */
     size_t len;
     char *owned_src;
+    /* The state that loaded the metadata, with the rule table kept: the first run uses it
+     * instead of compiling the rule and its library again (NULL once used). */
+    struct sandbox *warm;
 };
 
 struct engine {
@@ -43,6 +47,7 @@ struct job {
 
 static const char KEY_CTX = 'c';
 static const char KEY_CACHE = 'k';
+static const char KEY_RULE = 'r';
 
 static void engine_log(const struct engine *eng, enum engine_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -203,6 +208,8 @@ static int l_load_meta(lua_State *L)
     meta_string(L, t, "docs", false, &m->docs);
     if (raw_field(L, t, "check") != LUA_TFUNCTION)
         luaL_error(L, "field 'check' must be a function");
+    lua_pushvalue(L, t);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_RULE);
     return 0;
 }
 
@@ -220,11 +227,13 @@ static int load_meta(struct engine *eng, struct rule_entry *r, struct err *e)
     sandbox_set_user(sb, &j);
     sandbox_set_origin(sb, r->meta.chunkname + 1);
     rc = sandbox_call(sb, l_load_meta, NULL, e);
-    sandbox_free(sb);
     if (rc) {
+        sandbox_free(sb);
         rule_meta_clear(&m);
         return err_prefix(e, ERR_INVALID, "invalid rule file '%s'", r->meta.source);
     }
+    sandbox_free(r->warm);
+    r->warm = sb;
     m.source = r->meta.source;
     m.chunkname = r->meta.chunkname;
     r->meta.source = NULL;
@@ -236,6 +245,7 @@ static int load_meta(struct engine *eng, struct rule_entry *r, struct err *e)
 
 static void entry_clear(struct rule_entry *r)
 {
+    sandbox_free(r->warm);
     rule_meta_clear(&r->meta);
     free(r->owned_src);
     memset(r, 0, sizeof *r);
@@ -699,7 +709,7 @@ static int l_server(lua_State *L)
     st = snapshot_server(j->in->snap, id, &srv, &err);
     lua_createtable(L, 3, 0);
     if (srv)
-        luajson_push(L, srv, LUAJSON_MAX_DEPTH);
+        luajson_push_lazy(L, srv);
     else
         lua_pushnil(L);
     lua_rawseti(L, -2, 1);
@@ -708,7 +718,7 @@ static int l_server(lua_State *L)
     if (err || (st != SERVER_PRESENT && !srv)) {
         struct json_object *status = NULL;
         if (err)
-            luajson_push(L, err, LUAJSON_MAX_DEPTH);
+            luajson_push_lazy(L, err);
         else
             lua_newtable(L);
         if (jsonutil_get(j->in->snap->servers, id, &status) &&
@@ -743,7 +753,7 @@ static int l_image(lua_State *L)
     img = snapshot_image(j->in->snap, id);
     if (!img)
         return 0;
-    luajson_push(L, img, LUAJSON_MAX_DEPTH);
+    luajson_push_lazy(L, img);
     lua_pushvalue(L, -1);
     lua_setfield(L, cache, id);
     return 1;
@@ -802,7 +812,7 @@ static int l_ctx_index(lua_State *L)
         if (!v)
             return luaL_error(L, "the snapshot has no %s, so ctx.%s is not available",
                               parts[i].part, key);
-        luajson_push(L, v, LUAJSON_MAX_DEPTH);
+        luajson_push_lazy(L, v);
         goto cache;
     }
     if (strcmp(key, "facts") == 0) {
@@ -866,7 +876,14 @@ static void push_ctx(lua_State *L, struct job *j)
 static int l_run(lua_State *L)
 {
     struct job *j = job_of(L);
-    int t = push_rule_table(L, j->rule);
+    int t;
+
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_RULE) == LUA_TTABLE) {
+        t = lua_gettop(L);
+    } else {
+        lua_pop(L, 1);
+        t = push_rule_table(L, j->rule);
+    }
 
     if (raw_field(L, t, "id") != LUA_TSTRING || strcmp(lua_tostring(L, -1), j->rule->meta.id) != 0)
         luaL_error(L, "the rule's id changed between loading and running");
@@ -890,7 +907,7 @@ static int cmp_finding(const void *a, const void *b)
 }
 
 /* Evaluates one rule into res (metadata already copied). */
-static int run_rule(struct engine *eng, const struct rule_entry *r, const struct engine_input *in,
+static int run_rule(struct engine *eng, struct rule_entry *r, const struct engine_input *in,
                     struct rule_result *res, struct err *e)
 {
     struct sandbox *sb = NULL;
@@ -929,7 +946,13 @@ static int run_rule(struct engine *eng, const struct rule_entry *r, const struct
             return res->error ? 0 : err_set(e, ERR_NOMEM, "out of memory");
         }
     }
-    rc = sandbox_new(&eng->opts.limits, NULL, NULL, &sb, &rerr);
+    if (r->warm) {
+        sb = r->warm; /* used once: later runs start from a fresh state */
+        r->warm = NULL;
+        rc = 0;
+    } else {
+        rc = sandbox_new(&eng->opts.limits, NULL, NULL, &sb, &rerr);
+    }
     if (!rc) {
         sandbox_set_user(sb, &j);
         sandbox_set_origin(sb, r->meta.chunkname + 1);
@@ -978,10 +1001,18 @@ int engine_run(struct engine *eng, const struct engine_input *in, struct rule_re
             rc = err_set(e, ERR_NOMEM, "out of memory");
             break;
         }
-        rc = run_rule(eng, &eng->rules[i], in, &res[i], e);
-        if (rc)
-            break;
-        engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s", res[i].meta.id, result_name(res[i].result));
+        {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            rc = run_rule(eng, &eng->rules[i], in, &res[i], e);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            if (rc)
+                break;
+            engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s (%.1f ms, %zu findings)", res[i].meta.id,
+                       result_name(res[i].result),
+                       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+                       res[i].nfindings);
+        }
     }
     if (rc) {
         rule_results_free(res, eng->n);

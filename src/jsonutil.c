@@ -65,12 +65,15 @@ int jsonutil_parse(const char *data, size_t len, const char *name, int max_depth
         /* A top-level JSON null. */
         end = len;
     }
-    for (size_t i = 0; i < end && i < len; i++) {
-        if (data[i] == '\n') {
-            line++;
-            col = 1;
-        } else {
-            col++;
+    if (jerr != json_tokener_success || end < len) {
+        /* Only an error needs the position. */
+        for (size_t i = 0; i < end && i < len; i++) {
+            if (data[i] == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
         }
     }
     if (jerr != json_tokener_success) {

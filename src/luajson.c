@@ -2,6 +2,7 @@
 
 #include <json-c/json.h>
 #include <lauxlib.h>
+#include <stdbool.h>
 
 static void push(lua_State *L, struct json_object *v, int depth)
 {
@@ -52,4 +53,177 @@ static void push(lua_State *L, struct json_object *v, int depth)
 void luajson_push(lua_State *L, struct json_object *v, int max_depth)
 {
     push(L, v, max_depth);
+}
+
+/* Registry keys of the two metatables; KEY_NODE is also the private key under which a proxy keeps
+ * its JSON node (a light userdata no rule can make). */
+static const char KEY_NODE = 'n';
+static const char KEY_OBJ_MT = 'o';
+static const char KEY_ARR_MT = 'a';
+
+/* The JSON node behind the proxy at idx, or NULL. [-0, +0, -] */
+static struct json_object *node_of(lua_State *L, int idx)
+{
+    struct json_object *v;
+
+    lua_rawgetp(L, idx, &KEY_NODE);
+    v = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* next() that skips the private key. */
+static int l_lazy_next(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+    while (lua_next(L, 1)) {
+        if (lua_touserdata(L, -2) == (void *)&KEY_NODE) {
+            lua_pop(L, 1);
+            continue;
+        }
+        return 2;
+    }
+    lua_pushnil(L);
+    return 1;
+}
+
+/* Pushes one member value: scalars directly, containers as new proxies; null as ctx.null when
+ * in an array (as_element), else nothing is pushed and false is returned. */
+static bool push_member(lua_State *L, struct json_object *v, bool as_element)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_null:
+        if (!as_element)
+            return false;
+        lua_pushlightuserdata(L, NULL);
+        return true;
+    case json_type_object:
+    case json_type_array:
+        luajson_push_lazy(L, v);
+        return true;
+    default:
+        push(L, v, 1);
+        return true;
+    }
+}
+
+static int l_obj_index(lua_State *L)
+{
+    struct json_object *obj = node_of(L, 1), *v = NULL;
+
+    if (!obj || lua_type(L, 2) != LUA_TSTRING || !json_object_object_get_ex(obj, lua_tostring(L, 2), &v))
+        return 0;
+    if (!push_member(L, v, false))
+        return 0;
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+}
+
+static int l_arr_index(lua_State *L)
+{
+    struct json_object *arr = node_of(L, 1);
+    lua_Integer i;
+
+    if (!arr || !lua_isinteger(L, 2))
+        return 0;
+    i = lua_tointeger(L, 2);
+    if (i < 1 || (size_t)i > json_object_array_length(arr))
+        return 0;
+    push_member(L, json_object_array_get_idx(arr, (size_t)i - 1), true);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, 1, i);
+    return 1;
+}
+
+static int l_arr_len(lua_State *L)
+{
+    struct json_object *arr = node_of(L, 1);
+
+    lua_pushinteger(L, arr ? (lua_Integer)json_object_array_length(arr) : 0);
+    return 1;
+}
+
+/* pairs(): every member is read first, so the iteration sees all of them. */
+static int l_lazy_pairs(lua_State *L)
+{
+    struct json_object *v = node_of(L, 1);
+
+    if (json_object_is_type(v, json_type_array)) {
+        size_t n = json_object_array_length(v);
+        for (size_t i = 0; i < n; i++) {
+            luaL_checkstack(L, 2, "pairs");
+            if (lua_rawgeti(L, 1, (lua_Integer)i + 1) == LUA_TNIL &&
+                push_member(L, json_object_array_get_idx(v, i), true))
+                lua_rawseti(L, 1, (lua_Integer)i + 1);
+            lua_pop(L, 1);
+        }
+    } else if (v) {
+        json_object_object_foreach(v, key, val)
+        {
+            luaL_checkstack(L, 3, "pairs");
+            lua_pushstring(L, key);
+            if (lua_rawget(L, 1) == LUA_TNIL) {
+                lua_pop(L, 1);
+                lua_pushstring(L, key);
+                if (push_member(L, val, false))
+                    lua_rawset(L, 1);
+                else
+                    lua_pop(L, 1);
+                continue;
+            }
+            lua_pop(L, 1);
+        }
+    }
+    lua_pushcfunction(L, l_lazy_next);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* Creates the two metatables in the registry. [-0, +0, m] */
+static void lazy_setup(lua_State *L)
+{
+    lua_createtable(L, 0, 4);
+    lua_pushcfunction(L, l_obj_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_lazy_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushliteral(L, "data");
+    lua_setfield(L, -2, "__metatable");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_OBJ_MT);
+
+    lua_createtable(L, 0, 3);
+    lua_pushcfunction(L, l_arr_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_arr_len);
+    lua_setfield(L, -2, "__len");
+    lua_pushcfunction(L, l_lazy_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushliteral(L, "data");
+    lua_setfield(L, -2, "__metatable");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_ARR_MT);
+}
+
+void luajson_push_lazy(lua_State *L, struct json_object *v)
+{
+    bool array = json_object_is_type(v, json_type_array);
+
+    if (!array && !json_object_is_type(v, json_type_object)) {
+        push(L, v, 1);
+        return;
+    }
+    luaL_checkstack(L, 4, "JSON value");
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, array ? &KEY_ARR_MT : &KEY_OBJ_MT) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lazy_setup(L);
+        lua_rawgetp(L, LUA_REGISTRYINDEX, array ? &KEY_ARR_MT : &KEY_OBJ_MT);
+    }
+    lua_createtable(L, 0, 1);
+    lua_pushlightuserdata(L, v);
+    lua_rawsetp(L, -2, &KEY_NODE);
+    lua_insert(L, -2);
+    lua_setmetatable(L, -2);
 }

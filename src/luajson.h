@@ -15,4 +15,10 @@ struct json_object;
  * error when v nests deeper than max_depth. [-0, +1, e] */
 void luajson_push(lua_State *L, struct json_object *v, int max_depth);
 
+/* Pushes v for reading on demand: scalars as values, objects and arrays as tables that convert a
+ * member the first time it is read and keep it. #t, ipairs and pairs work as on a plain table;
+ * next and rawget see only what was read so far. Writes stay in the table (the JSON is never
+ * changed). v must outlive the Lua state. [-0, +1, e] */
+void luajson_push_lazy(lua_State *L, struct json_object *v);
+
 #endif
