@@ -45,6 +45,25 @@ struct job {
     size_t cap;                  /* allocated findings */
 };
 
+/* The parts of a snapshot a rule reads: its `reads` name (also the ctx field, for in_ctx ones). */
+static const struct part {
+    const char *read;
+    const char *part;
+    size_t off;
+    bool in_ctx;
+} parts[] = {
+    {"group", "server_group", offsetof(struct snapshot, group), true},
+    {"instances", "protected_instances", offsetof(struct snapshot, instances), true},
+    {"replications", "replications", offsetof(struct snapshot, replications), true},
+    {"drills", "disaster_recovery_drills", offsetof(struct snapshot, drills), true},
+    {"servers", "servers", offsetof(struct snapshot, servers), false},
+};
+
+static struct json_object *part_of(const struct snapshot *snap, const struct part *p)
+{
+    return *(struct json_object *const *)((const char *)snap + p->off);
+}
+
 static const char KEY_CTX = 'c';
 static const char KEY_CACHE = 'k';
 static const char KEY_RULE = 'r';
@@ -145,12 +164,10 @@ static void meta_list(lua_State *L, int t, const char *key, char ***dst, size_t 
 
 static bool read_valid(const char *s)
 {
-    static const char *const parts[] = {"group",   "instances", "replications", "drills",
-                                        "servers", "images",    "facts",        NULL};
-    for (const char *const *p = parts; *p; p++)
-        if (strcmp(s, *p) == 0)
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (strcmp(s, parts[i].read) == 0)
             return true;
-    return false;
+    return strcmp(s, "images") == 0 || strcmp(s, "facts") == 0;
 }
 
 /* Loads the chunk and calls it; leaves the rule table on the stack. [-0, +1, e] */
@@ -782,16 +799,6 @@ static const luaL_Reg ctx_methods[] = {
  * (upvalue 2, the cache). ctx itself stays empty, so every assignment reaches __newindex. */
 static int l_ctx_index(lua_State *L)
 {
-    static const struct {
-        const char *key;
-        const char *part;
-        size_t off;
-    } parts[] = {
-        {"group", "server_group", offsetof(struct snapshot, group)},
-        {"instances", "protected_instances", offsetof(struct snapshot, instances)},
-        {"replications", "replications", offsetof(struct snapshot, replications)},
-        {"drills", "disaster_recovery_drills", offsetof(struct snapshot, drills)},
-    };
     struct job *j = job_of(L);
     const char *key;
 
@@ -806,9 +813,9 @@ static int l_ctx_index(lua_State *L)
     key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?";
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         struct json_object *v;
-        if (strcmp(key, parts[i].key) != 0)
+        if (!parts[i].in_ctx || strcmp(key, parts[i].read) != 0)
             continue;
-        v = *(struct json_object *const *)((const char *)j->in->snap + parts[i].off);
+        v = part_of(j->in->snap, &parts[i]);
         if (!v)
             return luaL_error(L, "the snapshot has no %s, so ctx.%s is not available",
                               parts[i].part, key);
@@ -924,20 +931,9 @@ static int run_rule(struct engine *eng, struct rule_entry *r, const struct engin
     /* A rule that declares what it reads does not run without it: one clear reason instead of
      * an error at the first access. */
     for (size_t i = 0; i < r->meta.nreads; i++) {
-        static const struct {
-            const char *read, *part;
-            size_t off;
-        } parts[] = {
-            {"group", "server_group", offsetof(struct snapshot, group)},
-            {"instances", "protected_instances", offsetof(struct snapshot, instances)},
-            {"replications", "replications", offsetof(struct snapshot, replications)},
-            {"drills", "disaster_recovery_drills", offsetof(struct snapshot, drills)},
-            {"servers", "servers", offsetof(struct snapshot, servers)},
-        };
         for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
             char msg[160];
-            if (strcmp(r->meta.reads[i], parts[k].read) != 0 ||
-                *(struct json_object *const *)((const char *)in->snap + parts[k].off))
+            if (strcmp(r->meta.reads[i], parts[k].read) != 0 || part_of(in->snap, &parts[k]))
                 continue;
             snprintf(msg, sizeof msg, "not run: it reads %s, which the snapshot lacks",
                      parts[k].part);

@@ -356,24 +356,6 @@ static void check_references(struct loader *ld)
     }
 }
 
-/* Ids compare equal when they differ only in dashes and letter case: the API shows the same kind
- * of id as a UUID in one place and as 32 hex digits in another. */
-static bool same_id(const char *a, const char *b)
-{
-    for (;;) {
-        while (*a == '-')
-            a++;
-        while (*b == '-')
-            b++;
-        if (!*a || !*b)
-            return !*a && !*b;
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
-            return false;
-        a++;
-        b++;
-    }
-}
-
 /* Members of the group: same group id, and as many as the group says. */
 static void check_membership(struct loader *ld)
 {
@@ -406,7 +388,7 @@ static void check_membership(struct loader *ld)
         for (size_t i = 0; gid && i < n; i++) {
             const char *owner =
                 jsonutil_get_str(json_object_array_get_idx(parts[k].list, i), "server_group_id");
-            if (owner && !same_id(owner, gid)) {
+            if (owner && !util_same_id(owner, gid)) {
                 snprintf(path, sizeof path, "$.%s[%zu].server_group_id", parts[k].name, i);
                 problem(ld, path, "belongs to group '%.100s', not to '%.100s'", owner, gid);
             }

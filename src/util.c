@@ -437,3 +437,17 @@ size_t util_utf8_len(const char *p)
         n++;
     return n ? utf8_seq((const unsigned char *)p, n) : 0;
 }
+
+bool util_same_id(const char *a, const char *b)
+{
+    for (;;) {
+        while (*a == '-')
+            a++;
+        while (*b == '-')
+            b++;
+        if (!*a || !*b)
+            return !*a && !*b;
+        if (tolower((unsigned char)*a++) != tolower((unsigned char)*b++))
+            return false;
+    }
+}

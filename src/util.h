@@ -68,6 +68,10 @@ size_t util_utf8_len(const char *p);
 /* Replaces bytes that are not part of well-formed UTF-8 with '?', in place. */
 void util_utf8_sanitize(char *s);
 
+/* Ids compare equal when they differ only in dashes and letter case: the API shows the same id as
+ * a UUID in one place and as 32 hex digits in another. */
+bool util_same_id(const char *a, const char *b);
+
 /* Case-insensitive substring search (ASCII). */
 bool util_contains_ci(const char *haystack, const char *needle);
 

@@ -175,25 +175,10 @@ int waivers_load_file(const char *path, struct waivers **out, struct err *e)
     return rc;
 }
 
-/* Group ids compare without dashes and case (the API shows both forms). */
+/* A waiver's group: "*", or the group's id in either of its forms. */
 static bool group_matches(const char *pattern, const char *group)
 {
-    const char *a = pattern, *b = group;
-
-    if (strcmp(pattern, "*") == 0)
-        return true;
-    if (!group)
-        return false;
-    for (;;) {
-        while (*a == '-')
-            a++;
-        while (*b == '-')
-            b++;
-        if (!*a || !*b)
-            return !*a && !*b;
-        if (tolower((unsigned char)*a++) != tolower((unsigned char)*b++))
-            return false;
-    }
+    return strcmp(pattern, "*") == 0 || (group && util_same_id(pattern, group));
 }
 
 int waivers_apply(const struct waivers *w, const char *group_id, long long now,
