@@ -21,20 +21,20 @@ enum req_kind { REQ_IAM, REQ_GROUP, REQ_LIST, REQ_SERVER, REQ_IMAGE };
 
 /* One paged list of the group: protected instances, replication pairs or DR drills. */
 struct list {
-    const char *key;  /* JSON key in the response and in the snapshot */
-    const char *path; /* URL path below /v1/{project_id}/ */
+    const char *key;            /* JSON key in the response and in the snapshot */
+    const char *path;           /* URL path below /v1/{project_id}/ */
     struct json_object **slots; /* count entries (owned references), filled by offset */
-    long long count;  /* -1 until the first page */
-    size_t page;      /* items on the first page: the server's page size */
-    int pending;      /* pages in flight */
+    long long count;            /* -1 until the first page */
+    size_t page;                /* items on the first page: the server's page size */
+    int pending;                /* pages in flight */
     int gap_fills;
     bool failed;
 };
 
 struct api_session {
-    struct api_opts o;      /* o.cred and o.ep are borrowed */
+    struct api_opts o; /* o.cred and o.ep are borrowed */
     struct http_client *http;
-    char *token;            /* from OS_AUTH_TOKEN or IAM (a secret) */
+    char *token; /* from OS_AUTH_TOKEN or IAM (a secret) */
 };
 
 /* The state of one round of requests: a fetch of a group, the IAM exchange, or a single call. */
@@ -79,7 +79,8 @@ bool api_id_valid(const char *id)
     return strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
 }
 
-static void logf_(struct fetch *f, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void logf_(struct fetch *f, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void logf_(struct fetch *f, int level, const char *fmt, ...)
 {
@@ -119,7 +120,8 @@ static void fetch_error(struct fetch *f, const char *request, const char *fmt, .
     }
 }
 
-static void set_fatal(struct fetch *f, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_fatal(struct fetch *f, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void set_fatal(struct fetch *f, int code, const char *fmt, ...)
 {
@@ -309,7 +311,8 @@ static void want_server(struct fetch *f, const char *id, const char *where)
     }
     if (++f->nservers > f->s->o.max_items) {
         if (f->nservers == f->s->o.max_items + 1)
-            fetch_error(f, where, "more than %zu servers: the limit was reached", f->s->o.max_items);
+            fetch_error(f, where, "more than %zu servers: the limit was reached",
+                        f->s->o.max_items);
         return;
     }
     buf_init(&url, 0);
@@ -371,7 +374,8 @@ static struct json_object *parse_body(struct fetch *f, struct req *r, struct htt
                     resp->content_type);
         return NULL;
     }
-    if (jsonutil_parse(buf_str(&resp->body), resp->body.len, "response", f->s->o.max_depth, &o, &e)) {
+    if (jsonutil_parse(buf_str(&resp->body), resp->body.len, "response", f->s->o.max_depth, &o,
+                       &e)) {
         fetch_error(f, r->label, "%s", e.msg);
         return NULL;
     }
@@ -399,8 +403,8 @@ static bool response_ok(struct fetch *f, struct req *r, struct http_response *re
     apierr_parse(buf_str(&resp->body), resp->body.len, &ae);
     apierr_format(&ae, resp->status, detail, sizeof detail);
     if ((resp->status == 401 || resp->status == 403) && r->kind != REQ_IAM) {
-        set_fatal(f, ERR_AUTH, "%s was refused with the %s credentials from %s (%s): %s",
-                  r->label, credentials_kind_name(f->s->o.cred->kind), f->s->o.cred->source, detail,
+        set_fatal(f, ERR_AUTH, "%s was refused with the %s credentials from %s (%s): %s", r->label,
+                  credentials_kind_name(f->s->o.cred->kind), f->s->o.cred->source, detail,
                   what_to_check(f, resp->status));
         return false;
     }
@@ -413,14 +417,15 @@ static bool response_ok(struct fetch *f, struct req *r, struct http_response *re
                       r->label, f->s->o.cred->username, f->s->o.cred->domain, detail);
         else
             set_fatal(f, ERR_API, "%s: IAM failed (%s); no token, so nothing could be fetched",
-                      r->label, resp->message[0] && strstr(resp->message, "after") ? resp->message
-                                                                                   : detail);
+                      r->label,
+                      resp->message[0] && strstr(resp->message, "after") ? resp->message : detail);
         return false;
     }
-    if (r->kind == REQ_GROUP &&
-        (resp->status == 404 || strcmp(ae.code, "SDRS.1013") == 0 || strcmp(ae.code, "SDRS.0207") == 0)) {
-        set_fatal(f, ERR_API, "protection group '%s' was not found in project %s (%s): check the "
-                              "group id and the project",
+    if (r->kind == REQ_GROUP && (resp->status == 404 || strcmp(ae.code, "SDRS.1013") == 0 ||
+                                 strcmp(ae.code, "SDRS.0207") == 0)) {
+        set_fatal(f, ERR_API,
+                  "protection group '%s' was not found in project %s (%s): check the "
+                  "group id and the project",
                   f->group_id, f->project_id, detail);
         return false;
     }
@@ -429,8 +434,10 @@ static bool response_ok(struct fetch *f, struct req *r, struct http_response *re
         /* Only ECS itself saying "no such server" means deleted; a 404 from anything in between
          * (a proxy, a wrong endpoint) is a failure to look. */
         if (strncasecmp(ae.code, "Ecs.", 4) != 0) {
-            fetch_error(f, r->label, "%s without an ECS error code: cannot tell whether the server "
-                                     "was deleted", detail);
+            fetch_error(f, r->label,
+                        "%s without an ECS error code: cannot tell whether the server "
+                        "was deleted",
+                        detail);
             return false;
         }
         entry = json_object_new_object();
@@ -449,8 +456,8 @@ static bool response_ok(struct fetch *f, struct req *r, struct http_response *re
         logf_(f, 2, "server %s: deleted (%s)", r->id, detail);
         return false;
     }
-    fetch_error(f, r->label, "%s", resp->message[0] && strstr(resp->message, "after") ? resp->message
-                                                                                      : detail);
+    fetch_error(f, r->label, "%s",
+                resp->message[0] && strstr(resp->message, "after") ? resp->message : detail);
     if (r->kind == REQ_SERVER) {
         struct json_object *entry = json_object_new_object(), *eo = json_object_new_object();
         if (entry && eo) {
@@ -530,7 +537,8 @@ static void on_page(struct fetch *f, struct req *r, struct http_response *resp)
         count = json_object_get_int64(cnt);
     n = json_object_array_length(items);
     if (count < 0 || (size_t)count > f->s->o.max_items) {
-        fetch_error(f, r->label, "count %lld is outside 0..%zu (the limit)", count, f->s->o.max_items);
+        fetch_error(f, r->label, "count %lld is outside 0..%zu (the limit)", count,
+                    f->s->o.max_items);
         goto fail;
     }
     if (l->count < 0) {
@@ -741,8 +749,8 @@ static void on_iam(struct fetch *f, struct req *r, struct http_response *resp)
     struct err e = {0};
 
     if (resp->subject_token.len == 0) {
-        set_fatal(f, ERR_API, "%s: IAM answered HTTP %d without an X-Subject-Token header", r->label,
-                  resp->status);
+        set_fatal(f, ERR_API, "%s: IAM answered HTTP %d without an X-Subject-Token header",
+                  r->label, resp->status);
         return;
     }
     if (resp->content_type[0] && !util_contains_ci(resp->content_type, "json")) {
@@ -750,7 +758,8 @@ static void on_iam(struct fetch *f, struct req *r, struct http_response *resp)
                   resp->content_type);
         return;
     }
-    if (jsonutil_parse(buf_str(&resp->body), resp->body.len, "response", f->s->o.max_depth, &o, &e) ||
+    if (jsonutil_parse(buf_str(&resp->body), resp->body.len, "response", f->s->o.max_depth, &o,
+                       &e) ||
         !jsonutil_get(o, "token", &token) || !json_object_is_type(token, json_type_object)) {
         set_fatal(f, ERR_API, "%s: IAM's answer is not a token object%s%s", r->label,
                   e.msg[0] ? ": " : "", e.msg);
@@ -804,7 +813,8 @@ static int iam_body(const struct credentials *c, struct buf *out)
     scope = NULL;
     json_object_object_add(root, "auth", auth);
     auth = NULL;
-    s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    s = json_object_to_json_string_ext(root,
+                                       JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     rc = s ? buf_adds(out, s) : ERR_NOMEM;
     /* json-c keeps the serialisation inside the object: wipe it with the password. */
     if (s)
@@ -845,7 +855,8 @@ static void start_iam(struct fetch *f)
     struct buf url, body;
 
     if (!f->s->o.ep->iam) {
-        set_fatal(f, ERR_INVALID, "the IAM endpoint is unknown: give --iam-endpoint URL or --region");
+        set_fatal(f, ERR_INVALID,
+                  "the IAM endpoint is unknown: give --iam-endpoint URL or --region");
         return;
     }
     buf_init(&url, 0);
@@ -1043,7 +1054,8 @@ int api_session_new(const struct api_opts *o, struct api_session **out, struct e
         goto fail;
     }
     if (!s->o.ep->project_id) {
-        rc = err_set(e, ERR_INVALID, "the project id is unknown: give --project-id or OS_PROJECT_ID");
+        rc = err_set(e, ERR_INVALID,
+                     "the project id is unknown: give --project-id or OS_PROJECT_ID");
         goto fail;
     }
     *out = s;
@@ -1195,8 +1207,9 @@ int api_list_groups(struct api_session *s, char ***ids, size_t *n, struct err *e
             break;
         }
         if (jsonutil_parse(buf_str(&r.body), r.body.len, "group list", s->o.max_depth, &o, e) ||
-            !jsonutil_get(o, "server_groups", &list) || !json_object_is_type(list, json_type_array) ||
-            !jsonutil_get(o, "count", &cnt) || !json_object_is_type(cnt, json_type_int)) {
+            !jsonutil_get(o, "server_groups", &list) ||
+            !json_object_is_type(list, json_type_array) || !jsonutil_get(o, "count", &cnt) ||
+            !json_object_is_type(cnt, json_type_int)) {
             rc = err_set(e, ERR_API, "%s: unexpected answer (no server_groups list and count)",
                          r.label);
             json_object_put(o);

@@ -25,27 +25,27 @@
 #include "http.h"
 
 #define API_DEFAULT_PAGE_LIMIT 1000
-#define API_DEFAULT_MAX_ITEMS 20000
+#define API_DEFAULT_MAX_ITEMS  20000
 
 struct api_opts {
     const struct credentials *cred;
     struct endpoints *ep;
     struct http_opts http;
-    size_t page_limit;  /* items asked per list page (1..1000) */
-    size_t max_items;   /* instances, pairs, drills, servers: more is a fetch error */
-    int max_depth;      /* JSON nesting of a response (0: the default, 64) */
-    bool no_images;     /* skip IMS */
-    long long now;      /* fetched_at and the AK/SK clock, seconds since the epoch */
+    size_t page_limit;        /* items asked per list page (1..1000) */
+    size_t max_items;         /* instances, pairs, drills, servers: more is a fetch error */
+    int max_depth;            /* JSON nesting of a response (0: the default, 64) */
+    bool no_images;           /* skip IMS */
+    long long now;            /* fetched_at and the AK/SK clock, seconds since the epoch */
     long long (*clock)(void); /* current time for signing each attempt (NULL: time()) */
     void (*log)(void *ud, int level, const char *msg);
     void *log_ud;
 };
 
 struct api_result {
-    struct buf snapshot;  /* the snapshot JSON (complete or with fetch_errors) */
-    size_t fetch_errors;  /* entries in its fetch_errors */
+    struct buf snapshot; /* the snapshot JSON (complete or with fetch_errors) */
+    size_t fetch_errors; /* entries in its fetch_errors */
     struct http_stats stats;
-    int error;            /* api_fetch_many: why this group has no snapshot (0: it has one) */
+    int error; /* api_fetch_many: why this group has no snapshot (0: it has one) */
     char message[512];
 };
 
@@ -84,13 +84,13 @@ void api_ids_free(char **ids, size_t n);
 struct api_response {
     int status;
     struct buf body;
-    int error;          /* transport failure after retries (see http.h) */
-    bool maybe_sent;    /* a failed request may have reached the server */
+    int error;       /* transport failure after retries (see http.h) */
+    bool maybe_sent; /* a failed request may have reached the server */
     int attempts;
-    char message[256];  /* the HTTP layer's account of a failure */
-    char code[64];      /* the API error code of a non-2xx answer, if any */
-    char detail[400];   /* "CODE: message" of a non-2xx answer */
-    char label[400];    /* "POST /v1/<project>/server-groups/<id>/action" */
+    char message[256]; /* the HTTP layer's account of a failure */
+    char code[64];     /* the API error code of a non-2xx answer, if any */
+    char detail[400];  /* "CODE: message" of a non-2xx answer */
+    char label[400];   /* "POST /v1/<project>/server-groups/<id>/action" */
 };
 int api_call(struct api_session *s, const char *method, const char *path, const char *body,
              struct api_response *out, struct err *e);

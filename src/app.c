@@ -92,9 +92,8 @@ static bool use_color(const struct app_opts *o)
 static int write_file(const struct app_opts *o, const char *what, const char *path,
                       const struct buf *b)
 {
-    const char *inputs[] = {o->snapshot,        o->facts,           o->token_file,
-                            o->save_snapshot,   o->waivers,         o->approved_report,
-                            o->audit_log,       o->output};
+    const char *inputs[] = {o->snapshot, o->facts,           o->token_file, o->save_snapshot,
+                            o->waivers,  o->approved_report, o->audit_log,  o->output};
     struct err e = {0};
 
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
@@ -260,8 +259,9 @@ static int live_fetch(const struct app_opts *o, struct live *lv, struct api_resu
         diag_error("%s", e.msg);
         return rc == ERR_INVALID ? EXIT_USAGE : EXIT_INDETERMINATE;
     }
-    diag_verbose(1, "fetched group %s: %ld requests so far (%ld retries, %ld connections), %zu fetch "
-                    "errors",
+    diag_verbose(1,
+                 "fetched group %s: %ld requests so far (%ld retries, %ld connections), %zu fetch "
+                 "errors",
                  o->group_id, res->stats.requests, res->stats.retries, res->stats.connects,
                  res->fetch_errors);
     return 0;
@@ -523,7 +523,8 @@ static int rules_list(const struct app_opts *o, struct engine *eng, struct buf *
             buf_init(&a, 0);
             put_actions(&a, m);
             json_object_object_add(r, "id", json_object_new_string(m->id));
-            json_object_object_add(r, "severity", json_object_new_string(severity_name(m->severity)));
+            json_object_object_add(r, "severity",
+                                   json_object_new_string(severity_name(m->severity)));
             if (m->all_actions)
                 json_object_array_add(acts, json_object_new_string("all"));
             for (size_t k = 0; k < m->nactions; k++)
@@ -552,8 +553,8 @@ static int rules_list(const struct app_opts *o, struct engine *eng, struct buf *
 
         buf_init(&a, 0);
         put_actions(&a, m);
-        buf_printf(b, "%-10s %-8s %-46s %-10s %s\n", m->id, severity_name(m->severity),
-                   buf_str(&a), m->source, m->title);
+        buf_printf(b, "%-10s %-8s %-46s %-10s %s\n", m->id, severity_name(m->severity), buf_str(&a),
+                   m->source, m->title);
         buf_free(&a);
     }
     return 0;
@@ -744,15 +745,16 @@ static int check_approval(const struct app_opts *o, const struct report *rep,
         buf_printf(&why, "%sit is about project %s, not %s", why.len ? "; " : "", ap->project_id,
                    rep->project_id);
     if (strcmp(ap->rules_sha256, rep->rules_sha256) != 0)
-        buf_printf(&why, "%sthe rules changed since it was written (rules_sha256 %.12s… then, "
-                         "%.12s… now)",
+        buf_printf(&why,
+                   "%sthe rules changed since it was written (rules_sha256 %.12s… then, "
+                   "%.12s… now)",
                    why.len ? "; " : "", ap->rules_sha256[0] ? ap->rules_sha256 : "none",
                    rep->rules_sha256);
     if (why.len) {
         diag_error("the approved report '%s' (generated %s) does not cover this call: %s. Nothing "
                    "was sent",
-                   o->approved_report, ap->generated_at[0] ? ap->generated_at : "at an unknown time",
-                   buf_str(&why));
+                   o->approved_report,
+                   ap->generated_at[0] ? ap->generated_at : "at an unknown time", buf_str(&why));
         code = EXIT_NOGO;
     } else {
         diag_verbose(1, "the approved report '%s' (sha256 %.16s…) covers this call",
@@ -793,8 +795,8 @@ int app_failover(const struct app_opts *o)
         goto out;
     /* 1. The preflight, reported exactly as `check` would. */
     if ((code = decide(o, &ss, true, &rep)) != 0 || (code = emit(o, &rep)) != 0 ||
-        (code = audit(o, &(struct audit_event){.event = "decision", .phase = "preflight",
-                                               .report = &rep})) != 0)
+        (code = audit(o, &(struct audit_event){
+                             .event = "decision", .phase = "preflight", .report = &rep})) != 0)
         goto out;
     if (!o->execute) {
         diag_notice("dry run: no request was sent. To run the %s after review: %s failover %s "
@@ -806,13 +808,17 @@ int app_failover(const struct app_opts *o)
     if (rep.verdict != VERDICT_GO) {
         diag_error("refusing to run the %s: the verdict is %s; nothing was sent", o->action,
                    verdict_name(rep.verdict));
-        audit(o, &(struct audit_event){.event = "refused", .phase = "preflight", .report = &rep,
+        audit(o, &(struct audit_event){.event = "refused",
+                                       .phase = "preflight",
+                                       .report = &rep,
                                        .message = "the verdict is not GO"});
         code = rep.exit_code;
         goto out;
     }
     if (o->approved_report && (code = check_approval(o, &rep, &approval)) != 0) {
-        audit(o, &(struct audit_event){.event = "refused", .phase = "approval", .report = &rep,
+        audit(o, &(struct audit_event){.event = "refused",
+                                       .phase = "approval",
+                                       .report = &rep,
                                        .approved_report_sha256 = approval.sha256,
                                        .message = "the approved report does not cover this call"});
         goto out;
@@ -823,14 +829,17 @@ int app_failover(const struct app_opts *o)
     diag_notice("re-checking the group before the %s…", o->action);
     if ((code = decide(o, &ss, false, &again)) != 0)
         goto out;
-    if ((code = audit(o, &(struct audit_event){.event = "decision", .phase = "re-check",
-                                                .report = &again})) != 0)
+    if ((code = audit(o, &(struct audit_event){
+                             .event = "decision", .phase = "re-check", .report = &again})) != 0)
         goto out;
     if (report_changes(&rep, &again, &changes) > 0 || again.verdict != VERDICT_GO) {
         diag_error("the group changed since the report (%s); the verdict is now %s. Nothing was "
                    "sent; run the preflight again",
-                   changes.len ? buf_str(&changes) : "no blocking change", verdict_name(again.verdict));
-        audit(o, &(struct audit_event){.event = "refused", .phase = "re-check", .report = &again,
+                   changes.len ? buf_str(&changes) : "no blocking change",
+                   verdict_name(again.verdict));
+        audit(o, &(struct audit_event){.event = "refused",
+                                       .phase = "re-check",
+                                       .report = &again,
                                        .message = buf_str(&changes)});
         code = again.verdict == VERDICT_INDETERMINATE ? EXIT_INDETERMINATE : EXIT_NOGO;
         goto out;
@@ -858,15 +867,15 @@ int app_failover(const struct app_opts *o)
     code = outcome_exit(res.outcome);
     /* The action happened either way: a failed audit write is reported, not a change of outcome. */
     audit(o, &(struct audit_event){.event = "action",
-                                       .phase = "execute",
-                                       .report = &again,
-                                       .approved_report_sha256 =
-                                           o->approved_report ? approval.sha256 : NULL,
-                                       .job_id = res.job_id,
-                                       .outcome = exec_outcome_name(res.outcome),
-                                       .status_after = res.status_after,
-                                       .station_after = res.station_after,
-                                       .message = res.message});
+                                   .phase = "execute",
+                                   .report = &again,
+                                   .approved_report_sha256 =
+                                       o->approved_report ? approval.sha256 : NULL,
+                                   .job_id = res.job_id,
+                                   .outcome = exec_outcome_name(res.outcome),
+                                   .status_after = res.status_after,
+                                   .station_after = res.station_after,
+                                   .message = res.message});
 out:
     buf_free(&changes);
     report_clear(&again);
@@ -992,7 +1001,8 @@ static int fleet_live(const struct app_opts *o, struct session *ss, struct fleet
         return EXIT_INDETERMINATE;
     }
     prog.total = n;
-    if (api_fetch_many(ss->lv.session, (const char *const *)ids, n, res, on_group_done, &prog, &e)) {
+    if (api_fetch_many(ss->lv.session, (const char *const *)ids, n, res, on_group_done, &prog,
+                       &e)) {
         diag_error("%s", e.msg);
         code = EXIT_INDETERMINATE;
         goto out;
@@ -1012,8 +1022,8 @@ static int fleet_live(const struct app_opts *o, struct session *ss, struct fleet
             continue;
         }
         snprintf(label, sizeof label, "live fetch of group %s", ids[i]);
-        if (snapshot_load_buffer(buf_str(&res[i].snapshot), res[i].snapshot.len, label, &lim,
-                                 &snap, &e)) {
+        if (snapshot_load_buffer(buf_str(&res[i].snapshot), res[i].snapshot.len, label, &lim, &snap,
+                                 &e)) {
             if (fleet_unevaluated(rep, o->action, ids[i], "snapshot", e.msg, report_time()))
                 code = EXIT_INDETERMINATE;
             continue;
@@ -1050,8 +1060,9 @@ int app_fleet(const struct app_opts *o)
     if (code)
         goto out;
     for (size_t i = 0; i < fl.n; i++)
-        if ((code = audit(o, &(struct audit_event){.event = "decision", .phase = "fleet",
-                                                    .report = &fl.items[i].rep})) != 0)
+        if ((code = audit(o, &(struct audit_event){.event = "decision",
+                                                   .phase = "fleet",
+                                                   .report = &fl.items[i].rep})) != 0)
             goto out;
     if ((o->format && strcmp(o->format, "json") == 0 ? fleet_render_json(&fl, &out)
                                                      : fleet_render_text(&fl, &ro, &out))) {

@@ -12,7 +12,7 @@
 #include "sandbox.h"
 
 #define APP_MAX_RULE_DIRS 16
-#define APP_MAX_REPORTS 8
+#define APP_MAX_REPORTS   8
 
 /* --report FORMAT=FILE */
 struct app_report {
@@ -21,9 +21,9 @@ struct app_report {
 };
 
 struct app_opts {
-    const char *command;     /* "check", "fetch", "failover", "rules", "verify-log", "version" */
-    const char *subcommand;  /* rules: "list", "show", "test" */
-    const char *argument;    /* GROUP_ID, rule id, test directory */
+    const char *command;    /* "check", "fetch", "failover", "rules", "verify-log", "version" */
+    const char *subcommand; /* rules: "list", "show", "test" */
+    const char *argument;   /* GROUP_ID, rule id, test directory */
     const char *snapshot;
     const char *action;
     const char *format;

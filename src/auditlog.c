@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+#define ZERO_HASH         "0000000000000000000000000000000000000000000000000000000000000000"
 #define AUDITLOG_MAX_FILE (256u << 20)
 
 /* Reads the last line of the open file (without its newline) into line. An empty file gives an
@@ -108,8 +108,8 @@ int auditlog_append(const char *path, struct json_object *entry, char *head, str
         if (strcmp(key, "seq") && strcmp(key, "prev_sha256"))
             json_object_object_add(line_obj, key, json_object_get(val));
     }
-    text = json_object_to_json_string_ext(line_obj, JSON_C_TO_STRING_PLAIN |
-                                                        JSON_C_TO_STRING_NOSLASHESCAPE);
+    text = json_object_to_json_string_ext(line_obj,
+                                          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     if (!text || (rc = buf_adds(&out, text)) != 0 || (rc = buf_adds(&out, "\n")) != 0) {
         rc = err_set(e, rc == ERR_LIMIT ? ERR_LIMIT : ERR_NOMEM, "audit entry too large");
         goto out;
@@ -179,9 +179,10 @@ int auditlog_verify(const char *path, struct auditlog_check *out, struct err *e)
                    v ? json_object_to_json_string(v) : "missing", line);
         } else if (!jsonutil_get_str(o, "prev_sha256") ||
                    strcmp(jsonutil_get_str(o, "prev_sha256"), prev) != 0) {
-            broken(out, line, line == 1 ? "the first line does not start the chain"
-                                        : "the previous line's hash does not match (line %zu was "
-                                          "changed, removed or moved)",
+            broken(out, line,
+                   line == 1 ? "the first line does not start the chain"
+                             : "the previous line's hash does not match (line %zu was "
+                               "changed, removed or moved)",
                    line - 1);
         }
         json_object_put(o);

@@ -31,8 +31,8 @@ int auditlog_append(const char *path, struct json_object *entry, char *head, str
 /* One event for the log: a decision (the report of a preflight or a re-check), a refusal, or an
  * executed action and its outcome. NULL members are left out. Nothing secret goes in. */
 struct audit_event {
-    const char *event;  /* "decision", "refused", "action" */
-    const char *phase;  /* "preflight", "re-check", … */
+    const char *event; /* "decision", "refused", "action" */
+    const char *phase; /* "preflight", "re-check", … */
     const struct report *report;
     const char *command;
     const char *group_id;
@@ -51,9 +51,9 @@ struct audit_event {
 int auditlog_record(const char *path, const struct audit_event *ev, char *head, struct err *e);
 
 struct auditlog_check {
-    size_t lines;        /* lines read */
-    size_t broken_line;  /* first line that breaks the chain (1-based), 0 when intact */
-    char reason[300];    /* why it is broken */
+    size_t lines;               /* lines read */
+    size_t broken_line;         /* first line that breaks the chain (1-based), 0 when intact */
+    char reason[300];           /* why it is broken */
     char head[UTIL_SHA256_HEX]; /* SHA-256 of the last line ("" for an empty file) */
 };
 

@@ -14,8 +14,8 @@
 struct buf {
     char *data;
     size_t len;
-    size_t cap;     /* allocated bytes */
-    size_t max;     /* the most len may become; 0 means no cap */
+    size_t cap; /* allocated bytes */
+    size_t max; /* the most len may become; 0 means no cap */
 };
 
 /* Initialises an empty buffer whose length may not exceed max bytes (0: unlimited). */

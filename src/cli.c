@@ -40,25 +40,27 @@ static const char usage_main[] =
     "  3  INDETERMINATE: the decision could not be made (data missing, a rule errored); never GO\n"
     "  4  failover --execute: the action was called but its job failed or did not finish\n";
 
-#define USAGE_CONNECTION \
-    "Connection (live):\n" \
-    "  --region REGION        e.g. eu-de: the SDRS, ECS, IMS and IAM endpoints of the region\n" \
-    "                         (also OS_REGION_NAME)\n" \
-    "  --endpoint URL         the SDRS endpoint, e.g. https://sdrs.eu-de.otc.t-systems.com\n" \
-    "  --ecs-endpoint URL     the ECS endpoint;  --ims-endpoint URL  the IMS endpoint\n" \
-    "  --iam-endpoint URL     the IAM endpoint (password credentials)\n" \
-    "  --project-id ID        the project (also OS_PROJECT_ID)\n" \
-    "  --token-file FILE      read the token from FILE instead of OS_AUTH_TOKEN\n" \
-    "  --timeout SECONDS      per request attempt (default 30)\n" \
-    "  --retries N            retries after a failed attempt (default 3)\n" \
-    "  --concurrency N        requests in flight (default 16)\n" \
-    "  --max-body MIB         largest response body accepted (default 32)\n" \
-    "  --cacert FILE          CA certificates to verify the servers with\n" \
-    "  --insecure             do not verify TLS certificates (loud warning; never in production)\n" \
-    "  --no-images            do not read image details from IMS\n" \
-    "Credentials come from the environment, first complete set wins: OS_AUTH_TOKEN (or\n" \
-    "--token-file); OS_ACCESS_KEY and OS_SECRET_KEY (or HW_ACCESS_KEY and HW_SECRET_KEY), signed\n" \
-    "with SDK-HMAC-SHA256; OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME and OS_PROJECT_ID (or\n" \
+#define USAGE_CONNECTION                                                                           \
+    "Connection (live):\n"                                                                         \
+    "  --region REGION        e.g. eu-de: the SDRS, ECS, IMS and IAM endpoints of the region\n"    \
+    "                         (also OS_REGION_NAME)\n"                                             \
+    "  --endpoint URL         the SDRS endpoint, e.g. https://sdrs.eu-de.otc.t-systems.com\n"      \
+    "  --ecs-endpoint URL     the ECS endpoint;  --ims-endpoint URL  the IMS endpoint\n"           \
+    "  --iam-endpoint URL     the IAM endpoint (password credentials)\n"                           \
+    "  --project-id ID        the project (also OS_PROJECT_ID)\n"                                  \
+    "  --token-file FILE      read the token from FILE instead of OS_AUTH_TOKEN\n"                 \
+    "  --timeout SECONDS      per request attempt (default 30)\n"                                  \
+    "  --retries N            retries after a failed attempt (default 3)\n"                        \
+    "  --concurrency N        requests in flight (default 16)\n"                                   \
+    "  --max-body MIB         largest response body accepted (default 32)\n"                       \
+    "  --cacert FILE          CA certificates to verify the servers with\n"                        \
+    "  --insecure             do not verify TLS certificates (loud warning; never in "             \
+    "production)\n"                                                                                \
+    "  --no-images            do not read image details from IMS\n"                                \
+    "Credentials come from the environment, first complete set wins: OS_AUTH_TOKEN (or\n"          \
+    "--token-file); OS_ACCESS_KEY and OS_SECRET_KEY (or HW_ACCESS_KEY and HW_SECRET_KEY), "        \
+    "signed\n"                                                                                     \
+    "with SDK-HMAC-SHA256; OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME and OS_PROJECT_ID (or\n"  \
     "OS_PROJECT_NAME), exchanged at IAM for a token. Never on the command line.\n"
 
 static const char usage_check[] =
@@ -110,7 +112,8 @@ static const char usage_failover[] =
     "usage: " SDRS_NAME " failover GROUP_ID [--action ACTION] [--execute [--yes]] [options]\n"
     "\n"
     "Runs the preflight of `check GROUP_ID` and prints its report. Without --execute that is all\n"
-    "(a dry run: no write request is sent). With --execute and a GO verdict it asks for the group's\n"
+    "(a dry run: no write request is sent). With --execute and a GO verdict it asks for the "
+    "group's\n"
     "name on the terminal (unless --yes), re-reads and re-evaluates the group, and stops if\n"
     "anything that matters changed; then it sends the action once and follows its job to the end.\n"
     "On NO-GO or INDETERMINATE it refuses and sends nothing.\n"
@@ -267,7 +270,8 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int usage_error(const char *help, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *help, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int usage_error(const char *help, const char *fmt, ...)
 {
@@ -365,8 +369,9 @@ static int parse_options(int argc, char **argv, const char *help, struct app_opt
             break;
         case OPT_RULE_INSTRUCTIONS:
             if (!number_arg(optarg, 1000, 1000000000000LL, &v))
-                return usage_error(help, "--rule-instructions needs a number from 1000 to 10^12, "
-                                         "not '%s'",
+                return usage_error(help,
+                                   "--rule-instructions needs a number from 1000 to 10^12, "
+                                   "not '%s'",
                                    optarg);
             o->limits.instructions = v;
             break;
@@ -378,8 +383,8 @@ static int parse_options(int argc, char **argv, const char *help, struct app_opt
             break;
         case OPT_MAX_FINDINGS:
             if (!number_arg(optarg, 1, 1000000, &v))
-                return usage_error(help, "--max-findings needs a number from 1 to 1000000, not '%s'",
-                                   optarg);
+                return usage_error(
+                    help, "--max-findings needs a number from 1 to 1000000, not '%s'", optarg);
             o->max_findings = (size_t)v;
             break;
         case OPT_SAVE_SNAPSHOT:
@@ -592,7 +597,8 @@ static int run_verify_log(struct app_opts *o, const char **pos, int npos)
 static int run_fetch(struct app_opts *o, const char **pos, int npos)
 {
     if (npos != 1)
-        return usage_error(usage_fetch, "%s", npos ? "fetch takes one GROUP_ID" : "fetch needs a GROUP_ID");
+        return usage_error(usage_fetch, "%s",
+                           npos ? "fetch takes one GROUP_ID" : "fetch needs a GROUP_ID");
     o->group_id = pos[0];
     return app_fetch(o);
 }
@@ -600,7 +606,8 @@ static int run_fetch(struct app_opts *o, const char **pos, int npos)
 static int run_rules(struct app_opts *o, const char **pos, int npos)
 {
     if (npos == 0)
-        return usage_error(usage_rules, "%s", "rules needs a subcommand: list, show ID or test DIR");
+        return usage_error(usage_rules, "%s",
+                           "rules needs a subcommand: list, show ID or test DIR");
     o->subcommand = pos[0];
     if (strcmp(pos[0], "list") == 0) {
         if (npos > 1)

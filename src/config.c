@@ -348,8 +348,10 @@ int endpoints_resolve(const struct endpoint_flags *f, struct endpoints *ep, stru
     if (found) {
         for (const char *p = found; *p; p++)
             if (!isalnum((unsigned char)*p) && *p != '-') {
-                rc = err_set(e, ERR_INVALID, "project id '%s' has characters other than letters, "
-                                             "digits and '-'", found);
+                rc = err_set(e, ERR_INVALID,
+                             "project id '%s' has characters other than letters, "
+                             "digits and '-'",
+                             found);
                 free(found);
                 goto fail;
             }

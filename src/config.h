@@ -22,21 +22,22 @@ enum cred_kind { CRED_NONE, CRED_TOKEN, CRED_AKSK, CRED_PASSWORD };
 
 struct credentials {
     enum cred_kind kind;
-    char *token;          /* secret */
+    char *token; /* secret */
     char *access_key;
     char *secret_key;     /* secret */
     char *security_token; /* secret, temporary AK/SK (OS_SECURITY_TOKEN / HW_SECURITY_TOKEN) */
     char *username;
-    char *password;       /* secret */
+    char *password; /* secret */
     char *domain;
-    char *project_id;     /* of the password scope; may be NULL when project_name is set */
+    char *project_id; /* of the password scope; may be NULL when project_name is set */
     char *project_name;
-    const char *source;   /* where they came from, for messages: "OS_AUTH_TOKEN", ... */
+    const char *source; /* where they came from, for messages: "OS_AUTH_TOKEN", ... */
 };
 
 /* Reads the environment through getenv_fn (getenv in the program, a table in tests). token_file,
  * when given, is read (whitespace trimmed) and wins. Fails with ERR_AUTH and a message naming
- * every variable that would do when no set is complete; ERR_IO when the token file is unreadable. */
+ * every variable that would do when no set is complete; ERR_IO when the token file is unreadable.
+ */
 int credentials_load(const char *token_file, const char *(*getenv_fn)(const char *name),
                      struct credentials *out, struct err *e);
 void credentials_clear(struct credentials *c);
@@ -56,9 +57,10 @@ struct endpoints {
 };
 
 struct endpoint_flags {
-    const char *sdrs, *ecs, *ims, *iam; /* --endpoint, --ecs-endpoint, --ims-endpoint, --iam-endpoint */
-    const char *region;                 /* --region, else OS_REGION_NAME */
-    const char *project_id;             /* --project-id, else OS_PROJECT_ID */
+    const char *sdrs, *ecs, *ims,
+        *iam;               /* --endpoint, --ecs-endpoint, --ims-endpoint, --iam-endpoint */
+    const char *region;     /* --region, else OS_REGION_NAME */
+    const char *project_id; /* --project-id, else OS_PROJECT_ID */
 };
 
 /* Fills what the flags and the region give. Missing endpoints stay NULL (the catalog may fill

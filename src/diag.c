@@ -19,7 +19,8 @@ int diag_verbosity(void)
     return verbosity;
 }
 
-static void vprint(const char *kind, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void vprint(const char *kind, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void vprint(const char *kind, const char *fmt, va_list ap)
 {

@@ -40,9 +40,9 @@ struct job {
     struct engine *eng;
     const struct rule_entry *rule;
     const struct engine_input *in;
-    struct rule_meta *meta_out;  /* loading: metadata being filled */
-    struct rule_result *res;     /* running: findings being collected */
-    size_t cap;                  /* allocated findings */
+    struct rule_meta *meta_out; /* loading: metadata being filled */
+    struct rule_result *res;    /* running: findings being collected */
+    size_t cap;                 /* allocated findings */
 };
 
 /* The parts of a snapshot a rule reads: its `reads` name (also the ctx field, for in_ctx ones). */
@@ -531,8 +531,10 @@ static size_t check_evidence(lua_State *L, int idx)
                    !isfinite((double)lua_tonumber(L, -1))) {
             luaL_error(L, "evidence '%s' is not a finite number", k);
         } else if (vt != LUA_TNUMBER && vt != LUA_TBOOLEAN) {
-            luaL_error(L, "evidence '%s' must be a string, number or boolean (got %s); evidence is "
-                          "flat", k, lua_typename(L, vt));
+            luaL_error(L,
+                       "evidence '%s' must be a string, number or boolean (got %s); evidence is "
+                       "flat",
+                       k, lua_typename(L, vt));
         }
         if (strcmp(k, "resource") != 0)
             n++;
@@ -739,7 +741,8 @@ static int l_server(lua_State *L)
         else
             lua_newtable(L);
         if (jsonutil_get(j->in->snap->servers, id, &status) &&
-            jsonutil_get(status, "http_status", &status) && json_object_is_type(status, json_type_int)) {
+            jsonutil_get(status, "http_status", &status) &&
+            json_object_is_type(status, json_type_int)) {
             lua_pushinteger(L, (lua_Integer)json_object_get_int64(status));
             lua_setfield(L, -2, "http_status");
         }
@@ -789,9 +792,8 @@ static int l_parse_time(lua_State *L)
 }
 
 static const luaL_Reg ctx_methods[] = {
-    {"fail", l_fail},       {"warn", l_warn},   {"note", l_note},
-    {"unknown", l_unknown}, {"skip", l_skip},   {"server", l_server},
-    {"image", l_image},     {"parse_time", l_parse_time},
+    {"fail", l_fail}, {"warn", l_warn},     {"note", l_note},   {"unknown", l_unknown},
+    {"skip", l_skip}, {"server", l_server}, {"image", l_image}, {"parse_time", l_parse_time},
     {NULL, NULL},
 };
 
@@ -1006,7 +1008,8 @@ int engine_run(struct engine *eng, const struct engine_input *in, struct rule_re
                 break;
             engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s (%.1f ms, %zu findings)", res[i].meta.id,
                        result_name(res[i].result),
-                       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+                       (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+                           (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
                        res[i].nfindings);
         }
     }

@@ -19,10 +19,10 @@
 #include "util.h"
 
 #define ENGINE_DEFAULT_MAX_FINDINGS 10000
-#define ENGINE_MAX_MESSAGE 2048
-#define ENGINE_MAX_EVIDENCE 32
-#define ENGINE_MAX_VALUE 1024
-#define ENGINE_MAX_RULE_FILE (1u << 20)
+#define ENGINE_MAX_MESSAGE          2048
+#define ENGINE_MAX_EVIDENCE         32
+#define ENGINE_MAX_VALUE            1024
+#define ENGINE_MAX_RULE_FILE        (1u << 20)
 
 enum engine_log_level { ENGINE_LOG_NOTICE, ENGINE_LOG_VERBOSE, ENGINE_LOG_DEBUG };
 
@@ -50,9 +50,9 @@ struct engine;
 int engine_new(const struct engine_opts *opts, struct engine **out, struct err *e);
 void engine_free(struct engine *eng);
 
-/* Adds every .lua file of dir (sorted by name). A rule whose id is already known replaces the earlier
- * one, with a notice; two files with the same id in one directory, or an invalid rule file, are
- * errors (ERR_INVALID) and leave the engine unchanged. */
+/* Adds every .lua file of dir (sorted by name). A rule whose id is already known replaces the
+ * earlier one, with a notice; two files with the same id in one directory, or an invalid rule file,
+ * are errors (ERR_INVALID) and leave the engine unchanged. */
 int engine_add_dir(struct engine *eng, const char *dir, struct err *e);
 
 /* Effective rules, sorted by id. */

@@ -31,7 +31,7 @@ const struct action_spec *execute_spec(const char *action)
 
 const char *exec_outcome_name(enum exec_outcome o)
 {
-    static const char *const names[] = {"success", "failed",       "timeout", "refused",
+    static const char *const names[] = {"success",  "failed",       "timeout", "refused",
                                         "not-sent", "not-accepted", "unknown"};
     return names[o];
 }
@@ -62,7 +62,8 @@ int execute_body(const char *action, const char *current_station, struct buf *ou
 }
 
 /* Sets out->message (truncated to fit). */
-static void say(struct exec_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct exec_result *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void say(struct exec_result *out, const char *fmt, ...)
 {
@@ -112,7 +113,8 @@ static bool read_group(struct api_session *s, const char *group_id, char *status
         goto out;
     snprintf(status, ssize, "%s", jsonutil_get_str(g, "status"));
     snprintf(station, tsize, "%s",
-             jsonutil_get_str(g, "priority_station") ? jsonutil_get_str(g, "priority_station") : "");
+             jsonutil_get_str(g, "priority_station") ? jsonutil_get_str(g, "priority_station")
+                                                     : "");
     ok = true;
 out:
     json_object_put(o);
@@ -127,8 +129,8 @@ static void progress(const struct exec_opts *o, struct exec_progress *p)
 }
 
 /* Copies the description of the first failed sub-job. */
-static void failed_subjob(struct json_object *job, struct exec_result *out, size_t *n,
-                          size_t *done, size_t *failed)
+static void failed_subjob(struct json_object *job, struct exec_result *out, size_t *n, size_t *done,
+                          size_t *failed)
 {
     struct json_object *ent, *subs;
 
@@ -141,18 +143,19 @@ static void failed_subjob(struct json_object *job, struct exec_result *out, size
         struct json_object *sj = json_object_array_get_idx(subs, i);
         const char *st = jsonutil_get_str(sj, "status");
         const char *id = jsonutil_get_str(sj, "job_id") ? jsonutil_get_str(sj, "job_id")
-                                                         : jsonutil_get_str(sj, "id");
+                                                        : jsonutil_get_str(sj, "id");
         if (is(st, "SUCCESS"))
             (*done)++;
         if (!is(st, "FAIL"))
             continue;
         if ((*failed)++ == 0) {
             char line[sizeof out->failed_subjob];
-            snprintf(line, sizeof line, "%s %s: %s %s",
-                     jsonutil_get_str(sj, "job_type") ? jsonutil_get_str(sj, "job_type") : "sub-job",
-                     id ? id : "?",
-                     jsonutil_get_str(sj, "error_code") ? jsonutil_get_str(sj, "error_code") : "",
-                     jsonutil_get_str(sj, "fail_reason") ? jsonutil_get_str(sj, "fail_reason") : "");
+            snprintf(
+                line, sizeof line, "%s %s: %s %s",
+                jsonutil_get_str(sj, "job_type") ? jsonutil_get_str(sj, "job_type") : "sub-job",
+                id ? id : "?",
+                jsonutil_get_str(sj, "error_code") ? jsonutil_get_str(sj, "error_code") : "",
+                jsonutil_get_str(sj, "fail_reason") ? jsonutil_get_str(sj, "fail_reason") : "");
             util_utf8_sanitize(line);
             memcpy(out->failed_subjob, line, sizeof line);
         }
@@ -188,8 +191,9 @@ static void follow_job(struct api_session *s, const struct exec_opts *o, long lo
             jsonutil_parse(buf_str(&r.body), r.body.len, "job", 64, &job, &e) ||
             !(st = jsonutil_get_str(job, "status"))) {
             p.poll_failed = true;
-            p.note = r.error ? r.message : r.status != 200 ? (r.detail[0] ? r.detail : "no answer")
-                                                           : "the answer is not a job";
+            p.note = r.error           ? r.message
+                     : r.status != 200 ? (r.detail[0] ? r.detail : "no answer")
+                                       : "the answer is not a job";
             progress(o, &p);
             json_object_put(job);
             api_response_clear(&r);
@@ -208,7 +212,8 @@ static void follow_job(struct api_session *s, const struct exec_opts *o, long lo
         if (strcmp(st, "SUCCESS") == 0 || strcmp(st, "FAIL") == 0) {
             out->outcome = strcmp(st, "SUCCESS") == 0 ? EXEC_SUCCESS : EXEC_FAILED;
             snprintf(out->error_code, sizeof out->error_code, "%s",
-                     jsonutil_get_str(job, "error_code") ? jsonutil_get_str(job, "error_code") : "");
+                     jsonutil_get_str(job, "error_code") ? jsonutil_get_str(job, "error_code")
+                                                         : "");
             snprintf(out->fail_reason, sizeof out->fail_reason, "%s",
                      jsonutil_get_str(job, "fail_reason") ? jsonutil_get_str(job, "fail_reason")
                                                           : "");
@@ -252,8 +257,8 @@ static void follow_group(struct api_session *s, const char *group_id, const stru
             }
             if (is(status, sp->failure) || is(status, sp->failure2)) {
                 out->outcome = EXEC_FAILED;
-                snprintf(out->fail_reason, sizeof out->fail_reason,
-                         "the group's status became %s", status);
+                snprintf(out->fail_reason, sizeof out->fail_reason, "the group's status became %s",
+                         status);
                 return;
             }
         }
@@ -271,7 +276,7 @@ static void finish(struct api_session *s, const char *group_id, const struct act
     switch (out->outcome) {
     case EXEC_SUCCESS:
         say(out, "%s finished: the group is now %s, production at %s", sp->action, where,
-                 have ? out->station_after : "unknown");
+            have ? out->station_after : "unknown");
         if (have && strcmp(sp->action, "planned-failover") == 0 &&
             is(out->station_after, station_before))
             snprintf(out->message + strlen(out->message),
@@ -279,15 +284,16 @@ static void finish(struct api_session *s, const char *group_id, const struct act
                      " (priority_station did not change: check the group)");
         break;
     case EXEC_FAILED:
-        say(out, "%s failed: %s%s%s%s%s; the group is now %s",
-                 sp->action, out->error_code[0] ? out->error_code : "no error code",
-                 out->fail_reason[0] ? ": " : "", out->fail_reason,
-                 out->failed_subjob[0] ? "; failed sub-job " : "", out->failed_subjob, where);
+        say(out, "%s failed: %s%s%s%s%s; the group is now %s", sp->action,
+            out->error_code[0] ? out->error_code : "no error code", out->fail_reason[0] ? ": " : "",
+            out->fail_reason, out->failed_subjob[0] ? "; failed sub-job " : "", out->failed_subjob,
+            where);
         break;
     case EXEC_TIMEOUT:
-        say(out, "%s did not finish within the job timeout; it may still be running (group %s). "
-                 "Query it with GET /v1/{project_id}/jobs/%s or check the group's status",
-                 sp->action, where, out->job_id[0] ? out->job_id : "(no job id)");
+        say(out,
+            "%s did not finish within the job timeout; it may still be running (group %s). "
+            "Query it with GET /v1/{project_id}/jobs/%s or check the group's status",
+            sp->action, where, out->job_id[0] ? out->job_id : "(no job id)");
         break;
     default:
         break;
@@ -330,24 +336,26 @@ int execute_run(struct api_session *s, const char *group_id, const char *action,
         /* It may have reached SDRS: never send it again, look at the group instead. */
         if (!read_group(s, group_id, status, sizeof status, station, sizeof station)) {
             out->outcome = EXEC_UNKNOWN;
-            say(out, "the outcome of %s is unknown: %s, and the group could not be read. It was "
-                     "not sent again; check the group's status and the SDRS task center before "
-                     "trying again",
-                     action, r.message);
+            say(out,
+                "the outcome of %s is unknown: %s, and the group could not be read. It was "
+                "not sent again; check the group's status and the SDRS task center before "
+                "trying again",
+                action, r.message);
             goto done;
         }
         if (is(status, status_before) && is(station, station_before)) {
             out->outcome = EXEC_NOT_ACCEPTED;
-            say(out, "%s got no answer (%s) and SDRS did not start it: the group is still %s; "
-                     "nothing changed",
-                     action, r.message, status);
+            say(out,
+                "%s got no answer (%s) and SDRS did not start it: the group is still %s; "
+                "nothing changed",
+                action, r.message, status);
             goto done;
         }
         if (!(is(status, sp->transient) || is(status, sp->transient2) || is(status, sp->success) ||
               is(status, sp->failure) || is(status, sp->failure2))) {
             out->outcome = EXEC_UNKNOWN;
             say(out, "the outcome of %s is unknown: %s, and the group is now %s", action, r.message,
-                     status);
+                status);
             goto done;
         }
         follow_group(s, group_id, sp, &opts, start, out);
@@ -357,8 +365,7 @@ int execute_run(struct api_session *s, const char *group_id, const char *action,
     if (r.status < 200 || r.status >= 300) {
         out->outcome = EXEC_REFUSED;
         snprintf(out->error_code, sizeof out->error_code, "%s", r.code);
-        say(out, "SDRS refused %s (%s); nothing was started",
-                 action, r.detail);
+        say(out, "SDRS refused %s (%s); nothing was started", action, r.detail);
         goto done;
     }
     if (jsonutil_parse(buf_str(&r.body), r.body.len, "action answer", 16, &resp, e) == 0 &&

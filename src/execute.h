@@ -48,13 +48,13 @@ enum exec_outcome {
 const char *exec_outcome_name(enum exec_outcome o);
 
 struct exec_progress {
-    const char *status;  /* the job's status ("INIT", "RUNNING", …) or the group's */
+    const char *status; /* the job's status ("INIT", "RUNNING", …) or the group's */
     long elapsed_ms;
     size_t subjobs;
     size_t subjobs_done;
     size_t subjobs_failed;
-    bool poll_failed;    /* this poll got no answer (it goes on) */
-    const char *note;    /* a failed poll's message, or NULL */
+    bool poll_failed; /* this poll got no answer (it goes on) */
+    const char *note; /* a failed poll's message, or NULL */
 };
 
 struct exec_opts {
@@ -69,10 +69,10 @@ struct exec_result {
     char job_id[96];
     char error_code[64];
     char fail_reason[512];
-    char failed_subjob[256];  /* "<job_type> <job_id>: <error_code> <fail_reason>" */
-    char status_after[64];    /* the group after the end, "" if it could not be read */
+    char failed_subjob[256]; /* "<job_type> <job_id>: <error_code> <fail_reason>" */
+    char status_after[64];   /* the group after the end, "" if it could not be read */
     char station_after[32];
-    char message[600];        /* one line for people */
+    char message[600]; /* one line for people */
     long elapsed_ms;
 };
 

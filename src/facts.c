@@ -15,16 +15,17 @@ static bool bool_or_null(struct json_object *v)
 static int check_server(struct json_object *srv, const char *label, const char *id, struct err *e)
 {
     if (!json_object_is_type(srv, json_type_object))
-        return err_set(e, ERR_PARSE, "%s: $.servers[\"%.100s\"]: expected an object, got %s",
-                       label, id, jsonutil_type(srv));
+        return err_set(e, ERR_PARSE, "%s: $.servers[\"%.100s\"]: expected an object, got %s", label,
+                       id, jsonutil_type(srv));
     json_object_object_foreach(srv, key, val)
     {
         if (strcmp(key, "cloud_init") == 0) {
             if (!bool_or_null(val))
-                return err_set(e, ERR_PARSE,
-                               "%s: $.servers[\"%.100s\"].cloud_init: expected true, false or null, "
-                               "got %s",
-                               label, id, jsonutil_type(val));
+                return err_set(
+                    e, ERR_PARSE,
+                    "%s: $.servers[\"%.100s\"].cloud_init: expected true, false or null, "
+                    "got %s",
+                    label, id, jsonutil_type(val));
         } else if (strcmp(key, "comment") != 0) {
             return err_set(e, ERR_PARSE,
                            "%s: $.servers[\"%.100s\"].%.60s: unknown key (expected cloud_init)",

@@ -109,7 +109,8 @@ int fleet_render_text(const struct fleet *f, const struct render_opts *o, struct
         count[rank(f->items[i].rep.verdict)]++;
     }
     qsort(order, f->n, sizeof *order, cmp_entry);
-    buf_printf(out, "%s preflight of %zu protection group%s: %zu GO, %zu NO-GO, %zu INDETERMINATE\n",
+    buf_printf(out,
+               "%s preflight of %zu protection group%s: %zu GO, %zu NO-GO, %zu INDETERMINATE\n",
                f->action, f->n, f->n == 1 ? "" : "s", count[2], count[1], count[0]);
     for (size_t i = 0; i < f->n; i++) {
         const struct report *r = &order[i]->rep;

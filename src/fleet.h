@@ -14,8 +14,8 @@
 #define FLEET_SCHEMA "sdrs-preflight/fleet-report@1"
 
 struct fleet_entry {
-    char *name;          /* group id, or snapshot file */
-    struct report rep;   /* always built: an entry that could not be evaluated is INDETERMINATE */
+    char *name;        /* group id, or snapshot file */
+    struct report rep; /* always built: an entry that could not be evaluated is INDETERMINATE */
 };
 
 struct fleet {

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* json_c_visit callback: stops at the first NaN or infinity (json-c accepts them, JSON does not). */
+/* json_c_visit callback: stops at the first NaN or infinity (json-c accepts them, JSON does not).
+ */
 static int nonfinite_visit(struct json_object *jso, int flags, struct json_object *parent,
                            const char *key, size_t *index, void *arg)
 {
@@ -85,8 +86,9 @@ int jsonutil_parse(const char *data, size_t len, const char *name, int max_depth
     while (end < len && strchr(" \t\r\n", data[end]) && data[end])
         end++;
     if (end < len) {
-        rc = err_set(e, ERR_PARSE, "%s: not JSON: unexpected data after the value at line %zu, column %zu",
-                     name, line, col);
+        rc = err_set(e, ERR_PARSE,
+                     "%s: not JSON: unexpected data after the value at line %zu, column %zu", name,
+                     line, col);
         goto out;
     }
     {
@@ -152,7 +154,8 @@ int jsonutil_print(struct json_object *o, struct buf *out)
 {
     size_t len = 0;
     const char *s = json_object_to_json_string_length(
-        o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+        o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE,
+        &len);
     int rc;
 
     if (!s)
@@ -229,7 +232,8 @@ static int patch_one(struct json_object *root, struct json_object *op, size_t i,
     if (!kind || (strcmp(kind, "add") && strcmp(kind, "replace") && strcmp(kind, "remove")))
         return err_set(e, ERR_PARSE, "patch[%zu]: op must be add, replace or remove", i);
     if (!path || path[0] != '/')
-        return err_set(e, ERR_PARSE, "patch[%zu]: path must be a JSON Pointer starting with '/'", i);
+        return err_set(e, ERR_PARSE, "patch[%zu]: path must be a JSON Pointer starting with '/'",
+                       i);
     if (strcmp(kind, "remove") && !has_value)
         return err_set(e, ERR_PARSE, "patch[%zu]: %s needs a value", i, kind);
     buf_init(&tok, 0);

@@ -112,7 +112,8 @@ static int l_obj_index(lua_State *L)
 {
     struct json_object *obj = node_of(L, 1), *v = NULL;
 
-    if (!obj || lua_type(L, 2) != LUA_TSTRING || !json_object_object_get_ex(obj, lua_tostring(L, 2), &v))
+    if (!obj || lua_type(L, 2) != LUA_TSTRING ||
+        !json_object_object_get_ex(obj, lua_tostring(L, 2), &v))
         return 0;
     if (!push_member(L, v, false))
         return 0;

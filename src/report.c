@@ -137,7 +137,8 @@ int report_build(struct report *r, const struct report_inputs *in, struct rule_r
     r->ndrills = count_of(snap->drills);
     r->fail_on_warning = in->fail_on_warning;
     memcpy(r->snapshot_sha256, snap->sha256, sizeof r->snapshot_sha256);
-    snprintf(r->rules_sha256, sizeof r->rules_sha256, "%s", in->rules_sha256 ? in->rules_sha256 : "");
+    snprintf(r->rules_sha256, sizeof r->rules_sha256, "%s",
+             in->rules_sha256 ? in->rules_sha256 : "");
     if (in->facts)
         memcpy(r->facts_sha256, in->facts->sha256, sizeof r->facts_sha256);
     r->results = *results;
@@ -218,7 +219,8 @@ size_t report_changes(const struct report *before, const struct report *after, s
         if (a->meta.severity != SEVERITY_BLOCKER && a->result != RESULT_ERROR)
             continue;
         if (!b)
-            buf_printf(out, "%s%s is new (%s)", n++ ? "; " : "", a->meta.id, result_name(a->result));
+            buf_printf(out, "%s%s is new (%s)", n++ ? "; " : "", a->meta.id,
+                       result_name(a->result));
         else if (b->result != a->result)
             buf_printf(out, "%s%s %s -> %s", n++ ? "; " : "", a->meta.id, result_name(b->result),
                        result_name(a->result));

@@ -72,12 +72,12 @@ struct report {
 
 struct report_inputs {
     const struct snapshot *snap;
-    const struct facts *facts;  /* may be NULL */
+    const struct facts *facts;     /* may be NULL */
     const struct waivers *waivers; /* may be NULL */
     const char *rules_sha256;
     const char *action;
     bool fail_on_warning;
-    long long now;              /* generated_at; from SOURCE_DATE_EPOCH in tests */
+    long long now; /* generated_at; from SOURCE_DATE_EPOCH in tests */
 };
 
 /* Builds the report and decides the verdict, after applying the waivers (which turn fail and warn

@@ -250,8 +250,10 @@ int report_read_summary(const char *path, struct report_summary *out, struct err
     schema = jsonutil_get_str(root, "schema");
     if (!schema || strcmp(schema, REPORT_SCHEMA) != 0) {
         json_object_put(root);
-        return err_set(e, ERR_PARSE, "%s: not a report (schema is not \"%s\"); write one with "
-                                     "--format json", label, REPORT_SCHEMA);
+        return err_set(e, ERR_PARSE,
+                       "%s: not a report (schema is not \"%s\"); write one with "
+                       "--format json",
+                       label, REPORT_SCHEMA);
     }
     copy_at(root, "/verdict", out->verdict, sizeof out->verdict);
     copy_at(root, "/action", out->action, sizeof out->action);

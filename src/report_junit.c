@@ -164,8 +164,8 @@ static const struct finding *first_at(const struct rule_result *res, enum level 
 }
 
 /* <failure> or <error> with a message attribute, the severity as type, and the details. */
-static void put_problem(struct textout *o, const char *element, const char *prefix, const char *message,
-                        const struct rule_result *res)
+static void put_problem(struct textout *o, const char *element, const char *prefix,
+                        const char *message, const struct rule_result *res)
 {
     textout_putf(o, "      <%s message=\"", element);
     put_xml(o, prefix, XML_ATTR);
@@ -337,7 +337,7 @@ static void put_waivers_case(struct textout *o, const struct report *r, const ch
             textout_put(o, "[FAIL] ");
             put_waiver_line(o, &r->waivers[i], XML_TEXT);
             textout_putf(o, ": renew or remove it (%zu result%s)\n", r->waivers[i].results,
-                 r->waivers[i].results == 1 ? "" : "s");
+                         r->waivers[i].results == 1 ? "" : "s");
         }
     textout_put(o, "</failure>\n    </testcase>\n");
 }

@@ -236,7 +236,8 @@ static const char *plural(size_t n)
 static void put_title(struct textout *o, const struct report *r)
 {
     static const char *const marks[] = {"✅", "⛔", "⚠️"};
-    size_t nfail = report_count_findings(r, LEVEL_FAIL), nwarn = report_count_findings(r, LEVEL_WARN);
+    size_t nfail = report_count_findings(r, LEVEL_FAIL),
+           nwarn = report_count_findings(r, LEVEL_WARN);
 
     textout_putf(o, "## %s %s — ", marks[r->verdict], verdict_name(r->verdict));
     put_md(o, r->action);
@@ -259,10 +260,12 @@ static void put_title(struct textout *o, const struct report *r)
         if (nfail)
             textout_putf(o, "%zu blocking finding%s", nfail, plural(nfail));
         else if (r->fail_on_warning && nwarn)
-            textout_putf(o, "%zu warning%s, which block with `--fail-on warning`", nwarn, plural(nwarn));
+            textout_putf(o, "%zu warning%s, which block with `--fail-on warning`", nwarn,
+                         plural(nwarn));
         if (r->expired_waivers)
-            textout_putf(o, "%s%zu expired waiver%s", nfail || (r->fail_on_warning && nwarn) ? "; " : "",
-                 r->expired_waivers, plural(r->expired_waivers));
+            textout_putf(o, "%s%zu expired waiver%s",
+                         nfail || (r->fail_on_warning && nwarn) ? "; " : "", r->expired_waivers,
+                         plural(r->expired_waivers));
         textout_put(o, ".\n\n");
         break;
     case VERDICT_INDETERMINATE:
@@ -442,9 +445,10 @@ int report_render_markdown(const struct report *r, const struct render_opts *opt
     textout_put(&o, "### What blocks\n\n");
     blocking = put_rules_at(&o, r, LEVEL_FAIL) + put_expired_waivers(&o, r);
     if (blocking == 0)
-        textout_put(&o, r->verdict == VERDICT_NOGO ? "No rule fails; the warnings below block because of "
-                                             "`--fail-on warning`.\n\n"
-                                           : "Nothing: no rule reports a blocking finding.\n\n");
+        textout_put(&o, r->verdict == VERDICT_NOGO
+                            ? "No rule fails; the warnings below block because of "
+                              "`--fail-on warning`.\n\n"
+                            : "Nothing: no rule reports a blocking finding.\n\n");
     put_errors(&o, r);
     if (report_count_findings(r, LEVEL_WARN) > 0) {
         textout_put(&o, "### Warnings\n\n");
@@ -452,11 +456,12 @@ int report_render_markdown(const struct report *r, const struct render_opts *opt
     }
     put_notes(&o, r);
     put_waivers(&o, r);
-    textout_putf(&o,
-         "**Results:** %zu passed, %zu failed, %zu warned, %zu noted, %zu skipped, %zu waived, "
-         "%zu errored (%zu rules).\n\n",
-         c[RESULT_PASS], c[RESULT_FAIL], c[RESULT_WARN], c[RESULT_INFO], c[RESULT_SKIPPED],
-         c[RESULT_WAIVED], c[RESULT_ERROR], r->nresults);
+    textout_putf(
+        &o,
+        "**Results:** %zu passed, %zu failed, %zu warned, %zu noted, %zu skipped, %zu waived, "
+        "%zu errored (%zu rules).\n\n",
+        c[RESULT_PASS], c[RESULT_FAIL], c[RESULT_WARN], c[RESULT_INFO], c[RESULT_SKIPPED],
+        c[RESULT_WAIVED], c[RESULT_ERROR], r->nresults);
     put_inputs(&o, r);
     return o.rc;
 }

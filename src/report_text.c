@@ -8,14 +8,14 @@
 #include <stdarg.h>
 #include <string.h>
 
-#define C_RESET "\033[0m"
-#define C_BOLD "\033[1m"
-#define C_RED "\033[1;31m"
-#define C_GREEN "\033[1;32m"
-#define C_YELLOW "\033[1;33m"
+#define C_RESET   "\033[0m"
+#define C_BOLD    "\033[1m"
+#define C_RED     "\033[1;31m"
+#define C_GREEN   "\033[1;32m"
+#define C_YELLOW  "\033[1;33m"
 #define C_MAGENTA "\033[1;35m"
-#define C_CYAN "\033[36m"
-#define C_DIM "\033[2m"
+#define C_CYAN    "\033[36m"
+#define C_DIM     "\033[2m"
 
 /* Untrusted text (from rules or the API): control characters become spaces. */
 static void put_text(struct textout *o, const char *s)
@@ -77,9 +77,8 @@ static const char *result_tag(enum result_kind k, const char **code)
     return level_tag(LEVEL_ERROR, code);
 }
 
-
-static void put_evidence_line(struct textout *o, int width, const char *key, const struct evidence *ev,
-                              const char *text)
+static void put_evidence_line(struct textout *o, int width, const char *key,
+                              const struct evidence *ev, const char *text)
 {
     textout_putf(o, "           %-*s  ", width, key);
     if (ev)
@@ -133,8 +132,8 @@ static void put_rule_head(struct textout *o, const char *tag, const char *code,
 
 /* Prints every rule that has findings at `lvl`, with those findings (with their evidence when
  * full). Returns how many rules. */
-static size_t put_section(struct textout *o, const struct report *r, enum level lvl, const char *title,
-                          bool full)
+static size_t put_section(struct textout *o, const struct report *r, enum level lvl,
+                          const char *title, bool full)
 {
     size_t shown = 0;
 
@@ -236,8 +235,10 @@ static void put_waivers(struct textout *o, const struct report *r, bool blocking
         }
         textout_put(o, "  ");
         color(o, blocks ? C_RED : w->state == WAIVER_APPLIED ? C_CYAN : C_DIM);
-        textout_put(o, w->state == WAIVER_APPLIED ? "[WAIVED] " : blocks ? "[EXPIRED]" : w->state ==
-                   WAIVER_EXPIRED ? "[expired]" : "[unused] ");
+        textout_put(o, w->state == WAIVER_APPLIED   ? "[WAIVED] "
+                       : blocks                     ? "[EXPIRED]"
+                       : w->state == WAIVER_EXPIRED ? "[expired]"
+                                                    : "[unused] ");
         color(o, C_RESET);
         textout_put(o, " ");
         put_text(o, w->rule);
@@ -257,7 +258,8 @@ static void put_waivers(struct textout *o, const struct report *r, bool blocking
         if (w->state == WAIVER_APPLIED)
             textout_putf(o, ": %zu result%s waived", w->results, w->results == 1 ? "" : "s");
         else if (w->state == WAIVER_UNUSED)
-            textout_put(o, w->for_group ? ": no failing or warning result to waive" : ": not for this group");
+            textout_put(o, w->for_group ? ": no failing or warning result to waive"
+                                        : ": not for this group");
         textout_put(o, "\n");
     }
 }
@@ -267,7 +269,8 @@ static void put_verdict(struct textout *o, const struct report *r)
     const char *code = r->verdict == VERDICT_GO     ? C_GREEN
                        : r->verdict == VERDICT_NOGO ? C_RED
                                                     : C_MAGENTA;
-    size_t nfail = report_count_findings(r, LEVEL_FAIL), nwarn = report_count_findings(r, LEVEL_WARN);
+    size_t nfail = report_count_findings(r, LEVEL_FAIL),
+           nwarn = report_count_findings(r, LEVEL_WARN);
 
     color(o, code);
     textout_put(o, verdict_name(r->verdict));
@@ -293,12 +296,14 @@ static void put_verdict(struct textout *o, const struct report *r)
         else if (r->fail_on_warning && nwarn)
             textout_putf(o, ": %zu warning%s with --fail-on warning", nwarn, nwarn == 1 ? "" : "s");
         if (r->expired_waivers)
-            textout_putf(o, "%s%zu expired waiver%s", nfail || (r->fail_on_warning && nwarn) ? ", " : ": ",
-                 r->expired_waivers, r->expired_waivers == 1 ? "" : "s");
+            textout_putf(o, "%s%zu expired waiver%s",
+                         nfail || (r->fail_on_warning && nwarn) ? ", " : ": ", r->expired_waivers,
+                         r->expired_waivers == 1 ? "" : "s");
         textout_put(o, "\n");
         break;
     case VERDICT_INDETERMINATE:
-        textout_putf(o, ": could not decide (%zu problem%s)\n", r->errors.n, r->errors.n == 1 ? "" : "s");
+        textout_putf(o, ": could not decide (%zu problem%s)\n", r->errors.n,
+                     r->errors.n == 1 ? "" : "s");
         break;
     }
     textout_put(o, "    status ");
@@ -357,9 +362,10 @@ int report_render_text(const struct report *r, const struct render_opts *opts, s
         put_all_rules(&o, r);
     else if (report_count_findings(r, LEVEL_WARN) + report_count_findings(r, LEVEL_INFO) > 0)
         textout_put(&o, "\n(evidence of warnings and notes: -v or --format json)\n");
-    textout_putf(&o, "\n%zu passed, %zu failed, %zu warned, %zu noted, %zu skipped, %zu waived, %zu errored",
-         c[RESULT_PASS], c[RESULT_FAIL], c[RESULT_WARN], c[RESULT_INFO], c[RESULT_SKIPPED],
-         c[RESULT_WAIVED], c[RESULT_ERROR]);
+    textout_putf(
+        &o, "\n%zu passed, %zu failed, %zu warned, %zu noted, %zu skipped, %zu waived, %zu errored",
+        c[RESULT_PASS], c[RESULT_FAIL], c[RESULT_WARN], c[RESULT_INFO], c[RESULT_SKIPPED],
+        c[RESULT_WAIVED], c[RESULT_ERROR]);
     textout_putf(&o, " (%zu rules, %s %s)\n", r->nresults, SDRS_NAME, SDRS_VERSION);
     return o.rc;
 }

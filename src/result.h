@@ -75,8 +75,8 @@ struct rule_result {
 
 /* Why a decision could not be made, found outside the rules (snapshot, fetch). */
 struct problem {
-    char *kind;    /* "snapshot", "fetch", "rule" */
-    char *where;   /* JSON path or request */
+    char *kind;  /* "snapshot", "fetch", "rule" */
+    char *where; /* JSON path or request */
     char *message;
 };
 

@@ -90,7 +90,8 @@ static int walk(const char *dir, struct pathlist *pl, int depth, struct err *e)
                 rc = pathlist_add(pl, path.data) ? err_set(e, ERR_NOMEM, "out of memory") : 0;
             else if (!rc && !jsonutil_get(doc, "schema", NULL))
                 rc = err_set(e, ERR_PARSE,
-                             "'%s' is neither a test case (no \"expect\") nor a snapshot", path.data);
+                             "'%s' is neither a test case (no \"expect\") nor a snapshot",
+                             path.data);
             json_object_put(doc);
         }
         buf_free(&path);
@@ -194,7 +195,8 @@ static int compare(const struct report *rep, struct json_object *tc, struct case
         if (!res) {
             mismatch(out, "  %s: expected %s, but no such rule is loaded", id, result_name(k));
         } else if (res->result != k) {
-            mismatch(out, "  %s: expected %s, got %s", id, result_name(k), result_name(res->result));
+            mismatch(out, "  %s: expected %s, got %s", id, result_name(k),
+                     result_name(res->result));
             describe(out, res);
         }
     }
@@ -294,8 +296,7 @@ int rulestest_run(struct engine *eng, const char *path, struct case_result *out,
         rc = 0;
         goto out;
     }
-    if (jsonutil_get(tc, "facts", &fv) && fv &&
-        (rc = facts_from_json(fv, path, &facts, e)) != 0)
+    if (jsonutil_get(tc, "facts", &fv) && fv && (rc = facts_from_json(fv, path, &facts, e)) != 0)
         goto out;
     {
         struct engine_input in = {snap, facts, action};

@@ -314,15 +314,17 @@ static void push_readonly(lua_State *L, int idx)
 static int l_init(lua_State *L)
 {
     static const luaL_Reg libs[] = {
-        {LUA_GNAME, luaopen_base},        {LUA_TABLIBNAME, luaopen_table},
-        {LUA_STRLIBNAME, luaopen_string}, {LUA_MATHLIBNAME, luaopen_math},
-        {LUA_UTF8LIBNAME, luaopen_utf8},  {LUA_COLIBNAME, luaopen_coroutine},
+        {LUA_GNAME, luaopen_base},
+        {LUA_TABLIBNAME, luaopen_table},
+        {LUA_STRLIBNAME, luaopen_string},
+        {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8},
+        {LUA_COLIBNAME, luaopen_coroutine},
         {NULL, NULL},
     };
     static const char *const base_allowed[] = {
-        "assert", "error",  "ipairs",   "next",     "pairs",        "pcall",        "rawequal",
-        "rawget", "rawlen", "select",   "tonumber", "tostring",     "type",
-        "_VERSION", "getmetatable", NULL,
+        "assert", "error",  "ipairs",   "next",     "pairs", "pcall",    "rawequal",     "rawget",
+        "rawlen", "select", "tonumber", "tostring", "type",  "_VERSION", "getmetatable", NULL,
     };
     static const char *const proxied[] = {
         LUA_TABLIBNAME, LUA_STRLIBNAME, LUA_MATHLIBNAME, LUA_UTF8LIBNAME, LUA_COLIBNAME, NULL,

@@ -223,7 +223,8 @@ static bool normalize_field(struct loader *ld, struct json_object *obj, const ch
             replace(ld, obj, key, json_object_new_boolean(bval));
             return true;
         }
-        if (t == json_type_int && (json_object_get_int64(v) == 0 || json_object_get_int64(v) == 1)) {
+        if (t == json_type_int &&
+            (json_object_get_int64(v) == 0 || json_object_get_int64(v) == 1)) {
             replace(ld, obj, key, json_object_new_boolean(json_object_get_int64(v) == 1));
             return true;
         }
@@ -614,7 +615,8 @@ enum server_state snapshot_server(const struct snapshot *s, const char *id,
 
     *server = NULL;
     *error = NULL;
-    if (!id || !jsonutil_get(s->servers, id, &entry) || !json_object_is_type(entry, json_type_object))
+    if (!id || !jsonutil_get(s->servers, id, &entry) ||
+        !json_object_is_type(entry, json_type_object))
         return SERVER_MISSING;
     if (jsonutil_get(entry, "error", &err) && json_object_is_type(err, json_type_object))
         *error = err;

@@ -2,11 +2,11 @@
  * The snapshot (`sdrs-preflight/snapshot@1`): reading, validating and normalising it.
  *
  * snapshot_load_* return an owned struct snapshot (snapshot_free). Every json_object pointer in it
- * is borrowed from s->root and lives as long as the snapshot. Loading fails (ERR_PARSE, exit code 2)
- * only when the input is not a snapshot at all: not JSON, wrong schema, wrong top-level types. Data
- * that is a snapshot but cannot support a decision (missing parts, fetch errors, fields of the wrong
- * type, servers that instances reference but the snapshot lacks) is recorded in s->problems, which
- * makes the verdict INDETERMINATE.
+ * is borrowed from s->root and lives as long as the snapshot. Loading fails (ERR_PARSE, exit code
+ * 2) only when the input is not a snapshot at all: not JSON, wrong schema, wrong top-level types.
+ * Data that is a snapshot but cannot support a decision (missing parts, fetch errors, fields of the
+ * wrong type, servers that instances reference but the snapshot lacks) is recorded in s->problems,
+ * which makes the verdict INDETERMINATE.
  *
  * Normalisation (done in place on s->root, never on the input bytes): the fields listed in
  * rules/README.md become integers or booleans when the API sent them as strings, numbers become
@@ -27,18 +27,21 @@ struct json_object;
 #define SNAPSHOT_SCHEMA "sdrs-preflight/snapshot@1"
 
 struct snapshot_limits {
-    size_t max_bytes;    /* size of the file */
-    int max_depth;       /* JSON nesting */
-    size_t max_items;    /* instances, pairs, drills and servers, each */
+    size_t max_bytes; /* size of the file */
+    int max_depth;    /* JSON nesting */
+    size_t max_items; /* instances, pairs, drills and servers, each */
 };
 
-#define SNAPSHOT_LIMITS_DEFAULT {256u << 20, 64, 20000}
+#define SNAPSHOT_LIMITS_DEFAULT                                                                    \
+    {                                                                                              \
+        256u << 20, 64, 20000                                                                      \
+    }
 
 struct snapshot {
     char *name; /* for messages: "snapshot 'file.json'" */
     struct json_object *root;
-    struct json_object *group;        /* NULL when missing */
-    struct json_object *instances;    /* arrays and objects below: NULL when missing */
+    struct json_object *group;     /* NULL when missing */
+    struct json_object *instances; /* arrays and objects below: NULL when missing */
     struct json_object *replications;
     struct json_object *drills;
     struct json_object *servers;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define WAIVERS_MAX_BYTES (16u << 20)
-#define WAIVERS_MAX 10000
+#define WAIVERS_MAX       10000
 
 const char *waiver_state_name(enum waiver_state s)
 {
@@ -69,7 +69,7 @@ static int take_string(struct json_object *o, const char *key, bool required, co
 static int parse_one(struct json_object *o, const char *label, size_t i, struct waiver *w,
                      struct err *e)
 {
-    static const char *const known[] = {"rule",    "group",  "reason", "approved_by",
+    static const char *const known[] = {"rule",    "group",  "reason",  "approved_by",
                                         "expires", "ticket", "comment", NULL};
     long long day;
     int rc;

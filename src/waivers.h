@@ -29,9 +29,9 @@ struct waiver {
     char *group;
     char *reason;
     char *approved_by;
-    char *expires;      /* YYYY-MM-DD as written */
+    char *expires;         /* YYYY-MM-DD as written */
     long long expires_end; /* the first second after the expiry day, UTC */
-    char *ticket;       /* may be NULL */
+    char *ticket;          /* may be NULL */
 };
 
 struct waivers {

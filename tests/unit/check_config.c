@@ -31,16 +31,21 @@ static struct credentials load(const char *const *env, const char *token_file, i
 
 START_TEST(first_complete_set_wins)
 {
-    static const char *const all[] = {"OS_AUTH_TOKEN=tok", "OS_ACCESS_KEY=ak", "OS_SECRET_KEY=sk",
-                                      "OS_USERNAME=u",     "OS_PASSWORD=pw",   "OS_USER_DOMAIN_NAME=d",
-                                      "OS_PROJECT_ID=p",   NULL};
-    static const char *const aksk[] = {"OS_ACCESS_KEY=ak", "OS_SECRET_KEY=sk", "OS_USERNAME=u",
-                                       "OS_PASSWORD=pw",   "OS_DOMAIN_NAME=d", "OS_PROJECT_NAME=eu-de",
+    static const char *const all[] = {
+        "OS_AUTH_TOKEN=tok", "OS_ACCESS_KEY=ak",      "OS_SECRET_KEY=sk", "OS_USERNAME=u",
+        "OS_PASSWORD=pw",    "OS_USER_DOMAIN_NAME=d", "OS_PROJECT_ID=p",  NULL};
+    static const char *const aksk[] = {"OS_ACCESS_KEY=ak",
+                                       "OS_SECRET_KEY=sk",
+                                       "OS_USERNAME=u",
+                                       "OS_PASSWORD=pw",
+                                       "OS_DOMAIN_NAME=d",
+                                       "OS_PROJECT_NAME=eu-de",
                                        NULL};
     static const char *const hw[] = {"OS_ACCESS_KEY=ak-only", "HW_ACCESS_KEY=hak",
                                      "HW_SECRET_KEY=hsk", NULL};
-    static const char *const pw[] = {"OS_USERNAME=u", "OS_PASSWORD=pw", "OS_DOMAIN_NAME=d",
-                                     "OS_PROJECT_NAME=eu-de", "OS_AUTH_TOKEN=  ", NULL};
+    static const char *const pw[] = {"OS_USERNAME=u",    "OS_PASSWORD=pw",
+                                     "OS_DOMAIN_NAME=d", "OS_PROJECT_NAME=eu-de",
+                                     "OS_AUTH_TOKEN=  ", NULL};
     struct credentials c = load(all, NULL, 0);
 
     ck_assert_int_eq(c.kind, CRED_TOKEN);
@@ -128,8 +133,8 @@ START_TEST(endpoints_from_flags_region_and_catalog_urls)
     ck_assert_str_eq(ep.iam, "https://iam.eu-de.otc.t-systems.com");
     ck_assert_ptr_null(ep.project_id);
     endpoints_clear(&ep);
-    f = (struct endpoint_flags){.region = "cn-north-4", .sdrs = "https://x.example/v1/abc123/",
-                                .project_id = NULL};
+    f = (struct endpoint_flags){
+        .region = "cn-north-4", .sdrs = "https://x.example/v1/abc123/", .project_id = NULL};
     ck_assert_int_eq(endpoints_resolve(&f, &ep, &e), 0);
     ck_assert_str_eq(ep.sdrs, "https://x.example");
     ck_assert_str_eq(ep.ecs, "https://ecs.cn-north-4.myhuaweicloud.com");
@@ -145,7 +150,8 @@ START_TEST(endpoints_from_flags_region_and_catalog_urls)
     ck_assert_str_eq(url, "https://iam.example.com");
     ck_assert_ptr_null(pid);
     free(url);
-    ck_assert_int_eq(endpoint_normalize("http://127.0.0.1:8080/v1/$(tenant_id)s", &url, &pid, &e), 0);
+    ck_assert_int_eq(endpoint_normalize("http://127.0.0.1:8080/v1/$(tenant_id)s", &url, &pid, &e),
+                     0);
     ck_assert_str_eq(url, "http://127.0.0.1:8080");
     ck_assert_ptr_null(pid);
     free(url);
@@ -168,7 +174,8 @@ START_TEST(ids_for_urls)
     ck_assert(!api_id_valid("a/b"));
     ck_assert(!api_id_valid("a?b"));
     ck_assert(!api_id_valid("a b"));
-    ck_assert(!api_id_valid("0123456789012345678901234567890123456789012345678901234567890123456789"));
+    ck_assert(
+        !api_id_valid("0123456789012345678901234567890123456789012345678901234567890123456789"));
 }
 END_TEST
 

@@ -270,8 +270,7 @@ START_TEST(require_only_embedded_libs)
                "assert(type(sdrs.res_group) == 'function')\n");
     write_rule("b.lua", "T-REQ2", "blocker", "\"all\"", "require('os')");
     res = run("failover", NULL, &n);
-    ck_assert_msg(find(res, n, "T-REQ")->result == RESULT_PASS, "%s",
-                  find(res, n, "T-REQ")->error);
+    ck_assert_msg(find(res, n, "T-REQ")->result == RESULT_PASS, "%s", find(res, n, "T-REQ")->error);
     ck_assert_int_eq(find(res, n, "T-REQ2")->result, RESULT_ERROR);
     ck_assert_ptr_nonnull(strstr(find(res, n, "T-REQ2")->error, "module 'os' not found"));
     rule_results_free(res, n);
@@ -385,7 +384,8 @@ END_TEST
 
 START_TEST(limits_are_configurable)
 {
-    struct engine_opts eo = {.no_builtin = true, .max_findings = 3,
+    struct engine_opts eo = {.no_builtin = true,
+                             .max_findings = 3,
                              .limits = {.memory = 2u << 20, .instructions = 100000}};
     struct engine *eng = NULL;
     struct snapshot *s = fixture();
@@ -394,7 +394,8 @@ START_TEST(limits_are_configurable)
     size_t n;
 
     write_rule("a.lua", "T-FIND", "blocker", "\"all\"", "for i = 1, 4 do ctx:note('n' .. i) end");
-    write_rule("b.lua", "T-MEM", "blocker", "\"all\"", "local s = string.rep('x', 3 * 1024 * 1024)");
+    write_rule("b.lua", "T-MEM", "blocker", "\"all\"",
+               "local s = string.rep('x', 3 * 1024 * 1024)");
     write_rule("c.lua", "T-CPU", "blocker", "\"all\"", "for i = 1, 1000000 do end");
     write_rule("d.lua", "T-OK", "blocker", "\"all\"", "for i = 1, 1000 do ctx:group() end");
     ck_assert_int_eq(engine_new(&eo, &eng, &e), 0);

@@ -64,7 +64,8 @@ START_TEST(types)
     struct probe p;
     struct err e = {0};
 
-    ck_assert_msg(probe("{\"i\": 42, \"d\": 2.5, \"s\": \"xy\", \"z\": \"x\\u0000y\", \"t\": true, \"f\": false,"
+    ck_assert_msg(probe("{\"i\": 42, \"d\": 2.5, \"s\": \"xy\", \"z\": \"x\\u0000y\", \"t\": true, "
+                        "\"f\": false,"
                         " \"n\": null, \"o\": {\"k\": 1}, \"a\": [1, null, 3]}",
                         LUAJSON_MAX_DEPTH, 0, &p, &e) == 0,
                   "%s", e.msg);

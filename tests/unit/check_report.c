@@ -123,8 +123,8 @@ static void golden(const char *name, const struct buf *got)
     ck_assert_msg(util_read_file(path, 0, &want, &e) == 0, "%s (run with SDRS_UPDATE_GOLDEN=1)",
                   e.msg);
     ck_assert_msg(want.len == got->len && memcmp(want.data, got->data, got->len) == 0,
-                  "%s differs from the output:\n%s\n(run with SDRS_UPDATE_GOLDEN=1 to accept)",
-                  rel, buf_str(got));
+                  "%s differs from the output:\n%s\n(run with SDRS_UPDATE_GOLDEN=1 to accept)", rel,
+                  buf_str(got));
     buf_free(&want);
     free(path);
 }

@@ -1,5 +1,6 @@
-/* Sandbox escapes: every file in tests/sandbox/ is a rule whose check() tries one way out. Each must
- * end as that rule's error, with the expected message, naming the rule file; the run finishes. */
+/* Sandbox escapes: every file in tests/sandbox/ is a rule whose check() tries one way out. Each
+ * must end as that rule's error, with the expected message, naming the rule file; the run finishes.
+ */
 #include "testutil.h"
 
 #include "engine.h"

@@ -99,13 +99,14 @@ END_TEST
 
 START_TEST(numbers_as_strings_and_strings_as_numbers)
 {
-    struct snapshot *s = load_ok("[{\"op\":\"replace\",\"path\":\"/replications/0/fault_level\","
-                                 "\"value\":\"5\"},"
-                                 "{\"op\":\"replace\",\"path\":\"/replications/0/progress\","
-                                 "\"value\":\" 99 \"},"
-                                 "{\"op\":\"replace\",\"path\":\"/server_group/replication_num\","
-                                 "\"value\":1.0},"
-                                 "{\"op\":\"add\",\"path\":\"/server_group/name\",\"value\":\"42\"}]");
+    struct snapshot *s =
+        load_ok("[{\"op\":\"replace\",\"path\":\"/replications/0/fault_level\","
+                "\"value\":\"5\"},"
+                "{\"op\":\"replace\",\"path\":\"/replications/0/progress\","
+                "\"value\":\" 99 \"},"
+                "{\"op\":\"replace\",\"path\":\"/server_group/replication_num\","
+                "\"value\":1.0},"
+                "{\"op\":\"add\",\"path\":\"/server_group/name\",\"value\":\"42\"}]");
     struct json_object *v;
 
     ck_assert_uint_eq(s->problems.n, 0);
@@ -113,7 +114,8 @@ START_TEST(numbers_as_strings_and_strings_as_numbers)
     ck_assert(json_object_is_type(v, json_type_int));
     ck_assert_int_eq(json_object_get_int64(v), 5);
     ck_assert_int_eq(json_object_get_int64(path(s->root, "/replications/0/progress")), 99);
-    ck_assert_int_eq(json_object_get_int64(path(s->root, "/replications/0/record_metadata/volume_size")), 10);
+    ck_assert_int_eq(
+        json_object_get_int64(path(s->root, "/replications/0/record_metadata/volume_size")), 10);
     ck_assert(json_object_is_type(path(s->root, "/server_group/replication_num"), json_type_int));
     ck_assert_str_eq(json_object_get_string(path(s->root, "/server_group/name")), "42");
     snapshot_free(s);
@@ -129,8 +131,8 @@ START_TEST(booleans_as_strings)
     static const struct {
         const char *value;
         bool want;
-    } cases[] = {{"\"true\"", true}, {"\"TRUE\"", true}, {"true", true},   {"\"false\"", false},
-                 {"false", false},   {"\"\"", false},    {"\"1\"", true},  {"0", false}};
+    } cases[] = {{"\"true\"", true}, {"\"TRUE\"", true}, {"true", true},  {"\"false\"", false},
+                 {"false", false},   {"\"\"", false},    {"\"1\"", true}, {"0", false}};
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char patch[256];
@@ -171,21 +173,22 @@ END_TEST
 
 START_TEST(unusable_types_are_problems)
 {
-    struct snapshot *s = load_ok("[{\"op\":\"replace\",\"path\":\"/replications/0/fault_level\","
-                                 "\"value\":\"abc\"},"
-                                 "{\"op\":\"add\",\"path\":\"/protected_instances/0/metadata/"
-                                 "__system__frozen\",\"value\":\"maybe\"},"
-                                 "{\"op\":\"replace\",\"path\":\"/server_group/status\","
-                                 "\"value\":{\"a\":1}},"
-                                 "{\"op\":\"replace\",\"path\":\"/server_group/name\","
-                                 "\"value\":42},"
-                                 "{\"op\":\"replace\",\"path\":\"/protected_instances/0/source_server\","
-                                 "\"value\":null}]");
+    struct snapshot *s =
+        load_ok("[{\"op\":\"replace\",\"path\":\"/replications/0/fault_level\","
+                "\"value\":\"abc\"},"
+                "{\"op\":\"add\",\"path\":\"/protected_instances/0/metadata/"
+                "__system__frozen\",\"value\":\"maybe\"},"
+                "{\"op\":\"replace\",\"path\":\"/server_group/status\","
+                "\"value\":{\"a\":1}},"
+                "{\"op\":\"replace\",\"path\":\"/server_group/name\","
+                "\"value\":42},"
+                "{\"op\":\"replace\",\"path\":\"/protected_instances/0/source_server\","
+                "\"value\":null}]");
     struct json_object *pair = path(s->root, "/replications/0");
 
     ck_assert(has_problem(s, "$.replications[0].fault_level", "expected an integer, got string"));
-    ck_assert(has_problem(s, "$.protected_instances[0].metadata.__system__frozen",
-                          "expected a boolean"));
+    ck_assert(
+        has_problem(s, "$.protected_instances[0].metadata.__system__frozen", "expected a boolean"));
     ck_assert(has_problem(s, "$.server_group.status", "expected a string, got object"));
     ck_assert(has_problem(s, "$.server_group.name", "expected a string, got number 42"));
     ck_assert(has_problem(s, "$.protected_instances[0].source_server", "required field is null"));
@@ -201,14 +204,15 @@ START_TEST(timestamp_formats)
         const char *s;
         long long t;
     } ok[] = {
-        {"2019-05-22 08:16:54.413", 1558513014},   {"2018-05-09 22:11:45.0", 1525903905},
+        {"2019-05-22 08:16:54.413", 1558513014},    {"2018-05-09 22:11:45.0", 1525903905},
         {"2018-05-04T03:43:24.108526", 1525405404}, {"2018-04-19T01:55:30.443Z", 1524102930},
         {"2019-05-22T03:30:52Z", 1558495852},       {"2022-03-18 13:55:33.570000", 1647611733},
         {"2019-05-30 01:40:00.74", 1559180400},     {"20191115T033655Z", 1573789015},
         {"2019-05-22T05:30:52+02:00", 1558495852},  {"2026-12-31", 1798675200},
     };
-    static const char *const bad[] = {"", "yesterday", "2019-13-01 00:00:00", "2019-02-30",
-                                      "2019-05-22 08:16", "2019-05-22T08:16:54.", "2019-05-22x"};
+    static const char *const bad[] = {"",           "yesterday",        "2019-13-01 00:00:00",
+                                      "2019-02-30", "2019-05-22 08:16", "2019-05-22T08:16:54.",
+                                      "2019-05-22x"};
     long long t;
 
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -363,7 +367,8 @@ START_TEST(rejects_what_is_not_a_snapshot)
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         expect_reject(cases[i].text, strlen(cases[i].text), cases[i].needle);
-    expect_reject("{\"schema\":\"sdrs-preflight/snapshot@1\"}\0{}", 41, "unexpected data after the value");
+    expect_reject("{\"schema\":\"sdrs-preflight/snapshot@1\"}\0{}", 41,
+                  "unexpected data after the value");
 }
 END_TEST
 
@@ -405,9 +410,9 @@ END_TEST
 START_TEST(public_examples_load)
 {
     const char *dir = tu_shared_dir();
-    static const char *const files[] = {"docs/group-show.json", "docs/instance-list.json",
-                                        "docs/replication-list.json", "docs/drill-list.json",
-                                        "otcextensions/replication.json", "otcextensions/instance.json"};
+    static const char *const files[] = {
+        "docs/group-show.json", "docs/instance-list.json",        "docs/replication-list.json",
+        "docs/drill-list.json", "otcextensions/replication.json", "otcextensions/instance.json"};
     struct json_object *parts[6] = {0};
     struct json_object *snap, *arr;
     struct snapshot *s = NULL;
@@ -451,7 +456,8 @@ START_TEST(public_examples_load)
     /* otcextensions sends fault_level as the number 0, the docs as "0": both are integers now */
     ck_assert_int_eq(json_object_get_int64(path(s->root, "/replications/0/fault_level")), 0);
     ck_assert_int_eq(json_object_get_int64(path(s->root, "/replications/1/fault_level")), 0);
-    ck_assert(json_object_get_boolean(path(s->root, "/protected_instances/2/metadata/__system__frozen")) == 0);
+    ck_assert(json_object_get_boolean(
+                  path(s->root, "/protected_instances/2/metadata/__system__frozen")) == 0);
     snapshot_free(s);
     json_object_put(snap);
     for (size_t i = 0; i < 6; i++)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DAY 86400LL
+#define DAY          86400LL
 #define T_2026_12_31 1798675200LL /* 2026-12-31T00:00:00Z */
 
 static struct waivers *load(const char *json)
@@ -115,9 +115,8 @@ START_TEST(what_applies)
     result(&res[2], "A-3", RESULT_ERROR);
     result(&res[3], "A-4", RESULT_PASS);
     /* the 32-hex form of the group id matches the dashed one */
-    ck_assert_int_eq(waivers_apply(w, "11111111222233334444555555555555", T_2026_12_31, res, 4,
-                                   uses),
-                     0);
+    ck_assert_int_eq(
+        waivers_apply(w, "11111111222233334444555555555555", T_2026_12_31, res, 4, uses), 0);
     ck_assert_int_eq(res[0].result, RESULT_WAIVED);
     ck_assert_ptr_nonnull(strstr(res[0].waiver, "fail waived (approved by a, expires 2026-12-31)"));
     ck_assert_int_eq(res[1].result, RESULT_WAIVED);
@@ -137,9 +136,9 @@ START_TEST(what_applies)
     /* the day after the expiry date: nothing applies, both are expired */
     result(&res[0], "A-1", RESULT_FAIL);
     result(&res[1], "A-2", RESULT_WARN);
-    ck_assert_int_eq(waivers_apply(w, "11111111-2222-3333-4444-555555555555",
-                                   T_2026_12_31 + DAY, res, 2, uses),
-                     0);
+    ck_assert_int_eq(
+        waivers_apply(w, "11111111-2222-3333-4444-555555555555", T_2026_12_31 + DAY, res, 2, uses),
+        0);
     ck_assert_int_eq(res[0].result, RESULT_FAIL);
     ck_assert_int_eq(res[1].result, RESULT_WARN);
     ck_assert_int_eq(uses[0].state, WAIVER_EXPIRED);
@@ -169,12 +168,13 @@ static enum verdict verdict(const char *waivers_json, enum result_kind k, long l
 
     ck_assert_int_eq(snapshot_load_buffer(snap_json, strlen(snap_json), "s", NULL, &s, &e), 0);
     result(&res[0], "A-1", k);
-    ck_assert_int_eq(report_build(&r,
-                                  &(struct report_inputs){.snap = s, .waivers = w,
-                                                          .rules_sha256 = "x", .action = "failover",
-                                                          .now = now},
-                                  &res, 1, &e),
-                     0);
+    ck_assert_int_eq(
+        report_build(
+            &r,
+            &(struct report_inputs){
+                .snap = s, .waivers = w, .rules_sha256 = "x", .action = "failover", .now = now},
+            &res, 1, &e),
+        0);
     v = r.verdict;
     *expired = r.expired_waivers;
     ck_assert_str_eq(r.waivers_sha256, w->sha256);
