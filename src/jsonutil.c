@@ -6,17 +6,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* json_c_visit callback: stops at the first NaN or infinity (json-c accepts them, JSON does not).
- */
-static int nonfinite_visit(struct json_object *jso, int flags, struct json_object *parent,
-                           const char *key, size_t *index, void *arg)
+/* True when data[0..len) holds only JSON whitespace (data need not be NUL-terminated). */
+static bool blank(const char *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!data[i] || !strchr(" \t\r\n", data[i]))
+            return false;
+    return true;
+}
+
+/* json_c_visit callback: stops at the first value JSON does not allow but json-c accepts: NaN or
+ * an infinity, or a string (or key) that is not well-formed UTF-8 (json-c lets overlong forms
+ * and surrogates through). arg receives what was found. */
+static int strict_visit(struct json_object *jso, int flags, struct json_object *parent,
+                        const char *key, size_t *index, void *arg)
 {
     (void)flags;
     (void)parent;
-    (void)key;
     (void)index;
+    if (key && !util_utf8_valid(key, strlen(key))) {
+        *(const char **)arg = "a key is not valid UTF-8";
+        return JSON_C_VISIT_RETURN_STOP;
+    }
     if (json_object_is_type(jso, json_type_double) && !isfinite(json_object_get_double(jso))) {
-        *(bool *)arg = true;
+        *(const char **)arg = "NaN and Infinity are not JSON numbers";
+        return JSON_C_VISIT_RETURN_STOP;
+    }
+    if (json_object_is_type(jso, json_type_string) &&
+        !util_utf8_valid(json_object_get_string(jso), (size_t)json_object_get_string_len(jso))) {
+        *(const char **)arg = "a string is not valid UTF-8 (or holds a NUL)";
         return JSON_C_VISIT_RETURN_STOP;
     }
     return JSON_C_VISIT_RETURN_CONTINUE;
@@ -41,7 +59,7 @@ int jsonutil_parse(const char *data, size_t len, const char *name, int max_depth
     o = json_tokener_parse_ex(tok, data, (int)len);
     jerr = json_tokener_get_error(tok);
     end = json_tokener_get_parse_end(tok);
-    if (!o && jerr == json_tokener_continue && len > 0 && strspn(data, " \t\r\n") < len) {
+    if (!o && jerr == json_tokener_continue && len > 0 && !blank(data, len)) {
         /* A bare literal or number ends only at a terminator: give it one. */
         o = json_tokener_parse_ex(tok, "", 1);
         jerr = json_tokener_get_error(tok);
@@ -55,7 +73,7 @@ int jsonutil_parse(const char *data, size_t len, const char *name, int max_depth
     }
     if (!o && jerr == json_tokener_continue) {
         /* The tokener wants more input: the document ended too early. */
-        if (len == 0 || strspn(data, " \t\r\n") == len)
+        if (blank(data, len))
             rc = err_set(e, ERR_PARSE, "%s: not JSON: the input is empty", name);
         else
             rc = err_set(e, ERR_PARSE, "%s: not JSON: the input ends in the middle of a value",
@@ -83,7 +101,7 @@ int jsonutil_parse(const char *data, size_t len, const char *name, int max_depth
                      json_tokener_error_desc(jerr), line, col);
         goto out;
     }
-    while (end < len && strchr(" \t\r\n", data[end]) && data[end])
+    while (end < len && data[end] && strchr(" \t\r\n", data[end]))
         end++;
     if (end < len) {
         rc = err_set(e, ERR_PARSE,
@@ -92,10 +110,10 @@ int jsonutil_parse(const char *data, size_t len, const char *name, int max_depth
         goto out;
     }
     {
-        bool nonfinite = false;
-        json_c_visit(o, 0, nonfinite_visit, &nonfinite);
-        if (nonfinite) {
-            rc = err_set(e, ERR_PARSE, "%s: not JSON: NaN and Infinity are not JSON numbers", name);
+        const char *why = NULL;
+        json_c_visit(o, 0, strict_visit, &why);
+        if (why) {
+            rc = err_set(e, ERR_PARSE, "%s: not JSON: %s", name, why);
             goto out;
         }
     }

@@ -191,6 +191,10 @@ int problem_add(struct problem_list *pl, const char *kind, const char *where, co
     p->kind = util_strdup(kind);
     p->where = util_strdup(where ? where : "");
     p->message = buf_take(&msg);
+    if (p->where)
+        util_utf8_sanitize(p->where); /* a message may quote and cut any input: keep it UTF-8 */
+    if (p->message)
+        util_utf8_sanitize(p->message);
     if (!p->kind || !p->where || !p->message) {
         free(p->kind);
         free(p->where);

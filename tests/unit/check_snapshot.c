@@ -362,6 +362,10 @@ START_TEST(rejects_what_is_not_a_snapshot)
          "$.fetched_at: expected a string"},
         {"{\"a\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}", "nesting too deep"},
         {"{\"a\":\"\xff\xfe\"}", "not JSON"},
+        {"{\"a\":\"\xc0\xaf\"}", "not valid UTF-8"},
+        {"{\"a\":\"\xed\xa0\x80\"}", "not valid UTF-8"},
+        {"{\"a\":\"x\\u0000y\"}", "holds a NUL"},
+        {"{\"\xc0\xaf\":1}", "key is not valid UTF-8"},
         {"{\"schema\":\"sdrs-preflight/snapshot@1\",\"x\":NaN}", "not JSON"},
     };
 
