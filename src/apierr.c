@@ -107,8 +107,11 @@ size_t apierr_sanitize(const char *in, size_t len, char *out, size_t size)
         i += k;
     }
     if (o.full && size >= 4) {
-        /* make room for "...", cutting before a UTF-8 lead byte, then drop a trailing blank */
-        while (o.n + 3 + 1 > size || (o.n && ((unsigned char)out[o.n] & 0xc0) == 0x80))
+        /* make room for "...", cutting before a UTF-8 lead byte (looking only at bytes that were
+         * written), then drop a trailing blank */
+        size_t written = o.n;
+        while (o.n + 3 + 1 > size ||
+               (o.n && o.n < written && ((unsigned char)out[o.n] & 0xc0) == 0x80))
             o.n--;
         while (o.n && out[o.n - 1] == ' ')
             o.n--;

@@ -1,0 +1,175 @@
+/*
+ * fuzz_report: a report built from a fuzzed snapshot (engine_run, report_build, with the waivers
+ * of the input's "fuzz_waivers" member) and rendered by every renderer there is, with several
+ * options. Every output is valid UTF-8 and the same bytes when rendered twice; the JSON report
+ * parses back with the verdict; plain text and JUnit XML carry no stray control characters.
+ */
+#include "fuzz.h"
+
+#include "jsonutil.h"
+#include "report.h"
+#include "waivers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The names the registry may hold; the ones report_formats() lists are added at start-up, so a new
+ * renderer is fuzzed without a change here. */
+#define MAX_FORMATS 16
+static const char *formats[MAX_FORMATS] = {"json", "text", "junit", "markdown"};
+static size_t nformats = 4;
+static char *listed;
+
+static void listed_free(void)
+{
+    free(listed);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    fuzz_engine();
+    listed = util_strdup(report_formats());
+    FUZZ_ASSERT(listed, "out of memory");
+    atexit(listed_free);
+    for (char *p = listed, *end; *p; p = end) {
+        bool known = false;
+
+        end = p + strcspn(p, ", ");
+        if (*end)
+            *end++ = '\0';
+        end += strspn(end, ", ");
+        if (!*p)
+            continue;
+        FUZZ_ASSERT(report_renderer(p), "report_formats() lists '%s' but it has no renderer", p);
+        for (size_t i = 0; i < nformats; i++)
+            known = known || strcmp(formats[i], p) == 0;
+        if (!known && nformats < MAX_FORMATS)
+            formats[nformats++] = p;
+    }
+    return 0;
+}
+
+static void check_json(const struct report *r, const struct buf *out)
+{
+    struct json_object *root = NULL, *code = NULL;
+    struct err e = {0};
+    const char *verdict;
+
+    if (jsonutil_parse(out->data, out->len, "json report", JSONUTIL_DEFAULT_DEPTH, &root, &e))
+        fuzz_fail(__FILE__, __LINE__, "the JSON report does not parse: %s", e.msg);
+    verdict = jsonutil_get_str(root, "verdict");
+    FUZZ_ASSERT(verdict && strcmp(verdict, verdict_name(r->verdict)) == 0, "verdict %s, not %s",
+                verdict ? verdict : "(none)", verdict_name(r->verdict));
+    FUZZ_ASSERT(jsonutil_get(root, "exit_code", &code) &&
+                    json_object_is_type(code, json_type_int) &&
+                    json_object_get_int(code) == r->exit_code,
+                "exit_code is not %d", r->exit_code);
+    json_object_put(root);
+}
+
+/* Control characters in out other than those in `allowed` (checked bytewise: C0 and DEL). */
+static void check_controls(const char *format, const struct buf *out, const char *allowed)
+{
+    for (size_t i = 0; i < out->len; i++) {
+        unsigned char c = (unsigned char)out->data[i];
+        FUZZ_ASSERT((c >= 0x20 && c != 0x7f) || (c && strchr(allowed, c)),
+                    "%s report: control byte 0x%02x at offset %zu", format, c, i);
+    }
+}
+
+/* What every output must be, and what some formats promise on top (see their files' heads). */
+static void check_output(const char *format, const struct render_opts *o, const struct report *r,
+                         const struct buf *out)
+{
+    if (strcmp(format, "json") == 0)
+        check_json(r, out);
+    else if (strcmp(format, "text") == 0 && !o->color)
+        check_controls(format, out, "\n"); /* rule and API text is untrusted */
+    else if (strcmp(format, "junit") == 0)
+        check_controls(format, out, "\t\n\r"); /* XML 1.0 allows no others */
+    FUZZ_ASSERT(util_utf8_valid(buf_str(out), out->len), "%s report is not valid UTF-8", format);
+}
+
+static void render_all(const struct report *r)
+{
+    static const struct render_opts opts[] = {
+        {false, 0, false},
+        {true, 2, false},
+        {false, 1, true},
+    };
+
+    for (size_t f = 0; f < nformats; f++) {
+        const struct renderer *rd = report_renderer(formats[f]);
+
+        if (!rd)
+            continue;
+        for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+            struct buf a, b;
+            int rc;
+
+            buf_init(&a, 0);
+            buf_init(&b, 0);
+            rc = rd->render(r, &opts[k], &a);
+            FUZZ_ASSERT(rc == 0, "renderer %s failed: %d", formats[f], rc);
+            FUZZ_ASSERT(rd->render(r, &opts[k], &b) == 0 && a.len == b.len &&
+                            memcmp(buf_str(&a), buf_str(&b), a.len) == 0,
+                        "renderer %s gave different bytes for the same report", formats[f]);
+            check_output(formats[f], &opts[k], r, &a);
+            buf_free(&a);
+            buf_free(&b);
+        }
+    }
+}
+
+/* The input's "fuzz_waivers" member, when it is a valid waivers document. Owned. */
+static struct waivers *waivers_of(const struct snapshot *s)
+{
+    struct json_object *v;
+    struct waivers *w = NULL;
+    const char *text;
+    size_t len;
+
+    if (!jsonutil_get(s->root, "fuzz_waivers", &v))
+        return NULL;
+    text = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &len);
+    FUZZ_ASSERT(text, "out of memory");
+    if (waivers_load_buffer(text, len, "waivers 'fuzz'", &w, NULL) != 0)
+        return NULL;
+    return w;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fuzz_eval ev;
+    struct report r;
+    struct report_inputs in;
+    struct waivers *w;
+    struct err e = {0};
+    int rc;
+
+    if (!fuzz_eval_run(data, size, &ev))
+        return 0;
+    w = waivers_of(ev.snap);
+    in = (struct report_inputs){.snap = ev.snap,
+                                .facts = ev.facts,
+                                .waivers = w,
+                                .rules_sha256 = engine_rules_sha256(fuzz_engine()),
+                                .action = ev.action,
+                                .now = FUZZ_NOW};
+    rc = report_build(&r, &in, &ev.results, ev.nresults, &e);
+    FUZZ_ASSERT(rc == 0, "report_build failed (%d): %s", rc, e.msg);
+    FUZZ_ASSERT(ev.results == NULL, "report_build did not take the results");
+    FUZZ_ASSERT((r.verdict == VERDICT_INDETERMINATE) ==
+                    (r.errors.n > 0 || r.counts[RESULT_ERROR] > 0),
+                "verdict %s with %zu problems", verdict_name(r.verdict), r.errors.n);
+    FUZZ_ASSERT(r.verdict != VERDICT_GO ||
+                    (r.errors.n == 0 && r.counts[RESULT_FAIL] == 0 && r.counts[RESULT_ERROR] == 0),
+                "GO with %zu problems and %zu failed rules", r.errors.n, r.counts[RESULT_FAIL]);
+    render_all(&r);
+    report_clear(&r);
+    waivers_free(w);
+    fuzz_eval_clear(&ev);
+    return 0;
+}
