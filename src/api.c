@@ -37,6 +37,9 @@ struct api_session {
     char *token; /* from OS_AUTH_TOKEN or IAM (a secret) */
 };
 
+struct image_share;
+struct many;
+
 /* The state of one round of requests: a fetch of a group, the IAM exchange, or a single call. */
 struct fetch {
     struct api_session *s;
@@ -55,6 +58,8 @@ struct fetch {
     void (*done)(void *ud, size_t i); /* called once when pending drops to 0 */
     void *done_ud;
     size_t index;
+    struct image_share *share; /* api_fetch_many: image lookups shared with the other groups */
+    struct many *many;         /* api_fetch_many: the run this group is part of */
 };
 
 /* The context of one request, handed to its done callback (which frees it). */
@@ -65,6 +70,29 @@ struct req {
     size_t offset;
     char id[80];
     char label[384];
+    long share; /* index in f->share of the image this request asks for, or -1 */
+};
+
+/*
+ * Image lookups shared by the groups of one api_fetch_many: groups mostly run the same few images,
+ * so each image is requested once and its answer is handed to every group that names it, through
+ * the same handling as a group's own answer (so each group records the same data or the same fetch
+ * error). A group that names an image still in flight waits for it (its pending count holds).
+ */
+struct shared_image {
+    char id[80];
+    char label[384];
+    bool answered;
+    struct http_response resp; /* a copy of the answer, once answered */
+    size_t *waiting;           /* indexes into the fetch array of groups waiting for it */
+    size_t nwaiting, capwaiting;
+};
+
+struct image_share {
+    struct fetch *fetches;     /* the api_fetch_many array */
+    struct json_object *index; /* image id -> position in items */
+    struct shared_image *items;
+    size_t n, cap;
 };
 
 bool api_id_valid(const char *id)
@@ -234,8 +262,10 @@ out:
 
 static void on_done(void *ud, struct http_response *resp);
 
-static void submit(struct fetch *f, enum req_kind kind, const char *method, const char *url,
-                   const char *body, struct list *l, size_t offset, const char *id)
+/* Queues a request; returns its context, or NULL when it could not be queued (then a fetch error
+ * or the fatal error says why). */
+static struct req *submit(struct fetch *f, enum req_kind kind, const char *method, const char *url,
+                          const char *body, struct list *l, size_t offset, const char *id)
 {
     static const char *const json_headers[] = {"Accept: application/json",
                                                "Content-Type: application/json", NULL};
@@ -247,10 +277,11 @@ static void submit(struct fetch *f, enum req_kind kind, const char *method, cons
 
     if (!r) {
         set_fatal(f, ERR_NOMEM, "out of memory");
-        return;
+        return NULL;
     }
     r->f = f;
     r->kind = kind;
+    r->share = -1;
     r->list = l;
     r->offset = offset;
     snprintf(r->id, sizeof r->id, "%s", id ? id : "");
@@ -275,9 +306,10 @@ static void submit(struct fetch *f, enum req_kind kind, const char *method, cons
             l->pending--;
         fetch_error(f, r->label, "cannot send: %s", e.msg);
         free(r);
-        return;
+        return NULL;
     }
     f->pending++;
+    return r;
 }
 
 static void submit_page(struct fetch *f, struct list *l, size_t offset)
@@ -323,6 +355,110 @@ static void want_server(struct fetch *f, const char *id, const char *where)
     buf_free(&url);
 }
 
+static void on_image(struct fetch *f, struct req *r, struct http_response *resp);
+static bool response_ok(struct fetch *f, struct req *r, struct http_response *resp);
+static void fetch_settled(struct fetch *f);
+static void many_top_up(struct many *m);
+
+/* Hands a shared image's answer to f, as if f had asked. */
+static void share_deliver(struct fetch *f, struct shared_image *si)
+{
+    struct req r = {.f = f, .kind = REQ_IMAGE, .share = -1};
+
+    snprintf(r.id, sizeof r.id, "%s", si->id);
+    snprintf(r.label, sizeof r.label, "%s", si->label);
+    if (!f->fatal && response_ok(f, &r, &si->resp))
+        on_image(f, &r, &si->resp);
+}
+
+/* For a group of api_fetch_many that names image id: true when the image is (or is being) looked
+ * up for another group, which then serves this one too; false when this group must ask. */
+static bool share_image(struct fetch *f, const char *id)
+{
+    struct image_share *sh = f->share;
+    struct json_object *pos = NULL;
+    struct shared_image *si;
+
+    if (!jsonutil_get(sh->index, id, &pos))
+        return false;
+    si = &sh->items[json_object_get_int64(pos)];
+    if (si->answered) {
+        share_deliver(f, si);
+        return true;
+    }
+    if (si->nwaiting == si->capwaiting) {
+        size_t ncap = si->capwaiting ? si->capwaiting * 2 : 4;
+        size_t *nw = realloc(si->waiting, ncap * sizeof *nw);
+        if (!nw) {
+            set_fatal(f, ERR_NOMEM, "out of memory");
+            return true;
+        }
+        si->waiting = nw;
+        si->capwaiting = ncap;
+    }
+    si->waiting[si->nwaiting++] = (size_t)(f - sh->fetches);
+    f->pending++;
+    return true;
+}
+
+/* Records that r, which f just sent, answers image r->id for every group. */
+static void share_asked(struct fetch *f, struct req *r)
+{
+    struct image_share *sh = f->share;
+
+    if (sh->n == sh->cap) {
+        size_t ncap = sh->cap ? sh->cap * 2 : 64;
+        struct shared_image *ni = realloc(sh->items, ncap * sizeof *ni);
+        if (!ni)
+            return; /* this image is simply not shared */
+        sh->items = ni;
+        sh->cap = ncap;
+    }
+    if (json_object_object_add(sh->index, r->id, json_object_new_int64((int64_t)sh->n)))
+        return;
+    memset(&sh->items[sh->n], 0, sizeof sh->items[sh->n]);
+    snprintf(sh->items[sh->n].id, sizeof sh->items[sh->n].id, "%s", r->id);
+    snprintf(sh->items[sh->n].label, sizeof sh->items[sh->n].label, "%s", r->label);
+    buf_init(&sh->items[sh->n].resp.body, 0);
+    r->share = (long)sh->n++;
+}
+
+/* The answer to a shared image request arrived: keep a copy and hand it to every waiting group. */
+static void share_answered(struct fetch *f, struct req *r, const struct http_response *resp)
+{
+    struct shared_image *si = &f->share->items[r->share];
+    struct http_response *c = &si->resp;
+
+    c->status = resp->status;
+    c->error = resp->error;
+    c->fail = resp->fail;
+    memcpy(c->content_type, resp->content_type, sizeof c->content_type);
+    memcpy(c->request_id, resp->request_id, sizeof c->request_id);
+    memcpy(c->message, resp->message, sizeof c->message);
+    if (buf_add(&c->body, resp->body.data ? resp->body.data : "", resp->body.len)) {
+        c->error = ERR_NOMEM;
+        snprintf(c->message, sizeof c->message, "out of memory");
+    }
+    si->answered = true;
+    for (size_t i = 0; i < si->nwaiting; i++) {
+        struct fetch *w = &f->share->fetches[si->waiting[i]];
+        share_deliver(w, si);
+        if (--w->pending == 0)
+            fetch_settled(w);
+    }
+    si->nwaiting = 0;
+}
+
+static void image_share_free(struct image_share *sh)
+{
+    for (size_t i = 0; i < sh->n; i++) {
+        buf_free(&sh->items[i].resp.body);
+        free(sh->items[i].waiting);
+    }
+    free(sh->items);
+    json_object_put(sh->index);
+}
+
 static void want_image(struct fetch *f, const char *id)
 {
     char key[96];
@@ -334,11 +470,16 @@ static void want_image(struct fetch *f, const char *id)
     if (jsonutil_get(f->asked, key, NULL))
         return;
     json_object_object_add(f->asked, key, NULL);
+    if (f->share && share_image(f, id))
+        return;
     buf_init(&url, 0);
-    if (buf_printf(&url, "%s/v2/cloudimages?id=%s", f->s->o.ep->ims, id))
+    if (buf_printf(&url, "%s/v2/cloudimages?id=%s", f->s->o.ep->ims, id)) {
         set_fatal(f, ERR_NOMEM, "out of memory");
-    else
-        submit(f, REQ_IMAGE, "GET", url.data, NULL, NULL, 0, id);
+    } else {
+        struct req *r = submit(f, REQ_IMAGE, "GET", url.data, NULL, NULL, 0, id);
+        if (r && f->share)
+            share_asked(f, r);
+    }
     buf_free(&url);
 }
 
@@ -649,6 +790,8 @@ static void on_done(void *ud, struct http_response *resp)
     struct req *r = ud;
     struct fetch *f = r->f;
 
+    if (r->share >= 0)
+        share_answered(f, r, resp);
     if (r->list)
         r->list->pending--;
     if (f->fatal)
@@ -677,7 +820,16 @@ static void on_done(void *ud, struct http_response *resp)
     }
 out:
     free(r);
-    if (--f->pending == 0 && f->done)
+    if (--f->pending == 0)
+        fetch_settled(f);
+    if (f->many)
+        many_top_up(f->many);
+}
+
+/* Every request of f has been answered. */
+static void fetch_settled(struct fetch *f)
+{
+    if (f->done)
         f->done(f->done_ud, f->index);
 }
 
@@ -871,6 +1023,11 @@ static void start_iam(struct fetch *f)
     buf_free(&url);
 }
 
+static int cmp_ids(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* A copy of obj with its members sorted by key (a stable, diffable snapshot). */
 static struct json_object *sorted_object(struct json_object *obj)
 {
@@ -896,12 +1053,7 @@ static struct json_object *sorted_object(struct json_object *obj)
         (void)v1;
         keys[i++] = k1;
     }
-    for (size_t a = 1; a < n; a++)
-        for (size_t b = a; b > 0 && strcmp(keys[b - 1], keys[b]) > 0; b--) {
-            const char *t = keys[b];
-            keys[b] = keys[b - 1];
-            keys[b - 1] = t;
-        }
+    qsort(keys, n, sizeof *keys, cmp_ids);
     for (i = 0; i < n; i++) {
         struct json_object *v = NULL;
         jsonutil_get(obj, keys[i], &v);
@@ -961,7 +1113,12 @@ static int assemble(struct fetch *f, struct api_result *out)
     if (!s || buf_add(&out->snapshot, s, len) || buf_adds(&out->snapshot, "\n"))
         rc = ERR_NOMEM;
     out->fetch_errors = json_object_array_length(f->errors);
-    json_object_put(snap);
+    /* The bytes are what --save-snapshot writes and the digest covers; the tree is the same
+     * document, handed on so that it need not be parsed again. */
+    if (rc)
+        json_object_put(snap);
+    else
+        out->tree = snap;
     return rc;
 }
 
@@ -1106,72 +1263,122 @@ int api_fetch(struct api_session *s, const char *group_id, struct api_result *ou
     return rc;
 }
 
+/* An api_fetch_many run. Groups are started as the request queue drains, not all at once: each
+ * group then finishes (and is evaluated by the caller) early, and only the groups in flight hold
+ * memory, while the queue still always has work for every connection. */
+struct many {
+    struct api_session *s;
+    const char *const *ids;
+    size_t n, next; /* groups, and the next one to start */
+    size_t window;  /* start groups while fewer requests than this wait for a slot */
+    struct fetch *fs;
+    struct image_share share;
+    struct api_result *out;
+    void (*done)(void *ud, size_t i);
+    void *ud;
+    int rc; /* an error that ends the whole run */
+    struct err err;
+};
+
+/* A group of api_fetch_many has all its answers: its result is built now, its memory released,
+ * and the caller told, so that it can evaluate the group while the others are still fetched. */
+static void many_group_done(void *ud, size_t i)
+{
+    struct many *m = ud;
+    struct fetch *f = &m->fs[i];
+    struct api_result *out = &m->out[i];
+
+    if (m->rc)
+        return;
+    if (f->fatal == ERR_AUTH || f->fatal == ERR_NOMEM) {
+        m->rc = f->fatal;
+        m->err = f->fatal_err;
+        return;
+    }
+    if (f->fatal) {
+        out->error = f->fatal;
+        snprintf(out->message, sizeof out->message, "%s", f->fatal_err.msg);
+    } else {
+        if (!f->group && json_object_array_length(f->errors) == 0)
+            fetch_error(f, "GET server group", "no answer");
+        if (assemble(f, out)) {
+            m->rc = err_set(&m->err, ERR_NOMEM, "out of memory");
+            return;
+        }
+    }
+    http_client_stats(f->s->http, &out->stats);
+    fetch_clear(f);
+    f->s = NULL;
+    if (m->done)
+        m->done(m->ud, i);
+}
+
+/* Starts groups until the queue holds enough requests (or none are left, or the run failed). */
+static void many_top_up(struct many *m)
+{
+    while (!m->rc && m->next < m->n && http_queued(m->s->http) < m->window) {
+        size_t i = m->next++;
+        struct fetch *f = &m->fs[i];
+
+        if (!api_id_valid(m->ids[i])) {
+            m->out[i].error = ERR_INVALID;
+            snprintf(m->out[i].message, sizeof m->out[i].message,
+                     "'%.80s' is not a protection group id", m->ids[i]);
+            if (m->done)
+                m->done(m->ud, i);
+            continue;
+        }
+        if ((m->rc = fetch_init(f, m->s, m->ids[i], &m->err)) != 0)
+            return;
+        f->done = many_group_done;
+        f->done_ud = m;
+        f->index = i;
+        f->share = &m->share;
+        f->many = m;
+        start_group(f);
+        if (f->pending == 0) /* nothing could be sent: settled already */
+            fetch_settled(f);
+    }
+}
+
 int api_fetch_many(struct api_session *s, const char *const *group_ids, size_t n,
                    struct api_result *out, void (*done)(void *ud, size_t i), void *ud,
                    struct err *e)
 {
-    struct fetch *fs = calloc(n ? n : 1, sizeof *fs);
-    size_t started = 0;
+    struct many m = {.s = s, .ids = group_ids, .n = n, .out = out, .done = done, .ud = ud};
     int rc = 0;
 
-    if (!fs)
+    m.window = (size_t)(s->o.http.concurrency > 4 ? s->o.http.concurrency : 4);
+    m.fs = calloc(n ? n : 1, sizeof *m.fs);
+    m.share.fetches = m.fs;
+    m.share.index = json_object_new_object();
+    if (!m.fs || !m.share.index) {
+        free(m.fs);
+        json_object_put(m.share.index);
         return err_set(e, ERR_NOMEM, "out of memory");
+    }
     for (size_t i = 0; i < n; i++) {
         memset(&out[i], 0, sizeof out[i]);
         buf_init(&out[i].snapshot, 0);
     }
-    for (; started < n; started++) {
-        struct fetch *f = &fs[started];
-        if (!api_id_valid(group_ids[started])) {
-            out[started].error = ERR_INVALID;
-            snprintf(out[started].message, sizeof out[started].message,
-                     "'%.80s' is not a protection group id", group_ids[started]);
-            memset(f, 0, sizeof *f);
-            continue;
-        }
-        if ((rc = fetch_init(f, s, group_ids[started], e)) != 0)
-            goto out;
-        f->done = done;
-        f->done_ud = ud;
-        f->index = started;
-        start_group(f);
-    }
+    many_top_up(&m);
     rc = http_run(s->http, e);
-    for (size_t i = 0; !rc && i < n; i++) {
-        struct fetch *f = &fs[i];
-        if (!f->s)
-            continue;
-        if (f->fatal == ERR_AUTH || f->fatal == ERR_NOMEM) {
-            rc = f->fatal;
-            *e = f->fatal_err;
-            break;
-        }
-        if (f->fatal) {
-            out[i].error = f->fatal;
-            snprintf(out[i].message, sizeof out[i].message, "%s", f->fatal_err.msg);
-            continue;
-        }
-        if (!f->group && json_object_array_length(f->errors) == 0)
-            fetch_error(f, "GET server group", "no answer");
-        if (assemble(f, &out[i])) {
-            rc = err_set(e, ERR_NOMEM, "out of memory");
-            break;
-        }
+    if (!rc && m.rc) {
+        rc = m.rc;
+        *e = m.err;
     }
-out:
-    for (size_t i = 0; i < started; i++)
-        if (fs[i].s)
-            fetch_clear(&fs[i]);
-    free(fs);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (i >= m.next || m.fs[i].s) /* every group was started and settled */
+            rc = err_set(e, ERR_NET, "group %s: the fetch did not finish", group_ids[i]);
+    for (size_t i = 0; i < m.next; i++)
+        if (m.fs[i].s)
+            fetch_clear(&m.fs[i]);
+    free(m.fs);
+    image_share_free(&m.share);
     if (rc)
         for (size_t i = 0; i < n; i++)
             api_result_clear(&out[i]);
     return rc;
-}
-
-static int cmp_ids(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 void api_ids_free(char **ids, size_t n)
@@ -1314,5 +1521,6 @@ void api_response_clear(struct api_response *r)
 void api_result_clear(struct api_result *r)
 {
     buf_free(&r->snapshot);
+    json_object_put(r->tree);
     memset(r, 0, sizeof *r);
 }

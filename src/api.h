@@ -9,9 +9,9 @@
  * instance names it, each image as soon as a server names it. What could not be fetched after the
  * HTTP layer's retries goes into the snapshot's fetch_errors, never into silence.
  *
- * api_fetch returns the snapshot as bytes in out->snapshot (owned by the caller: buf_free); a
- * struct api_result holds no secret. Credentials and endpoints are borrowed; the endpoints struct
- * is updated in place from the IAM catalog.
+ * api_fetch returns the snapshot as bytes in out->snapshot and as a tree in out->tree (both owned
+ * by the caller: api_result_clear); a struct api_result holds no secret. Credentials and endpoints
+ * are borrowed; the endpoints struct is updated in place from the IAM catalog.
  */
 #ifndef SDRS_API_H
 #define SDRS_API_H
@@ -23,6 +23,8 @@
 #include "config.h"
 #include "err.h"
 #include "http.h"
+
+struct json_object;
 
 #define API_DEFAULT_PAGE_LIMIT 1000
 #define API_DEFAULT_MAX_ITEMS  20000
@@ -42,8 +44,9 @@ struct api_opts {
 };
 
 struct api_result {
-    struct buf snapshot; /* the snapshot JSON (complete or with fetch_errors) */
-    size_t fetch_errors; /* entries in its fetch_errors */
+    struct buf snapshot;      /* the snapshot JSON (complete or with fetch_errors) */
+    struct json_object *tree; /* the same document, parsed (owned; snapshot_load_tree takes it) */
+    size_t fetch_errors;      /* entries in its fetch_errors */
     struct http_stats stats;
     int error; /* api_fetch_many: why this group has no snapshot (0: it has one) */
     char message[512];
@@ -66,10 +69,13 @@ void api_session_stats(const struct api_session *s, struct http_stats *out);
 int api_fetch(struct api_session *s, const char *group_id, struct api_result *out, struct err *e);
 void api_result_clear(struct api_result *r);
 
-/* Fetches several groups in one go, all requests sharing the session's concurrency limit.
- * out[i] gets group_ids[i]'s snapshot, or error/message when none could be built for it (group
- * not found). done(ud, i) is called as each group completes. Returns 0, or an error that ends the
- * whole run (ERR_AUTH: the credentials were refused; ERR_NOMEM). */
+/* Fetches several groups in one go, all requests sharing the session's concurrency limit; an
+ * image several groups run is asked for once and its answer given to each. out[i] gets
+ * group_ids[i]'s snapshot, or error/message when none could be built for it (group not found).
+ * done(ud, i) is called as soon as group i is complete, while the others are still fetched:
+ * out[i] is final then, and the callback may use and clear it (api_result_clear). Returns 0, or
+ * an error that ends the whole run (ERR_AUTH: the credentials were refused; ERR_NOMEM); then every
+ * out[i] is cleared. */
 int api_fetch_many(struct api_session *s, const char *const *group_ids, size_t n,
                    struct api_result *out, void (*done)(void *ud, size_t i), void *ud,
                    struct err *e);

@@ -309,7 +309,10 @@ static int obtain_snapshot(const struct app_opts *o, struct live *lv, struct sna
         code = save_snapshot(o, o->save_snapshot, &res.snapshot);
     if (!code) {
         snprintf(label, sizeof label, "live fetch of group %s", o->group_id);
-        if (snapshot_load_buffer(buf_str(&res.snapshot), res.snapshot.len, label, &lim, snap, &e)) {
+        int rc = snapshot_load_tree(res.tree, buf_str(&res.snapshot), res.snapshot.len, label, &lim,
+                                    snap, &e);
+        res.tree = NULL;
+        if (rc) {
             diag_error("%s", e.msg);
             code = EXIT_INDETERMINATE;
         }
@@ -905,23 +908,56 @@ int app_verify_log(const struct app_opts *o)
     return 0;
 }
 
-struct fleet_progress {
+/* A live fleet check in progress: each group is evaluated as soon as its fetch completes. */
+struct fleet_run {
+    const struct app_opts *o;
+    struct session *ss;
+    struct fleet *fl; /* one entry per id, in id order, added before the fetch */
+    char **ids;
+    struct api_result *res;
+    struct snapshot_limits lim;
     bool tty;
     size_t done, total;
+    int code; /* the first exit code that ends the run */
 };
 
+/* Group i is fetched: evaluate it into its entry and release its data. */
 static void on_group_done(void *ud, size_t i)
 {
-    struct fleet_progress *p = ud;
+    struct fleet_run *fr = ud;
+    struct report *rep = &fr->fl->items[i].rep;
+    struct api_result *res = &fr->res[i];
+    struct snapshot *snap = NULL;
+    struct err e = {0};
+    char label[200];
 
-    (void)i;
-    p->done++;
-    if (p->tty && p->total >= 10) {
-        fprintf(stderr, "\r  fetched %zu of %zu groups", p->done, p->total);
-        if (p->done == p->total)
+    fr->done++;
+    if (fr->tty && fr->total >= 10) {
+        fprintf(stderr, "\r  fetched %zu of %zu groups", fr->done, fr->total);
+        if (fr->done == fr->total)
             fputc('\n', stderr);
         fflush(stderr);
     }
+    if (fr->code)
+        goto out;
+    if (res->error) {
+        if (fleet_unevaluated(rep, fr->o->action, fr->ids[i], "fetch", res->message, report_time()))
+            fr->code = EXIT_INDETERMINATE;
+        goto out;
+    }
+    snprintf(label, sizeof label, "live fetch of group %s", fr->ids[i]);
+    if (snapshot_load_tree(res->tree, buf_str(&res->snapshot), res->snapshot.len, label, &fr->lim,
+                           &snap, &e)) {
+        res->tree = NULL;
+        if (fleet_unevaluated(rep, fr->o->action, fr->ids[i], "snapshot", e.msg, report_time()))
+            fr->code = EXIT_INDETERMINATE;
+        goto out;
+    }
+    res->tree = NULL;
+    fr->code = evaluate(fr->o, fr->ss, snap, rep);
+    snapshot_free(snap);
+out:
+    api_result_clear(res);
 }
 
 static int json_file_filter(const struct dirent *d)
@@ -977,65 +1013,44 @@ static int fleet_offline(const struct app_opts *o, struct session *ss, struct fl
     return code;
 }
 
-/* Every protection group of the project, fetched together and evaluated one by one. */
+/* Every protection group of the project, fetched together, each evaluated as soon as it is in. */
 static int fleet_live(const struct app_opts *o, struct session *ss, struct fleet *fl)
 {
-    struct fleet_progress prog = {isatty(STDERR_FILENO), 0, 0};
-    struct snapshot_limits lim = limits_of(o);
-    struct api_result *res = NULL;
+    struct fleet_run fr = {
+        .o = o, .ss = ss, .fl = fl, .lim = limits_of(o), .tty = isatty(STDERR_FILENO)};
     struct err e = {0};
-    char **ids = NULL;
     size_t n = 0;
     int code;
 
     if ((code = live_open(o, &ss->lv)) != 0)
         return code;
-    if (api_list_groups(ss->lv.session, &ids, &n, &e)) {
+    if (api_list_groups(ss->lv.session, &fr.ids, &n, &e)) {
         diag_error("%s", e.msg);
         return EXIT_INDETERMINATE;
     }
     diag_verbose(1, "%zu protection groups in project %s", n, ss->lv.ep.project_id);
-    res = calloc(n ? n : 1, sizeof *res);
-    if (!res) {
-        api_ids_free(ids, n);
-        return EXIT_INDETERMINATE;
+    fr.total = n;
+    fr.res = calloc(n ? n : 1, sizeof *fr.res);
+    for (size_t i = 0; fr.res && i < n; i++)
+        if (!fleet_add(fl, fr.ids[i]))
+            code = EXIT_INDETERMINATE;
+    if (!fr.res || code) {
+        diag_error("out of memory");
+        code = EXIT_INDETERMINATE;
+        goto out;
     }
-    prog.total = n;
-    if (api_fetch_many(ss->lv.session, (const char *const *)ids, n, res, on_group_done, &prog,
+    if (api_fetch_many(ss->lv.session, (const char *const *)fr.ids, n, fr.res, on_group_done, &fr,
                        &e)) {
         diag_error("%s", e.msg);
         code = EXIT_INDETERMINATE;
         goto out;
     }
-    for (size_t i = 0; !code && i < n; i++) {
-        struct report *rep = fleet_add(fl, ids[i]);
-        struct snapshot *snap = NULL;
-        char label[200];
-
-        if (!rep) {
-            code = EXIT_INDETERMINATE;
-            break;
-        }
-        if (res[i].error) {
-            if (fleet_unevaluated(rep, o->action, ids[i], "fetch", res[i].message, report_time()))
-                code = EXIT_INDETERMINATE;
-            continue;
-        }
-        snprintf(label, sizeof label, "live fetch of group %s", ids[i]);
-        if (snapshot_load_buffer(buf_str(&res[i].snapshot), res[i].snapshot.len, label, &lim, &snap,
-                                 &e)) {
-            if (fleet_unevaluated(rep, o->action, ids[i], "snapshot", e.msg, report_time()))
-                code = EXIT_INDETERMINATE;
-            continue;
-        }
-        code = evaluate(o, ss, snap, rep);
-        snapshot_free(snap);
-    }
+    code = fr.code;
 out:
-    for (size_t i = 0; i < n; i++)
-        api_result_clear(&res[i]);
-    free(res);
-    api_ids_free(ids, n);
+    for (size_t i = 0; fr.res && i < n; i++)
+        api_result_clear(&fr.res[i]);
+    free(fr.res);
+    api_ids_free(fr.ids, n);
     return code;
 }
 

@@ -151,6 +151,10 @@ int http_submit(struct http_client *c, const struct http_request *r, http_done_f
  * completed with that error). ERR_INVALID if called from a done callback. */
 int http_run(struct http_client *c, struct err *e);
 
+/* Requests submitted and not started yet (waiting for a free slot, retries that are due). A
+ * caller with much to send can submit as the queue drains instead of all at once. */
+size_t http_queued(const struct http_client *c);
+
 /* Copies the counters. */
 void http_client_stats(const struct http_client *c, struct http_stats *out);
 

@@ -125,6 +125,32 @@ out:
     return rc;
 }
 
+bool jsonutil_depth_within(struct json_object *o, int max_depth)
+{
+    if (max_depth < 1)
+        return false;
+    switch (json_object_get_type(o)) {
+    case json_type_array: {
+        size_t n = json_object_array_length(o);
+        for (size_t i = 0; i < n; i++)
+            if (!jsonutil_depth_within(json_object_array_get_idx(o, i), max_depth - 1))
+                return false;
+        return true;
+    }
+    case json_type_object: {
+        json_object_object_foreach(o, key, val)
+        {
+            (void)key;
+            if (!jsonutil_depth_within(val, max_depth - 1))
+                return false;
+        }
+        return true;
+    }
+    default:
+        return true;
+    }
+}
+
 const char *jsonutil_type(struct json_object *o)
 {
     switch (json_object_get_type(o)) {

@@ -518,8 +518,10 @@ static int validate(struct snapshot *s, const struct snapshot_limits *lim, struc
     return 0;
 }
 
-int snapshot_load_buffer(const char *data, size_t len, const char *label,
-                         const struct snapshot_limits *lim, struct snapshot **out, struct err *e)
+/* The part of loading that bytes and trees share: the name, the size limit and the digest. A tree
+ * given (root) is taken over; without one, data is parsed. */
+static int load(struct json_object *root, const char *data, size_t len, const char *label,
+                const struct snapshot_limits *lim, struct snapshot **out, struct err *e)
 {
     static const struct snapshot_limits defaults = SNAPSHOT_LIMITS_DEFAULT;
     struct snapshot *s;
@@ -530,12 +532,15 @@ int snapshot_load_buffer(const char *data, size_t len, const char *label,
     if (!lim)
         lim = &defaults;
     s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        json_object_put(root);
         return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    s->root = root;
     buf_init(&name, 0);
     if (buf_printf(&name, "snapshot '%s'", label)) {
-        free(s);
-        return err_set(e, ERR_NOMEM, "out of memory");
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+        goto fail;
     }
     s->name = buf_take(&name);
     if (lim->max_bytes && len > lim->max_bytes) {
@@ -548,7 +553,14 @@ int snapshot_load_buffer(const char *data, size_t len, const char *label,
         err_set(e, rc, "out of memory");
         goto fail;
     }
-    rc = jsonutil_parse(data, len, s->name, lim->max_depth, &s->root, e);
+    if (!root) {
+        rc = jsonutil_parse(data, len, s->name, lim->max_depth, &s->root, e);
+    } else {
+        int depth = lim->max_depth > 0 ? lim->max_depth : JSONUTIL_DEFAULT_DEPTH;
+        if (!jsonutil_depth_within(root, depth))
+            rc = err_set(e, ERR_LIMIT, "%s: not JSON: nesting too deep (more than %d levels)",
+                         s->name, depth);
+    }
     if (rc)
         goto fail;
     rc = validate(s, lim, e);
@@ -559,6 +571,22 @@ int snapshot_load_buffer(const char *data, size_t len, const char *label,
 fail:
     snapshot_free(s);
     return rc;
+}
+
+int snapshot_load_buffer(const char *data, size_t len, const char *label,
+                         const struct snapshot_limits *lim, struct snapshot **out, struct err *e)
+{
+    return load(NULL, data, len, label, lim, out, e);
+}
+
+int snapshot_load_tree(struct json_object *root, const char *data, size_t len, const char *label,
+                       const struct snapshot_limits *lim, struct snapshot **out, struct err *e)
+{
+    if (!root) {
+        *out = NULL;
+        return err_set(e, ERR_INVALID, "snapshot '%s': no document", label);
+    }
+    return load(root, data, len, label, lim, out, e);
 }
 
 int snapshot_load_file(const char *path, const struct snapshot_limits *lim, struct snapshot **out,

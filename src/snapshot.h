@@ -61,6 +61,11 @@ int snapshot_load_file(const char *path, const struct snapshot_limits *lim, stru
 /* Same for bytes already in memory; `label` names the input in messages. */
 int snapshot_load_buffer(const char *data, size_t len, const char *label,
                          const struct snapshot_limits *lim, struct snapshot **out, struct err *e);
+/* Same for a document already parsed (the live fetch): takes root over, also on failure. data
+ * and len are its serialisation, which the digest and the size limit cover; the tree's nesting is
+ * held to lim->max_depth as the parser would hold the bytes. */
+int snapshot_load_tree(struct json_object *root, const char *data, size_t len, const char *label,
+                       const struct snapshot_limits *lim, struct snapshot **out, struct err *e);
 void snapshot_free(struct snapshot *s);
 
 /* Looks a server up. *server is the ECS object when the snapshot has one (present, or deleted

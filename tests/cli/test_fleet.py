@@ -85,6 +85,70 @@ class FleetLive(TempDirTest):
             sim.stop()
 
 
+IMAGE_ID = "ffffffff-0000-0000-0000-000000000001"
+
+
+def image_scenario(n):
+    """n groups whose servers all run one image and have no os_type of their own, so the OS can
+    come only from IMS."""
+    groups = [group_world(i + 1) for i in range(n)]
+    for g in groups:
+        for entry in g["servers"].values():
+            entry["server"]["metadata"].pop("os_type", None)
+    sc = scenario(groups)
+    sc["images"] = {IMAGE_ID: {"id": IMAGE_ID, "name": "Standard_Debian_12_latest",
+                               "status": "active", "__os_type": "Linux",
+                               "__os_version": "Debian GNU/Linux 12.0.0 64bit",
+                               "__platform": "Debian", "__imagetype": "gold"}}
+    return sc
+
+
+def os_sources(report):
+    """The os_source evidence of every SDRS-012 finding in a report."""
+    rule = [r for r in report["results"] if r["id"] == "SDRS-012"][0]
+    return sorted({f["evidence"]["os_source"] for f in rule["findings"]})
+
+
+class FleetImages(TempDirTest):
+    """An image several groups run is asked for once; every group gets its answer."""
+
+    def args(self, sim):
+        return ["check", "--all", "--endpoint", sim.url, "--ecs-endpoint", sim.url,
+                "--ims-endpoint", sim.url, "--project-id", PROJECT, "--format", "json"]
+
+    def test_one_request_serves_every_group(self):
+        sim = Sim(self.tmp, image_scenario(5))
+        try:
+            res = run(*self.args(sim), env=creds(TOKEN_ENV))
+            self.assertExit(res, 0)
+            doc = res.json()
+            self.assertEqual(doc["summary"]["GO"], 5)
+            for rep in doc["reports"]:
+                self.assertEqual(os_sources(rep), ["image __os_type"], rep["target"])
+            images = [r for r in sim.requests() if "cloudimages" in r["path"]]
+            self.assertEqual(len(images), 1, images)
+        finally:
+            sim.stop()
+
+    def test_a_failed_image_request_fails_every_group_that_runs_it(self):
+        sim = Sim(self.tmp, image_scenario(3))
+        try:
+            sim.faults({"match": {"path": "cloudimages"}, "kind": "status", "status": 500})
+            res = run(*self.args(sim), "--retries", "0", env=creds(TOKEN_ENV))
+            self.assertExit(res, 3)
+            doc = res.json()
+            self.assertEqual(doc["summary"]["INDETERMINATE"], 3)
+            for rep in doc["reports"]:
+                self.assertEqual(rep["verdict"], "INDETERMINATE")
+                text = json.dumps(rep["errors"])
+                self.assertIn("GET /v2/cloudimages?id=" + IMAGE_ID, text)
+                self.assertIn("IMG.0001: Internal error", text)
+            images = [r for r in sim.requests() if "cloudimages" in r["path"]]
+            self.assertEqual(len(images), 1, images)  # one request for the three groups
+        finally:
+            sim.stop()
+
+
 class FleetOffline(TempDirTest):
     def test_snapshot_dir(self):
         d = os.path.join(self.tmp, "snaps")

@@ -469,6 +469,93 @@ START_TEST(public_examples_load)
 }
 END_TEST
 
+/* A tree loads as its serialisation does: same digest, same normalisation, same problems. */
+START_TEST(tree_loads_like_its_bytes)
+{
+    static const char *patches[] = {
+        NULL,
+        "[{\"op\":\"replace\",\"path\":\"/replications/0/progress\",\"value\":\"90\"},"
+        "{\"op\":\"remove\",\"path\":\"/servers/t1\"}]",
+        "[{\"op\":\"remove\",\"path\":\"/fetched_at\"}]",
+    };
+
+    for (size_t i = 0; i < sizeof patches / sizeof patches[0]; i++) {
+        struct json_object *doc = NULL, *ops = NULL;
+        struct snapshot *a = NULL, *b = NULL;
+        struct err e = {0};
+        const char *text;
+        char *copy;
+
+        ck_assert_int_eq(jsonutil_parse(BASE, strlen(BASE), "base", 64, &doc, &e), 0);
+        if (patches[i]) {
+            ck_assert_int_eq(jsonutil_parse(patches[i], strlen(patches[i]), "p", 64, &ops, &e), 0);
+            ck_assert_int_eq(jsonutil_patch(doc, ops, &e), 0);
+        }
+        copy = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
+        ck_assert_ptr_nonnull(copy);
+        ck_assert_int_eq(snapshot_load_buffer(copy, strlen(copy), "t", NULL, &a, &e), 0);
+        ck_assert_int_eq(snapshot_load_tree(doc, copy, strlen(copy), "t", NULL, &b, &e), 0);
+        ck_assert_str_eq(a->sha256, b->sha256);
+        ck_assert_uint_eq(a->problems.n, b->problems.n);
+        for (size_t k = 0; k < a->problems.n; k++)
+            ck_assert_str_eq(a->problems.items[k].message, b->problems.items[k].message);
+        text = json_object_to_json_string_ext(a->root, JSON_C_TO_STRING_PLAIN);
+        ck_assert_str_eq(text, json_object_to_json_string_ext(b->root, JSON_C_TO_STRING_PLAIN));
+        snapshot_free(a);
+        snapshot_free(b);
+        json_object_put(ops);
+        free(copy);
+    }
+}
+END_TEST
+
+/* The tree's nesting is held to the limit exactly where the parser holds the bytes. */
+START_TEST(tree_depth_matches_the_parser)
+{
+    for (int depth = 1; depth <= 8; depth++) {
+        char text[128];
+        size_t n = 0;
+        struct json_object *doc = NULL, *o = NULL;
+        struct err e = {0};
+
+        for (int i = 0; i < depth; i++) {
+            const char *open = i % 2 ? "[" : "{\"k\":";
+            memcpy(text + n, open, strlen(open));
+            n += strlen(open);
+        }
+        text[n++] = '1';
+        for (int i = depth - 1; i >= 0; i--)
+            text[n++] = i % 2 ? ']' : '}';
+        ck_assert_int_eq(jsonutil_parse(text, n, "t", 64, &doc, &e), 0);
+        for (int limit = 1; limit <= 10; limit++) {
+            bool parses = jsonutil_parse(text, n, "t", limit, &o, &e) == 0;
+            json_object_put(o);
+            o = NULL;
+            ck_assert_msg(parses == jsonutil_depth_within(doc, limit), "depth %d, limit %d", depth,
+                          limit);
+            ck_assert(parses == (depth + 1 <= limit)); /* the 1 inside is a level */
+        }
+        json_object_put(doc);
+    }
+}
+END_TEST
+
+/* A live fetch's tree deeper than --max-depth is refused as its bytes would be. */
+START_TEST(tree_depth_limit)
+{
+    struct json_object *doc = NULL;
+    struct snapshot *s = NULL;
+    struct err e = {0};
+    struct snapshot_limits lim = {1 << 20, 4, 100};
+
+    ck_assert_int_eq(jsonutil_parse(BASE, strlen(BASE), "base", 64, &doc, &e), 0);
+    ck_assert_int_eq(snapshot_load_tree(doc, BASE, strlen(BASE), "live", &lim, &s, &e), ERR_LIMIT);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(e.msg, "snapshot 'live': not JSON: nesting too deep"));
+    ck_assert_int_eq(snapshot_load_tree(NULL, "", 0, "live", NULL, &s, &e), ERR_INVALID);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("snapshot");
@@ -491,6 +578,9 @@ int main(void)
     tcase_add_test(problems, item_limit_is_a_problem);
     tcase_add_test(reject, rejects_what_is_not_a_snapshot);
     tcase_add_test(reject, size_limit);
+    tcase_add_test(quirks, tree_loads_like_its_bytes);
+    tcase_add_test(quirks, tree_depth_matches_the_parser);
+    tcase_add_test(reject, tree_depth_limit);
     tcase_add_test(reject, unreadable_file);
     suite_add_tcase(s, quirks);
     suite_add_tcase(s, problems);
