@@ -33,6 +33,7 @@ struct engine {
     size_t n, cap;
     char sha256[UTIL_SHA256_HEX];
     bool sha_valid;
+    struct sandbox_cache *cache; /* rules and libraries compiled once, for every state */
 };
 
 /* What a protected call works on; reached through sandbox_user(). */
@@ -230,6 +231,16 @@ static int l_load_meta(lua_State *L)
     return 0;
 }
 
+/* A fresh sandbox for a rule, sharing the engine's compiled chunks. */
+static int new_sandbox(struct engine *eng, struct sandbox **sb, struct err *e)
+{
+    int rc = sandbox_new(&eng->opts.limits, NULL, NULL, sb, e);
+
+    if (!rc)
+        sandbox_set_cache(*sb, eng->cache);
+    return rc;
+}
+
 /* Loads one rule's metadata into r->meta (source and chunkname already set). */
 static int load_meta(struct engine *eng, struct rule_entry *r, struct err *e)
 {
@@ -238,7 +249,7 @@ static int load_meta(struct engine *eng, struct rule_entry *r, struct err *e)
     struct job j = {.eng = eng, .rule = r, .meta_out = &m};
     int rc;
 
-    rc = sandbox_new(&eng->opts.limits, NULL, NULL, &sb, e);
+    rc = new_sandbox(eng, &sb, e);
     if (rc)
         return rc;
     sandbox_set_user(sb, &j);
@@ -336,6 +347,11 @@ int engine_new(const struct engine_opts *opts, struct engine **out, struct err *
         eng->opts.max_findings = ENGINE_DEFAULT_MAX_FINDINGS;
     if (!eng->opts.max_message)
         eng->opts.max_message = ENGINE_MAX_MESSAGE;
+    eng->cache = sandbox_cache_new();
+    if (!eng->cache) {
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     for (size_t i = 0; !eng->opts.no_builtin && i < embedded_rules_count; i++) {
         const struct embedded_file *f = &embedded_rules[i];
         struct rule_entry r;
@@ -368,6 +384,7 @@ void engine_free(struct engine *eng)
     for (size_t i = 0; i < eng->n; i++)
         entry_clear(&eng->rules[i]);
     free(eng->rules);
+    sandbox_cache_free(eng->cache);
     free(eng);
 }
 
@@ -949,7 +966,7 @@ static int run_rule(struct engine *eng, struct rule_entry *r, const struct engin
         r->warm = NULL;
         rc = 0;
     } else {
-        rc = sandbox_new(&eng->opts.limits, NULL, NULL, &sb, &rerr);
+        rc = new_sandbox(eng, &sb, &rerr);
     }
     if (!rc) {
         sandbox_set_user(sb, &j);

@@ -2,6 +2,7 @@
 
 #include "buf.h"
 #include "embedded.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ struct sandbox {
     sandbox_log_fn log;
     void *log_ud;
     size_t printed;
+    struct sandbox_cache *cache; /* borrowed, may be NULL */
     void *user;
     char origin[256]; /* the file being run, for messages without a line */
 };
@@ -402,10 +404,112 @@ static int l_init(lua_State *L)
     return 0;
 }
 
+/* ---- compiled chunks ------------------------------------------------------------------------ */
+
+struct cached_chunk {
+    char *name;   /* chunk name */
+    char *source; /* the text it was compiled from (the key, with name) */
+    size_t source_len;
+    struct buf code; /* lua_dump output */
+};
+
+struct sandbox_cache {
+    struct cached_chunk *items;
+    size_t n, cap;
+    size_t hits;
+};
+
+struct sandbox_cache *sandbox_cache_new(void)
+{
+    return calloc(1, sizeof(struct sandbox_cache));
+}
+
+void sandbox_cache_free(struct sandbox_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->items[i].name);
+        free(c->items[i].source);
+        buf_free(&c->items[i].code);
+    }
+    free(c->items);
+    free(c);
+}
+
+void sandbox_set_cache(struct sandbox *sb, struct sandbox_cache *c)
+{
+    sb->cache = c;
+}
+
+void sandbox_cache_stats(const struct sandbox_cache *c, size_t *hits, size_t *compiled)
+{
+    *hits = c ? c->hits : 0;
+    *compiled = c ? c->n : 0;
+}
+
+static struct cached_chunk *cache_find(struct sandbox_cache *c, const char *src, size_t len,
+                                       const char *chunkname)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        struct cached_chunk *k = &c->items[i];
+        if (k->source_len == len && strcmp(k->name, chunkname) == 0 &&
+            memcmp(k->source, src, len) == 0)
+            return k;
+    }
+    return NULL;
+}
+
+static int dump_writer(lua_State *L, const void *p, size_t size, void *ud)
+{
+    (void)L;
+    return buf_add(ud, p, size) ? 1 : 0;
+}
+
+/* Keeps the bytecode of the function on top of the stack. Out of memory only means no entry. */
+static void cache_add(lua_State *L, struct sandbox_cache *c, const char *src, size_t len,
+                      const char *chunkname)
+{
+    struct cached_chunk k = {0};
+
+    if (c->n == c->cap) {
+        size_t ncap = c->cap ? c->cap * 2 : 16;
+        struct cached_chunk *ni = realloc(c->items, ncap * sizeof *ni);
+        if (!ni)
+            return;
+        c->items = ni;
+        c->cap = ncap;
+    }
+    buf_init(&k.code, 0);
+    k.name = util_strdup(chunkname);
+    k.source = malloc(len ? len : 1);
+    if (!k.name || !k.source || lua_dump(L, dump_writer, &k.code, 0) != 0) {
+        free(k.name);
+        free(k.source);
+        buf_free(&k.code);
+        return;
+    }
+    memcpy(k.source, src, len);
+    k.source_len = len;
+    c->items[c->n++] = k;
+}
+
 void sandbox_load(lua_State *L, const char *src, size_t len, const char *chunkname)
 {
-    if (luaL_loadbufferx(L, src, len, chunkname, "t") != LUA_OK)
-        lua_error(L);
+    struct sandbox_cache *c = sandbox_of(L)->cache;
+    struct cached_chunk *k = c ? cache_find(c, src, len, chunkname) : NULL;
+
+    if (k) {
+        /* bytecode this cache made from the same text: the only binary chunk ever loaded */
+        if (luaL_loadbufferx(L, k->code.data, k->code.len, chunkname, "b") != LUA_OK)
+            lua_error(L);
+        c->hits++;
+    } else {
+        if (luaL_loadbufferx(L, src, len, chunkname, "t") != LUA_OK)
+            lua_error(L);
+        if (c)
+            cache_add(L, c, src, len, chunkname);
+    }
     lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_ENV);
     if (!lua_setupvalue(L, -2, 1))
         lua_pop(L, 1);

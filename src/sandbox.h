@@ -59,8 +59,20 @@ const char *sandbox_last_traceback(const struct sandbox *sb);
 size_t sandbox_memory_peak(const struct sandbox *sb);
 
 /* Inside a protected call: loads a text chunk with the sandbox environment and pushes it.
- * Raises on a syntax error or bytecode. [-0, +1, e] */
+ * Raises on a syntax error or bytecode. With a cache set, a chunk compiled before (same name, same
+ * text) is loaded from the bytecode the compiler made of it then. [-0, +1, e] */
 void sandbox_load(lua_State *L, const char *src, size_t len, const char *chunkname);
+
+/* Compiled chunks shared by the sandboxes of one owner (the engine): each text chunk is compiled
+ * once, and later sandboxes load the bytecode lua_dump made of it, with its debug information, so
+ * messages and tracebacks are the same. Only bytecode made here is ever loaded; rule code still
+ * cannot load any. A sandbox borrows the cache (sandbox_set_cache); it must outlive its users. */
+struct sandbox_cache;
+struct sandbox_cache *sandbox_cache_new(void); /* NULL when out of memory */
+void sandbox_cache_free(struct sandbox_cache *c);
+void sandbox_set_cache(struct sandbox *sb, struct sandbox_cache *c);
+/* Chunks loaded from the cache so far, and chunks compiled into it. */
+void sandbox_cache_stats(const struct sandbox_cache *c, size_t *hits, size_t *compiled);
 
 /* Inside a protected call: the sandbox that owns L, and its user pointer. */
 struct sandbox *sandbox_of(lua_State *L);

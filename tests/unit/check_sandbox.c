@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include "engine.h"
+#include "sandbox.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,19 +46,24 @@ START_TEST(every_escape_is_a_rule_error)
     ck_assert_uint_ge(engine_count(eng), 40);
     ck_assert_msg(snapshot_load_file(fixture, NULL, &snap, &e) == 0, "%s", e.msg);
     in = (struct engine_input){snap, NULL, "failover"};
-    ck_assert_msg(engine_run(eng, &in, &res, &n, &e) == 0, "%s", e.msg);
-    for (size_t i = 0; i < n; i++) {
-        char *want = expectation(res[i].meta.source);
-        const char *file = strrchr(res[i].meta.source, '/') + 1;
+    /* The first run uses the states that loaded the rules; the second fresh states that load the
+     * rules from compiled chunks. Both must hold. */
+    for (int run = 0; run < 2; run++) {
+        rule_results_free(res, n);
+        ck_assert_msg(engine_run(eng, &in, &res, &n, &e) == 0, "%s", e.msg);
+        for (size_t i = 0; i < n; i++) {
+            char *want = expectation(res[i].meta.source);
+            const char *file = strrchr(res[i].meta.source, '/') + 1;
 
-        ck_assert_msg(res[i].result == RESULT_ERROR, "%s: result %s, want error", res[i].meta.id,
-                      result_name(res[i].result));
-        ck_assert_ptr_nonnull(res[i].error);
-        ck_assert_msg(strstr(res[i].error, want) != NULL, "%s: error '%s' lacks '%s'",
-                      res[i].meta.id, res[i].error, want);
-        ck_assert_msg(strstr(res[i].error, file) != NULL, "%s: error '%s' does not name %s",
-                      res[i].meta.id, res[i].error, file);
-        free(want);
+            ck_assert_msg(res[i].result == RESULT_ERROR, "%s: result %s, want error",
+                          res[i].meta.id, result_name(res[i].result));
+            ck_assert_ptr_nonnull(res[i].error);
+            ck_assert_msg(strstr(res[i].error, want) != NULL, "%s: error '%s' lacks '%s'",
+                          res[i].meta.id, res[i].error, want);
+            ck_assert_msg(strstr(res[i].error, file) != NULL, "%s: error '%s' does not name %s",
+                          res[i].meta.id, res[i].error, file);
+            free(want);
+        }
     }
     ck_assert_msg(access("/tmp/sdrs-escaped", F_OK) != 0, "a rule created a file");
     rule_results_free(res, n);
@@ -68,6 +74,56 @@ START_TEST(every_escape_is_a_rule_error)
 }
 END_TEST
 
+static int l_load_chunk(lua_State *L)
+{
+    const char *src = lua_touserdata(L, 1);
+
+    sandbox_load(L, src, strlen(src), "@rules/x.lua");
+    lua_call(L, 0, 0);
+    return 0;
+}
+
+/* A chunk compiled once loads from the cache in later states and fails the same way, with the
+ * same file and line; other text under the same name is compiled anew. */
+START_TEST(compiled_chunks_are_shared)
+{
+    static const char bad[] = "local a = 1\nlocal b = 2\nerror('boom ' .. (a + b))\n";
+    static const char other[] = "error('other')\n";
+    struct sandbox_cache *c = sandbox_cache_new();
+    size_t hits, compiled;
+
+    ck_assert_ptr_nonnull(c);
+    for (int i = 0; i < 3; i++) {
+        struct sandbox *sb = NULL;
+        struct err e = {0};
+
+        ck_assert_int_eq(sandbox_new(NULL, NULL, NULL, &sb, &e), 0);
+        sandbox_set_cache(sb, c);
+        ck_assert_int_eq(sandbox_call(sb, l_load_chunk, (void *)bad, &e), ERR_INVALID);
+        ck_assert_msg(strstr(e.msg, "rules/x.lua:3: boom 3") != NULL, "run %d: %s", i, e.msg);
+        ck_assert_ptr_nonnull(strstr(sandbox_last_traceback(sb), "rules/x.lua:3"));
+        sandbox_free(sb);
+    }
+    sandbox_cache_stats(c, &hits, &compiled);
+    ck_assert_uint_eq(hits, 2);
+    ck_assert_uint_eq(compiled, 1);
+    {
+        struct sandbox *sb = NULL;
+        struct err e = {0};
+
+        ck_assert_int_eq(sandbox_new(NULL, NULL, NULL, &sb, &e), 0);
+        sandbox_set_cache(sb, c);
+        ck_assert_int_eq(sandbox_call(sb, l_load_chunk, (void *)other, &e), ERR_INVALID);
+        ck_assert_ptr_nonnull(strstr(e.msg, "rules/x.lua:1: other"));
+        sandbox_free(sb);
+    }
+    sandbox_cache_stats(c, &hits, &compiled);
+    ck_assert_uint_eq(hits, 2);
+    ck_assert_uint_eq(compiled, 2);
+    sandbox_cache_free(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sandbox");
@@ -75,6 +131,7 @@ int main(void)
 
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, every_escape_is_a_rule_error);
+    tcase_add_test(tc, compiled_chunks_are_shared);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
