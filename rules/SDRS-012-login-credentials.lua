@@ -46,10 +46,17 @@ local ROWS = {
     steady = "unchanged: A's SSH key pair", steady_a = "A's SSH key pair", steady_b = "A's SSH key pair" },
 }
 
--- Replace $B and $both for the action.
+-- Replace $B and $both for the action (remembered: the same few texts recur for every instance).
+local worded = { [true] = {}, [false] = {} }
 local function words(text, drill)
-  return (text:gsub("%$both", drill and "the drill server" or "both A and B")
-              :gsub("%$B", drill and "the drill server" or "B"))
+  drill = drill and true or false
+  local w = worded[drill][text]
+  if w == nil then
+    w = text:gsub("%$both", drill and "the drill server" or "both A and B")
+            :gsub("%$B", drill and "the drill server" or "B")
+    worded[drill][text] = w
+  end
+  return w
 end
 
 -- Whether this is the first switchover: "yes" / "no" / "unknown" and how that is known.
