@@ -1,7 +1,8 @@
 /*
  * fuzz_snapshot: snapshot_load_buffer on arbitrary bytes, with the default limits and with tight
  * ones; a snapshot that loads is checked against snapshot.h and result.h, and every server and
- * image it names is looked up with snapshot_server and snapshot_image.
+ * image it names is looked up with snapshot_server and snapshot_image. The same document parsed
+ * first and given to snapshot_load_tree (the live path) must load the same way.
  */
 #include "fuzz.h"
 
@@ -89,6 +90,38 @@ static void check_snapshot(const struct snapshot *s)
     }
 }
 
+/* The live path: the same document as a tree (snapshot_load_tree) must load exactly as its bytes
+ * do: same outcome, same digest, same problems, same normalised document. */
+static void same_as_tree(const uint8_t *data, size_t size, const struct snapshot_limits *lim,
+                         int rc, const struct snapshot *s)
+{
+    struct json_object *root = NULL;
+    struct snapshot *t = (struct snapshot *)1;
+    struct err e = {0};
+    int trc;
+
+    if (jsonutil_parse((const char *)data, size, "fuzz", 1000, &root, &e) || !root ||
+        (lim && lim->max_bytes && size > lim->max_bytes)) {
+        json_object_put(root);
+        return; /* not JSON, JSON null (never a fetched document), or refused before parsing */
+    }
+    trc = snapshot_load_tree(root, (const char *)data, size, "fuzz", lim, &t, &e);
+    FUZZ_ASSERT(trc == rc, "bytes load %d, tree load %d (%s)", rc, trc, e.msg);
+    if (trc) {
+        FUZZ_ASSERT(t == NULL, "failed tree load left a snapshot");
+        return;
+    }
+    FUZZ_ASSERT(strcmp(s->sha256, t->sha256) == 0, "digests differ");
+    FUZZ_ASSERT(s->problems.n == t->problems.n, "%zu problems from bytes, %zu from the tree",
+                s->problems.n, t->problems.n);
+    for (size_t i = 0; i < s->problems.n; i++)
+        FUZZ_ASSERT(strcmp(s->problems.items[i].message, t->problems.items[i].message) == 0,
+                    "problem %zu differs: '%s' / '%s'", i, s->problems.items[i].message,
+                    t->problems.items[i].message);
+    FUZZ_ASSERT(json_object_equal(s->root, t->root), "normalised documents differ");
+    snapshot_free(t);
+}
+
 static void load(const uint8_t *data, size_t size, const struct snapshot_limits *lim)
 {
     struct snapshot *s = (struct snapshot *)1;
@@ -99,10 +132,12 @@ static void load(const uint8_t *data, size_t size, const struct snapshot_limits 
         FUZZ_ASSERT(s == NULL, "failed load (%d) left a snapshot", rc);
         FUZZ_ASSERT(rc < 0 && e.code == rc && e.msg[0], "failed load: rc %d, err %d '%s'", rc,
                     e.code, e.msg);
+        same_as_tree(data, size, lim, rc, NULL);
         return;
     }
     FUZZ_ASSERT(s != NULL, "successful load without a snapshot");
     check_snapshot(s);
+    same_as_tree(data, size, lim, rc, s);
     snapshot_free(s);
 }
 
