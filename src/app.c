@@ -549,16 +549,32 @@ static int rules_list(const struct app_opts *o, struct engine *eng, struct buf *
         diag_error("rules list supports --format text or json");
         return EXIT_USAGE;
     }
-    buf_printf(b, "%-10s %-8s %-46s %-10s %s\n", "ID", "SEVERITY", "ACTIONS", "SOURCE", "TITLE");
-    for (size_t i = 0; i < n; i++) {
-        const struct rule_meta *m = engine_meta(eng, i);
-        struct buf a;
+    {
+        /* columns as wide as their widest entry, so that long action lists or paths stay aligned */
+        int wid = 2, wact = 7, wsrc = 6;
+        for (size_t i = 0; i < n; i++) {
+            const struct rule_meta *m = engine_meta(eng, i);
+            struct buf a;
 
-        buf_init(&a, 0);
-        put_actions(&a, m);
-        buf_printf(b, "%-10s %-8s %-46s %-10s %s\n", m->id, severity_name(m->severity), buf_str(&a),
-                   m->source, m->title);
-        buf_free(&a);
+            buf_init(&a, 0);
+            put_actions(&a, m);
+            wid = (int)(strlen(m->id) > (size_t)wid ? strlen(m->id) : (size_t)wid);
+            wact = (int)(a.len > (size_t)wact ? a.len : (size_t)wact);
+            wsrc = (int)(strlen(m->source) > (size_t)wsrc ? strlen(m->source) : (size_t)wsrc);
+            buf_free(&a);
+        }
+        buf_printf(b, "%-*s  %-8s  %-*s  %-*s  %s\n", wid, "ID", "SEVERITY", wact, "ACTIONS", wsrc,
+                   "SOURCE", "TITLE");
+        for (size_t i = 0; i < n; i++) {
+            const struct rule_meta *m = engine_meta(eng, i);
+            struct buf a;
+
+            buf_init(&a, 0);
+            put_actions(&a, m);
+            buf_printf(b, "%-*s  %-8s  %-*s  %-*s  %s\n", wid, m->id, severity_name(m->severity),
+                       wact, buf_str(&a), wsrc, m->source, m->title);
+            buf_free(&a);
+        }
     }
     return 0;
 }

@@ -283,6 +283,14 @@ class RulesCommands(TempDirTest):
         res = run("rules", "list")
         self.assertExit(res, 0)
         self.assertEqual(len(re.findall(r"^SDRS-0\d\d ", res.out, re.M)), 13)
+        # columns stay aligned with long action lists and a custom rule's path as its source
+        res = run("rules", "list", "--rules", src("examples", "custom-rules"))
+        lines = res.out.splitlines()
+        self.assertEqual(len(lines), 15)
+        starts = {line.index(t) for line, t in zip(lines, ["TITLE"] + [
+            r["title"] for r in run("rules", "list", "--rules", src("examples", "custom-rules"),
+                                    "--format", "json").json()])}
+        self.assertEqual(len(starts), 1, res.out)
         js = run("rules", "list", "--format", "json").json()
         self.assertEqual([r["id"] for r in js], ["SDRS-%03d" % i for i in range(1, 14)])
         res = run("rules", "show", "SDRS-012")
