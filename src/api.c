@@ -25,7 +25,6 @@ struct list {
     const char *path;           /* URL path below /v1/{project_id}/ */
     struct json_object **slots; /* count entries (owned references), filled by offset */
     long long count;            /* -1 until the first page */
-    size_t page;                /* items on the first page: the server's page size */
     int pending;                /* pages in flight */
     int gap_fills;
     bool failed;
@@ -34,10 +33,10 @@ struct list {
 struct api_session {
     struct api_opts o; /* o.cred and o.ep are borrowed */
     struct http_client *http;
-    char *token; /* from OS_AUTH_TOKEN or IAM (a secret) */
+    const char *token; /* X-Auth-Token: o.cred->token (borrowed) or iam_token; NULL for AK/SK */
+    char *iam_token;   /* issued by IAM (owned, a secret) */
 };
 
-struct image_share;
 struct many;
 
 /* The state of one round of requests: a fetch of a group, the IAM exchange, or a single call. */
@@ -54,12 +53,10 @@ struct fetch {
     size_t nservers;
     int fatal;
     struct err fatal_err;
-    int pending;                      /* requests in flight or queued for this round */
-    void (*done)(void *ud, size_t i); /* called once when pending drops to 0 */
-    void *done_ud;
-    size_t index;
-    struct image_share *share; /* api_fetch_many: image lookups shared with the other groups */
-    struct many *many;         /* api_fetch_many: the run this group is part of */
+    int pending;       /* requests in flight or queued for this round */
+    long long started; /* when the fetch started, seconds since the epoch: its fetched_at */
+    struct many *many; /* api_fetch_many: the run this group is part of (else NULL) */
+    size_t index;      /* api_fetch_many: its position in the run */
 };
 
 /* The context of one request, handed to its done callback (which frees it). */
@@ -95,6 +92,23 @@ struct image_share {
     size_t n, cap;
 };
 
+/* An api_fetch_many run. Groups are started as the request queue drains, not all at once: each
+ * group then finishes (and is evaluated by the caller) early, and only the groups in flight hold
+ * memory, while the queue still always has work for every connection. */
+struct many {
+    struct api_session *s;
+    const char *const *ids;
+    size_t n, next; /* groups, and the next one to start */
+    size_t window;  /* start groups while fewer requests than this wait for a slot */
+    struct fetch *fs;
+    struct image_share share; /* image lookups shared by the groups */
+    struct api_result *out;
+    void (*done)(void *ud, size_t i);
+    void *ud;
+    int rc; /* an error that ends the whole run */
+    struct err err;
+};
+
 bool api_id_valid(const char *id)
 {
     size_t n = id ? strlen(id) : 0;
@@ -123,20 +137,21 @@ static void logf_(struct fetch *f, int level, const char *fmt, ...)
     f->s->o.log(f->s->o.log_ud, level, msg);
 }
 
-/* Records what could not be fetched; it ends up in the snapshot's fetch_errors. */
+/* Records what could not be fetched; it ends up in the snapshot's fetch_errors. The message may
+ * quote the API: it is made one printable line (apierr_sanitize) before it is logged or kept. */
 static void fetch_error(struct fetch *f, const char *request, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void fetch_error(struct fetch *f, const char *request, const char *fmt, ...)
 {
-    char msg[600];
+    char raw[600], msg[600];
     struct json_object *o;
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    util_utf8_sanitize(msg);
+    apierr_sanitize(raw, strlen(raw), msg, sizeof msg);
     logf_(f, 1, "fetch error: %s: %s", request, msg);
     o = json_object_new_object();
     if (!o || json_object_object_add(o, "request", json_object_new_string(request)) ||
@@ -201,6 +216,8 @@ static int auth_token(void *ud, const char *method, const char *url, const char 
     (void)url;
     (void)body;
     (void)body_len;
+    if (!s->token) /* never "X-Auth-Token: (null)": the request is not sent */
+        return err_set(e, ERR_AUTH, "no token to send");
     if (buf_printf(out, "X-Auth-Token: %s\n", s->token))
         return err_set(e, ERR_NOMEM, "out of memory");
     return 0;
@@ -250,9 +267,7 @@ static int auth_aksk(void *ud, const char *method, const char *url, const char *
         (c->security_token && buf_printf(out, "X-Security-Token: %s\n", c->security_token)))
         rc = err_set(e, ERR_NOMEM, "out of memory");
 out:
-    if (authz.data)
-        explicit_bzero(authz.data, authz.len);
-    buf_free(&authz);
+    buf_wipe_free(&authz);
     buf_free(&path);
     buf_free(&query);
     return rc;
@@ -262,17 +277,40 @@ out:
 
 static void on_done(void *ud, struct http_response *resp);
 
-/* Queues a request; returns its context, or NULL when it could not be queued (then a fetch error
- * or the fatal error says why). */
-static struct req *submit(struct fetch *f, enum req_kind kind, const char *method, const char *url,
-                          const char *body, struct list *l, size_t offset, const char *id)
+/* Fills hr for a request of the session: JSON headers, the credentials' auth callback (none for
+ * the IAM token request, whose body carries the password; it alone is safe to repeat as a POST)
+ * and label, "METHOD /path?query" (the URL without scheme and host). Everything is borrowed. */
+static void request_init(struct api_session *s, struct http_request *hr, const char *method,
+                         const char *url, const char *body, bool iam, char *label, size_t lsize)
 {
     static const char *const json_headers[] = {"Accept: application/json",
                                                "Content-Type: application/json", NULL};
     static const char *const get_headers[] = {"Accept: application/json", NULL};
+    const char *path = strstr(url, "://");
+
+    path = path ? strchr(path + 3, '/') : NULL;
+    snprintf(label, lsize, "%s %s", method, path ? path : url);
+    *hr = (struct http_request){.method = method,
+                                .url = url,
+                                .body = body,
+                                .body_len = body ? strlen(body) : 0,
+                                .headers = body ? json_headers : get_headers,
+                                .retry_unsafe = iam,
+                                .label = label};
+    if (!iam) {
+        hr->auth = s->o.cred->kind == CRED_AKSK ? auth_aksk : auth_token;
+        hr->auth_ud = s;
+    }
+}
+
+/* Queues a request; returns its context, or NULL when it could not be queued (then a fetch error
+ * or the fatal error says why: fatal for the IAM token request, without which nothing can be
+ * fetched). */
+static struct req *submit(struct fetch *f, enum req_kind kind, const char *method, const char *url,
+                          const char *body, struct list *l, size_t offset, const char *id)
+{
     struct req *r = calloc(1, sizeof *r);
-    struct http_request hr = {0};
-    const char *path;
+    struct http_request hr;
     struct err e = {0};
 
     if (!r) {
@@ -285,26 +323,17 @@ static struct req *submit(struct fetch *f, enum req_kind kind, const char *metho
     r->list = l;
     r->offset = offset;
     snprintf(r->id, sizeof r->id, "%s", id ? id : "");
-    path = strstr(url, "://");
-    path = path ? strchr(path + 3, '/') : NULL;
-    snprintf(r->label, sizeof r->label, "%s %s", method, path ? path : url);
-    hr.method = method;
-    hr.url = url;
-    hr.body = body;
-    hr.body_len = body ? strlen(body) : 0;
-    hr.headers = body ? json_headers : get_headers;
-    hr.retry_unsafe = kind == REQ_IAM; /* a token request is safe to repeat */
-    hr.label = r->label;
-    if (kind != REQ_IAM) {
-        hr.auth = f->s->o.cred->kind == CRED_AKSK ? auth_aksk : auth_token;
-        hr.auth_ud = f->s;
-    }
+    request_init(f->s, &hr, method, url, body, kind == REQ_IAM, r->label, sizeof r->label);
     if (l)
         l->pending++;
     if (http_submit(f->s->http, &hr, on_done, r, &e)) {
         if (l)
             l->pending--;
-        fetch_error(f, r->label, "cannot send: %s", e.msg);
+        if (kind == REQ_IAM)
+            set_fatal(f, e.code == ERR_NOMEM ? ERR_NOMEM : ERR_INVALID,
+                      "cannot ask IAM for a token: %s: check --iam-endpoint", e.msg);
+        else
+            fetch_error(f, r->label, "cannot send: %s", e.msg);
         free(r);
         return NULL;
     }
@@ -358,6 +387,7 @@ static void want_server(struct fetch *f, const char *id, const char *where)
 static void on_image(struct fetch *f, struct req *r, struct http_response *resp);
 static bool response_ok(struct fetch *f, struct req *r, struct http_response *resp);
 static void fetch_settled(struct fetch *f);
+static void many_group_done(struct many *m, size_t i);
 static void many_top_up(struct many *m);
 
 /* Hands a shared image's answer to f, as if f had asked. */
@@ -375,7 +405,7 @@ static void share_deliver(struct fetch *f, struct shared_image *si)
  * up for another group, which then serves this one too; false when this group must ask. */
 static bool share_image(struct fetch *f, const char *id)
 {
-    struct image_share *sh = f->share;
+    struct image_share *sh = &f->many->share;
     struct json_object *pos = NULL;
     struct shared_image *si;
 
@@ -404,7 +434,7 @@ static bool share_image(struct fetch *f, const char *id)
 /* Records that r, which f just sent, answers image r->id for every group. */
 static void share_asked(struct fetch *f, struct req *r)
 {
-    struct image_share *sh = f->share;
+    struct image_share *sh = &f->many->share;
 
     if (sh->n == sh->cap) {
         size_t ncap = sh->cap ? sh->cap * 2 : 64;
@@ -426,7 +456,7 @@ static void share_asked(struct fetch *f, struct req *r)
 /* The answer to a shared image request arrived: keep a copy and hand it to every waiting group. */
 static void share_answered(struct fetch *f, struct req *r, const struct http_response *resp)
 {
-    struct shared_image *si = &f->share->items[r->share];
+    struct shared_image *si = &f->many->share.items[r->share];
     struct http_response *c = &si->resp;
 
     c->status = resp->status;
@@ -441,7 +471,7 @@ static void share_answered(struct fetch *f, struct req *r, const struct http_res
     }
     si->answered = true;
     for (size_t i = 0; i < si->nwaiting; i++) {
-        struct fetch *w = &f->share->fetches[si->waiting[i]];
+        struct fetch *w = &f->many->share.fetches[si->waiting[i]];
         share_deliver(w, si);
         if (--w->pending == 0)
             fetch_settled(w);
@@ -459,25 +489,31 @@ static void image_share_free(struct image_share *sh)
     json_object_put(sh->index);
 }
 
-static void want_image(struct fetch *f, const char *id)
+/* Requests an image once (shared with the other groups of an api_fetch_many); ids that cannot go
+ * into a URL are fetch errors, a server without an image ("" or none) is not. */
+static void want_image(struct fetch *f, const char *id, const char *where)
 {
     char key[96];
     struct buf url;
 
-    if (f->s->o.no_images || !f->s->o.ep->ims || !id || !api_id_valid(id))
+    if (f->s->o.no_images || !f->s->o.ep->ims || !id || !*id)
         return;
     snprintf(key, sizeof key, "image:%s", id);
     if (jsonutil_get(f->asked, key, NULL))
         return;
     json_object_object_add(f->asked, key, NULL);
-    if (f->share && share_image(f, id))
+    if (!api_id_valid(id)) {
+        fetch_error(f, where, "image id '%.64s' cannot be requested (unexpected characters)", id);
+        return;
+    }
+    if (f->many && share_image(f, id))
         return;
     buf_init(&url, 0);
     if (buf_printf(&url, "%s/v2/cloudimages?id=%s", f->s->o.ep->ims, id)) {
         set_fatal(f, ERR_NOMEM, "out of memory");
     } else {
         struct req *r = submit(f, REQ_IMAGE, "GET", url.data, NULL, NULL, 0, id);
-        if (r && f->share)
+        if (r && f->many)
             share_asked(f, r);
     }
     buf_free(&url);
@@ -523,6 +559,47 @@ static struct json_object *parse_body(struct fetch *f, struct req *r, struct htt
     return o;
 }
 
+/* The account of a non-2xx answer, from its body: "CODE: message (request id: X)" (or "HTTP n"
+ * when the body names no error), with " (N tries)" when the HTTP layer tried more than once.
+ * ae receives the parsed error. */
+static void answer_detail(const struct http_response *resp, struct api_error *ae, char *out,
+                          size_t size)
+{
+    size_t n;
+
+    apierr_parse(buf_str(&resp->body), resp->body.len, ae);
+    apierr_format(ae, resp->status, out, size);
+    n = strlen(out);
+    if (resp->attempts > 1 && n + 1 < size)
+        snprintf(out + n, size - n, " (%d tries)", resp->attempts);
+}
+
+/* Records the error answer ECS gave for server id: {"http_status": n, "error": {"code",
+ * "message"}} in the snapshot's servers. Returns 0 or ERR_NOMEM. */
+static int server_error_entry(struct fetch *f, const char *id, int status,
+                              const struct api_error *ae)
+{
+    struct json_object *entry = json_object_new_object(), *eo = json_object_new_object();
+
+    if (!entry || !eo || json_object_object_add(eo, "code", json_object_new_string(ae->code)) ||
+        json_object_object_add(eo, "message", json_object_new_string(ae->message)) ||
+        json_object_object_add(entry, "http_status", json_object_new_int(status))) {
+        json_object_put(entry);
+        json_object_put(eo);
+        return ERR_NOMEM;
+    }
+    if (json_object_object_add(entry, "error", eo)) {
+        json_object_put(entry);
+        json_object_put(eo);
+        return ERR_NOMEM;
+    }
+    if (json_object_object_add(f->servers, id, entry)) {
+        json_object_put(entry);
+        return ERR_NOMEM;
+    }
+    return 0;
+}
+
 /* Handles what every response shares: transport failures, 401/403, other non-2xx statuses.
  * Returns true when the response is a 2xx to be processed further. */
 static bool response_ok(struct fetch *f, struct req *r, struct http_response *resp)
@@ -541,8 +618,7 @@ static bool response_ok(struct fetch *f, struct req *r, struct http_response *re
     }
     if (resp->status >= 200 && resp->status < 300)
         return true;
-    apierr_parse(buf_str(&resp->body), resp->body.len, &ae);
-    apierr_format(&ae, resp->status, detail, sizeof detail);
+    answer_detail(resp, &ae, detail, sizeof detail);
     if ((resp->status == 401 || resp->status == 403) && r->kind != REQ_IAM) {
         set_fatal(f, ERR_AUTH, "%s was refused with the %s credentials from %s (%s): %s", r->label,
                   credentials_kind_name(f->s->o.cred->kind), f->s->o.cred->source, detail,
@@ -558,8 +634,7 @@ static bool response_ok(struct fetch *f, struct req *r, struct http_response *re
                       r->label, f->s->o.cred->username, f->s->o.cred->domain, detail);
         else
             set_fatal(f, ERR_API, "%s: IAM failed (%s); no token, so nothing could be fetched",
-                      r->label,
-                      resp->message[0] && strstr(resp->message, "after") ? resp->message : detail);
+                      r->label, detail);
         return false;
     }
     if (r->kind == REQ_GROUP && (resp->status == 404 || strcmp(ae.code, "SDRS.1013") == 0 ||
@@ -571,7 +646,6 @@ static bool response_ok(struct fetch *f, struct req *r, struct http_response *re
         return false;
     }
     if (r->kind == REQ_SERVER && resp->status == 404) {
-        struct json_object *entry, *eo;
         /* Only ECS itself saying "no such server" means deleted; a 404 from anything in between
          * (a proxy, a wrong endpoint) is a failure to look. */
         if (strncasecmp(ae.code, "Ecs.", 4) != 0) {
@@ -581,37 +655,15 @@ static bool response_ok(struct fetch *f, struct req *r, struct http_response *re
                         detail);
             return false;
         }
-        entry = json_object_new_object();
-        eo = json_object_new_object();
-        if (!entry || !eo) {
-            json_object_put(entry);
-            json_object_put(eo);
+        if (server_error_entry(f, r->id, 404, &ae))
             set_fatal(f, ERR_NOMEM, "out of memory");
-            return false;
-        }
-        json_object_object_add(eo, "code", json_object_new_string(ae.code));
-        json_object_object_add(eo, "message", json_object_new_string(ae.message));
-        json_object_object_add(entry, "http_status", json_object_new_int(404));
-        json_object_object_add(entry, "error", eo);
-        json_object_object_add(f->servers, r->id, entry);
-        logf_(f, 2, "server %s: deleted (%s)", r->id, detail);
+        else
+            logf_(f, 2, "server %s: deleted (%s)", r->id, detail);
         return false;
     }
-    fetch_error(f, r->label, "%s",
-                resp->message[0] && strstr(resp->message, "after") ? resp->message : detail);
-    if (r->kind == REQ_SERVER) {
-        struct json_object *entry = json_object_new_object(), *eo = json_object_new_object();
-        if (entry && eo) {
-            json_object_object_add(eo, "code", json_object_new_string(ae.code));
-            json_object_object_add(eo, "message", json_object_new_string(ae.message));
-            json_object_object_add(entry, "http_status", json_object_new_int(resp->status));
-            json_object_object_add(entry, "error", eo);
-            json_object_object_add(f->servers, r->id, entry);
-        } else {
-            json_object_put(entry);
-            json_object_put(eo);
-        }
-    }
+    fetch_error(f, r->label, "%s", detail);
+    if (r->kind == REQ_SERVER && server_error_entry(f, r->id, resp->status, &ae))
+        set_fatal(f, ERR_NOMEM, "out of memory");
     return false;
 }
 
@@ -684,7 +736,6 @@ static void on_page(struct fetch *f, struct req *r, struct http_response *resp)
     }
     if (l->count < 0) {
         l->count = count;
-        l->page = n;
         if (count > 0) {
             l->slots = calloc((size_t)count, sizeof *l->slots);
             if (!l->slots) {
@@ -745,7 +796,7 @@ static void on_server(struct fetch *f, struct req *r, struct http_response *resp
         return;
     }
     id = jsonutil_get_str(srv, "id");
-    if (id && strcmp(id, r->id) != 0) {
+    if (id && !util_same_id(id, r->id)) {
         fetch_error(f, r->label, "the answer is about server '%.64s', not '%s'", id, r->id);
         json_object_put(o);
         return;
@@ -756,7 +807,7 @@ static void on_server(struct fetch *f, struct req *r, struct http_response *resp
         json_object_object_add(f->servers, r->id, entry)) {
         set_fatal(f, ERR_NOMEM, "out of memory");
     } else if (jsonutil_get(srv, "image", &img)) {
-        want_image(f, jsonutil_get_str(img, "id"));
+        want_image(f, jsonutil_get_str(img, "id"), r->label);
     }
     json_object_put(o);
 }
@@ -777,7 +828,7 @@ static void on_image(struct fetch *f, struct req *r, struct http_response *resp)
     for (size_t i = 0; i < n; i++) {
         struct json_object *img = json_object_array_get_idx(list, i);
         const char *id = jsonutil_get_str(img, "id");
-        if (id && strcmp(id, r->id) == 0) {
+        if (id && util_same_id(id, r->id)) {
             json_object_object_add(f->images, r->id, json_object_get(img));
             break;
         }
@@ -829,8 +880,8 @@ out:
 /* Every request of f has been answered. */
 static void fetch_settled(struct fetch *f)
 {
-    if (f->done)
-        f->done(f->done_ud, f->index);
+    if (f->many)
+        many_group_done(f->many, f->index);
 }
 
 /* ---- IAM ------------------------------------------------------------------------------------- */
@@ -870,7 +921,9 @@ static const char *catalog_url(struct json_object *catalog, const char *const *t
     return fallback;
 }
 
-static void take_catalog(struct fetch *f, struct json_object *token)
+/* Takes the project id (unless one was given) and the missing endpoints from IAM's token. The
+ * project id goes into every URL: one that cannot (api_id_valid) is fatal. */
+static void take_catalog(struct fetch *f, struct req *r, struct json_object *token)
 {
     static const char *const sdrs[] = {"sdrs", NULL}, *const ecs[] = {"ecs", NULL},
                              *const ims[] = {"ims", "image", NULL};
@@ -881,7 +934,18 @@ static void take_catalog(struct fetch *f, struct json_object *token)
 
     if (!f->s->o.ep->project_id && jsonutil_get(token, "project", &project) &&
         (pid = jsonutil_get_str(project, "id")) != NULL) {
-        f->s->o.ep->project_id = util_strdup(pid);
+        if (!api_id_valid(pid)) {
+            char clean[80];
+            apierr_sanitize(pid, strlen(pid), clean, sizeof clean);
+            set_fatal(f, ERR_API,
+                      "%s: IAM's token names project id '%s', which cannot go into a URL", r->label,
+                      clean);
+            return;
+        }
+        if (!(f->s->o.ep->project_id = util_strdup(pid))) {
+            set_fatal(f, ERR_NOMEM, "out of memory");
+            return;
+        }
     }
     if (!jsonutil_get(token, "catalog", &catalog) || !json_object_is_type(catalog, json_type_array))
         return;
@@ -918,16 +982,20 @@ static void on_iam(struct fetch *f, struct req *r, struct http_response *resp)
         json_object_put(o);
         return;
     }
-    f->s->token = util_strndup(resp->subject_token.data, resp->subject_token.len);
-    if (!f->s->token) {
+    f->s->iam_token = util_strndup(resp->subject_token.data, resp->subject_token.len);
+    if (!f->s->iam_token) {
         set_fatal(f, ERR_NOMEM, "out of memory");
         json_object_put(o);
         return;
     }
-    take_catalog(f, token);
+    f->s->token = f->s->iam_token;
+    take_catalog(f, r, token);
     json_object_put(o);
 }
 
+/* The token request body (password method, project scope) into out, which the caller wipes. The
+ * password is in two json-c buffers, its string object and the serialisation: both are wiped
+ * before they are freed. */
 static int iam_body(const struct credentials *c, struct buf *out)
 {
     struct json_object *root = json_object_new_object(), *auth = json_object_new_object();
@@ -935,16 +1003,20 @@ static int iam_body(const struct credentials *c, struct buf *out)
     struct json_object *password = json_object_new_object(), *user = json_object_new_object();
     struct json_object *domain = json_object_new_object(), *scope = json_object_new_object();
     struct json_object *project = json_object_new_object();
+    struct json_object *secret = json_object_new_string(c->password); /* our reference */
     const char *s;
     int rc = ERR_NOMEM;
 
     if (!root || !auth || !identity || !methods || !password || !user || !domain || !scope ||
-        !project)
+        !project || !secret)
         goto out;
     json_object_array_add(methods, json_object_new_string("password"));
     json_object_object_add(domain, "name", json_object_new_string(c->domain));
     json_object_object_add(user, "name", json_object_new_string(c->username));
-    json_object_object_add(user, "password", json_object_new_string(c->password));
+    if (json_object_object_add(user, "password", json_object_get(secret))) {
+        json_object_put(secret); /* not taken: drop the reference meant for user */
+        goto out;
+    }
     json_object_object_add(user, "domain", domain);
     domain = NULL;
     json_object_object_add(password, "user", user);
@@ -972,6 +1044,10 @@ static int iam_body(const struct credentials *c, struct buf *out)
     if (s)
         explicit_bzero((char *)s, strlen(s));
 out:
+    if (secret)
+        explicit_bzero((char *)json_object_get_string(secret),
+                       (size_t)json_object_get_string_len(secret));
+    json_object_put(secret);
     json_object_put(root);
     json_object_put(auth);
     json_object_put(identity);
@@ -1008,7 +1084,8 @@ static void start_iam(struct fetch *f)
 
     if (!f->s->o.ep->iam) {
         set_fatal(f, ERR_INVALID,
-                  "the IAM endpoint is unknown: give --iam-endpoint URL or --region");
+                  "the IAM endpoint is unknown: give --iam-endpoint URL or --region (or set "
+                  "OS_REGION_NAME)");
         return;
     }
     buf_init(&url, 0);
@@ -1017,9 +1094,7 @@ static void start_iam(struct fetch *f)
         set_fatal(f, ERR_NOMEM, "out of memory");
     else
         submit(f, REQ_IAM, "POST", url.data, body.data, NULL, 0, NULL);
-    if (body.data)
-        explicit_bzero(body.data, body.len);
-    buf_free(&body);
+    buf_wipe_free(&body);
     buf_free(&url);
 }
 
@@ -1088,7 +1163,7 @@ static int assemble(struct fetch *f, struct api_result *out)
         json_object_put(eps);
         return ERR_NOMEM;
     }
-    util_format_time(f->s->o.now, when, sizeof when);
+    util_format_time(f->started, when, sizeof when);
     json_object_object_add(snap, "schema", json_object_new_string(SNAPSHOT_SCHEMA));
     json_object_object_add(snap, "fetched_at", json_object_new_string(when));
     json_object_object_add(snap, "tool_version", json_object_new_string(SDRS_VERSION));
@@ -1148,6 +1223,7 @@ static int fetch_init(struct fetch *f, struct api_session *s, const char *group_
     f->s = s;
     f->group_id = group_id;
     f->project_id = s->o.ep->project_id;
+    f->started = now_seconds(&s->o);
     for (size_t i = 0; i < 3; i++)
         f->lists[i] = (struct list){.key = keys[i], .path = paths[i], .count = -1};
     f->servers = json_object_new_object();
@@ -1192,27 +1268,36 @@ int api_session_new(const struct api_opts *o, struct api_session **out, struct e
         s->o.max_depth = JSONUTIL_DEFAULT_DEPTH;
     if ((rc = http_client_new(&o->http, &s->http, e)) != 0)
         goto fail;
-    if (o->cred->kind == CRED_TOKEN && !(s->token = util_strdup(o->cred->token))) {
-        rc = err_set(e, ERR_NOMEM, "out of memory");
-        goto fail;
-    }
+    if (o->cred->kind == CRED_TOKEN)
+        s->token = o->cred->token; /* borrowed: the credentials outlive the session */
     if (o->cred->kind == CRED_PASSWORD) {
         if ((rc = fetch_init(&f, s, NULL, e)) != 0)
             goto fail;
         start_iam(&f);
         rc = fetch_run(&f, e);
         fetch_clear(&f);
+        if (!rc && !s->token)
+            rc = err_set(e, ERR_API, "IAM issued no token, so nothing could be fetched");
         if (rc)
             goto fail;
     }
     if (!s->o.ep->sdrs || !s->o.ep->ecs) {
-        rc = err_set(e, ERR_INVALID, "the %s endpoint is unknown: give --%s URL or --region",
+        rc = err_set(e, ERR_INVALID,
+                     "the %s endpoint is unknown: give --%s URL or --region (or set "
+                     "OS_REGION_NAME)",
                      !s->o.ep->sdrs ? "SDRS" : "ECS", !s->o.ep->sdrs ? "endpoint" : "ecs-endpoint");
         goto fail;
     }
     if (!s->o.ep->project_id) {
         rc = err_set(e, ERR_INVALID,
-                     "the project id is unknown: give --project-id or OS_PROJECT_ID");
+                     "the project id is unknown: give --project-id or set OS_PROJECT_ID");
+        goto fail;
+    }
+    if (!api_id_valid(s->o.ep->project_id)) {
+        rc = err_set(e, ERR_INVALID,
+                     "project id '%.80s' cannot go into a URL: it may hold letters, digits, '-', "
+                     "'_' and '.' (1 to 64)",
+                     s->o.ep->project_id);
         goto fail;
     }
     *out = s;
@@ -1226,10 +1311,7 @@ void api_session_free(struct api_session *s)
 {
     if (!s)
         return;
-    if (s->token) {
-        explicit_bzero(s->token, strlen(s->token));
-        free(s->token);
-    }
+    secret_free(s->iam_token);
     http_client_free(s->http);
     free(s);
 }
@@ -1263,28 +1345,10 @@ int api_fetch(struct api_session *s, const char *group_id, struct api_result *ou
     return rc;
 }
 
-/* An api_fetch_many run. Groups are started as the request queue drains, not all at once: each
- * group then finishes (and is evaluated by the caller) early, and only the groups in flight hold
- * memory, while the queue still always has work for every connection. */
-struct many {
-    struct api_session *s;
-    const char *const *ids;
-    size_t n, next; /* groups, and the next one to start */
-    size_t window;  /* start groups while fewer requests than this wait for a slot */
-    struct fetch *fs;
-    struct image_share share;
-    struct api_result *out;
-    void (*done)(void *ud, size_t i);
-    void *ud;
-    int rc; /* an error that ends the whole run */
-    struct err err;
-};
-
 /* A group of api_fetch_many has all its answers: its result is built now, its memory released,
  * and the caller told, so that it can evaluate the group while the others are still fetched. */
-static void many_group_done(void *ud, size_t i)
+static void many_group_done(struct many *m, size_t i)
 {
-    struct many *m = ud;
     struct fetch *f = &m->fs[i];
     struct api_result *out = &m->out[i];
 
@@ -1330,10 +1394,7 @@ static void many_top_up(struct many *m)
         }
         if ((m->rc = fetch_init(f, m->s, m->ids[i], &m->err)) != 0)
             return;
-        f->done = many_group_done;
-        f->done_ud = m;
         f->index = i;
-        f->share = &m->share;
         f->many = m;
         start_group(f);
         if (f->pending == 0) /* nothing could be sent: settled already */
@@ -1392,28 +1453,33 @@ int api_list_groups(struct api_session *s, char ***ids, size_t *n, struct err *e
 {
     char **v = NULL;
     size_t have = 0;
-    long long count = -1;
+    long long count = -1; /* the first page's: v holds that many */
     int rc = 0;
 
     *ids = NULL;
     *n = 0;
-    while (count < 0 || (long long)have < count) {
+    while (!rc && (count < 0 || (long long)have < count)) {
         struct api_response r;
         struct json_object *o = NULL, *list, *cnt;
         char path[80];
+        long long c;
         size_t m;
 
         snprintf(path, sizeof path, "/server-groups?limit=%zu&offset=%zu", s->o.page_limit, have);
         if ((rc = api_call(s, "GET", path, NULL, &r, e)) != 0)
             break;
         if (r.error || r.status != 200) {
-            rc = err_set(e, r.status == 401 || r.status == 403 ? ERR_AUTH : ERR_API,
+            bool denied = r.status == 401 || r.status == 403;
+            rc = err_set(e,
+                         r.error  ? r.error
+                         : denied ? ERR_AUTH
+                                  : ERR_API,
                          "%s failed: %s%s", r.label, r.error ? r.message : r.detail,
-                         r.status == 401 || r.status == 403 ? ": check the credentials" : "");
+                         denied ? ": check the credentials" : "");
             api_response_clear(&r);
             break;
         }
-        if (jsonutil_parse(buf_str(&r.body), r.body.len, "group list", s->o.max_depth, &o, e) ||
+        if (api_response_json(s, &r, "group list", &o, e) ||
             !jsonutil_get(o, "server_groups", &list) ||
             !json_object_is_type(list, json_type_array) || !jsonutil_get(o, "count", &cnt) ||
             !json_object_is_type(cnt, json_type_int)) {
@@ -1423,68 +1489,87 @@ int api_list_groups(struct api_session *s, char ***ids, size_t *n, struct err *e
             api_response_clear(&r);
             break;
         }
-        count = json_object_get_int64(cnt);
+        c = json_object_get_int64(cnt);
         m = json_object_array_length(list);
-        if (count < 0 || (size_t)count > s->o.max_items || (m == 0 && (long long)have < count)) {
-            rc = err_set(e, ERR_API, "%s: the list says %lld groups but returned %zu", r.label,
-                         count, have + m);
-            json_object_put(o);
-            api_response_clear(&r);
-            break;
-        }
-        if (!v && count > 0 && !(v = calloc((size_t)count, sizeof *v)))
+        if (count >= 0 && c != count)
+            rc = err_set(e, ERR_API,
+                         "%s: the list changed while it was read (count %lld, before %lld)",
+                         r.label, c, count);
+        else if (c < 0 || (size_t)c > s->o.max_items || (m == 0 && (long long)have < c))
+            rc = err_set(e, ERR_API, "%s: the list says %lld groups but returned %zu", r.label, c,
+                         have + m);
+        else if (count < 0 && (count = c) > 0 && !(v = calloc((size_t)count, sizeof *v)))
             rc = err_set(e, ERR_NOMEM, "out of memory");
-        for (size_t i = 0; !rc && i < m && (long long)have < count; i++) {
+        for (size_t i = 0; !rc && i < m; i++) {
             const char *id = jsonutil_get_str(json_object_array_get_idx(list, i), "id");
-            if (!id || !(v[have++] = util_strdup(id)))
-                rc = id ? err_set(e, ERR_NOMEM, "out of memory")
-                        : err_set(e, ERR_API, "%s: a group without an id", r.label);
+            if ((long long)have == count)
+                rc = err_set(e, ERR_API,
+                             "%s: more groups than the count %lld: the list changed while it was "
+                             "read",
+                             r.label, count);
+            else if (!id)
+                rc = err_set(e, ERR_API, "%s: a group without an id", r.label);
+            else if (!(v[have] = util_strdup(id)))
+                rc = err_set(e, ERR_NOMEM, "out of memory");
+            else
+                have++;
         }
         json_object_put(o);
         api_response_clear(&r);
-        if (rc)
-            break;
+    }
+    if (!rc && have > 1) {
+        qsort(v, have, sizeof *v, cmp_ids);
+        for (size_t i = 1; !rc && i < have; i++)
+            if (strcmp(v[i - 1], v[i]) == 0) {
+                char clean[100];
+                apierr_sanitize(v[i], strlen(v[i]), clean, sizeof clean);
+                rc = err_set(e, ERR_API,
+                             "group '%s' is listed twice: the list changed while it was read",
+                             clean);
+            }
     }
     if (rc) {
         api_ids_free(v, have);
         return rc;
     }
-    if (have > 1)
-        qsort(v, have, sizeof *v, cmp_ids);
     *ids = v;
     *n = have;
     return 0;
 }
 
+/* An api_call in flight: where its answer goes, and whether it came. */
+struct call {
+    struct api_response *out;
+    bool answered;
+};
+
 /* The done callback of api_call: keeps the response. */
 static void on_call(void *ud, struct http_response *resp)
 {
-    struct api_response *out = ud;
+    struct call *c = ud;
+    struct api_response *out = c->out;
 
+    c->answered = true;
     out->status = resp->status;
     out->error = resp->error;
     out->maybe_sent = resp->maybe_sent;
     out->attempts = resp->attempts;
     snprintf(out->message, sizeof out->message, "%s", resp->message);
-    out->body = resp->body;
-    buf_init(&resp->body, 0);
     if (!out->error && (out->status < 200 || out->status >= 300)) {
         struct api_error ae;
-        apierr_parse(buf_str(&out->body), out->body.len, &ae);
+        answer_detail(resp, &ae, out->detail, sizeof out->detail);
         snprintf(out->code, sizeof out->code, "%s", ae.code);
-        apierr_format(&ae, out->status, out->detail, sizeof out->detail);
     }
+    out->body = resp->body;
+    buf_init(&resp->body, 0);
 }
 
 int api_call(struct api_session *s, const char *method, const char *path, const char *body,
              struct api_response *out, struct err *e)
 {
-    static const char *const json_headers[] = {"Accept: application/json",
-                                               "Content-Type: application/json", NULL};
-    static const char *const get_headers[] = {"Accept: application/json", NULL};
-    struct http_request hr = {0};
+    struct call c = {.out = out};
+    struct http_request hr;
     struct buf url;
-    char label[400];
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -1494,22 +1579,25 @@ int api_call(struct api_session *s, const char *method, const char *path, const 
         buf_free(&url);
         return err_set(e, ERR_NOMEM, "out of memory");
     }
-    snprintf(label, sizeof label, "%s /v1/%s%s", method, s->o.ep->project_id, path);
-    snprintf(out->label, sizeof out->label, "%s", label);
-    hr.method = method;
-    hr.url = url.data;
-    hr.body = body;
-    hr.body_len = body ? strlen(body) : 0;
-    hr.headers = body ? json_headers : get_headers;
-    hr.retry_unsafe = false; /* an action is sent once: never replayed */
-    hr.label = label;
-    hr.auth = s->o.cred->kind == CRED_AKSK ? auth_aksk : auth_token;
-    hr.auth_ud = s;
-    rc = http_submit(s->http, &hr, on_call, out, e);
-    if (!rc)
+    request_init(s, &hr, method, url.data, body, false, out->label, sizeof out->label);
+    rc = http_submit(s->http, &hr, on_call, &c, e);
+    if (!rc) {
         rc = http_run(s->http, e);
+        /* Once submitted, the outcome is the response's, even when the client itself failed:
+         * then out says so (error, and maybe_sent for a request that was under way). */
+        if (c.answered) {
+            rc = 0;
+            err_clear(e);
+        }
+    }
     buf_free(&url);
     return rc;
+}
+
+int api_response_json(const struct api_session *s, const struct api_response *r, const char *name,
+                      struct json_object **out, struct err *e)
+{
+    return jsonutil_parse(buf_str(&r->body), r->body.len, name, s->o.max_depth, out, e);
 }
 
 void api_response_clear(struct api_response *r)

@@ -37,8 +37,8 @@ struct api_opts {
     size_t max_items;         /* instances, pairs, drills, servers: more is a fetch error */
     int max_depth;            /* JSON nesting of a response (0: the default, 64) */
     bool no_images;           /* skip IMS */
-    long long now;            /* fetched_at and the AK/SK clock, seconds since the epoch */
-    long long (*clock)(void); /* current time for signing each attempt (NULL: time()) */
+    long long (*clock)(void); /* seconds since the epoch, read when each fetch starts (its
+                                 fetched_at) and for each AK/SK-signed attempt (NULL: time()) */
     void (*log)(void *ud, int level, const char *msg);
     void *log_ud;
 };
@@ -85,8 +85,9 @@ int api_fetch_many(struct api_session *s, const char *const *group_ids, size_t n
 int api_list_groups(struct api_session *s, char ***ids, size_t *n, struct err *e);
 void api_ids_free(char **ids, size_t n);
 
-/* One SDRS request, sent once (never replayed; GETs are retried by the HTTP layer's policy only if
- * method is GET). path follows /v1/{project_id}, e.g. "/server-groups/ID/action". */
+/* One SDRS request; path follows /v1/{project_id}, e.g. "/server-groups/ID/action". A POST is
+ * sent once (never replayed: the HTTP layer does not retry it once it may have reached SDRS); GET,
+ * PUT and DELETE are retried by the HTTP layer's policy. */
 struct api_response {
     int status;
     struct buf body;
@@ -98,9 +99,16 @@ struct api_response {
     char detail[400];  /* "CODE: message" of a non-2xx answer */
     char label[400];   /* "POST /v1/<project>/server-groups/<id>/action" */
 };
+/* Returns 0 once the request was submitted: its outcome, a transport failure or a failure of the
+ * HTTP client itself included, is in out (error, maybe_sent, message). An error (ERR_INVALID,
+ * ERR_NOMEM) only when it could not be submitted: then nothing was sent. out->body is owned by
+ * the caller (api_response_clear). */
 int api_call(struct api_session *s, const char *method, const char *path, const char *body,
              struct api_response *out, struct err *e);
 void api_response_clear(struct api_response *r);
+/* Parses r's body (name for messages) with the session's JSON depth limit; *out is owned. */
+int api_response_json(const struct api_session *s, const struct api_response *r, const char *name,
+                      struct json_object **out, struct err *e);
 
 /* True for ids that may go into a URL path: letters, digits, '-', '_', '.', 1..64 bytes. */
 bool api_id_valid(const char *id);

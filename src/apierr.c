@@ -4,6 +4,7 @@
 #include "apierr.h"
 
 #include "err.h"
+#include "util.h"
 
 #include <json-c/json.h>
 
@@ -21,42 +22,6 @@ struct apierr_out {
     bool blank; /* a blank is pending before the next character */
     bool full;
 };
-
-/* Length of the valid UTF-8 sequence at s[0..len) and its code point; 0 when invalid. */
-static size_t apierr_utf8(const unsigned char *s, size_t len, unsigned long *cp)
-{
-    size_t n, i;
-    unsigned long c;
-
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        n = 2;
-        c = s[0] & 0x1f;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        n = 3;
-        c = s[0] & 0x0f;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        n = 4;
-        c = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (n > len)
-        return 0;
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-        (c >= 0xd800 && c <= 0xdfff))
-        return 0; /* overlong, out of range or a surrogate */
-    *cp = c;
-    return n;
-}
 
 static void apierr_emit(struct apierr_out *o, const char *s, size_t n)
 {
@@ -77,7 +42,6 @@ static void apierr_emit(struct apierr_out *o, const char *s, size_t n)
 
 size_t apierr_sanitize(const char *in, size_t len, char *out, size_t size)
 {
-    const unsigned char *s = (const unsigned char *)in;
     struct apierr_out o = {out, size, 0, false, false};
     size_t i = 0, k;
     unsigned long cp;
@@ -88,31 +52,26 @@ size_t apierr_sanitize(const char *in, size_t len, char *out, size_t size)
     if (!in)
         return 0;
     while (i < len && !o.full) {
-        k = apierr_utf8(s + i, len - i, &cp);
+        k = util_utf8_next(in + i, len - i, &cp);
         if (k == 0) {
             apierr_emit(&o, "?", 1);
             i++;
             continue;
         }
-        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
-            cp == ' ')
-            o.blank = true;
-        else if (cp == 0xfeff)
+        if (cp == ' ' || (util_char_unsafe(cp) && (cp < 0xA0 || cp == 0x2028 || cp == 0x2029)))
+            o.blank = true; /* blanks, C0, DEL, C1 and line separators end up as one space */
+        else if (cp == 0xFEFF)
             ; /* byte order mark */
-        else if (cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
-                 (cp >= 0x2066 && cp <= 0x2069))
-            apierr_emit(&o, "?", 1); /* bidi controls could reorder the terminal line */
+        else if (util_char_unsafe(cp))
+            apierr_emit(&o, "?", 1); /* bidi controls could reorder the line; non-characters */
         else
             apierr_emit(&o, in + i, k);
         i += k;
     }
     if (o.full && size >= 4) {
-        /* make room for "...", cutting before a UTF-8 lead byte (looking only at bytes that were
-         * written), then drop a trailing blank */
-        size_t written = o.n;
-        while (o.n + 3 + 1 > size ||
-               (o.n && o.n < written && ((unsigned char)out[o.n] & 0xc0) == 0x80))
-            o.n--;
+        /* make room for "..." on a character boundary, then drop a trailing blank */
+        out[o.n] = '\0';
+        o.n = util_utf8_prefix(out, size - 4);
         while (o.n && out[o.n - 1] == ' ')
             o.n--;
         memcpy(out + o.n, "...", 3);
@@ -311,9 +270,7 @@ int apierr_format(const struct api_error *ae, int http_status, char *buf, size_t
         memcpy(buf, tmp, n + 1);
         return 0;
     }
-    n = size - 1; /* cut before a UTF-8 continuation byte */
-    while (n && ((unsigned char)tmp[n] & 0xc0) == 0x80)
-        n--;
+    n = util_utf8_prefix(tmp, size - 1);
     memcpy(buf, tmp, n);
     buf[n] = '\0';
     return ERR_LIMIT;

@@ -50,10 +50,11 @@ int apierr_parse(const char *body, size_t len, struct api_error *out);
 int apierr_format(const struct api_error *ae, int http_status, char *buf, size_t size);
 
 /*
- * Writes a printable single-line form of in[0..len) into out[size]: invalid UTF-8 bytes become
- * '?', control characters (C0, DEL, C1, U+2028/9) and blank runs become one space, bidi controls
- * become '?', a BOM is dropped, leading and trailing blanks are trimmed; when it does not fit, it
- * is cut on a character boundary and ends in "...". Returns the bytes written (without the NUL).
+ * Writes a printable single-line form of in[0..len) into out[size]. Of the unsafe characters
+ * (util_char_unsafe), control characters (C0, DEL, C1, U+2028/9) and blank runs become one space,
+ * a BOM is dropped and the rest (bidi controls, U+FFFE/F) become '?'; invalid UTF-8 bytes become
+ * '?'; leading and trailing blanks are trimmed; when it does not fit, it is cut on a character
+ * boundary and ends in "...". Returns the bytes written (without the NUL).
  */
 size_t apierr_sanitize(const char *in, size_t len, char *out, size_t size);
 

@@ -233,7 +233,6 @@ static int live_open(const struct app_opts *o, struct live *lv)
     ao.max_items = o->max_items;
     ao.max_depth = o->max_depth;
     ao.no_images = o->no_images;
-    ao.now = clock_now();
     ao.clock = clock_now;
     ao.log = http_logger;
     rc = api_session_new(&ao, &lv->session, &e);

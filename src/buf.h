@@ -22,6 +22,8 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 /* Frees the memory; b stays usable as an empty buffer with the same cap. */
 void buf_free(struct buf *b);
+/* buf_free for a buffer that held a secret: the whole allocation is overwritten first. */
+void buf_wipe_free(struct buf *b);
 /* Empties the buffer, keeping the memory. */
 void buf_reset(struct buf *b);
 /* Appends n bytes. Returns 0, ERR_NOMEM or ERR_LIMIT. */

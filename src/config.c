@@ -11,22 +11,19 @@
 
 #define TOKEN_FILE_MAX (64u << 10)
 
-/* Frees a secret after overwriting it. */
-static void wipe(char **s)
+void secret_free(char *s)
 {
-    if (*s) {
-        explicit_bzero(*s, strlen(*s));
-        free(*s);
-        *s = NULL;
-    }
+    if (s)
+        explicit_bzero(s, strlen(s));
+    free(s);
 }
 
 void credentials_clear(struct credentials *c)
 {
-    wipe(&c->token);
-    wipe(&c->secret_key);
-    wipe(&c->security_token);
-    wipe(&c->password);
+    secret_free(c->token);
+    secret_free(c->secret_key);
+    secret_free(c->security_token);
+    secret_free(c->password);
     free(c->access_key);
     free(c->username);
     free(c->domain);
@@ -101,28 +98,15 @@ static int read_token_file(const char *path, char **out, struct err *e)
     if (!*out)
         rc = err_set(e, ERR_NOMEM, "out of memory");
 out:
-    if (b.data)
-        explicit_bzero(b.data, b.len);
-    buf_free(&b);
+    buf_wipe_free(&b);
     return rc;
-}
-
-static bool dup_all(const char **src, char ***dst, size_t n)
-{
-    bool ok = true;
-
-    for (size_t i = 0; i < n; i++) {
-        *dst[i] = src[i] ? util_strdup(src[i]) : NULL;
-        if (src[i] && !*dst[i])
-            ok = false;
-    }
-    return ok;
 }
 
 int credentials_load(const char *token_file, const char *(*getenv_fn)(const char *name),
                      struct credentials *c, struct err *e)
 {
     const char *ak, *sk, *st, *user, *pw, *dom, *pid, *pname;
+    bool ok = true;
     int rc;
 
     memset(c, 0, sizeof *c);
@@ -151,10 +135,11 @@ int credentials_load(const char *token_file, const char *(*getenv_fn)(const char
         c->source = "HW_ACCESS_KEY and HW_SECRET_KEY";
     }
     if (ak && sk) {
-        const char *src[] = {ak, sk, st};
-        char **dst[] = {&c->access_key, &c->secret_key, &c->security_token};
         c->kind = CRED_AKSK;
-        if (!dup_all(src, dst, 3)) {
+        c->access_key = util_strdup_ok(ak, &ok);
+        c->secret_key = util_strdup_ok(sk, &ok);
+        c->security_token = util_strdup_ok(st, &ok);
+        if (!ok) {
             credentials_clear(c);
             return err_set(e, ERR_NOMEM, "out of memory");
         }
@@ -166,11 +151,14 @@ int credentials_load(const char *token_file, const char *(*getenv_fn)(const char
     pid = env(getenv_fn, "OS_PROJECT_ID");
     pname = env(getenv_fn, "OS_PROJECT_NAME");
     if (user && pw && dom && (pid || pname)) {
-        const char *src[] = {user, pw, dom, pid, pname};
-        char **dst[] = {&c->username, &c->password, &c->domain, &c->project_id, &c->project_name};
         c->kind = CRED_PASSWORD;
         c->source = "OS_USERNAME and OS_PASSWORD";
-        if (!dup_all(src, dst, 5)) {
+        c->username = util_strdup_ok(user, &ok);
+        c->password = util_strdup_ok(pw, &ok);
+        c->domain = util_strdup_ok(dom, &ok);
+        c->project_id = util_strdup_ok(pid, &ok);
+        c->project_name = util_strdup_ok(pname, &ok);
+        if (!ok) {
             credentials_clear(c);
             return err_set(e, ERR_NOMEM, "out of memory");
         }
@@ -238,6 +226,15 @@ void endpoints_clear(struct endpoints *ep)
     memset(ep, 0, sizeof *ep);
 }
 
+/* True when s has a byte that is a control character (C0 or DEL). */
+static bool has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
 int endpoint_normalize(const char *url, char **out, char **project, struct err *e)
 {
     const char *rest;
@@ -252,12 +249,19 @@ int endpoint_normalize(const char *url, char **out, char **project, struct err *
     else if (strncasecmp(url, "http://", 7) == 0)
         rest = url + 7;
     else
-        return err_set(e, ERR_INVALID, "endpoint '%s' must start with https:// (or http://)", url);
-    if (!*rest || *rest == '/' || strpbrk(url, "?# \t\r\n"))
+        return err_set(e, ERR_INVALID, "endpoint '%.200s' must start with https:// (or http://)",
+                       has_control(url) ? "(with control characters)" : url);
+    /* "user:password@host" would go on into snapshots, reports and logs: the URL is not named. */
+    if (memchr(rest, '@', strcspn(rest, "/")))
         return err_set(e, ERR_INVALID,
-                       "endpoint '%s' must be a base URL like https://sdrs.eu-de.otc.t-systems.com "
-                       "(no query, no spaces)",
-                       url);
+                       "an endpoint URL must not hold user information ('user:password@host'): "
+                       "give credentials through the environment (see --help)");
+    if (!*rest || *rest == '/' || strpbrk(url, "?# ") || has_control(url))
+        return err_set(e, ERR_INVALID,
+                       "endpoint '%.200s' must be a base URL like "
+                       "https://sdrs.eu-de.otc.t-systems.com (no query, no blanks or control "
+                       "characters)",
+                       has_control(url) ? "(with control characters)" : url);
     u = util_strdup(url);
     if (!u)
         return err_set(e, ERR_NOMEM, "out of memory");
@@ -345,18 +349,7 @@ int endpoints_resolve(const struct endpoint_flags *f, struct endpoints *ep, stru
         if (!found)
             goto nomem;
     }
-    if (found) {
-        for (const char *p = found; *p; p++)
-            if (!isalnum((unsigned char)*p) && *p != '-') {
-                rc = err_set(e, ERR_INVALID,
-                             "project id '%s' has characters other than letters, "
-                             "digits and '-'",
-                             found);
-                free(found);
-                goto fail;
-            }
-        ep->project_id = found;
-    }
+    ep->project_id = found;
     return 0;
 nomem:
     rc = err_set(e, ERR_NOMEM, "out of memory");

@@ -5,7 +5,7 @@
  * AK/SK pair (OS_ACCESS_KEY + OS_SECRET_KEY, else HW_ACCESS_KEY + HW_SECRET_KEY); an IAM password
  * (OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME or OS_DOMAIN_NAME, OS_PROJECT_ID or
  * OS_PROJECT_NAME). Never from the command line. A struct credentials owns its strings and
- * credentials_clear() wipes the secrets (explicit_bzero) before freeing them.
+ * credentials_clear() wipes the secrets (secret_free) before freeing them.
  *
  * Endpoints: a flag wins, else the region's well-known host, else (password flow) the IAM catalog,
  * filled in later by the IAM module. A struct endpoints owns its strings (endpoints_clear).
@@ -41,6 +41,8 @@ struct credentials {
 int credentials_load(const char *token_file, const char *(*getenv_fn)(const char *name),
                      struct credentials *out, struct err *e);
 void credentials_clear(struct credentials *c);
+/* Overwrites a secret string (explicit_bzero) and frees it. NULL is a no-op. */
+void secret_free(char *s);
 /* "token", "AK/SK" or "IAM password". */
 const char *credentials_kind_name(enum cred_kind k);
 /* Parts of the environment set but not completing a set (e.g. OS_ACCESS_KEY without
@@ -64,8 +66,10 @@ struct endpoint_flags {
 };
 
 /* Fills what the flags and the region give. Missing endpoints stay NULL (the catalog may fill
- * them). A URL must be http:// or https:// without query or fragment; a catalog-style suffix
- * "/v1/<project>" or "/v3" is removed (the project id is taken from it when none is given). */
+ * them). A URL must be http:// or https:// without query, fragment, blanks, control characters or
+ * user information ("user:password@"); a catalog-style suffix "/v1/<project>" or "/v3" is removed
+ * (the project id is taken from it when none is given). The project id is not checked here: the
+ * API session checks every project id, whatever its source (api_id_valid). */
 int endpoints_resolve(const struct endpoint_flags *f, struct endpoints *out, struct err *e);
 void endpoints_clear(struct endpoints *ep);
 /* Normalises one base URL (see above) into a malloc'ed string; *project receives a project id

@@ -1,5 +1,6 @@
 #include "execute.h"
 
+#include "apierr.h"
 #include "jsonutil.h"
 #include "util.h"
 
@@ -74,14 +75,6 @@ static void say(struct exec_result *out, const char *fmt, ...)
     va_end(ap);
 }
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -95,7 +88,21 @@ static bool is(const char *s, const char *a)
     return s && a && strcmp(s, a) == 0;
 }
 
-/* Reads the group's status and priority_station. Returns false when it cannot. */
+/* Copies text from the API (NULL: "") as one printable line: it ends up on a terminal. */
+static void clean(char *out, size_t size, const char *s)
+{
+    apierr_sanitize(s, s ? strlen(s) : 0, out, size);
+}
+
+/* Sleeps a poll interval, but not past the deadline (monotonic ms). */
+static void sleep_until_next(const struct exec_opts *o, long long deadline)
+{
+    long long left = deadline - http_now_ms();
+
+    sleep_ms(left < o->poll_interval_ms ? (long)(left > 0 ? left : 0) : o->poll_interval_ms);
+}
+
+/* Reads the group's status and priority_station (made printable). Returns false when it cannot. */
 static bool read_group(struct api_session *s, const char *group_id, char *status, size_t ssize,
                        char *station, size_t tsize)
 {
@@ -108,13 +115,11 @@ static bool read_group(struct api_session *s, const char *group_id, char *status
     snprintf(path, sizeof path, "/server-groups/%s", group_id);
     if (api_call(s, "GET", path, NULL, &r, &e) || r.error || r.status != 200)
         goto out;
-    if (jsonutil_parse(buf_str(&r.body), r.body.len, "group", 64, &o, &e) ||
-        !jsonutil_get(o, "server_group", &g) || !jsonutil_get_str(g, "status"))
+    if (api_response_json(s, &r, "group", &o, &e) || !jsonutil_get(o, "server_group", &g) ||
+        !jsonutil_get_str(g, "status"))
         goto out;
-    snprintf(status, ssize, "%s", jsonutil_get_str(g, "status"));
-    snprintf(station, tsize, "%s",
-             jsonutil_get_str(g, "priority_station") ? jsonutil_get_str(g, "priority_station")
-                                                     : "");
+    clean(status, ssize, jsonutil_get_str(g, "status"));
+    clean(station, tsize, jsonutil_get_str(g, "priority_station"));
     ok = true;
 out:
     json_object_put(o);
@@ -128,7 +133,7 @@ static void progress(const struct exec_opts *o, struct exec_progress *p)
         o->progress(o->progress_ud, p);
 }
 
-/* Copies the description of the first failed sub-job. */
+/* Copies the description of the first failed sub-job (made printable). */
 static void failed_subjob(struct json_object *job, struct exec_result *out, size_t *n, size_t *done,
                           size_t *failed)
 {
@@ -156,8 +161,7 @@ static void failed_subjob(struct json_object *job, struct exec_result *out, size
                 id ? id : "?",
                 jsonutil_get_str(sj, "error_code") ? jsonutil_get_str(sj, "error_code") : "",
                 jsonutil_get_str(sj, "fail_reason") ? jsonutil_get_str(sj, "fail_reason") : "");
-            util_utf8_sanitize(line);
-            memcpy(out->failed_subjob, line, sizeof line);
+            clean(out->failed_subjob, sizeof out->failed_subjob, line);
         }
     }
 }
@@ -175,23 +179,20 @@ static void follow_job(struct api_session *s, const struct exec_opts *o, long lo
         struct json_object *job = NULL;
         struct exec_progress p = {0};
         struct err e = {0};
-        long long now = mono_ms();
-        const char *st;
+        char st[32];
         size_t n, done, failed;
 
-        if (now - start >= o->job_timeout_ms) {
+        if (http_now_ms() - start >= o->job_timeout_ms) {
             out->outcome = EXEC_TIMEOUT;
             return;
         }
-        sleep_ms(o->poll_interval_ms < o->job_timeout_ms - (now - start)
-                     ? o->poll_interval_ms
-                     : (long)(o->job_timeout_ms - (now - start)));
-        p.elapsed_ms = (long)(mono_ms() - start);
+        sleep_until_next(o, start + o->job_timeout_ms);
+        p.elapsed_ms = (long)(http_now_ms() - start);
         if (api_call(s, "GET", path, NULL, &r, &e) || r.error || r.status != 200 ||
-            jsonutil_parse(buf_str(&r.body), r.body.len, "job", 64, &job, &e) ||
-            !(st = jsonutil_get_str(job, "status"))) {
+            api_response_json(s, &r, "job", &job, &e) || !jsonutil_get_str(job, "status")) {
             p.poll_failed = true;
-            p.note = r.error           ? r.message
+            p.note = e.msg[0]          ? e.msg /* not sent, or not JSON */
+                     : r.error         ? r.message
                      : r.status != 200 ? (r.detail[0] ? r.detail : "no answer")
                                        : "the answer is not a job";
             progress(o, &p);
@@ -199,6 +200,7 @@ static void follow_job(struct api_session *s, const struct exec_opts *o, long lo
             api_response_clear(&r);
             continue; /* the HTTP layer already retried; the job goes on regardless */
         }
+        clean(st, sizeof st, jsonutil_get_str(job, "status"));
         failed_subjob(job, out, &n, &done, &failed);
         p.status = st;
         p.subjobs = n;
@@ -211,13 +213,8 @@ static void follow_job(struct api_session *s, const struct exec_opts *o, long lo
         }
         if (strcmp(st, "SUCCESS") == 0 || strcmp(st, "FAIL") == 0) {
             out->outcome = strcmp(st, "SUCCESS") == 0 ? EXEC_SUCCESS : EXEC_FAILED;
-            snprintf(out->error_code, sizeof out->error_code, "%s",
-                     jsonutil_get_str(job, "error_code") ? jsonutil_get_str(job, "error_code")
-                                                         : "");
-            snprintf(out->fail_reason, sizeof out->fail_reason, "%s",
-                     jsonutil_get_str(job, "fail_reason") ? jsonutil_get_str(job, "fail_reason")
-                                                          : "");
-            util_utf8_sanitize(out->fail_reason);
+            clean(out->error_code, sizeof out->error_code, jsonutil_get_str(job, "error_code"));
+            clean(out->fail_reason, sizeof out->fail_reason, jsonutil_get_str(job, "fail_reason"));
             json_object_put(job);
             api_response_clear(&r);
             return;
@@ -235,7 +232,7 @@ static void follow_group(struct api_session *s, const char *group_id, const stru
 
     for (;;) {
         struct exec_progress p = {0};
-        long long now = mono_ms();
+        long long now = http_now_ms();
 
         if (now - start >= o->job_timeout_ms) {
             out->outcome = EXEC_TIMEOUT;
@@ -262,7 +259,7 @@ static void follow_group(struct api_session *s, const char *group_id, const stru
                 return;
             }
         }
-        sleep_ms(o->poll_interval_ms);
+        sleep_until_next(o, start + o->job_timeout_ms);
     }
 }
 
@@ -322,7 +319,7 @@ int execute_run(struct api_session *s, const char *group_id, const char *action,
     if ((rc = execute_body(action, station_before, &body, e)) != 0)
         return rc;
     snprintf(path, sizeof path, "/server-groups/%s/action", group_id);
-    start = mono_ms();
+    start = http_now_ms();
     rc = api_call(s, "POST", path, body.data, &r, e);
     buf_free(&body);
     if (rc)
@@ -378,7 +375,7 @@ int execute_run(struct api_session *s, const char *group_id, const char *action,
     }
     finish(s, group_id, sp, station_before, out);
 done:
-    out->elapsed_ms = (long)(mono_ms() - start);
+    out->elapsed_ms = (long)(http_now_ms() - start);
     json_object_put(resp);
     api_response_clear(&r);
     return 0;

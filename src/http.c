@@ -6,6 +6,7 @@
  */
 #include "http.h"
 
+#include "config.h"
 #include "util.h"
 #include "version.h"
 
@@ -79,7 +80,7 @@ struct http_client {
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 
-static long long now_ms(void)
+long long http_now_ms(void)
 {
     struct timespec ts;
 
@@ -113,19 +114,6 @@ static void wipe(void *p, size_t n)
 {
     if (p && n)
         explicit_bzero(p, n);
-}
-
-static void wipe_buf(struct buf *b)
-{
-    wipe(b->data, b->cap);
-    buf_free(b);
-}
-
-static void wipe_str(char *s)
-{
-    if (s)
-        wipe(s, strlen(s));
-    free(s);
 }
 
 static void wipe_slist(struct curl_slist *l)
@@ -394,7 +382,7 @@ int http_client_new(const struct http_opts *o, struct http_client **out, struct 
     if (o->cacert && !(c->cacert = util_strdup(o->cacert)))
         goto out;
     c->o.cacert = c->cacert;
-    c->seed = o->seed ? o->seed : (unsigned)(time(NULL) ^ (now_ms() << 8) ^ getpid());
+    c->seed = o->seed ? o->seed : (unsigned)(time(NULL) ^ (http_now_ms() << 8) ^ getpid());
     c->multi = curl_multi_init();
     c->share = curl_share_init();
     if (!c->multi || !c->share)
@@ -430,12 +418,12 @@ static void xfer_free(struct xfer *x)
         wipe(x->body, x->body_len);
     free(x->body);
     for (char **h = x->headers; h && *h; h++)
-        wipe_str(*h);
+        secret_free(*h);
     free(x->headers);
     free(x->label);
     free(x->host);
     buf_free(&x->resp.body);
-    wipe_buf(&x->resp.subject_token);
+    buf_wipe_free(&x->resp.subject_token);
     free(x);
 }
 
@@ -629,10 +617,10 @@ static void finish(struct http_client *c, struct xfer *x, int error, enum http_f
     x->resp.fail = fail;
     x->resp.maybe_sent = maybe_sent;
     copy_field(x->resp.message, sizeof x->resp.message, message, strlen(message));
-    x->resp.elapsed_ms = x->first_ms ? (long)(now_ms() - x->first_ms) : 0;
+    x->resp.elapsed_ms = x->first_ms ? (long)(http_now_ms() - x->first_ms) : 0;
     if (error) {
         buf_free(&x->resp.body);
-        wipe_buf(&x->resp.subject_token);
+        buf_wipe_free(&x->resp.subject_token);
     }
     c->stats.requests++;
     x->done(x->ud, &x->resp);
@@ -759,7 +747,7 @@ static int add_auth_headers(struct xfer *x, struct err *e)
         x->hdrs = l;
     }
 out:
-    wipe_buf(&lines);
+    buf_wipe_free(&lines);
     return rc;
 }
 
@@ -879,7 +867,7 @@ static void start_attempt(struct http_client *c, struct xfer *x)
     c->stats.attempts++;
     if (x->resp.attempts > 1)
         c->stats.retries++;
-    x->attempt_ms = now_ms();
+    x->attempt_ms = http_now_ms();
     if (!x->first_ms)
         x->first_ms = x->attempt_ms;
     x->over_cap = x->token_over = x->nomem = false;
@@ -1132,7 +1120,7 @@ static void attempt_done(struct http_client *c, struct xfer *x, CURLcode cc)
     x->resp.status = (int)status;
     x->resp.connects += (int)nconn;
     c->stats.connects += nconn;
-    took = (long)(now_ms() - x->attempt_ms);
+    took = (long)(http_now_ms() - x->attempt_ms);
     classify(c, x, cc, status, &oc);
 
     retry = x->resp.attempts < max &&
@@ -1174,7 +1162,7 @@ static void attempt_done(struct http_client *c, struct xfer *x, CURLcode cc)
 
     if (retry) {
         reset_attempt(x);
-        x->due_ms = now_ms() + delay;
+        x->due_ms = http_now_ms() + delay;
         waiting_insert(c, x);
         return;
     }
@@ -1260,7 +1248,7 @@ int http_run(struct http_client *c, struct err *e)
     c->in_run = true;
     for (;;) {
         long timeout = HTTP_POLL_MAX, curl_timeout = -1;
-        long long now = now_ms();
+        long long now = http_now_ms();
         CURLMcode mc;
         CURLMsg *msg;
         int still = 0, left = 0;
@@ -1291,7 +1279,7 @@ int http_run(struct http_client *c, struct err *e)
             curl_timeout >= 0 && curl_timeout < timeout)
             timeout = curl_timeout;
         if (c->waiting) {
-            long long until = c->waiting->due_ms - now_ms();
+            long long until = c->waiting->due_ms - http_now_ms();
 
             if (until < timeout)
                 timeout = until < 0 ? 0 : (long)until;

@@ -363,51 +363,55 @@ bool util_contains_ci(const char *haystack, const char *needle)
     return n == 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t util_utf8_next(const char *s, size_t len, unsigned long *cp)
 {
-    unsigned c = s[0];
-    size_t len;
-    unsigned cp, min;
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned long c, min;
+    size_t n;
 
-    if (c < 0x80)
-        return c ? 1 : 0;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
+    if (len == 0)
+        return 0;
+    if (u[0] < 0x80) {
+        *cp = u[0];
+        return 1;
+    }
+    if (u[0] >= 0xC2 && u[0] <= 0xDF) {
+        n = 2;
+        c = u[0] & 0x1F;
         min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
+    } else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
+        n = 3;
+        c = u[0] & 0x0F;
         min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
+    } else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
+        n = 4;
+        c = u[0] & 0x07;
         min = 0x10000;
     } else {
         return 0;
     }
-    if (len > n)
+    if (n > len)
         return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
+    for (size_t i = 1; i < n; i++) {
+        if ((u[i] & 0xC0) != 0x80)
             return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
+        c = (c << 6) | (u[i] & 0x3F);
     }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0; /* overlong, out of range or a surrogate */
+    *cp = c;
+    return n;
 }
 
 bool util_utf8_valid(const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    unsigned long cp;
 
     while (len > 0) {
-        size_t n = utf8_seq(p, len);
-        if (!n)
+        size_t n = util_utf8_next(s, len, &cp);
+        if (!n || cp == 0)
             return false;
-        p += n;
+        s += n;
         len -= n;
     }
     return true;
@@ -415,27 +419,71 @@ bool util_utf8_valid(const char *s, size_t len)
 
 void util_utf8_sanitize(char *s)
 {
-    unsigned char *p = (unsigned char *)s;
     size_t len = strlen(s);
+    unsigned long cp;
 
     while (len > 0) {
-        size_t n = utf8_seq(p, len);
+        size_t n = util_utf8_next(s, len, &cp);
         if (!n) {
-            *p = '?';
+            *s = '?';
             n = 1;
         }
-        p += n;
+        s += n;
         len -= n;
     }
 }
 
 size_t util_utf8_len(const char *p)
 {
+    unsigned long cp;
     size_t n = 0;
 
     while (n < 4 && p[n])
         n++;
-    return n ? utf8_seq((const unsigned char *)p, n) : 0;
+    return util_utf8_next(p, n, &cp);
+}
+
+size_t util_utf8_prefix(const char *s, size_t max)
+{
+    size_t n = max;
+
+    if (strnlen(s, max + 1) <= max)
+        return strlen(s);
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--; /* s[n] continues the character that would be cut */
+    return n;
+}
+
+bool util_char_unsafe(unsigned long cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || /* C0, DEL, C1 */
+           cp == 0x2028 || cp == 0x2029 ||            /* line and paragraph separators */
+           cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069) || /* bidi controls */
+           cp == 0xFEFF ||                   /* byte order mark */
+           cp == 0xFFFE || cp == 0xFFFF;     /* non-characters */
+}
+
+int util_put_clean(struct buf *out, const char *s, size_t len)
+{
+    unsigned long cp;
+    int rc = 0;
+
+    while (len > 0 && !rc) {
+        size_t n = util_utf8_next(s, len, &cp);
+
+        if (n == 0) {
+            rc = buf_add(out, "?", 1);
+            n = 1;
+        } else if (util_char_unsafe(cp)) {
+            rc = buf_add(out, " ", 1);
+        } else {
+            rc = buf_add(out, s, n);
+        }
+        s += n;
+        len -= n;
+    }
+    return rc;
 }
 
 bool util_same_id(const char *a, const char *b)

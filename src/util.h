@@ -61,12 +61,32 @@ void util_sha256_update(struct util_sha256 *h, const void *data, size_t len);
 void util_sha256_final_hex(struct util_sha256 *h, char *out);
 void util_sha256_free(struct util_sha256 *h);
 
+/* The one UTF-8 decoder: the length (1 to 4) of the well-formed character at s[0..len), with its
+ * code point in *cp; 0 when len is 0 or the bytes there are not well-formed UTF-8 (overlong,
+ * surrogate, above U+10FFFF, cut short). A NUL byte is the character U+0000. */
+size_t util_utf8_next(const char *s, size_t len, unsigned long *cp);
 /* True when s[0..len) is well-formed UTF-8 without NUL bytes. */
 bool util_utf8_valid(const char *s, size_t len);
 /* Length of the well-formed UTF-8 character that starts at p (a NUL-terminated string), or 0. */
 size_t util_utf8_len(const char *p);
 /* Replaces bytes that are not part of well-formed UTF-8 with '?', in place. */
 void util_utf8_sanitize(char *s);
+/* The length of the longest prefix of the NUL-terminated s that has at most max bytes and does not
+ * end inside a UTF-8 character: where to cut s to fit max bytes. */
+size_t util_utf8_prefix(const char *s, size_t max);
+
+/* The one notion of an unsafe character, shared by every writer of untrusted text (the report
+ * formats, the fleet lines, diagnostics, API error messages): true for what a terminal, a log
+ * viewer or a document would act on or hide rather than show: C0 controls (tab and line breaks
+ * included), DEL, C1 controls, U+2028 and U+2029 (line and paragraph separators), the bidi
+ * controls (U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), U+FEFF (byte order mark)
+ * and the non-characters U+FFFE and U+FFFF. Each writer decides what replaces it. */
+bool util_char_unsafe(unsigned long cp);
+/* Appends s[0..len) to out as plain text for a terminal or a one-line log: every unsafe character
+ * (util_char_unsafe) becomes a space and every byte that is not UTF-8 a '?'. Characters are
+ * appended whole, so when out reaches its cap (ERR_LIMIT) it ends on a character boundary.
+ * Returns 0, ERR_NOMEM or ERR_LIMIT. */
+int util_put_clean(struct buf *out, const char *s, size_t len);
 
 /* Ids compare equal when they differ only in dashes and letter case: the API shows the same id as
  * a UUID in one place and as 32 hex digits in another. */
