@@ -25,10 +25,11 @@ return {
       return
     end
     local expected = sdrs.list_text(allowed)
-    if g.status == nil then
-      ctx:unknown(("%s has no status; %s needs %s"):format(sdrs.describe_group(g), ctx.action, expected),
-                  { resource = sdrs.res_group(g), observed = "absent", expected = expected })
-    elseif not sdrs.ALLOWED_GROUP_STATUS[ctx.action][g.status] then
+    if sdrs.recognise(ctx, sdrs.describe_group(g), sdrs.res_group(g), "server_group.status", g.status,
+                      { action = ctx.action }) == nil then
+      return
+    end
+    if not sdrs.ALLOWED_GROUP_STATUS[ctx.action][g.status] then
       ctx:fail(("%s status is %q; %s needs %s"):format(sdrs.describe_group(g), g.status, ctx.action, expected),
                { resource = sdrs.res_group(g), observed = g.status, expected = expected, action = ctx.action })
     end

@@ -19,7 +19,8 @@ return {
     local station = ctx.group.priority_station
     for _, pi in ipairs(ctx.instances) do
       local who = sdrs.describe_instance(pi)
-      if pi.status == "invalid" then
+      local cls = sdrs.recognise(ctx, who, sdrs.res_instance(pi), "protected_instance.status", pi.status)
+      if cls ~= nil and sdrs.tag("protected_instance.status", pi.status) == "server deleted" then
         ctx:fail(("%s has status \"invalid\": SDRS reports a server of the instance as deleted"):format(who),
                  { resource = sdrs.res_instance(pi), observed = "invalid", expected = "not invalid", instance = pi.id })
       end
@@ -40,7 +41,12 @@ return {
           if sdrs.server_gone(server, state) then
             ev.observed = sdrs.gone_evidence(server, err)
             ctx:fail(("%s %s of %s was deleted (%s)"):format(s.role, s.id, who, ev.observed), ev)
-          elseif state ~= "present" then
+          elseif state == "present" then
+            -- a status the documentation does not list cannot say whether the server is gone
+            ev.expected, ev.status, ev.state = nil, nil, nil
+            sdrs.recognise(ctx, ("%s %s of %s"):format(s.role, s.id, who), sdrs.res_server(s.id), "server.status",
+                           server.status, ev)
+          else
             ev.observed = "no usable record"
             ctx:unknown(("%s %s of %s: the snapshot has no usable ECS record (state %s)")
                         :format(s.role, s.id, who, tostring(state)), ev)

@@ -1,12 +1,9 @@
 -- SDRS-005: no operation is in progress on the group, its instances or its pairs.
 local sdrs = require("sdrs")
 
--- One object: unknown without a status, fail in a transient status.
-local function check_status(ctx, what, obj, resource, transient)
-  if obj.status == nil then
-    ctx:unknown(("%s has no status"):format(what),
-                { resource = resource, observed = "absent", expected = "a status that is not transient" })
-  elseif transient[obj.status] then
+-- One object: unknown without a documented status, fail in a transient one.
+local function check_status(ctx, what, obj, resource, field)
+  if sdrs.recognise(ctx, what, resource, field, obj.status) == "progress" then
     ctx:fail(("%s is %q: an operation is in progress"):format(what, obj.status),
              { resource = resource, observed = obj.status, expected = "no operation in progress" })
   end
@@ -27,12 +24,12 @@ return {
   reads = { "group", "instances", "replications" },
   check = function(ctx)
     local g = ctx.group
-    check_status(ctx, sdrs.describe_group(g), g, sdrs.res_group(g), sdrs.TRANSIENT_GROUP)
+    check_status(ctx, sdrs.describe_group(g), g, sdrs.res_group(g), "server_group.status")
     for _, pi in ipairs(ctx.instances) do
-      check_status(ctx, sdrs.describe_instance(pi), pi, sdrs.res_instance(pi), sdrs.TRANSIENT_INSTANCE)
+      check_status(ctx, sdrs.describe_instance(pi), pi, sdrs.res_instance(pi), "protected_instance.status")
     end
     for _, p in ipairs(ctx.replications) do
-      check_status(ctx, sdrs.describe_pair(p), p, sdrs.res_pair(p), sdrs.TRANSIENT_PAIR)
+      check_status(ctx, sdrs.describe_pair(p), p, sdrs.res_pair(p), "replication.status")
     end
   end,
 }

@@ -1,8 +1,6 @@
 -- SDRS-006: group, instances and pairs agree on the current production side (priority_station).
 local sdrs = require("sdrs")
 
-local STATIONS = sdrs.set({ "source", "target" })
-
 return {
   id = "SDRS-006",
   title = "Group, instances and pairs agree on priority_station",
@@ -18,17 +16,13 @@ return {
   check = function(ctx)
     local g = ctx.group
     local want = g.priority_station
-    if not STATIONS[want] then
-      ctx:unknown(("%s has priority_station %s"):format(sdrs.describe_group(g), sdrs.show(want)),
-                  { resource = sdrs.res_group(g), observed = sdrs.scalar(want) or "absent",
-                    expected = "source | target" })
+    if sdrs.recognise(ctx, sdrs.describe_group(g), sdrs.res_group(g), "priority_station", want) == nil then
       return
     end
     local function compare(what, obj, resource)
       local got = obj.priority_station
-      if not STATIONS[got] then
-        ctx:unknown(("%s has priority_station %s (group: %q)"):format(what, sdrs.show(got), want),
-                    { resource = resource, observed = sdrs.scalar(got) or "absent", expected = want })
+      if sdrs.recognise(ctx, what, resource, "priority_station", got, { group = want }) == nil then
+        return
       elseif got ~= want then
         ctx:fail(("%s has priority_station %q but the group has %q"):format(what, got, want),
                  { resource = resource, observed = got, expected = want, group = g.id })

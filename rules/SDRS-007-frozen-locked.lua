@@ -9,7 +9,9 @@ return {
   rationale = "A frozen protected instance (metadata __system__frozen true), a frozen ECS server (metadata "
     .. "EcmResStatus freeze, e.g. for an unpaid or restricted account) or a locked ECS server (locked true) "
     .. "cannot be started, stopped or changed, so the operation fails part-way (SDRS.1357 and SDRS.1359 "
-    .. "exist for locked production servers). An absent __system__frozen or EcmResStatus means not frozen.",
+    .. "exist for locked production servers). An absent __system__frozen or EcmResStatus means not frozen; "
+    .. "an EcmResStatus other than the documented normal and freeze is not understood and leaves the "
+    .. "decision open.",
   remediation = "Settle the account or order that froze the resource, or unlock the server (ECS console or the "
     .. "unlock action), then fetch a new snapshot and run the preflight again.",
   docs = "OTC SDRS API: sdrs_05_0504 (metadata __system__frozen), error codes SDRS.1357/SDRS.1359; OTC ECS API: "
@@ -29,9 +31,13 @@ return {
         if s.id ~= nil then server, state = ctx.server(s.id) end
         if state == "present" and type(server) == "table" then
           local ev = { resource = sdrs.res_server(s.id), instance = pi.id, server = s.id, role = s.role }
-          if sdrs.metadata(server).EcmResStatus == "freeze" then
-            ev.observed, ev.expected = "EcmResStatus=freeze", "EcmResStatus normal"
-            ctx:fail(("%s %s of %s is frozen (metadata EcmResStatus freeze)"):format(s.role, s.id, who), ev)
+          local ecm = sdrs.metadata(server).EcmResStatus
+          local cls = sdrs.recognise(ctx, ("%s %s of %s"):format(s.role, s.id, who), ev.resource,
+                                     "server.metadata.EcmResStatus", ecm,
+                                     { instance = pi.id, server = s.id, role = s.role })
+          if cls == "blocks" then
+            ev.observed, ev.expected = "EcmResStatus=" .. ecm, "EcmResStatus normal"
+            ctx:fail(("%s %s of %s is frozen (metadata EcmResStatus %s)"):format(s.role, s.id, who, ecm), ev)
           end
           if server.locked == true then
             local lev = { resource = ev.resource, instance = pi.id, server = s.id, role = s.role,

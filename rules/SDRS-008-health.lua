@@ -16,26 +16,26 @@ return {
   reads = { "group", "instances", "replications" },
   check = function(ctx)
     local g = ctx.group
-    if g.health_status == "abnormal" then
-      ctx:fail(("%s has health_status \"abnormal\""):format(sdrs.describe_group(g)),
-               { resource = sdrs.res_group(g), observed = "abnormal", expected = "normal" })
+    local hs = sdrs.recognise(ctx, sdrs.describe_group(g), sdrs.res_group(g), "server_group.health_status",
+                              g.health_status)
+    if hs == "warns" then
+      ctx:fail(("%s has health_status %q"):format(sdrs.describe_group(g), g.health_status),
+               { resource = sdrs.res_group(g), observed = g.health_status, expected = "normal" })
     end
-    local function health(what, obj, resource, failure_detail)
-      if obj.status == nil then
-        ctx:fail(("%s has no status: its health is unknown"):format(what),
-                 { resource = resource, observed = "absent", expected = "a healthy status" })
-      elseif sdrs.is_unhealthy_status(obj.status) then
+    local function health(what, obj, resource, field, failure_detail)
+      local cls = sdrs.recognise(ctx, what, resource, field, obj.status)
+      if cls == "warns" or cls == "blocks" then
         ctx:fail(("%s is %q"):format(what, obj.status),
                  { resource = resource, observed = obj.status, expected = "not fault, invalid, error or error-*",
                    failure_detail = failure_detail })
       end
     end
     for _, pi in ipairs(ctx.instances) do
-      health(sdrs.describe_instance(pi), pi, sdrs.res_instance(pi), nil)
+      health(sdrs.describe_instance(pi), pi, sdrs.res_instance(pi), "protected_instance.status", nil)
     end
     for _, p in ipairs(ctx.replications) do
       local fd = type(p.failure_detail) == "string" and p.failure_detail or nil
-      health(sdrs.describe_pair(p), p, sdrs.res_pair(p), fd)
+      health(sdrs.describe_pair(p), p, sdrs.res_pair(p), "replication.status", fd)
     end
   end,
 }

@@ -158,7 +158,12 @@ local function table_finding(ctx, x, first, drill, head, ev)
     msg = msg .. ("; but Cloud-Init is installed (%s) and may re-inject the password or key on %s's first "
                   .. "boot: check the login there"):format(x.ci_src, drill and "the drill server" or "B")
   elseif x.os == "Linux" and x.ci == "unknown" and first ~= "no" then
-    msg = msg .. "; Cloud-Init unknown: if installed it may re-inject the password or key on first boot"
+    -- the failover page's general rule (sdrs-api §10): with the agent the login changes, without it nothing
+    -- changes; unknown therefore means it may change
+    warn = true
+    msg = msg .. ("; Cloud-Init unknown (%s): if installed it may re-inject the password or key on %s's first "
+                  .. "boot; state it in the facts file (servers.<id>.cloud_init)")
+                 :format(x.ci_src, drill and "the drill server" or "B")
   end
   if ctx.action == "planned-failover" and x.os == "Windows" and x.ci ~= "no" and first ~= "no" then
     msg = msg .. "; note: the planned-failover page says A's (obtained) password works on B during the "

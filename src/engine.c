@@ -3,6 +3,7 @@
 #include "embedded.h"
 #include "jsonutil.h"
 #include "luajson.h"
+#include "luavocab.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -231,13 +232,21 @@ static int l_load_meta(lua_State *L)
     return 0;
 }
 
+/* The C modules rules may require besides rules/lib: the documented value sets. */
+static const struct sandbox_module engine_modules[] = {
+    {"vocab", luavocab_open},
+    {NULL, NULL},
+};
+
 /* A fresh sandbox for a rule, sharing the engine's compiled chunks. */
 static int new_sandbox(struct engine *eng, struct sandbox **sb, struct err *e)
 {
     int rc = sandbox_new(&eng->opts.limits, NULL, NULL, sb, e);
 
-    if (!rc)
+    if (!rc) {
         sandbox_set_cache(*sb, eng->cache);
+        sandbox_set_modules(*sb, engine_modules);
+    }
     return rc;
 }
 
@@ -501,6 +510,17 @@ const char *engine_rules_sha256(struct engine *eng)
     for (size_t i = 0; i < embedded_libs_count; i++)
         if (embedded_libs[i].name)
             hash_part(h, "lib", embedded_libs[i].name, embedded_libs[i].data, embedded_libs[i].len);
+    {
+        struct buf v;
+        buf_init(&v, 0);
+        if (luavocab_text(&v)) {
+            buf_free(&v);
+            util_sha256_free(h);
+            return "";
+        }
+        hash_part(h, "lib", "vocab", buf_str(&v), v.len);
+        buf_free(&v);
+    }
     for (size_t i = 0; i < eng->n; i++)
         hash_part(h, "rule", eng->rules[i].meta.id, eng->rules[i].src, eng->rules[i].len);
     util_sha256_final_hex(h, eng->sha256);

@@ -40,8 +40,274 @@ static int strict_visit(struct json_object *jso, int flags, struct json_object *
     return JSON_C_VISIT_RETURN_CONTINUE;
 }
 
+/* ---- repeated keys ------------------------------------------------------------------------- */
+
+/* A container being scanned: objects keep their keys (decoded, in the arena) from key0 on. */
+struct dup_frame {
+    bool object;
+    bool want_key; /* object: the next string is a key */
+    size_t key0;   /* object: its first key in dup_scan.keys */
+    size_t arena0; /* where its keys' bytes start in dup_scan.arena */
+    size_t index;  /* array: the position of the current element */
+};
+
+struct dup_span {
+    size_t off, len;
+};
+
+struct dup_scan {
+    struct dup_frame *frames;
+    size_t nframes, cap;
+    struct dup_span *keys;
+    size_t nkeys, kcap;
+    struct buf arena;
+};
+
+/* Appends the code point cp as UTF-8. */
+static int put_utf8(struct buf *b, unsigned long cp)
+{
+    char u[4];
+    size_t n;
+
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    return buf_add(b, u, n);
+}
+
+static unsigned long hex4(const char *p, const char *end)
+{
+    unsigned long v = 0;
+
+    for (int k = 0; k < 4; k++) {
+        char c = p + k < end ? p[k] : '0';
+        v = v * 16 + (unsigned long)(c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0');
+    }
+    return v;
+}
+
+/* Decodes the string literal at *p (its opening quote) into out (when out is not NULL) and moves
+ * *p past the closing quote. */
+static int dup_string(const char **p, const char *end, struct buf *out)
+{
+    const char *s = *p + 1;
+    int rc = 0;
+
+    while (s < end && *s != '"' && !rc) {
+        const char *run = s;
+        while (s < end && *s != '"' && *s != '\\')
+            s++;
+        if (out && s > run)
+            rc = buf_add(out, run, (size_t)(s - run));
+        if (s < end && *s == '\\' && s + 1 < end && !rc) {
+            char c = s[1];
+            s += 2;
+            if (c == 'u') {
+                unsigned long cp = hex4(s, end);
+                s += 4;
+                if (cp >= 0xD800 && cp <= 0xDBFF && s + 1 < end && s[0] == '\\' && s[1] == 'u') {
+                    unsigned long lo = hex4(s + 2, end);
+                    if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        s += 6;
+                    }
+                }
+                if (out)
+                    rc = put_utf8(out, cp);
+            } else if (out) {
+                static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
+                const char *k = strchr(from, c);
+                char d = k && c ? to[k - from] : c;
+                rc = buf_add(out, &d, 1);
+            }
+        }
+    }
+    *p = s < end ? s + 1 : end;
+    return rc;
+}
+
+/* qsort has no context argument: the arena of the scan being sorted (the program scans in one
+ * thread). */
+static const char *dup_arena;
+
+/* Orders key spans by length, then bytes. */
+static int dup_cmp(const void *a, const void *b)
+{
+    const struct dup_span *x = a, *y = b;
+
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return memcmp(dup_arena + x->off, dup_arena + y->off, x->len);
+}
+
+/* Appends a printable form of s[0..n) to out, cut on a character boundary at out's cap. */
+static void dup_put(struct buf *out, const char *s, size_t n)
+{
+    if (util_put_clean(out, s, n) == ERR_LIMIT)
+        return;
+}
+
+/* The path of the object in frame f: "$" and the members and positions of the frames below. */
+static void dup_path(const struct dup_scan *sc, size_t f, struct jsonutil_dup *dup)
+{
+    struct buf p;
+
+    buf_init(&p, sizeof dup->path - 1);
+    buf_adds(&p, "$");
+    for (size_t i = 0; i < f; i++) {
+        const struct dup_frame *fr = &sc->frames[i];
+        if (fr->object) {
+            /* the frame's current key is its last one */
+            const struct dup_span *k = &sc->keys[sc->frames[i + 1].key0 - 1];
+            const char *ks = sc->arena.data + k->off;
+            bool plain =
+                k->len > 0 && strspn(ks, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "0123456789_") >= k->len;
+            buf_adds(&p, plain ? "." : "[\"");
+            dup_put(&p, ks, k->len);
+            if (!plain)
+                buf_adds(&p, "\"]");
+        } else {
+            buf_printf(&p, "[%zu]", fr->index);
+        }
+    }
+    snprintf(dup->path, sizeof dup->path, "%s", buf_str(&p));
+    dup->path[util_utf8_prefix(dup->path, sizeof dup->path - 1)] = '\0';
+    buf_free(&p);
+}
+
+/* The object in the top frame ends: a key in it twice fills dup. */
+static int dup_close(struct dup_scan *sc, struct jsonutil_dup *dup)
+{
+    struct dup_frame *fr = &sc->frames[sc->nframes - 1];
+    size_t n = sc->nkeys - fr->key0;
+    struct dup_span *k = sc->keys + fr->key0;
+
+    if (n > 1) {
+        dup_arena = sc->arena.data;
+        qsort(k, n, sizeof *k, dup_cmp);
+        for (size_t i = 1; i < n && !dup->found; i++) {
+            if (dup_cmp(&k[i - 1], &k[i]) == 0) {
+                struct buf kb;
+                buf_init(&kb, sizeof dup->key - 1);
+                dup_put(&kb, sc->arena.data + k[i].off, k[i].len);
+                snprintf(dup->key, sizeof dup->key, "%s", buf_str(&kb));
+                buf_free(&kb);
+                dup->found = true;
+                /* the keys of the frame were sorted: its path needs its parent's current key
+                 * only, which lies below key0 */
+                dup_path(sc, sc->nframes - 1, dup);
+            }
+        }
+    }
+    sc->nkeys = fr->key0;
+    sc->arena.len = fr->arena0;
+    sc->nframes--;
+    return 0;
+}
+
+static int dup_push(struct dup_scan *sc, bool object)
+{
+    if (sc->nframes == sc->cap) {
+        size_t ncap = sc->cap ? sc->cap * 2 : 16;
+        struct dup_frame *nf = realloc(sc->frames, ncap * sizeof *nf);
+        if (!nf)
+            return ERR_NOMEM;
+        sc->frames = nf;
+        sc->cap = ncap;
+    }
+    sc->frames[sc->nframes++] = (struct dup_frame){
+        .object = object, .want_key = object, .key0 = sc->nkeys, .arena0 = sc->arena.len};
+    return 0;
+}
+
+static int dup_key(struct dup_scan *sc, const char **p, const char *end)
+{
+    size_t off = sc->arena.len;
+    int rc;
+
+    if (sc->nkeys == sc->kcap) {
+        size_t ncap = sc->kcap ? sc->kcap * 2 : 64;
+        struct dup_span *nk = realloc(sc->keys, ncap * sizeof *nk);
+        if (!nk)
+            return ERR_NOMEM;
+        sc->keys = nk;
+        sc->kcap = ncap;
+    }
+    if ((rc = dup_string(p, end, &sc->arena)) != 0 || (rc = buf_add(&sc->arena, "", 1)) != 0)
+        return rc; /* a NUL after each key, for strspn in dup_path */
+    sc->keys[sc->nkeys++] = (struct dup_span){off, sc->arena.len - off - 1};
+    return 0;
+}
+
+int jsonutil_find_dup(const char *data, size_t len, struct jsonutil_dup *dup)
+{
+    struct dup_scan sc = {0};
+    const char *p = data, *end = data + len;
+    int rc = 0;
+
+    memset(dup, 0, sizeof *dup);
+    buf_init(&sc.arena, 0);
+    while (p < end && !rc && !dup->found) {
+        struct dup_frame *top = sc.nframes ? &sc.frames[sc.nframes - 1] : NULL;
+        char c = *p;
+
+        if (c == '{' || c == '[') {
+            rc = dup_push(&sc, c == '{');
+            p++;
+        } else if (c == '}' || c == ']') {
+            if (top && top->object)
+                rc = dup_close(&sc, dup);
+            else if (top)
+                sc.nframes--;
+            p++;
+        } else if (c == '"') {
+            if (top && top->object && top->want_key) {
+                rc = dup_key(&sc, &p, end);
+                top->want_key = false;
+            } else {
+                rc = dup_string(&p, end, NULL);
+            }
+        } else if (c == ',') {
+            if (top && top->object)
+                top->want_key = true;
+            else if (top)
+                top->index++;
+            p++;
+        } else {
+            p++; /* blanks, ':', and the characters of numbers and literals */
+        }
+    }
+    free(sc.frames);
+    free(sc.keys);
+    buf_free(&sc.arena);
+    return rc;
+}
+
 int jsonutil_parse(const char *data, size_t len, const char *name, int max_depth,
                    struct json_object **out, struct err *e)
+{
+    return jsonutil_parse_dup(data, len, name, max_depth, out, NULL, e);
+}
+
+int jsonutil_parse_dup(const char *data, size_t len, const char *name, int max_depth,
+                       struct json_object **out, struct jsonutil_dup *dup, struct err *e)
 {
     struct json_tokener *tok;
     struct json_object *o;
@@ -116,6 +382,22 @@ int jsonutil_parse(const char *data, size_t len, const char *name, int max_depth
             rc = err_set(e, ERR_PARSE, "%s: not JSON: %s", name, why);
             goto out;
         }
+    }
+    {
+        struct jsonutil_dup found;
+        if (jsonutil_find_dup(data, len, &found)) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        if (found.found && !dup) {
+            rc = err_set(e, ERR_PARSE,
+                         "%s: ambiguous JSON: key \"%s\" appears twice in %s (a reader sees the "
+                         "first value, json-c keeps the last)",
+                         name, found.key, found.path);
+            goto out;
+        }
+        if (dup)
+            *dup = found;
     }
     *out = o;
     o = NULL;

@@ -17,11 +17,28 @@
 
 #define JSONUTIL_DEFAULT_DEPTH 64
 
+/* A key that appears twice in one object: json-c keeps the last value, while a person reading
+ * the text sees the first, so such a document is ambiguous. path is where the object is ("$",
+ * "$.servers[\"a\"].server", "$.list[3]"), key the key; both printable and cut to fit. */
+struct jsonutil_dup {
+    bool found;
+    char path[256];
+    char key[128];
+};
+
 /* Parses exactly one JSON value from data (strict JSON, valid UTF-8, at most max_depth levels of
- * nesting; trailing blanks allowed, anything else is an error). Errors name `name` and the line
- * and column. */
+ * nesting, no key twice in one object; trailing blanks allowed, anything else is an error).
+ * Errors name `name` and the line and column, or the repeated key and where it is. */
 int jsonutil_parse(const char *data, size_t len, const char *name, int max_depth,
                    struct json_object **out, struct err *e);
+/* The same, for readers that record an ambiguous document rather than refuse it: a repeated key
+ * is not an error but fills *dup (the document is returned as json-c read it). */
+int jsonutil_parse_dup(const char *data, size_t len, const char *name, int max_depth,
+                       struct json_object **out, struct jsonutil_dup *dup, struct err *e);
+/* Looks for a key that appears twice in one object of data[0..len), which must be well-formed
+ * JSON (call it after a successful parse). Keys compare after unescaping ("a" and "\u0061" are
+ * the same key). Fills *dup (found false when there is none). Returns 0 or ERR_NOMEM. */
+int jsonutil_find_dup(const char *data, size_t len, struct jsonutil_dup *dup);
 
 /* True when o is at most max_depth levels deep as jsonutil_parse counts them (json-c's tokener: a
  * value is one level, a value inside an array or object one more), so that a serialisation of o

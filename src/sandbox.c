@@ -27,7 +27,8 @@ struct sandbox {
     size_t printed;
     struct sandbox_cache *cache; /* borrowed, may be NULL */
     void *user;
-    char origin[256]; /* the file being run, for messages without a line */
+    char origin[256];                     /* the file being run, for messages without a line */
+    const struct sandbox_module *modules; /* borrowed, may be NULL */
 };
 
 /* Registry keys (addresses of these statics are unique light userdata). */
@@ -216,10 +217,17 @@ static const struct embedded_file *find_lib(const char *name)
     return NULL;
 }
 
-/* require(name): only the embedded rules/lib modules, each loaded once per state. */
+void sandbox_set_modules(struct sandbox *sb, const struct sandbox_module *modules)
+{
+    sb->modules = modules;
+}
+
+/* require(name): only the embedded rules/lib modules and the embedder's C modules, each loaded
+ * once per state. */
 static int l_require(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
+    const struct sandbox_module *mods = sandbox_of(L)->modules;
     const struct embedded_file *lib;
     char chunk[300];
 
@@ -231,16 +239,33 @@ static int l_require(lua_State *L)
         return 1;
     }
     lua_pop(L, 1);
+    for (const struct sandbox_module *m = mods; m && m->name; m++) {
+        if (strcmp(m->name, name) != 0)
+            continue;
+        lua_pushcfunction(L, m->open);
+        lua_call(L, 0, 1);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, 2, name);
+        return 1;
+    }
     lib = find_lib(name);
     if (!lib) {
         luaL_Buffer b;
+        bool first = true;
         luaL_buffinit(L, &b);
         for (size_t i = 0; i < embedded_libs_count; i++) {
             if (!embedded_libs[i].name)
                 continue;
-            if (i)
+            if (!first)
                 luaL_addstring(&b, ", ");
             luaL_addstring(&b, embedded_libs[i].name);
+            first = false;
+        }
+        for (const struct sandbox_module *m = mods; m && m->name; m++) {
+            if (!first)
+                luaL_addstring(&b, ", ");
+            luaL_addstring(&b, m->name);
+            first = false;
         }
         luaL_pushresult(&b);
         return luaL_error(L, "module '%s' not found (rules can require only: %s)", name,

@@ -74,6 +74,15 @@ void sandbox_set_cache(struct sandbox *sb, struct sandbox_cache *c);
 /* Chunks loaded from the cache so far, and chunks compiled into it. */
 void sandbox_cache_stats(const struct sandbox_cache *c, size_t *hits, size_t *compiled);
 
+/* Modules written in C that `require` serves besides the embedded rules/lib ones: open pushes the
+ * module's value (like a luaopen_ function). The array ends with a NULL name; the sandbox borrows
+ * it, so it must outlive the sandbox (a static table). */
+struct sandbox_module {
+    const char *name;
+    lua_CFunction open;
+};
+void sandbox_set_modules(struct sandbox *sb, const struct sandbox_module *modules);
+
 /* Inside a protected call: the sandbox that owns L, and its user pointer. */
 struct sandbox *sandbox_of(lua_State *L);
 void sandbox_set_user(struct sandbox *sb, void *user);

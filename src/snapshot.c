@@ -1,6 +1,7 @@
 #include "snapshot.h"
 
 #include "jsonutil.h"
+#include "vocab.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -151,17 +152,28 @@ static void replace(struct loader *ld, struct json_object *obj, const char *key,
     }
 }
 
+/* The spellings of a boolean the API documents: "true", "false", and "" for not set (as
+ * __system__frozen: "absent/empty = not frozen"). "True", "1" and the like are not documented. */
 static bool parse_bool_string(const char *s, bool *out)
 {
-    if (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0) {
+    if (strcmp(s, "true") == 0) {
         *out = true;
         return true;
     }
-    if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0 || *s == '\0') {
+    if (strcmp(s, "false") == 0 || *s == '\0') {
         *out = false;
         return true;
     }
     return false;
+}
+
+/* An integer the API sent as a string ("5", "100", "-1"): decimal digits only, no blanks or sign
+ * other than '-'. " 5" or "+5" is not a spelling of 5. */
+static bool parse_int_string(const char *s, long long *out)
+{
+    const char *d = *s == '-' ? s + 1 : s;
+
+    return *d && strspn(d, "0123456789") == strlen(d) && util_parse_int(s, out);
 }
 
 /* Brings one field to its documented type, or removes it and reports the problem.
@@ -204,13 +216,13 @@ static bool normalize_field(struct loader *ld, struct json_object *obj, const ch
         }
         if (t == json_type_string) {
             const char *s = json_object_get_string(v);
-            if (strspn(s, " \t") == strlen(s)) {
+            if (*s == '\0') {
                 json_object_object_del(obj, key); /* "" stands for "not set" */
                 if (required)
                     problem(ld, where, "required field is empty");
                 return false;
             }
-            if (util_parse_int(s, &ival)) {
+            if (parse_int_string(s, &ival)) {
                 replace(ld, obj, key, json_object_new_int64(ival));
                 return true;
             }
@@ -221,11 +233,6 @@ static bool normalize_field(struct loader *ld, struct json_object *obj, const ch
             return true;
         if (t == json_type_string && parse_bool_string(json_object_get_string(v), &bval)) {
             replace(ld, obj, key, json_object_new_boolean(bval));
-            return true;
-        }
-        if (t == json_type_int &&
-            (json_object_get_int64(v) == 0 || json_object_get_int64(v) == 1)) {
-            replace(ld, obj, key, json_object_new_boolean(json_object_get_int64(v) == 1));
             return true;
         }
         break;
@@ -294,18 +301,55 @@ static void normalize_list(struct loader *ld, struct json_object *arr, const cha
     }
 }
 
+/* True when an error object names an ECS error code ("Ecs.0114"): ECS itself answered. */
+static bool ecs_error(struct json_object *err)
+{
+    const char *code = jsonutil_get_str(err, "code");
+
+    return code && strncasecmp(code, "Ecs.", 4) == 0;
+}
+
+/* Records a problem when key, an id, is the same id as one seen before (util_same_id) in seen, a
+ * map from id keys to where they were first seen; else remembers it. what names the list. */
+static void check_unique(struct loader *ld, struct json_object *seen, const char *id,
+                         const char *where, const char *what)
+{
+    char key[128];
+    struct json_object *first;
+
+    if (!util_id_key(id, key, sizeof key)) {
+        problem(ld, where, "id '%.80s...' is longer than any id the API issues", id);
+        return;
+    }
+    if (jsonutil_get(seen, key, &first)) {
+        problem(ld, where,
+                "%s '%.100s' appears twice (also at %s): a list that repeats an id has lost "
+                "another, so what it holds cannot be trusted",
+                what, id, json_object_get_string(first));
+        return;
+    }
+    if (json_object_object_add(seen, key, json_object_new_string(where)) && !ld->rc)
+        ld->rc = ERR_NOMEM;
+}
+
 static void check_servers(struct loader *ld, struct json_object *servers)
 {
     char path[PATH_MAX_LEN], sub[PATH_MAX_LEN + 16];
+    struct json_object *seen = json_object_new_object();
     size_t count = 0;
 
+    if (!seen) {
+        ld->rc = ERR_NOMEM;
+        return;
+    }
     json_object_object_foreach(servers, key, entry)
     {
-        struct json_object *status, *srv;
+        struct json_object *status, *srv, *err = NULL;
         long long code;
 
         count++;
         snprintf(path, sizeof path, "$.servers[\"%.200s\"]", key);
+        check_unique(ld, seen, key, path, "server");
         if (!json_object_is_type(entry, json_type_object)) {
             problem(ld, path, "expected an object, got %s", jsonutil_type(entry));
             continue;
@@ -314,6 +358,7 @@ static void check_servers(struct loader *ld, struct json_object *servers)
             continue;
         jsonutil_get(entry, "http_status", &status);
         code = json_object_get_int64(status);
+        jsonutil_get(entry, "error", &err);
         if (code == 200) {
             if (!normalize_field(ld, entry, path, "server", F_OBJ, true))
                 continue;
@@ -321,17 +366,23 @@ static void check_servers(struct loader *ld, struct json_object *servers)
             snprintf(sub, sizeof sub, "%s.server", path);
             normalize_object(ld, srv, sub, server_fields);
             const char *id = jsonutil_get_str(srv, "id");
-            if (id && strcmp(id, key) != 0)
+            if (id && !util_same_id(id, key))
                 problem(ld, sub, "server id '%.100s' does not match its key '%.100s'", id, key);
+        } else if (code == 404 && !ecs_error(err)) {
+            /* Only ECS saying "no such server" (an Ecs.* code) means deleted; a 404 from anything
+             * in between (a gateway's APIG.*, a proxy, no body) is a failure to look. */
+            const char *c = jsonutil_get_str(err, "code");
+            problem(ld, path,
+                    "server '%.100s': HTTP 404 without an ECS error code (%s%.60s): cannot tell "
+                    "whether it was deleted",
+                    key, c ? "code " : "no code", c ? c : "");
         } else if (code != 404) {
-            struct json_object *err = NULL;
-            const char *msg = NULL;
-            if (jsonutil_get(entry, "error", &err))
-                msg = jsonutil_get_str(err, "message");
+            const char *msg = jsonutil_get_str(err, "message");
             problem(ld, path, "server '%.100s' could not be read: HTTP %lld%s%.200s", key, code,
                     msg ? ": " : "", msg ? msg : "");
         }
     }
+    json_object_put(seen);
     if (count > ld->lim->max_items)
         problem(ld, "$.servers", "%zu servers exceed the limit of %zu", count, ld->lim->max_items);
 }
@@ -357,7 +408,34 @@ static void check_references(struct loader *ld)
     }
 }
 
-/* Members of the group: same group id, and as many as the group says. */
+/* The ids of a list are unique; returns how many distinct ids it holds. */
+static size_t check_ids(struct loader *ld, struct json_object *list, const char *name,
+                        const char *what)
+{
+    struct json_object *seen = json_object_new_object();
+    size_t n = json_object_array_length(list), distinct = 0;
+    char path[PATH_MAX_LEN];
+
+    if (!seen) {
+        ld->rc = ERR_NOMEM;
+        return n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *id = jsonutil_get_str(json_object_array_get_idx(list, i), "id");
+        size_t before = (size_t)json_object_object_length(seen);
+
+        if (!id)
+            continue; /* reported as a missing required field */
+        snprintf(path, sizeof path, "$.%s[%zu].id", name, i);
+        check_unique(ld, seen, id, path, what);
+        if ((size_t)json_object_object_length(seen) > before)
+            distinct++;
+    }
+    json_object_put(seen);
+    return distinct;
+}
+
+/* Members of the group: unique ids, the same group id, and as many as the group says. */
 static void check_membership(struct loader *ld)
 {
     struct {
@@ -365,26 +443,38 @@ static void check_membership(struct loader *ld)
         const char *name;
         const char *count_key;
         const char *noun;
+        const char *what;
     } parts[] = {
-        {ld->s->instances, "protected_instances", "protected_instance_num", "protected instances"},
-        {ld->s->replications, "replications", "replication_num", "replication pairs"},
-        {ld->s->drills, "disaster_recovery_drills", "disaster_recovery_drill_num", "DR drills"},
+        {ld->s->instances, "protected_instances", "protected_instance_num", "protected instances",
+         "protected instance"},
+        {ld->s->replications, "replications", "replication_num", "replication pairs",
+         "replication pair"},
+        {ld->s->drills, "disaster_recovery_drills", "disaster_recovery_drill_num", "DR drills",
+         "DR drill"},
     };
     const char *gid = jsonutil_get_str(ld->s->group, "id");
     char path[PATH_MAX_LEN];
 
     for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
         struct json_object *cnt;
-        size_t n;
+        size_t n, distinct;
 
         if (!parts[k].list)
             continue;
         n = json_object_array_length(parts[k].list);
+        distinct = check_ids(ld, parts[k].list, parts[k].name, parts[k].what);
         if (ld->s->group && jsonutil_get(ld->s->group, parts[k].count_key, &cnt) &&
-            json_object_is_type(cnt, json_type_int) && json_object_get_int64(cnt) != (long long)n) {
+            json_object_is_type(cnt, json_type_int) &&
+            json_object_get_int64(cnt) != (long long)distinct) {
             snprintf(path, sizeof path, "$.server_group.%s", parts[k].count_key);
-            problem(ld, path, "the group has %lld %s but the snapshot holds %zu",
-                    (long long)json_object_get_int64(cnt), parts[k].noun, n);
+            if (distinct == n)
+                problem(ld, path, "the group has %lld %s but the snapshot holds %zu",
+                        (long long)json_object_get_int64(cnt), parts[k].noun, n);
+            else
+                problem(ld, path,
+                        "the group has %lld %s but the snapshot holds %zu distinct ids "
+                        "in %zu entries",
+                        (long long)json_object_get_int64(cnt), parts[k].noun, distinct, n);
         }
         for (size_t i = 0; gid && i < n; i++) {
             const char *owner =
@@ -524,6 +614,7 @@ static int load(struct json_object *root, const char *data, size_t len, const ch
                 const struct snapshot_limits *lim, struct snapshot **out, struct err *e)
 {
     static const struct snapshot_limits defaults = SNAPSHOT_LIMITS_DEFAULT;
+    struct jsonutil_dup dup = {0};
     struct snapshot *s;
     struct buf name;
     int rc;
@@ -554,7 +645,7 @@ static int load(struct json_object *root, const char *data, size_t len, const ch
         goto fail;
     }
     if (!root) {
-        rc = jsonutil_parse(data, len, s->name, lim->max_depth, &s->root, e);
+        rc = jsonutil_parse_dup(data, len, s->name, lim->max_depth, &s->root, &dup, e);
     } else {
         int depth = lim->max_depth > 0 ? lim->max_depth : JSONUTIL_DEFAULT_DEPTH;
         if (!jsonutil_depth_within(root, depth))
@@ -563,6 +654,14 @@ static int load(struct json_object *root, const char *data, size_t len, const ch
     }
     if (rc)
         goto fail;
+    if (dup.found &&
+        problem_add(&s->problems, "snapshot", dup.path,
+                    "key \"%s\" appears twice: a reader of the file sees the first value, this "
+                    "tool would read the last, so the snapshot is ambiguous",
+                    dup.key)) {
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     rc = validate(s, lim, e);
     if (rc)
         goto fail;
@@ -652,13 +751,13 @@ enum server_state snapshot_server(const struct snapshot *s, const char *id,
         return SERVER_MISSING;
     code = json_object_get_int64(status);
     if (code == 404)
-        return SERVER_DELETED;
+        return ecs_error(err) ? SERVER_DELETED : SERVER_MISSING;
     if (code != 200 || !jsonutil_get(entry, "server", &srv) ||
         !json_object_is_type(srv, json_type_object))
         return SERVER_MISSING;
     *server = srv;
     st = jsonutil_get_str(srv, "status");
-    if (st && (strcmp(st, "DELETED") == 0 || strcmp(st, "SOFT_DELETED") == 0))
+    if (vocab_tagged("server.status", st, "gone"))
         return SERVER_DELETED;
     return SERVER_PRESENT;
 }

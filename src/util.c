@@ -499,3 +499,20 @@ bool util_same_id(const char *a, const char *b)
             return false;
     }
 }
+
+bool util_id_key(const char *id, char *out, size_t size)
+{
+    size_t n = 0;
+
+    for (; *id; id++) {
+        if (*id == '-')
+            continue;
+        if (n + 1 >= size)
+            return false;
+        out[n++] = (char)tolower((unsigned char)*id);
+    }
+    if (size == 0)
+        return false;
+    out[n] = '\0';
+    return true;
+}

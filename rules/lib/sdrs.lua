@@ -1,6 +1,7 @@
--- Shared helpers of the built-in rules: status sets, resource names, server roles and the OS,
--- login-mode, CoreOS and Cloud-Init detection of sdrs-api.md §9.4. Pure functions over the data
--- a rule already has; nothing here reads a clock or changes its arguments.
+-- Shared helpers of the built-in rules: the documented value sets and their classification (a rule
+-- passes only on values it recognises), resource names, server roles and the OS, login-mode, CoreOS and
+-- Cloud-Init detection of sdrs-api.md §9.4. Pure functions over the data a rule already has; nothing
+-- here reads a clock or changes its arguments.
 local M = {}
 
 -- A set (value -> true) from a list.
@@ -11,15 +12,15 @@ local function set(list)
 end
 M.set = set
 
+-- The documented values of every enumerated field, classified (src/vocab.c, exported as the module
+-- "vocab"): vocab.fields[name] = { class = { [value] = "fine" | "warns" | "blocks" | "progress" },
+-- tag = { [value] = finer meaning }, values = { documentation order }, source = "...", null_ok = bool },
+-- vocab.actions[action] = { group statuses that allow it }.
+local vocab = require("vocab")
+M.vocab = vocab
+
 -- Group statuses that allow each action, in documentation order (DESIGN §4 SDRS-001, sdrs-api §6.1, §6.3).
-M.ACTION_STATUSES = {
-  ["failover"] = { "protected", "error-failing-over", "error-reversing" },
-  ["planned-failover"] = { "protected", "error-reversing" },
-  ["enable-protection"] = { "available", "error-starting", "failed-over", "error-reprotecting" },
-  ["disable-protection"] = { "protected", "error-stopping" },
-  ["drill"] = { "available", "protected", "failed-over", "error-starting", "error-stopping",
-                "error-reversing", "error-reprotecting", "error-failing-over" },
-}
+M.ACTION_STATUSES = vocab.actions
 
 -- The same lists as sets, for lookups.
 M.ALLOWED_GROUP_STATUS = {}
@@ -28,25 +29,70 @@ for action, list in pairs(M.ACTION_STATUSES) do M.ALLOWED_GROUP_STATUS[action] =
 -- Group statuses in which enable-protection is a re-protection (after a failover or failback).
 M.REPROTECT_GROUP_STATUS = set({ "failed-over", "error-reprotecting" })
 
--- Statuses that mean an operation is running (sdrs-api §1.4, §2.3, §3.3).
-M.TRANSIENT_GROUP = set({ "creating", "deleting", "starting", "reprotecting", "stopping", "reversing",
-                          "failing-over" })
-M.TRANSIENT_INSTANCE = set({ "creating", "deleting", "nic-creating", "nic-deleting", "starting", "reversing",
-                             "failing-over", "reprotecting", "stopping", "resizing" })
-M.TRANSIENT_PAIR = set({ "creating", "deleting", "extending", "starting", "reversing", "failing-over",
-                         "reprotecting", "stopping", "attaching", "detaching" })
-
--- ECS statuses of a server that is gone (sdrs-api §9.1).
-M.GONE_SERVER_STATUS = set({ "DELETED", "SOFT_DELETED" })
-
--- True for "error" and every "error-*" status.
-function M.is_error_status(s)
-  return s == "error" or (type(s) == "string" and s:sub(1, 6) == "error-")
+-- The entry of a field in the table; an error for a name it does not have (a typo in a rule).
+local function field_of(name)
+  local f = vocab.fields[name]
+  if f == nil then error(("no documented value set for field %q"):format(tostring(name)), 3) end
+  return f
 end
 
--- True for the instance and pair statuses that mean bad health: fault, invalid, error, error-*.
-function M.is_unhealthy_status(s)
-  return s == "fault" or s == "invalid" or M.is_error_status(s)
+-- The key a value has in the table: strings as they are, integers in decimal (fault_level 5 is "5");
+-- nil for anything else (a float, a table, a boolean).
+local function key_of(v)
+  if type(v) == "string" then return v end
+  if math.type(v) == "integer" then return tostring(v) end
+  return nil
+end
+
+-- The class of a value of an enumerated field: "fine", "warns", "blocks" or "progress"; nil when the
+-- documentation does not list it. Exact: "Protected", " protected" and "" are not "protected".
+function M.class(field, value)
+  local k = key_of(value)
+  return k ~= nil and field_of(field).class[k] or nil
+end
+
+-- The finer meaning of a documented value ("gone" for ECS DELETED, "link broken" for fault_level 5), or nil.
+function M.tag(field, value)
+  local k = key_of(value)
+  return k ~= nil and field_of(field).tag[k] or nil
+end
+
+-- True when a field may be absent or null in the documentation ("not set"), as EcmResStatus.
+function M.null_ok(field) return field_of(field).null_ok end
+
+-- The documented values of a field for messages and evidence: "a | b | c".
+function M.documented(field) return table.concat(field_of(field).values, " | ") end
+
+-- Where a field's values are documented.
+function M.source(field) return field_of(field).source end
+
+-- The part of a field name after the object: "status" for "protected_instance.status".
+local function short(field) return field:match("^[%w_]+%.(.+)$") or field end
+
+-- Reports that an enumerated value is absent or not documented: an `unknown` finding (the verdict is
+-- INDETERMINATE) naming the resource, the field and the value, and saying what the documentation lists.
+-- `what` describes the resource for the message; `ev` (optional) adds evidence.
+function M.unrecognised(ctx, what, resource, field, value, ev)
+  ev = ev or {}
+  ev.resource, ev.field = resource, field
+  ev.expected = M.documented(field)
+  if value == nil then
+    ev.observed = "absent"
+    ctx:unknown(("%s has no %s: the decision needs one of the documented values"):format(what, short(field)), ev)
+  else
+    ev.observed = M.scalar(value) or M.show(value)
+    ctx:unknown(("%s has %s %s, which the documentation does not list (%s): this value is not understood, "
+                 .. "so nothing is decided on it"):format(what, short(field), M.show(value), M.source(field)), ev)
+  end
+end
+
+-- Classifies an enumerated value for a decision: its class, or nil after reporting it as unrecognised.
+-- An absent value is "absent" where the documentation allows it (null_ok), else unrecognised.
+function M.recognise(ctx, what, resource, field, value, ev)
+  if value == nil and M.null_ok(field) then return "absent" end
+  local c = M.class(field, value)
+  if c == nil then M.unrecognised(ctx, what, resource, field, value, ev) end
+  return c
 end
 
 -- A value for evidence: strings, numbers and booleans as they are, anything else nil (evidence is flat).
@@ -127,14 +173,17 @@ function M.instance_servers(pi, station)
   return { src, tgt }
 end
 
--- True when ECS says the server is gone: state "deleted", or status DELETED / SOFT_DELETED.
+-- True when ECS says the server is gone: state "deleted" (a 404 with an Ecs.* code), or a status
+-- documented as gone (DELETED, SOFT_DELETED).
 function M.server_gone(server, state)
-  return state == "deleted" or (type(server) == "table" and M.GONE_SERVER_STATUS[server.status] == true)
+  return state == "deleted" or (type(server) == "table" and M.tag("server.status", server.status) == "gone")
 end
 
 -- "HTTP 404 Ecs.0114" or "status DELETED": why a server counts as gone, for messages.
 function M.gone_evidence(server, err)
-  if type(server) == "table" and M.GONE_SERVER_STATUS[server.status] then return "status " .. server.status end
+  if type(server) == "table" and M.tag("server.status", server.status) == "gone" then
+    return "status " .. server.status
+  end
   if type(err) == "table" and err.http_status ~= nil then
     return ("HTTP %s%s"):format(tostring(err.http_status), err.code and (" " .. tostring(err.code)) or "")
   end
@@ -155,13 +204,14 @@ function M.server_image(ctx, server)
   return ctx.image(server.image.id)
 end
 
+-- The documented spellings of an OS type: ECS metadata.os_type Linux / Windows (sdrs-api §9.1), IMS
+-- __os_type Linux / Windows / Other (§9.4). Exact: "LINUX" or "linux " is not documented, and an OS the
+-- tool does not recognise stays unknown.
+local OS_NAMES = set({ "Windows", "Linux", "Other" })
+
 -- "Windows", "Linux" or "Other" from a raw os_type value, nil for anything else.
 local function os_name(v)
-  if type(v) ~= "string" then return nil end
-  local l = v:lower()
-  if l == "windows" then return "Windows" end
-  if l == "linux" then return "Linux" end
-  if l == "other" then return "Other" end
+  if type(v) == "string" and OS_NAMES[v] then return v end
   return nil
 end
 
@@ -220,11 +270,15 @@ function M.facts_cloud_init(ctx, id)
   return nil
 end
 
--- Cloud-Init/Cloudbase-Init "yes"/"no"/"unknown" and its source: facts file for any of `ids`, then §9.4 hints.
+-- Cloud-Init/Cloudbase-Init "yes"/"no"/"unknown" and its source: facts file for any of `ids`, then CoreOS
+-- (its images ship coreos-cloudinit), then the §9.4 hints.
 function M.cloud_init(ctx, ids, server, image)
   for _, id in ipairs(ids) do
     local f = M.facts_cloud_init(ctx, id)
     if f ~= nil then return f and "yes" or "no", ("facts file (server %s)"):format(id) end
+  end
+  if M.coreos(server, image) == "yes" then
+    return "yes", "CoreOS images ship coreos-cloudinit (sdrs-api.md §9.4)"
   end
   if type(image) == "table" and (image.__support_fc_inject == "true" or image.__support_fc_inject == true) then
     return "no", "image __support_fc_inject true"

@@ -13,6 +13,9 @@ SOURCE = os.environ.get("SDRS_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BINARY = os.environ.get("SDRS_BINARY") or os.path.join(SOURCE, "build", "sdrs-preflight")
 EXAMPLES = os.path.join(SOURCE, "examples")
+# The built-in rules, as rules/ holds them (rules/SDRS-0NN-<slug>.lua).
+BUILTIN_IDS = sorted(name[:8] for name in os.listdir(os.path.join(SOURCE, "rules"))
+                     if name.startswith("SDRS-") and name.endswith(".lua"))
 
 
 def src(*parts):

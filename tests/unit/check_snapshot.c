@@ -103,7 +103,7 @@ START_TEST(numbers_as_strings_and_strings_as_numbers)
         load_ok("[{\"op\":\"replace\",\"path\":\"/replications/0/fault_level\","
                 "\"value\":\"5\"},"
                 "{\"op\":\"replace\",\"path\":\"/replications/0/progress\","
-                "\"value\":\" 99 \"},"
+                "\"value\":\"99\"},"
                 "{\"op\":\"replace\",\"path\":\"/server_group/replication_num\","
                 "\"value\":1.0},"
                 "{\"op\":\"add\",\"path\":\"/server_group/name\",\"value\":\"42\"}]");
@@ -126,13 +126,42 @@ START_TEST(numbers_as_strings_and_strings_as_numbers)
 }
 END_TEST
 
+/* " 5", "+5" and "5 " are not spellings of 5: a blank or sign variant of a number is a problem,
+ * never a silent match of a documented value. */
+START_TEST(number_strings_are_exact)
+{
+    static const char *const variants[] = {"\" 5\"", "\"+5\"", "\"5 \"", "\"5.0\"", "\"0x5\""};
+
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+        char patch[256];
+        struct snapshot *s;
+
+        snprintf(patch, sizeof patch,
+                 "[{\"op\":\"replace\",\"path\":\"/replications/0/fault_level\",\"value\":%s}]",
+                 variants[i]);
+        s = load_ok(patch);
+        ck_assert_msg(s->problems.n == 1, "%s: %zu problems", variants[i], s->problems.n);
+        ck_assert_str_eq(s->problems.items[0].where, "$.replications[0].fault_level");
+        ck_assert(
+            !jsonutil_get(json_object_array_get_idx(s->replications, 0), "fault_level", NULL));
+        snapshot_free(s);
+    }
+}
+END_TEST
+
 START_TEST(booleans_as_strings)
 {
     static const struct {
         const char *value;
         bool want;
-    } cases[] = {{"\"true\"", true}, {"\"TRUE\"", true}, {"true", true},  {"\"false\"", false},
-                 {"false", false},   {"\"\"", false},    {"\"1\"", true}, {"0", false}};
+    } cases[] = {{"\"true\"", true},
+                 {"true", true},
+                 {"\"false\"", false},
+                 {"false", false},
+                 {"\"\"", false}};
+    /* not documented spellings: a problem, and the field is gone */
+    static const char *const undocumented[] = {"\"TRUE\"", "\"True\"", "\"1\"",
+                                               "0",        "1",        "\"yes\""};
 
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char patch[256];
@@ -148,6 +177,20 @@ START_TEST(booleans_as_strings)
         v = path(s->root, "/protected_instances/0/metadata/__system__frozen");
         ck_assert_msg(json_object_is_type(v, json_type_boolean), "%s", cases[i].value);
         ck_assert_int_eq(json_object_get_boolean(v), cases[i].want);
+        snapshot_free(s);
+    }
+    for (size_t i = 0; i < sizeof undocumented / sizeof undocumented[0]; i++) {
+        char patch[256];
+        struct snapshot *s;
+
+        snprintf(patch, sizeof patch,
+                 "[{\"op\":\"add\",\"path\":\"/protected_instances/0/metadata/__system__frozen\","
+                 "\"value\":%s}]",
+                 undocumented[i]);
+        s = load_ok(patch);
+        ck_assert_msg(s->problems.n == 1, "%s", undocumented[i]);
+        ck_assert_str_eq(s->problems.items[0].where,
+                         "$.protected_instances[0].metadata.__system__frozen");
         snapshot_free(s);
     }
 }
@@ -304,6 +347,105 @@ START_TEST(server_states)
     ck_assert_int_eq(snapshot_server(s, "x2", &srv, &err), SERVER_MISSING);
     ck_assert_int_eq(snapshot_server(s, "nope", &srv, &err), SERVER_MISSING);
     ck_assert(has_problem(s, "$.servers[\"x2\"]", "HTTP 500"));
+    snapshot_free(s);
+}
+END_TEST
+
+/* A 404 decides "deleted" only with ECS's own error code; any other 404 is a failure to look. */
+START_TEST(deleted_only_on_ecs_evidence)
+{
+    static const char *const not_ecs[] = {
+        "{\"http_status\":404,\"error\":{\"code\":\"APIG.0101\",\"message\":\"no route\"}}",
+        "{\"http_status\":404}",
+        "{\"http_status\":404,\"error\":{\"message\":\"Not Found\"}}",
+    };
+
+    for (size_t i = 0; i < sizeof not_ecs / sizeof not_ecs[0]; i++) {
+        char patch[400];
+        struct snapshot *s;
+        struct json_object *srv, *err;
+
+        snprintf(patch, sizeof patch,
+                 "[{\"op\":\"replace\",\"path\":\"/servers/t1\",\"value\":%s}]", not_ecs[i]);
+        s = load_ok(patch);
+        ck_assert_int_eq(snapshot_server(s, "t1", &srv, &err), SERVER_MISSING);
+        ck_assert_msg(has_problem(s, "$.servers[\"t1\"]", "cannot tell whether it was deleted"),
+                      "%s", not_ecs[i]);
+        snapshot_free(s);
+    }
+}
+END_TEST
+
+/* Every list holds each id once (UUID and 32-hex forms are the same id), and the group's *_num
+ * counts distinct ids. */
+START_TEST(ids_are_unique_in_every_list)
+{
+    static const struct {
+        const char *patch, *where, *needle;
+    } cases[] = {
+        {"[{\"op\":\"add\",\"path\":\"/protected_instances/-\",\"value\":{\"id\":\"PI1\","
+         "\"status\":\"protected\",\"source_server\":\"s1\",\"target_server\":\"t1\"}},"
+         "{\"op\":\"replace\",\"path\":\"/server_group/protected_instance_num\",\"value\":2}]",
+         "$.protected_instances[1].id",
+         "protected instance 'PI1' appears twice (also at "
+         "$.protected_instances[0].id)"},
+        {"[{\"op\":\"add\",\"path\":\"/replications/-\",\"value\":{\"id\":\"r1\","
+         "\"status\":\"protected\"}},"
+         "{\"op\":\"replace\",\"path\":\"/server_group/replication_num\",\"value\":2}]",
+         "$.replications[1].id", "replication pair 'r1' appears twice"},
+        {"[{\"op\":\"add\",\"path\":\"/disaster_recovery_drills/-\",\"value\":{\"id\":"
+         "\"d-1\",\"status\":\"available\"}},"
+         "{\"op\":\"add\",\"path\":\"/disaster_recovery_drills/-\",\"value\":{\"id\":"
+         "\"D1\",\"status\":\"available\"}},"
+         "{\"op\":\"replace\",\"path\":\"/server_group/disaster_recovery_drill_num\",\"value\":2}]",
+         "$.disaster_recovery_drills[1].id", "DR drill 'D1' appears twice"},
+        {"[{\"op\":\"add\",\"path\":\"/servers/T-1\",\"value\":{\"http_status\":200,"
+         "\"server\":{\"id\":\"T-1\",\"status\":\"ACTIVE\"}}}]",
+         "$.servers[\"T-1\"]", "server 'T-1' appears twice (also at $.servers[\"t1\"])"},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct snapshot *s = load_ok(cases[i].patch);
+        ck_assert_msg(has_problem(s, cases[i].where, cases[i].needle), "case %zu", i);
+        snapshot_free(s);
+    }
+}
+END_TEST
+
+/* One id listed twice in place of another: the counts agree with the entries, but not with the
+ * distinct ids, and the duplicate is named. */
+START_TEST(duplicate_in_place_of_another)
+{
+    struct snapshot *s =
+        load_ok("[{\"op\":\"add\",\"path\":\"/replications/-\",\"value\":{\"id\":\"r1\","
+                "\"status\":\"protected\"}},"
+                "{\"op\":\"replace\",\"path\":\"/server_group/replication_num\",\"value\":2}]");
+
+    ck_assert(has_problem(s, "$.replications[1].id", "appears twice"));
+    ck_assert(has_problem(s, "$.server_group.replication_num", "1 distinct ids in 2 entries"));
+    snapshot_free(s);
+}
+END_TEST
+
+/* A key twice in one object: a reader sees the first value, json-c keeps the last. */
+START_TEST(repeated_key_is_ambiguous)
+{
+    char text[sizeof BASE + 64];
+    struct snapshot *s = NULL;
+    struct err e = {0};
+
+    /* the servers' t1 record gets a second "status": {"id":"t1","status":"SHUTOFF", ... } */
+    snprintf(text, sizeof text, "%s", BASE);
+    {
+        char *at = strstr(text, "\"id\":\"t1\",\"status\":\"SHUTOFF\"");
+        char tail[sizeof BASE];
+        ck_assert_ptr_nonnull(at);
+        at += strlen("\"id\":\"t1\",");
+        snprintf(tail, sizeof tail, "%s", at);
+        snprintf(at, sizeof text - (size_t)(at - text), "\"status\":\"DELETED\",%s", tail);
+    }
+    ck_assert_int_eq(snapshot_load_buffer(text, strlen(text), "dup.json", NULL, &s, &e), 0);
+    ck_assert(has_problem(s, "$.servers.t1.server", "key \"status\" appears twice"));
     snapshot_free(s);
 }
 END_TEST
@@ -564,6 +706,7 @@ int main(void)
 
     tcase_add_test(quirks, base_is_clean);
     tcase_add_test(quirks, numbers_as_strings_and_strings_as_numbers);
+    tcase_add_test(quirks, number_strings_are_exact);
     tcase_add_test(quirks, booleans_as_strings);
     tcase_add_test(quirks, nulls_and_missing_optional_fields);
     tcase_add_test(quirks, timestamp_formats);
@@ -575,6 +718,10 @@ int main(void)
     tcase_add_test(problems, counts_must_match);
     tcase_add_test(problems, server_states);
     tcase_add_test(problems, server_id_must_match_key);
+    tcase_add_test(problems, deleted_only_on_ecs_evidence);
+    tcase_add_test(problems, ids_are_unique_in_every_list);
+    tcase_add_test(problems, duplicate_in_place_of_another);
+    tcase_add_test(problems, repeated_key_is_ambiguous);
     tcase_add_test(problems, item_limit_is_a_problem);
     tcase_add_test(reject, rejects_what_is_not_a_snapshot);
     tcase_add_test(reject, size_limit);
