@@ -25,6 +25,9 @@ class Request:
     body: bytes
     request_id: str
     raw_headers: list = field(default_factory=list)  # (name, value) as received, for the log
+    # Set by a repeat_page fault: the SDRS lists serve the page at this offset instead of the requested
+    # one (the requested offset is still validated); every other endpoint ignores it.
+    page_offset: int = None
 
 
 @dataclass
@@ -223,13 +226,13 @@ class Api:
             current_zone = g.get("target_availability_zone" if g.get("priority_station") == "target"
                                  else "source_availability_zone")
             return _common_filters(q, g) and (zone is None or current_zone == zone)
-        return self._list("server_groups", q, keep)
+        return self._list(req, "server_groups", q, keep)
 
     def list_instances(self, req):
         q = _query(req)
         groups = _id_filter(q, "server_group_ids", "server_group_id")
         ids = None if groups is not None else _id_filter(q, "protected_instance_ids", None)
-        return self._list("protected_instances", q, lambda pi: _common_filters(q, pi)
+        return self._list(req, "protected_instances", q, lambda pi: _common_filters(q, pi)
                           and _has(groups, pi.get("server_group_id"))
                           and _has(ids, pi.get("id")))
 
@@ -240,7 +243,7 @@ class Api:
 
         def attached_to(pair):
             return {_norm_id(a.get("protected_instance")) for a in pair.get("attachment") or [] if isinstance(a, dict)}
-        return self._list("replications", q, lambda r: _common_filters(q, r)
+        return self._list(req, "replications", q, lambda r: _common_filters(q, r)
                           and _has(groups, r.get("server_group_id"))
                           and (instances is None or attached_to(r) & instances))
 
@@ -248,15 +251,17 @@ class Api:
         q = _query(req)
         groups = _id_filter(q, "server_group_ids", "server_group_id")
         vpc = q.get("drill_vpc_id")
-        return self._list("disaster_recovery_drills", q, lambda d: _common_filters(q, d)
+        return self._list(req, "disaster_recovery_drills", q, lambda d: _common_filters(q, d)
                           and _has(groups, d.get("server_group_id"))
                           and (vpc is None or d.get("drill_vpc_id") == vpc))
 
-    def _list(self, collection, q, keep):
+    def _list(self, req, collection, q, keep):
         limit = _int_param(q, "limit", 1000, "SDRS.0221", "limit value must be greater than 0 or less than 1000",
                            lambda n: 1 <= n <= 1000)
         offset = _int_param(q, "offset", 0, "SDRS.0222", "offset value cannot be negative, and must be an integer",
                             lambda n: n >= 0)
+        if req.page_offset is not None:  # a repeat_page fault: same filters and limit, another page
+            offset = req.page_offset
         items, count = self.world.page(collection, keep, limit, offset)
         return json_response(200, {_SDRS_OBJECTS[collection][0]: items, "count": count})
 

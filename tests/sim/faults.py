@@ -25,11 +25,13 @@ KINDS = {
     "content_type": {"content_type": (str, "text/html; charset=utf-8")},
     "body": {"body": (str, None), "status": (int, 200), "content_type": (str, "application/json")},
     "hang": {"seconds": (_NUMBER, 30)},
+    "repeat_page": {"from_offset": (int, 0)},
 }
 _REQUIRED = {("latency", "ms"), ("huge", "bytes"), ("body", "body")}
 # Kinds whose response is the real one, changed in transit: the request is always processed.
-REAL_RESPONSE_KINDS = frozenset({"latency", "truncate", "slow", "content_type"})
-_MINIMUM = {"ms": 0, "retry_after": 0, "seconds": 0, "bytes": 0, "bytes_per_sec": 1}
+# (repeat_page changes the page a list serves while the request is handled; see simserver.py.)
+REAL_RESPONSE_KINDS = frozenset({"latency", "truncate", "slow", "content_type", "repeat_page"})
+_MINIMUM = {"ms": 0, "retry_after": 0, "seconds": 0, "bytes": 0, "bytes_per_sec": 1, "from_offset": 0}
 _COMMON_KEYS = {"match", "kind", "times", "after", "process", "note"}
 
 

@@ -194,6 +194,8 @@ class Handler(BaseHTTPRequestHandler):
             entry["auth_error"] = auth.error + (" | canonical request: %r" % auth.detail if auth.detail else "")
         entry["fault"] = fault.kind if fault else None
 
+        if fault is not None and fault.kind == "repeat_page":
+            req.page_offset = fault.params["from_offset"]  # only the SDRS list handlers look at it
         response = None
         if fault is None or fault.process:
             try:
@@ -244,7 +246,7 @@ class Handler(BaseHTTPRequestHandler):
         """Send the (possibly faulted) response."""
         kind = fault.kind if fault else None
         p = fault.params if fault else {}
-        if kind in (None, "latency"):
+        if kind in (None, "latency", "repeat_page"):  # repeat_page acted while the request was handled
             return self._send(response)
         if kind == "reset":
             self._commit(None)

@@ -796,6 +796,110 @@ class PagingTest(SimTestCase):
         self.assertEqual(doc, gen_scenario.generate(3, "g1", "p1", latency_ms=5))  # deterministic
 
 
+def paging_scenario(n=5, page_limit=2):
+    """gen_scenario's world (n instances and pairs) plus n - 1 more groups and n drills, so that each of
+    the four SDRS lists holds n items and needs several pages."""
+    doc = gen_scenario.generate(n, page_limit=page_limit, token=TOKEN)
+    first = doc["server_groups"][0]
+    for i in range(1, n):
+        doc["server_groups"].append(dict(first, id="%08d-0000-4000-8000-000000000000" % i, name="pg-extra-%d" % i,
+                                         protected_instance_num=0, replication_num=0))
+    doc["disaster_recovery_drills"] = [
+        {"id": "%08d-0000-4000-8000-00000000d011" % i, "name": "drill-%d" % i, "status": "available",
+         "server_group_id": first["id"], "drill_vpc_id": first["source_vpc_id"], "drill_servers": []}
+        for i in range(n)]
+    return doc
+
+
+class RepeatPageTest(SimTestCase):
+    """The repeat_page fault: a later page of an SDRS list answers with an earlier page's items."""
+    SCENARIO = paging_scenario()
+    PROJECT = SCENARIO["project_id"]
+    GROUP = SCENARIO["server_groups"][0]["id"]
+    # (path, list key, query) of the four paged lists; the filters are part of what must still apply.
+    LISTS = [("server-groups", "server_groups", ""),
+             ("protected-instances", "protected_instances", "server_group_id=%s&" % GROUP),
+             ("replications", "replications", "server_group_id=%s&" % GROUP),
+             ("disaster-recovery-drills", "disaster_recovery_drills", "server_group_id=%s&" % GROUP)]
+
+    def page(self, path, key, query, offset, limit=10):
+        status, doc = self.sim.get("/v1/%s/%s?%slimit=%d&offset=%d" % (self.PROJECT, path, query, limit, offset))
+        self.assertEqual(status, 200, doc)
+        return [item["id"] for item in doc[key]], doc["count"]
+
+    def walk(self, path, key, query):
+        """All ids a client paging by the length of each answer collects, and the pages it needed."""
+        ids, pages = [], 0
+        while True:
+            items, count = self.page(path, key, query, len(ids))
+            self.assertEqual(count, 5)
+            if not items:
+                return ids, pages
+            ids += items
+            pages += 1
+
+    def test_repeat_page_on_each_list(self):
+        for path, key, query in self.LISTS:
+            with self.subTest(path):
+                self.sim.control("clear-faults", {})
+                self.sim.control("reset-log", {})
+                first, count = self.page(path, key, query, 0)
+                self.assertEqual((len(first), count), (2, 5))  # page_limit 2: a short first page
+                self.sim.fault(kind="repeat_page", match={"path": "/%s$" % path, "query": "offset=[1-9]"})
+                self.assertEqual(self.page(path, key, query, 0), (first, 5))  # the first page stays correct
+                self.assertEqual(self.page(path, key, query, 2), (first, 5))  # the second page repeats it
+                self.assertEqual(self.page(path, key, query, 4), (first, 5))
+                self.assertEqual([e["fault"] for e in self.sim.control("requests")],
+                                 [None, None, "repeat_page", "repeat_page"])
+
+    def test_from_offset_filters_and_validation_still_apply(self):
+        path, key, query = self.LISTS[1]
+        everything = self.walk(path, key, query)[0]
+        self.sim.fault(kind="repeat_page", from_offset=1, match={"path": path, "query": "offset=[1-9]"})
+        self.assertEqual(self.page(path, key, query, 4), (everything[1:3], 5))
+        self.assertEqual(self.page(path, key, query, 4, limit=1), (everything[1:2], 5))  # the requested limit
+        self.assertEqual(self.page(path, key, "server_group_id=other&", 2), ([], 0))  # the filters
+        base = "/v1/%s/%s?offset=" % (self.PROJECT, path)
+        self.assertError(self.sim.get(base + "1&limit=0"), 400, "SDRS.0221")
+        self.assertError(self.sim.get(base + "1", token=None), 401, "APIG.0301")
+        self.assertEqual([e["fault"] for e in self.sim.control("requests")][-2:], ["repeat_page"] * 2)
+
+    def test_no_effect_outside_the_lists(self):
+        self.sim.fault(kind="repeat_page", from_offset=3, match={"method": "GET"})
+        status, doc = self.sim.get("/v1/%s/server-groups/%s" % (self.PROJECT, self.GROUP))
+        self.assertEqual((status, doc["server_group"]["id"]), (200, self.GROUP))
+        server_id = self.SCENARIO["protected_instances"][0]["source_server"]
+        self.assertEqual(self.sim.get("/v1/%s/cloudservers/%s" % (self.PROJECT, server_id))[1]["server"]["id"],
+                         server_id)
+        self.assertEqual(len(self.sim.get("/v2/cloudimages")[1]["images"]), 2)
+        self.assertEqual([e["fault"] for e in self.sim.control("requests")], ["repeat_page"] * 3)
+
+    def test_paging_unchanged_without_fault(self):
+        for path, key, query in self.LISTS:
+            with self.subTest(path):
+                ids, pages = self.walk(path, key, query)
+                self.assertEqual((len(ids), len(set(ids)), pages), (5, 5, 3))
+        self.sim.fault(kind="repeat_page", match={"path": "replications", "query": "offset=[1-9]"})
+        for path, key, query in self.LISTS:  # a fault on one list leaves the others alone
+            if path != "replications":
+                self.assertEqual(len(set(self.walk(path, key, query)[0])), 5)
+
+    def test_from_offset_validation(self):
+        for bad in (-1, "2", "x", 1.5, True, [0]):
+            with self.subTest(from_offset=bad):
+                status, doc = self.sim.json("POST", "/__sim/faults", {"faults": [
+                    {"kind": "repeat_page", "from_offset": bad, "match": {"path": "server-groups"}}]}, token=None)
+                self.assertEqual(status, 400, doc)
+                self.assertIn("from_offset", doc["error"])
+        status, doc = self.sim.json("POST", "/__sim/faults", {"faults": [
+            {"kind": "repeat_page", "from_offset": 0}, {"kind": "repeat_page", "offset": 1}]}, token=None)
+        self.assertEqual((status, "offset" in doc["error"]), (400, True))  # an unknown field; nothing added
+        self.assertEqual(self.sim.control("faults"), [])
+        self.sim.fault(kind="repeat_page")
+        self.sim.fault(kind="repeat_page", from_offset=4)
+        self.assertEqual([f.get("from_offset") for f in self.sim.control("faults")], [None, 4])
+
+
 class SnapshotScenarioTest(SimTestCase):
     SCENARIO = FROM_SNAPSHOT
 
