@@ -25,6 +25,7 @@ struct list {
     const char *path;           /* URL path below /v1/{project_id}/ */
     struct json_object **slots; /* count entries (owned references), filled by offset */
     long long count;            /* -1 until the first page */
+    struct json_object *seen;   /* id key (util_id_key) -> the position it was read at */
     int pending;                /* pages in flight */
     int gap_fills;
     bool failed;
@@ -544,6 +545,7 @@ static const char *what_to_check(const struct fetch *f, int status)
 static struct json_object *parse_body(struct fetch *f, struct req *r, struct http_response *resp)
 {
     struct json_object *o = NULL;
+    struct jsonutil_dup dup;
     struct err e = {0};
 
     if (resp->content_type[0] && !util_contains_ci(resp->content_type, "json")) {
@@ -551,9 +553,17 @@ static struct json_object *parse_body(struct fetch *f, struct req *r, struct htt
                     resp->content_type);
         return NULL;
     }
-    if (jsonutil_parse(buf_str(&resp->body), resp->body.len, "response", f->s->o.max_depth, &o,
-                       &e)) {
+    if (jsonutil_parse_dup(buf_str(&resp->body), resp->body.len, "response", f->s->o.max_depth, &o,
+                           &dup, &e)) {
         fetch_error(f, r->label, "%s", e.msg);
+        return NULL;
+    }
+    if (dup.found) {
+        /* json-c keeps the last value, a reader of the answer the first: nothing in it is sure */
+        fetch_error(f, r->label,
+                    "ambiguous answer: key \"%s\" appears twice in %s, so its value is not known",
+                    dup.key, dup.path);
+        json_object_put(o);
         return NULL;
     }
     return o;
@@ -677,6 +687,10 @@ static void on_group(struct fetch *f, struct req *r, struct http_response *resp)
         return;
     if (!jsonutil_get(o, "server_group", &g) || !json_object_is_type(g, json_type_object)) {
         fetch_error(f, r->label, "unexpected response: no \"server_group\" object");
+    } else if (!jsonutil_get_str(g, "id") ||
+               !util_same_id(jsonutil_get_str(g, "id"), f->group_id)) {
+        fetch_error(f, r->label, "the answer is about protection group '%.64s', not '%s'",
+                    jsonutil_get_str(g, "id") ? jsonutil_get_str(g, "id") : "(no id)", f->group_id);
     } else {
         f->group = json_object_get(g);
     }
@@ -757,12 +771,32 @@ static void on_page(struct fetch *f, struct req *r, struct http_response *resp)
     }
     for (size_t i = 0; i < n; i++) {
         size_t pos = r->offset + i;
-        struct json_object *item = json_object_array_get_idx(items, i);
+        struct json_object *item = json_object_array_get_idx(items, i), *first;
+        const char *id = jsonutil_get_str(item, "id");
+        char key[128];
+
         if (pos >= (size_t)l->count) {
             fetch_error(f, r->label, "more items than count %lld", l->count);
             goto fail;
         }
+        if (!id || !util_id_key(id, key, sizeof key)) {
+            fetch_error(f, r->label, "unexpected response: %s[%zu] has no usable \"id\"", l->key,
+                        i);
+            goto fail;
+        }
+        if (jsonutil_get(l->seen, key, &first) && json_object_get_int64(first) != (int64_t)pos) {
+            /* a page that repeats items of another has lost the items it should have held */
+            fetch_error(f, r->label,
+                        "%s id '%.64s' appears twice (at positions %lld and %zu): the paging "
+                        "answers repeat items, so the list is not complete",
+                        l->key, id, (long long)json_object_get_int64(first), pos);
+            goto fail;
+        }
         if (!l->slots[pos]) {
+            if (json_object_object_add(l->seen, key, json_object_new_int64((int64_t)pos))) {
+                set_fatal(f, ERR_NOMEM, "out of memory");
+                goto fail;
+            }
             l->slots[pos] = json_object_get(item);
             request_servers(f, l, item, pos);
         }
@@ -828,7 +862,13 @@ static void on_image(struct fetch *f, struct req *r, struct http_response *resp)
     for (size_t i = 0; i < n; i++) {
         struct json_object *img = json_object_array_get_idx(list, i);
         const char *id = jsonutil_get_str(img, "id");
-        if (id && util_same_id(id, r->id)) {
+        if (!id) {
+            /* the wrong shape is a failure to look, never an image skipped in silence */
+            fetch_error(f, r->label, "unexpected response: images[%zu] is not an image with an id",
+                        i);
+            break;
+        }
+        if (util_same_id(id, r->id)) {
             json_object_object_add(f->images, r->id, json_object_get(img));
             break;
         }
@@ -1204,6 +1244,7 @@ static void fetch_clear(struct fetch *f)
         for (long long k = 0; f->lists[i].slots && k < f->lists[i].count; k++)
             json_object_put(f->lists[i].slots[k]);
         free(f->lists[i].slots);
+        json_object_put(f->lists[i].seen);
     }
     json_object_put(f->group);
     json_object_put(f->servers);
@@ -1225,12 +1266,14 @@ static int fetch_init(struct fetch *f, struct api_session *s, const char *group_
     f->project_id = s->o.ep->project_id;
     f->started = now_seconds(&s->o);
     for (size_t i = 0; i < 3; i++)
-        f->lists[i] = (struct list){.key = keys[i], .path = paths[i], .count = -1};
+        f->lists[i] = (struct list){
+            .key = keys[i], .path = paths[i], .count = -1, .seen = json_object_new_object()};
     f->servers = json_object_new_object();
     f->images = json_object_new_object();
     f->asked = json_object_new_object();
     f->errors = json_object_new_array();
-    if (!f->servers || !f->images || !f->asked || !f->errors) {
+    if (!f->servers || !f->images || !f->asked || !f->errors || !f->lists[0].seen ||
+        !f->lists[1].seen || !f->lists[2].seen) {
         fetch_clear(f);
         return err_set(e, ERR_NOMEM, "out of memory");
     }
@@ -1451,6 +1494,7 @@ void api_ids_free(char **ids, size_t n)
 
 int api_list_groups(struct api_session *s, char ***ids, size_t *n, struct err *e)
 {
+    struct json_object *seen = json_object_new_object(); /* id key -> position */
     char **v = NULL;
     size_t have = 0;
     long long count = -1; /* the first page's: v holds that many */
@@ -1458,6 +1502,8 @@ int api_list_groups(struct api_session *s, char ***ids, size_t *n, struct err *e
 
     *ids = NULL;
     *n = 0;
+    if (!seen)
+        return err_set(e, ERR_NOMEM, "out of memory");
     while (!rc && (count < 0 || (long long)have < count)) {
         struct api_response r;
         struct json_object *o = NULL, *list, *cnt;
@@ -1502,14 +1548,25 @@ int api_list_groups(struct api_session *s, char ***ids, size_t *n, struct err *e
             rc = err_set(e, ERR_NOMEM, "out of memory");
         for (size_t i = 0; !rc && i < m; i++) {
             const char *id = jsonutil_get_str(json_object_array_get_idx(list, i), "id");
+            struct json_object *first;
+            char key[128], clean[100];
+
             if ((long long)have == count)
                 rc = err_set(e, ERR_API,
                              "%s: more groups than the count %lld: the list changed while it was "
                              "read",
                              r.label, count);
-            else if (!id)
-                rc = err_set(e, ERR_API, "%s: a group without an id", r.label);
-            else if (!(v[have] = util_strdup(id)))
+            else if (!id || !util_id_key(id, key, sizeof key))
+                rc = err_set(e, ERR_API, "%s: a group without a usable id", r.label);
+            else if (jsonutil_get(seen, key, &first)) {
+                /* a page that repeats another has lost groups: the fleet would be incomplete */
+                apierr_sanitize(id, strlen(id), clean, sizeof clean);
+                rc = err_set(e, ERR_API,
+                             "%s: group '%s' appears twice (at positions %lld and %zu): the paging "
+                             "answers repeat items, so the list of groups is not complete",
+                             r.label, clean, (long long)json_object_get_int64(first), have);
+            } else if (json_object_object_add(seen, key, json_object_new_int64((int64_t)have)) ||
+                       !(v[have] = util_strdup(id)))
                 rc = err_set(e, ERR_NOMEM, "out of memory");
             else
                 have++;
@@ -1517,17 +1574,9 @@ int api_list_groups(struct api_session *s, char ***ids, size_t *n, struct err *e
         json_object_put(o);
         api_response_clear(&r);
     }
-    if (!rc && have > 1) {
+    json_object_put(seen);
+    if (!rc && have > 1)
         qsort(v, have, sizeof *v, cmp_ids);
-        for (size_t i = 1; !rc && i < have; i++)
-            if (strcmp(v[i - 1], v[i]) == 0) {
-                char clean[100];
-                apierr_sanitize(v[i], strlen(v[i]), clean, sizeof clean);
-                rc = err_set(e, ERR_API,
-                             "group '%s' is listed twice: the list changed while it was read",
-                             clean);
-            }
-    }
     if (rc) {
         api_ids_free(v, have);
         return rc;

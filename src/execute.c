@@ -2,6 +2,7 @@
 
 #include "apierr.h"
 #include "jsonutil.h"
+#include "vocab.h"
 #include "util.h"
 
 #include <errno.h>
@@ -181,6 +182,7 @@ static void follow_job(struct api_session *s, const struct exec_opts *o, long lo
         struct err e = {0};
         char st[32];
         size_t n, done, failed;
+        enum vocab_class cls;
 
         if (http_now_ms() - start >= o->job_timeout_ms) {
             out->outcome = EXEC_TIMEOUT;
@@ -211,8 +213,21 @@ static void follow_job(struct api_session *s, const struct exec_opts *o, long lo
             snprintf(last, sizeof last, "%s", st);
             last_done = done;
         }
-        if (strcmp(st, "SUCCESS") == 0 || strcmp(st, "FAIL") == 0) {
-            out->outcome = strcmp(st, "SUCCESS") == 0 ? EXEC_SUCCESS : EXEC_FAILED;
+        cls = vocab_classify("job.status", jsonutil_get_str(job, "status"));
+        if (cls == VOCAB_UNRECOGNISED) {
+            /* a status the documentation does not list tells neither success nor failure */
+            out->outcome = EXEC_UNKNOWN;
+            say(out,
+                "job %s reports status \"%s\", which the documentation does not list (SUCCESS, "
+                "FAIL, RUNNING, INIT): its outcome is not known. Query GET "
+                "/v1/{project_id}/jobs/%s and check the group's status before doing anything else",
+                out->job_id, st, out->job_id);
+            json_object_put(job);
+            api_response_clear(&r);
+            return;
+        }
+        if (cls == VOCAB_FINE || cls == VOCAB_BLOCKS) {
+            out->outcome = cls == VOCAB_FINE ? EXEC_SUCCESS : EXEC_FAILED;
             clean(out->error_code, sizeof out->error_code, jsonutil_get_str(job, "error_code"));
             clean(out->fail_reason, sizeof out->fail_reason, jsonutil_get_str(job, "fail_reason"));
             json_object_put(job);

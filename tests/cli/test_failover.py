@@ -119,6 +119,23 @@ class JobFails(FailoverTest):
         self.assertEqual(len(posts(self.sim)), 1)
 
 
+class JobStatusNotDocumented(FailoverTest):
+    """A job status the documentation does not list is neither success nor failure."""
+
+    def test_undocumented_job_status_is_not_success(self):
+        for status in ("SUCCESSFUL", "success", ""):
+            with self.subTest(status=status):
+                self.sim.control("reset", {})
+                self.sim.faults({"match": {"path": "/jobs/"}, "kind": "body",
+                                 "body": json.dumps({"status": status, "job_id": "x"})})
+                res = self.failover("--execute", "--yes")
+                self.assertExit(res, 4)
+                self.assertIn('reports status "%s", which the documentation does not list' % status,
+                              res.err)
+                self.assertNotIn("failover finished", res.err)
+                self.assertEqual(len(posts(self.sim)), 1)
+
+
 class JobTimeout(FailoverTest):
     jobs = {"steps": 2, "step_seconds": 30, "outcome": "SUCCESS"}
 
