@@ -115,6 +115,8 @@ static int dup_string(const char **p, const char *end, struct buf *out)
             s++;
         if (out && s > run)
             rc = buf_add(out, run, (size_t)(s - run));
+        if (s < end && *s == '\\' && s + 1 >= end)
+            s = end; /* a backslash with nothing after it: the string is cut off */
         if (s < end && *s == '\\' && s + 1 < end && !rc) {
             char c = s[1];
             s += 2;
@@ -197,9 +199,9 @@ static int dup_close(struct dup_scan *sc, struct jsonutil_dup *dup)
 {
     struct dup_frame *fr = &sc->frames[sc->nframes - 1];
     size_t n = sc->nkeys - fr->key0;
-    struct dup_span *k = sc->keys + fr->key0;
 
     if (n > 1) {
+        struct dup_span *k = sc->keys + fr->key0; /* keys is NULL until the first key */
         dup_arena = sc->arena.data;
         qsort(k, n, sizeof *k, dup_cmp);
         for (size_t i = 1; i < n && !dup->found; i++) {
@@ -345,10 +347,6 @@ int jsonutil_parse_dup(const char *data, size_t len, const char *name, int max_d
             rc = err_set(e, ERR_PARSE, "%s: not JSON: the input ends in the middle of a value",
                          name);
         goto out;
-    }
-    if (!o && jerr == json_tokener_success) {
-        /* A top-level JSON null. */
-        end = len;
     }
     if (jerr != json_tokener_success || end < len) {
         /* Only an error needs the position. */

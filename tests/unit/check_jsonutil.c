@@ -23,6 +23,8 @@ static void expect_dup(const char *text, bool found, const char *path, const cha
 START_TEST(repeated_keys_are_found_where_they_are)
 {
     expect_dup("{\"a\":1,\"b\":2}", false, NULL, NULL);
+    expect_dup("{}", false, NULL, NULL); /* an object closed before any key was seen */
+    expect_dup("[{},[],{\"a\":{}}]", false, NULL, NULL);
     expect_dup("{\"a\":1,\"a\":1}", true, "$", "a");
     expect_dup("[{\"a\":1},{\"a\":2}]", false, NULL, NULL); /* the same key in two objects */
     expect_dup("{\"a\":{\"a\":1}}", false, NULL, NULL);     /* ... or at two levels */
@@ -66,6 +68,36 @@ START_TEST(parse_refuses_or_reports_a_repeated_key)
     ck_assert_str_eq(d.path, "$.list[0]");
     ck_assert_str_eq(d.key, "id");
     json_object_put(o);
+}
+END_TEST
+
+/* A top-level null is a whole document only when nothing but blanks follows it; the key scan
+ * never runs past the end of a cut-off string. */
+START_TEST(top_level_null_and_cut_strings)
+{
+    static const struct {
+        const char *text;
+        size_t len;
+        bool ok;
+    } cases[] = {
+        {"null", 4, true},         {"null \n", 6, true},      {" null", 5, true},
+        {"null x", 6, false},      {"null\0\0\"a", 8, false}, {"[null]", 6, true},
+        {"{\"a\":\"\\", 7, false},
+    };
+    struct jsonutil_dup d;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct json_object *o = NULL;
+        struct err e = {0};
+        int rc = jsonutil_parse(cases[i].text, cases[i].len, "t", 16, &o, &e);
+
+        ck_assert_msg((rc == 0) == cases[i].ok, "case %zu: rc %d %s", i, rc, e.msg);
+        json_object_put(o);
+        /* the scan alone, on any bytes, ends */
+        ck_assert_int_eq(jsonutil_find_dup(cases[i].text, cases[i].len, &d), 0);
+    }
+    ck_assert_int_eq(jsonutil_find_dup("\"\\", 2, &d), 0);
+    ck_assert_int_eq(jsonutil_find_dup("{\"\\u12", 6, &d), 0);
 }
 END_TEST
 
@@ -130,6 +162,7 @@ int main(void)
     tcase_add_test(dup, repeated_keys_are_found_where_they_are);
     tcase_add_test(dup, parse_refuses_or_reports_a_repeated_key);
     tcase_add_test(dup, dup_paths_are_printable);
+    tcase_add_test(dup, top_level_null_and_cut_strings);
     tcase_add_test(voc, vocab_is_exact_and_complete);
     suite_add_tcase(s, dup);
     suite_add_tcase(s, voc);
