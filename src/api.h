@@ -1,17 +1,13 @@
 /*
- * The live fetch: the protection group, its protected instances, replication pairs and DR drills
- * (every page), every source and target server from ECS and their images from IMS, assembled into a
- * snapshot (`sdrs-preflight/snapshot@1`). With an IAM password it first exchanges the password for
- * a token (and takes missing endpoints and the project id from the catalog).
+ * The SDRS, ECS and IMS calls of a preflight, typed. Each call builds its URL below the session's
+ * endpoints, sends it over the session's requester (request.h: signed, labelled, one check of
+ * status, body and JSON) and hands its handler the object it asked for, checked for shape. One
+ * pager reads a whole list: every page, each id once, the count consistent. Nothing here knows a
+ * snapshot (fetch.h assembles one) or prints.
  *
- * Requests go out as soon as their inputs are known: the group and the first page of each list
- * together, further pages as soon as a first page tells the count, each server as soon as an
- * instance names it, each image as soon as a server names it. What could not be fetched after the
- * HTTP layer's retries goes into the snapshot's fetch_errors, never into silence.
- *
- * api_fetch returns the snapshot as bytes in out->snapshot and as a tree in out->tree (both owned
- * by the caller: api_result_clear); a struct api_result holds no secret. Credentials and endpoints
- * are borrowed; the endpoints struct is updated in place from the IAM catalog.
+ * Ownership: api_session_new returns an owned session (api_session_free). It borrows o->cred and
+ * o->ep; o->ep is updated in place from the IAM catalog of a password login. Everything a handler
+ * receives is borrowed and lives only during the handler.
  */
 #ifndef SDRS_API_H
 #define SDRS_API_H
@@ -23,94 +19,153 @@
 #include "config.h"
 #include "err.h"
 #include "http.h"
+#include "request.h"
+#include "vocab.h"
 
 struct json_object;
 
 #define API_DEFAULT_PAGE_LIMIT 1000
 #define API_DEFAULT_MAX_ITEMS  20000
+#define API_MAX_GAP_FILLS      8
 
 struct api_opts {
     const struct credentials *cred;
     struct endpoints *ep;
     struct http_opts http;
     size_t page_limit;        /* items asked per list page (1..1000) */
-    size_t max_items;         /* instances, pairs, drills, servers: more is a fetch error */
+    size_t max_items;         /* a list with more items is an error */
     int max_depth;            /* JSON nesting of a response (0: the default, 64) */
-    bool no_images;           /* skip IMS */
-    long long (*clock)(void); /* seconds since the epoch, read when each fetch starts (its
-                                 fetched_at) and for each AK/SK-signed attempt (NULL: time()) */
+    long long (*clock)(void); /* seconds since the epoch, for AK/SK signing (NULL: time()) */
     void (*log)(void *ud, int level, const char *msg);
     void *log_ud;
 };
 
-struct api_result {
-    struct buf snapshot;      /* the snapshot JSON (complete or with fetch_errors) */
-    struct json_object *tree; /* the same document, parsed (owned; snapshot_load_tree takes it) */
-    size_t fetch_errors;      /* entries in its fetch_errors */
-    struct http_stats stats;
-    int error; /* api_fetch_many: why this group has no snapshot (0: it has one) */
-    char message[512];
-};
-
 struct api_session;
 
-/* Opens a session: the HTTP client, and with an IAM password the token exchange (which fills
- * missing endpoints and the project id from the catalog). Fails with ERR_AUTH (IAM refused: names
- * the user and what to check), ERR_API/ERR_NET (IAM failed), ERR_INVALID (an endpoint or the
- * project id is unknown) or ERR_NOMEM. The session keeps o->cred and o->ep borrowed. */
+/* Opens a session: the requester, and with an IAM password the login (which fills missing
+ * endpoints and the project id from the catalog). Fails with ERR_AUTH (IAM refused: names the
+ * user and what to check), ERR_API/ERR_NET (IAM failed), ERR_INVALID (an endpoint or the project
+ * id is unknown or unusable) or ERR_NOMEM. */
 int api_session_new(const struct api_opts *o, struct api_session **out, struct err *e);
 void api_session_free(struct api_session *s);
+const struct api_opts *api_session_opts(const struct api_session *s);
 void api_session_stats(const struct api_session *s, struct http_stats *out);
-
-/* Fetches and assembles the snapshot of a group. Returns 0 when a snapshot was produced (it may
- * hold fetch errors); otherwise an error that makes any snapshot meaningless, with a message
- * saying what to check: ERR_AUTH (credentials rejected: names the credential kind and source),
- * ERR_API (the group does not exist), ERR_NOMEM. */
-int api_fetch(struct api_session *s, const char *group_id, struct api_result *out, struct err *e);
-void api_result_clear(struct api_result *r);
-
-/* Fetches several groups in one go, all requests sharing the session's concurrency limit; an
- * image several groups run is asked for once and its answer given to each. out[i] gets
- * group_ids[i]'s snapshot, or error/message when none could be built for it (group not found).
- * done(ud, i) is called as soon as group i is complete, while the others are still fetched:
- * out[i] is final then, and the callback may use and clear it (api_result_clear). Returns 0, or
- * an error that ends the whole run (ERR_AUTH: the credentials were refused; ERR_NOMEM); then every
- * out[i] is cleared. */
-int api_fetch_many(struct api_session *s, const char *const *group_ids, size_t n,
-                   struct api_result *out, void (*done)(void *ud, size_t i), void *ud,
-                   struct err *e);
-
-/* The ids of every protection group of the project (all pages), sorted. *ids is owned by the
- * caller (api_ids_free). */
-int api_list_groups(struct api_session *s, char ***ids, size_t *n, struct err *e);
-void api_ids_free(char **ids, size_t n);
-
-/* One SDRS request; path follows /v1/{project_id}, e.g. "/server-groups/ID/action". A POST is
- * sent once (never replayed: the HTTP layer does not retry it once it may have reached SDRS); GET,
- * PUT and DELETE are retried by the HTTP layer's policy. */
-struct api_response {
-    int status;
-    struct buf body;
-    int error;       /* transport failure after retries (see http.h) */
-    bool maybe_sent; /* a failed request may have reached the server */
-    int attempts;
-    char message[256]; /* the HTTP layer's account of a failure */
-    char code[64];     /* the API error code of a non-2xx answer, if any */
-    char detail[400];  /* "CODE: message" of a non-2xx answer */
-    char label[400];   /* "POST /v1/<project>/server-groups/<id>/action" */
-};
-/* Returns 0 once the request was submitted: its outcome, a transport failure or a failure of the
- * HTTP client itself included, is in out (error, maybe_sent, message). An error (ERR_INVALID,
- * ERR_NOMEM) only when it could not be submitted: then nothing was sent. out->body is owned by
- * the caller (api_response_clear). */
-int api_call(struct api_session *s, const char *method, const char *path, const char *body,
-             struct api_response *out, struct err *e);
-void api_response_clear(struct api_response *r);
-/* Parses r's body (name for messages) with the session's JSON depth limit; *out is owned. */
-int api_response_json(const struct api_session *s, const struct api_response *r, const char *name,
-                      struct json_object **out, struct err *e);
+/* Requests queued and not started yet: a caller with much to send submits as this drains. */
+size_t api_queued(const struct api_session *s);
+/* Runs until every request is answered (see request_run). */
+int api_run(struct api_session *s, struct err *e);
+/* "<label> was refused with the token credentials from OS_AUTH_TOKEN (<detail>): <what to check>"
+ * for an ANSWER_DENIED answer, into out. */
+void api_refused(const struct api_session *s, const struct answer *a, char *out, size_t size);
 
 /* True for ids that may go into a URL path: letters, digits, '-', '_', '.', 1..64 bytes. */
 bool api_id_valid(const char *id);
+
+/* ---- single objects -------------------------------------------------------------------------- */
+
+/* What a typed call's handler receives: the answer, and the object asked for when the answer is
+ * JSON of the expected shape; else obj is NULL and, for a JSON answer, problem says what is wrong
+ * with it ("no \"server\" object", "the answer is about server 'x', not 'y'"). */
+struct api_reply {
+    const struct answer *answer;
+    struct json_object *obj; /* borrowed */
+    const char *problem;     /* ANSWER_JSON of the wrong shape, else NULL */
+};
+typedef void api_reply_fn(void *ud, const struct api_reply *r);
+
+/* GET /v1/{project}/server-groups/{id}: obj is the "server_group" object, whose id is id. */
+int api_get_group(struct api_session *s, const char *id, api_reply_fn *fn, void *ud, char *label,
+                  size_t lsize, struct err *e);
+/* GET {ecs}/v1/{project}/cloudservers/{id}: obj is the "server" object (its id, when it has one,
+ * is id). A deleted server is an ANSWER_ERROR with status 404 and an Ecs.* code. */
+int api_get_server(struct api_session *s, const char *id, api_reply_fn *fn, void *ud, char *label,
+                   size_t lsize, struct err *e);
+/* GET {ims}/v2/cloudimages?id={id}: obj is the image with that id, or NULL (problem NULL) when
+ * the list has none; every element of "images" must be an object with an id. */
+int api_get_image(struct api_session *s, const char *id, api_reply_fn *fn, void *ud, char *label,
+                  size_t lsize, struct err *e);
+
+/* ---- the pager ------------------------------------------------------------------------------- */
+
+/* How a list ended. */
+struct api_list_end {
+    bool complete;                    /* every item was read, each id once */
+    struct json_object *const *items; /* complete: the items in order (borrowed) */
+    size_t count;
+    const char *label;           /* not complete: the request that failed */
+    const struct answer *answer; /* not complete: its answer when it was not JSON, else NULL */
+    const char *problem;         /* not complete: what went wrong ("id 'x' appears twice ...") */
+};
+
+struct api_list_spec {
+    const char *path;   /* below /v1/{project}/: "protected-instances", "server-groups" */
+    const char *key;    /* the array in each answer: "protected_instances" */
+    const char *filter; /* a query filter ("server_group_id=ID") or NULL */
+    /* each item once, as it arrives (pages may come in any order); may be NULL */
+    void (*item)(void *ud, size_t pos, struct json_object *item);
+    /* once, when the list is complete or cannot be */
+    void (*done)(void *ud, const struct api_list_end *end);
+    void *ud;
+};
+
+/* Reads every page of a list: the first page tells the count, then every further page is asked at
+ * once; pages shorter than the first are followed by what is still missing. Items must be objects
+ * with an id, each id once (util_same_id): a page that repeats items of another, a count that
+ * changes, or more items than the count ends the list, naming the request. spec is copied. */
+int api_list(struct api_session *s, const struct api_list_spec *spec, struct err *e);
+
+/* The ids of a whole list (sorted), read with the pager: the protection groups of the project for
+ * a fleet check. ERR_AUTH for refused credentials, ERR_API/ERR_NET for a list that could not be
+ * read completely (the message names the request). */
+int api_list_ids(struct api_session *s, const char *path, const char *key, char ***ids, size_t *n,
+                 struct err *e);
+void api_ids_free(char **ids, size_t n);
+
+/* ---- the group's action and its job (execute.c) -------------------------------------------- */
+
+/* The group's status and priority_station, both documented values (vocab.h) compared exactly.
+ * Returns 0, or ERR_* when the group could not be read or its values are not documented (why in
+ * e). */
+struct api_group_state {
+    char status[64];
+    char station[32];
+};
+int api_read_group(struct api_session *s, const char *id, struct api_group_state *out,
+                   struct err *e);
+
+/* What the action's POST got back. */
+enum api_post_kind {
+    API_POST_ACCEPTED, /* 2xx with a job id (job_id) */
+    API_POST_NO_JOB,   /* 2xx without a usable job id */
+    API_POST_REFUSED,  /* a non-2xx answer (status, code, detail) */
+    API_POST_NOT_SENT, /* the request certainly did not reach SDRS (detail) */
+    API_POST_NO_ANSWER /* no answer, and it may have reached SDRS (detail) */
+};
+struct api_post {
+    enum api_post_kind kind;
+    int status;
+    char job_id[96];
+    char code[64];
+    char detail[512];
+    char label[384];
+};
+/* POST /v1/{project}/server-groups/{id}/action with {"<key>": {}} (with station: {"<key>":
+ * {"priority_station": station}}), sent once and never repeated. Returns 0 when it was submitted
+ * (the outcome in out), else ERR_* (nothing was sent). */
+int api_post_action(struct api_session *s, const char *id, const char *key, const char *station,
+                    struct api_post *out, struct err *e);
+
+/* A job, made printable. */
+struct api_job {
+    enum vocab_class cls; /* the class of its status (job.status); VOCAB_UNRECOGNISED for any
+                             value the documentation does not list, a blank variant included */
+    char status[32];      /* printable, for messages */
+    char error_code[64];
+    char fail_reason[512];
+    size_t subjobs, subjobs_done, subjobs_failed;
+    char failed_subjob[256]; /* "<job_type> <job_id>: <error_code> <fail_reason>" */
+};
+/* GET /v1/{project}/jobs/{job_id}. Returns 0, or ERR_* when it could not be read (why in e). */
+int api_read_job(struct api_session *s, const char *job_id, struct api_job *out, struct err *e);
 
 #endif

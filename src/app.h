@@ -1,6 +1,11 @@
 /*
- * The application layer: runs one command from parsed options and returns the process exit code.
- * It is the only layer (with cli.c) that prints.
+ * The application layer: the commands (cmd_check.c, cmd_failover.c, cmd_rules.c) and the plumbing
+ * they share (app.c): the session of a decision, obtaining a snapshot, evaluating it, emitting the
+ * reports, writing files, the audit log, and the one mapping of errors to exit codes. It is the
+ * only layer (with cli.c) that prints.
+ *
+ * struct app_opts is what cli.c parsed: the modules' own option structs, filled directly from the
+ * option table, plus what belongs to the commands. Every string in it is borrowed from argv.
  */
 #ifndef SDRS_APP_H
 #define SDRS_APP_H
@@ -9,7 +14,12 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "sandbox.h"
+#include "engine.h"
+#include "execute.h"
+#include "fetch.h"
+#include "http.h"
+#include "report.h"
+#include "snapshot.h"
 
 #define APP_MAX_RULE_DIRS 16
 #define APP_MAX_REPORTS   8
@@ -20,61 +30,127 @@ struct app_report {
     const char *file;
 };
 
-struct app_opts {
-    const char *command;    /* "check", "fetch", "failover", "rules", "verify-log", "version" */
-    const char *subcommand; /* rules: "list", "show", "test" */
-    const char *argument;   /* GROUP_ID, rule id, test directory */
-    const char *snapshot;
-    const char *action;
-    const char *format;
-    const char *output;
+/* What is evaluated, and the input files. */
+struct input_opts {
+    const char *group_id;      /* check GROUP_ID, fetch, failover */
+    const char *snapshot;      /* --snapshot FILE */
+    const char *snapshot_dir;  /* --snapshot-dir DIR */
+    bool all;                  /* --all */
+    const char *save_snapshot; /* --save-snapshot FILE */
     const char *facts;
     const char *waivers;
+    const char *approved_report;
+    const char *token_file;
     const char *rule_dirs[APP_MAX_RULE_DIRS];
     size_t nrule_dirs;
-    bool no_builtin;
-    bool fail_on_warning;
-    struct sandbox_limits limits;
-    size_t max_findings;
-    size_t max_message;
-    int max_depth;
-    size_t max_items;
+};
+
+/* Where and how the outputs go. */
+struct output_opts {
+    const char *format; /* NULL: text */
+    const char *output; /* -o FILE; NULL or "-": standard output */
+    struct app_report reports[APP_MAX_REPORTS];
+    size_t nreports;
+    const char *audit_log;
     int verbose;
     bool quiet;
     bool no_color;
-    /* live fetch */
-    const char *group_id;
-    const char *save_snapshot;
-    const char *token_file;
-    struct endpoint_flags endpoints;
-    long timeout_ms;
-    int retries;
-    int concurrency;
-    size_t max_body;
-    size_t page_limit;
-    const char *cacert;
-    bool insecure;
-    bool no_images;
-    /* failover */
-    bool execute;
-    bool yes;
-    const char *approved_report;
-    long poll_interval_ms;
-    long job_timeout_ms;
-    const char *audit_log;
-    struct app_report reports[APP_MAX_REPORTS];
-    size_t nreports;
-    /* fleet */
-    bool all;
-    const char *snapshot_dir;
 };
 
-int app_check(const struct app_opts *o);
-int app_fetch(const struct app_opts *o);
-int app_failover(const struct app_opts *o);
-int app_fleet(const struct app_opts *o);
-int app_verify_log(const struct app_opts *o);
-int app_rules(const struct app_opts *o);
-int app_version(const struct app_opts *o);
+/* The live connection besides the endpoints and credentials. */
+struct live_opts {
+    struct endpoint_flags endpoints;
+    struct http_opts http; /* timeout, retries, concurrency, body cap, CA file, --insecure */
+    size_t page_limit;
+    bool no_images;
+};
+
+struct app_opts {
+    const char *command;    /* "check", "fetch", "failover", "rules", "verify-log", "version" */
+    const char *subcommand; /* rules: "list", "show", "test" */
+    const char *argument;   /* rules show ID, rules test DIR, verify-log FILE */
+    const char *action;     /* --action: failover (default), ... */
+    bool fail_on_warning;
+    struct input_opts in;
+    struct output_opts out;
+    struct engine_opts engine;     /* rule limits, --no-builtin-rules */
+    struct snapshot_limits limits; /* --max-depth, --max-items (and the API answers') */
+    struct live_opts live;
+    struct exec_opts exec; /* --poll-interval, --job-timeout */
+    bool execute;
+    bool yes;
+};
+
+/* The defaults of every option. */
+void app_opts_init(struct app_opts *o);
+
+/* ---- the commands ---------------------------------------------------------------------------- */
+
+int cmd_check(const struct app_opts *o);
+int cmd_fetch(const struct app_opts *o);
+int cmd_fleet(const struct app_opts *o);
+int cmd_failover(const struct app_opts *o);
+int cmd_verify_log(const struct app_opts *o);
+int cmd_rules(const struct app_opts *o);
+int cmd_version(const struct app_opts *o);
+
+/* ---- shared plumbing ------------------------------------------------------------------------- */
+
+/* The one mapping of a library error to an exit code: a problem with what the user gave (flags,
+ * files, configuration: ERR_PARSE, ERR_INVALID, ERR_IO, ERR_LIMIT) is EXIT_USAGE; anything that
+ * kept the tool from deciding (ERR_NET, ERR_API, ERR_AUTH, ERR_PRECOND, ERR_NOMEM) is
+ * EXIT_INDETERMINATE; 0 is 0. */
+int app_exit_code(int err);
+/* Prints e->msg as an error and returns app_exit_code(e->code, or code when e has none). */
+int app_fail(int code, const struct err *e);
+
+/* A live connection: credentials, endpoints and the API session that borrows them. */
+struct api_session;
+struct live {
+    struct credentials cred;
+    struct endpoints ep;
+    struct api_session *session;
+    struct fetch_opts fo;
+    bool http_ready;
+};
+int app_live_open(const struct app_opts *o, struct live *lv);
+void app_live_close(struct live *lv);
+
+/* What a decision needs besides the snapshot: facts, waivers, the rule catalogue, a live
+ * connection (opened when first needed). */
+struct session {
+    struct facts *facts;
+    struct waivers *waivers;
+    struct engine *eng;
+    struct live lv;
+};
+/* Loads what can be checked before any network access: the facts, the waivers and the rules. */
+int app_session_open(const struct app_opts *o, struct session *ss);
+void app_session_close(struct session *ss);
+/* The rule catalogue alone (rules commands). */
+int app_engine(const struct app_opts *o, struct engine **out);
+
+/* The snapshot reader's limits. */
+struct snapshot_limits app_limits(const struct app_opts *o);
+/* Obtains the snapshot to evaluate (--snapshot, or a live fetch of the group; save: honour
+ * --save-snapshot) and evaluates it into rep. Returns 0 or an exit code. */
+int app_decide(const struct app_opts *o, struct session *ss, bool save, struct report *rep);
+/* Evaluates a loaded snapshot into rep. Returns 0 or an exit code. */
+int app_evaluate(const struct app_opts *o, struct session *ss, const struct snapshot *snap,
+                 struct report *rep);
+/* Renders rep in the chosen format to -o or standard output, then every --report. */
+int app_emit(const struct app_opts *o, const struct report *rep);
+/* Writes bytes to -o FILE or standard output. */
+int app_write_output(const struct app_opts *o, const struct buf *b);
+/* Writes what (a report, a snapshot) to path atomically, never over an input file. */
+int app_write_file(const struct app_opts *o, const char *what, const char *path,
+                   const struct buf *b);
+/* Appends ev to --audit-log when one was given. Returns 0 or an exit code. */
+struct audit_event;
+int app_audit(const struct app_opts *o, struct audit_event *ev);
+/* The report's clock: SOURCE_DATE_EPOCH when set, else now. */
+long long app_report_time(void);
+/* Colour on standard output. */
+bool app_use_color(const struct app_opts *o);
 
 #endif

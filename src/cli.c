@@ -9,8 +9,184 @@
 
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* ---- the option table ------------------------------------------------------------------------ */
+
+enum kind {
+    K_FLAG,    /* bool = true */
+    K_COUNT,   /* int++ (-v) */
+    K_STRING,  /* const char * */
+    K_INT,     /* int in [min, max] */
+    K_SIZE,    /* size_t in [min, max] */
+    K_LLONG,   /* long long in [min, max] */
+    K_MIB,     /* size_t bytes from MiB in [min, max] */
+    K_SECONDS, /* long milliseconds from seconds in [min/1000, max/1000] (min and max in ms) */
+    K_SPECIAL, /* parsed by its own case in set_option */
+};
+
+#define C_LIVE   (CLI_CHECK | CLI_FETCH | CLI_FAILOVER)
+#define C_DECIDE (CLI_CHECK | CLI_FAILOVER)
+#define C_RULES  (CLI_CHECK | CLI_FAILOVER | CLI_RULES)
+#define C_ALL    (CLI_CHECK | CLI_FETCH | CLI_FAILOVER | CLI_RULES | CLI_VERIFY_LOG | CLI_VERSION)
+
+#define AT(field) offsetof(struct app_opts, field)
+
+enum special {
+    S_NONE,
+    S_ACTION,
+    S_FAIL_ON,
+    S_RULES,
+    S_REPORT,
+    S_HELP,
+    S_VERSION,
+};
+
+struct option_def {
+    struct cli_option_info info;
+    enum kind kind;
+    size_t off;
+    long long min, max;
+    enum special special;
+    bool live; /* a connection option: not for check --snapshot or --snapshot-dir */
+};
+
+static const char SEC_INPUT[] = "Input", SEC_RULES[] = "Rules", SEC_OUTPUT[] = "Output",
+                  SEC_LIVE[] = "Connection (live)", SEC_FAILOVER[] = "Failover",
+                  SEC_GENERAL[] = "General";
+
+/* clang-format off */
+static const struct option_def table[] = {
+    /* input */
+    {{"snapshot", 0, "FILE", CLI_CHECK, "a snapshot (sdrs-preflight/snapshot@1) to evaluate instead of fetching", SEC_INPUT}, K_STRING, AT(in.snapshot), 0, 0, S_NONE, false},
+    {{"all", 0, NULL, CLI_CHECK, "every protection group of the project (fleet audit: a line per group; exit code the worst of them, 3 > 1 > 0)", SEC_INPUT}, K_FLAG, AT(in.all), 0, 0, S_NONE, false},
+    {{"snapshot-dir", 0, "DIR", CLI_CHECK, "every DIR/*.json snapshot, offline, the same way", SEC_INPUT}, K_STRING, AT(in.snapshot_dir), 0, 0, S_NONE, false},
+    {{"save-snapshot", 0, "FILE", C_DECIDE, "also save what the live fetch saw (replay it with --snapshot)", SEC_INPUT}, K_STRING, AT(in.save_snapshot), 0, 0, S_NONE, true},
+    {{"action", 0, "ACTION", C_DECIDE, "failover (default), planned-failover, enable-protection, disable-protection or drill (check only: failover cannot create a drill)", SEC_INPUT}, K_SPECIAL, AT(action), 0, 0, S_ACTION, false},
+    {{"facts", 0, "FILE", C_DECIDE, "facts no API tells: first switchover, Cloud-Init per server", SEC_INPUT}, K_STRING, AT(in.facts), 0, 0, S_NONE, false},
+    {{"waivers", 0, "FILE", C_DECIDE, "reviewed, expiring exceptions (rule, group, reason, approver, expiry date)", SEC_INPUT}, K_STRING, AT(in.waivers), 0, 0, S_NONE, false},
+    /* rules */
+    {{"rules", 0, "DIR", C_RULES, "add the rules in DIR/*.lua (repeatable; a rule with the id of a built-in rule replaces it)", SEC_RULES}, K_SPECIAL, AT(in.rule_dirs), 0, 0, S_RULES, false},
+    {{"no-builtin-rules", 0, NULL, C_RULES, "use only the rules given with --rules", SEC_RULES}, K_FLAG, AT(engine.no_builtin), 0, 0, S_NONE, false},
+    {{"fail-on", 0, "warning|blocker", C_DECIDE, "warning: warnings block as well (NO-GO); blocker (default): only blockers", SEC_RULES}, K_SPECIAL, AT(fail_on_warning), 0, 0, S_FAIL_ON, false},
+    {{"rule-instructions", 0, "N", C_RULES, "instruction budget of each rule (default 50000000)", SEC_RULES}, K_LLONG, AT(engine.limits.instructions), 1000, 1000000000000LL, S_NONE, false},
+    {{"rule-memory", 0, "MIB", C_RULES, "memory cap of each rule in MiB (default 64)", SEC_RULES}, K_MIB, AT(engine.limits.memory), 1, 4096, S_NONE, false},
+    {{"max-findings", 0, "N", C_RULES, "findings one rule may report (default 10000)", SEC_RULES}, K_SIZE, AT(engine.max_findings), 1, 1000000, S_NONE, false},
+    {{"max-message", 0, "BYTES", C_RULES, "length of a finding's message (default 2048)", SEC_RULES}, K_SIZE, AT(engine.max_message), 64, 65536, S_NONE, false},
+    {{"max-depth", 0, "N", C_LIVE, "JSON nesting of a snapshot or an API answer (default 64)", SEC_RULES}, K_INT, AT(limits.max_depth), 8, 1000, S_NONE, false},
+    {{"max-items", 0, "N", C_LIVE, "instances, pairs, drills and servers, each (default 20000)", SEC_RULES}, K_SIZE, AT(limits.max_items), 1, 1000000, S_NONE, false},
+    /* output */
+    {{"format", 0, "FORMAT", C_RULES, "the output format (see below)", SEC_OUTPUT}, K_STRING, AT(out.format), 0, 0, S_NONE, false},
+    {{"output", 'o', "FILE", C_RULES | CLI_FETCH, "write to FILE instead of standard output (replaced atomically, never an input file)", SEC_OUTPUT}, K_STRING, AT(out.output), 0, 0, S_NONE, false},
+    {{"report", 0, "FORMAT=FILE", C_DECIDE, "also write the report in FORMAT to FILE (repeatable: one evaluation, several formats)", SEC_OUTPUT}, K_SPECIAL, AT(out.reports), 0, 0, S_REPORT, false},
+    {{"audit-log", 0, "FILE", C_DECIDE, "append the decisions (and an executed action) to a hash-chained log", SEC_OUTPUT}, K_STRING, AT(out.audit_log), 0, 0, S_NONE, false},
+    {{"verbose", 'v', NULL, C_RULES | CLI_FETCH, "every rule's result; one line per request on stderr; -vv adds debug output", SEC_OUTPUT}, K_COUNT, AT(out.verbose), 0, 0, S_NONE, false},
+    {{"quiet", 'q', NULL, C_RULES | CLI_FETCH, "only the verdict line (text) and errors", SEC_OUTPUT}, K_FLAG, AT(out.quiet), 0, 0, S_NONE, false},
+    {{"no-color", 0, NULL, C_DECIDE, "no colour (also off when NO_COLOR is set or the output is not a terminal)", SEC_OUTPUT}, K_FLAG, AT(out.no_color), 0, 0, S_NONE, false},
+    /* connection */
+    {{"region", 0, "REGION", C_LIVE, "e.g. eu-de: the SDRS, ECS, IMS and IAM endpoints of the region (also OS_REGION_NAME)", SEC_LIVE}, K_STRING, AT(live.endpoints.region), 0, 0, S_NONE, true},
+    {{"endpoint", 0, "URL", C_LIVE, "the SDRS endpoint, e.g. https://sdrs.eu-de.otc.t-systems.com", SEC_LIVE}, K_STRING, AT(live.endpoints.sdrs), 0, 0, S_NONE, true},
+    {{"ecs-endpoint", 0, "URL", C_LIVE, "the ECS endpoint", SEC_LIVE}, K_STRING, AT(live.endpoints.ecs), 0, 0, S_NONE, true},
+    {{"ims-endpoint", 0, "URL", C_LIVE, "the IMS endpoint", SEC_LIVE}, K_STRING, AT(live.endpoints.ims), 0, 0, S_NONE, true},
+    {{"iam-endpoint", 0, "URL", C_LIVE, "the IAM endpoint (password credentials)", SEC_LIVE}, K_STRING, AT(live.endpoints.iam), 0, 0, S_NONE, true},
+    {{"project-id", 0, "ID", C_LIVE, "the project (also OS_PROJECT_ID)", SEC_LIVE}, K_STRING, AT(live.endpoints.project_id), 0, 0, S_NONE, true},
+    {{"token-file", 0, "FILE", C_LIVE, "read the token from FILE instead of OS_AUTH_TOKEN", SEC_LIVE}, K_STRING, AT(in.token_file), 0, 0, S_NONE, true},
+    {{"timeout", 0, "SECONDS", C_LIVE, "per request attempt (default 30)", SEC_LIVE}, K_SECONDS, AT(live.http.timeout_ms), 100, 3600000, S_NONE, true},
+    {{"retries", 0, "N", C_LIVE, "retries after a failed attempt (default 3)", SEC_LIVE}, K_INT, AT(live.http.retries), 0, 10, S_NONE, true},
+    {{"concurrency", 0, "N", C_LIVE, "requests in flight (default 16)", SEC_LIVE}, K_INT, AT(live.http.concurrency), 1, 256, S_NONE, true},
+    {{"max-body", 0, "MIB", C_LIVE, "largest response body accepted (default 32)", SEC_LIVE}, K_MIB, AT(live.http.max_body), 1, 1024, S_NONE, true},
+    {{"page-limit", 0, "N", C_LIVE, "items asked per list page (default 1000, the API's maximum)", SEC_LIVE}, K_SIZE, AT(live.page_limit), 1, 1000, S_NONE, true},
+    {{"cacert", 0, "FILE", C_LIVE, "CA certificates to verify the servers with", SEC_LIVE}, K_STRING, AT(live.http.cacert), 0, 0, S_NONE, true},
+    {{"insecure", 0, NULL, C_LIVE, "do not verify TLS certificates (loud warning; never in production)", SEC_LIVE}, K_FLAG, AT(live.http.insecure), 0, 0, S_NONE, true},
+    {{"no-images", 0, NULL, C_LIVE, "do not read image details from IMS", SEC_LIVE}, K_FLAG, AT(live.no_images), 0, 0, S_NONE, true},
+    /* failover */
+    {{"execute", 0, NULL, CLI_FAILOVER, "really call the action (only on GO)", SEC_FAILOVER}, K_FLAG, AT(execute), 0, 0, S_NONE, false},
+    {{"yes", 0, NULL, CLI_FAILOVER, "do not ask for confirmation (pipelines)", SEC_FAILOVER}, K_FLAG, AT(yes), 0, 0, S_NONE, false},
+    {{"approved-report", 0, "FILE", CLI_FAILOVER, "go ahead only if FILE (a --format json report a reviewer approved) is GO for the same group, action, project and rules", SEC_FAILOVER}, K_STRING, AT(in.approved_report), 0, 0, S_NONE, false},
+    {{"poll-interval", 0, "SECONDS", CLI_FAILOVER, "seconds between job polls (default 5, fractions allowed)", SEC_FAILOVER}, K_SECONDS, AT(exec.poll_interval_ms), 50, 600000, S_NONE, false},
+    {{"job-timeout", 0, "SECONDS", CLI_FAILOVER, "give up following the job after SECONDS (default 3600)", SEC_FAILOVER}, K_SECONDS, AT(exec.job_timeout_ms), 1000, 86400000, S_NONE, false},
+    /* general */
+    {{"help", 'h', NULL, C_ALL, "this help", SEC_GENERAL}, K_SPECIAL, 0, 0, 0, S_HELP, false},
+    {{"version", 0, NULL, C_ALL, "print the version", SEC_GENERAL}, K_SPECIAL, 0, 0, 0, S_VERSION, false},
+};
+/* clang-format on */
+
+#define NOPTS (sizeof table / sizeof table[0])
+
+size_t cli_option_count(void)
+{
+    return NOPTS;
+}
+
+const struct cli_option_info *cli_option_at(size_t i)
+{
+    return i < NOPTS ? &table[i].info : NULL;
+}
+
+/* ---- commands -------------------------------------------------------------------------------- */
+
+struct command_def {
+    const char *name;
+    unsigned bit;
+    const char *usage; /* the usage lines */
+    const char *intro; /* what it does, exit codes */
+    enum output_kind formats;
+};
+
+static const struct command_def commands[] = {
+    {"check", CLI_CHECK,
+     "usage: " SDRS_NAME " check GROUP_ID [options]\n"
+     "       " SDRS_NAME " check --snapshot FILE [options]\n"
+     "       " SDRS_NAME " check --all | --snapshot-dir DIR [options]\n",
+     "Evaluates the rules over one protection group, fetched live or from a saved snapshot, and\n"
+     "prints a go/no-go report with evidence. Exit code 0 GO, 1 NO-GO, 2 usage error,\n"
+     "3 INDETERMINATE (never GO when data is missing). With --all or --snapshot-dir: a line per\n"
+     "group and the worst exit code of them (formats text or json).\n",
+     OUTPUT_REPORT},
+    {"fetch", CLI_FETCH, "usage: " SDRS_NAME " fetch GROUP_ID [-o FILE] [options]\n",
+     "Fetches the protection group, its protected instances, replication pairs, DR drills, "
+     "servers\n"
+     "and images, and writes the snapshot (sdrs-preflight/snapshot@1) to FILE or standard output.\n"
+     "Exit code 0 when everything was read, 3 when the snapshot records fetch errors (it is still\n"
+     "written; a check of it is INDETERMINATE) or nothing could be read, 2 for usage errors.\n",
+     OUTPUT_REPORT},
+    {"failover", CLI_FAILOVER,
+     "usage: " SDRS_NAME " failover GROUP_ID [--action ACTION] [--execute [--yes]] [options]\n",
+     "Runs the preflight of `check GROUP_ID` and prints its report. Without --execute that is all\n"
+     "(a dry run: no write request is sent). With --execute and a GO verdict it asks for the\n"
+     "group's name on the terminal (unless --yes), re-reads and re-evaluates the group, and stops "
+     "if\n"
+     "anything that matters changed; then it sends the action once and follows its job to the "
+     "end.\n"
+     "On NO-GO or INDETERMINATE it refuses and sends nothing. A DR drill is checked with\n"
+     "`check --action drill`: failover does not create drills.\n"
+     "\n"
+     "Exit code: 0 the action succeeded (or, dry run, GO); 1 NO-GO, not confirmed, or the group\n"
+     "changed; 2 usage error; 3 INDETERMINATE; 4 the action was called but its job failed, SDRS\n"
+     "refused it, or it did not finish within --job-timeout.\n",
+     OUTPUT_REPORT},
+    {"rules", CLI_RULES,
+     "usage: " SDRS_NAME " rules list [--format text|json] [--rules DIR] [--no-builtin-rules]\n"
+     "       " SDRS_NAME " rules show ID [--rules DIR]\n"
+     "       " SDRS_NAME " rules test DIR [--rules DIR] [--no-builtin-rules]\n",
+     "list  every effective rule: id, severity, actions, source (built-in or path) and title\n"
+     "show  one rule's documentation: rationale, remediation, docs, what it reads\n"
+     "test  run every test case (*.json with an \"expect\" key) under DIR through the engine and\n"
+     "      print one line per case; exit code 1 when a case does not match (see "
+     "rules/README.md)\n",
+     OUTPUT_RULES},
+    {"verify-log", CLI_VERIFY_LOG, "usage: " SDRS_NAME " verify-log FILE\n",
+     "Checks the hash chain of an audit log written with --audit-log: every line must carry the\n"
+     "SHA-256 of the line before it. Prints the number of lines and the head hash (record it\n"
+     "elsewhere: lines cut off the end cannot be seen from inside the file), or the first broken\n"
+     "line. Exit code 0 intact, 1 broken, 2 unreadable.\n",
+     OUTPUT_REPORT},
+    {"version", CLI_VERSION, "usage: " SDRS_NAME " version\n", "Prints the version.\n",
+     OUTPUT_REPORT},
+};
 
 static const char usage_main[] =
     "usage: " SDRS_NAME " <command> [options]\n"
@@ -40,624 +216,459 @@ static const char usage_main[] =
     "  3  INDETERMINATE: the decision could not be made (data missing, a rule errored); never GO\n"
     "  4  failover --execute: the action was called but its job failed or did not finish\n";
 
-#define USAGE_CONNECTION                                                                           \
-    "Connection (live):\n"                                                                         \
-    "  --region REGION        e.g. eu-de: the SDRS, ECS, IMS and IAM endpoints of the region\n"    \
-    "                         (also OS_REGION_NAME)\n"                                             \
-    "  --endpoint URL         the SDRS endpoint, e.g. https://sdrs.eu-de.otc.t-systems.com\n"      \
-    "  --ecs-endpoint URL     the ECS endpoint;  --ims-endpoint URL  the IMS endpoint\n"           \
-    "  --iam-endpoint URL     the IAM endpoint (password credentials)\n"                           \
-    "  --project-id ID        the project (also OS_PROJECT_ID)\n"                                  \
-    "  --token-file FILE      read the token from FILE instead of OS_AUTH_TOKEN\n"                 \
-    "  --timeout SECONDS      per request attempt (default 30)\n"                                  \
-    "  --retries N            retries after a failed attempt (default 3)\n"                        \
-    "  --concurrency N        requests in flight (default 16)\n"                                   \
-    "  --max-body MIB         largest response body accepted (default 32)\n"                       \
-    "  --cacert FILE          CA certificates to verify the servers with\n"                        \
-    "  --insecure             do not verify TLS certificates (loud warning; never in "             \
-    "production)\n"                                                                                \
-    "  --no-images            do not read image details from IMS\n"                                \
-    "Credentials come from the environment, first complete set wins: OS_AUTH_TOKEN (or\n"          \
-    "--token-file); OS_ACCESS_KEY and OS_SECRET_KEY (or HW_ACCESS_KEY and HW_SECRET_KEY), "        \
-    "signed\n"                                                                                     \
-    "with SDK-HMAC-SHA256; OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME and OS_PROJECT_ID (or\n"  \
-    "OS_PROJECT_NAME), exchanged at IAM for a token. Never on the command line.\n"
+static const char credentials_help[] =
+    "Credentials come from the environment, first complete set wins: OS_AUTH_TOKEN (or\n"
+    "--token-file); OS_ACCESS_KEY and OS_SECRET_KEY (or HW_ACCESS_KEY and HW_SECRET_KEY), signed\n"
+    "with SDK-HMAC-SHA256; OS_USERNAME, OS_PASSWORD, OS_USER_DOMAIN_NAME and OS_PROJECT_ID (or\n"
+    "OS_PROJECT_NAME), exchanged at IAM for a token. Never on the command line.\n";
 
-static const char usage_check[] =
-    "usage: " SDRS_NAME " check GROUP_ID [options]\n"
-    "       " SDRS_NAME " check --snapshot FILE [options]\n"
-    "       " SDRS_NAME " check --all | --snapshot-dir DIR [options]\n"
-    "\n"
-    "Evaluates the rules over one protection group, fetched live or from a saved snapshot, and\n"
-    "prints a go/no-go report with evidence. Exit code 0 GO, 1 NO-GO, 2 usage error,\n"
-    "3 INDETERMINATE (never GO when data is missing).\n"
-    "\n"
-    "Input:\n"
-    "  GROUP_ID               the protection group to fetch from the API\n"
-    "  --snapshot FILE        a snapshot (sdrs-preflight/snapshot@1) to evaluate instead\n"
-    "  --all                  every protection group of the project (fleet audit: a line per\n"
-    "                         group; exit code the worst of them, 3 > 1 > 0)\n"
-    "  --snapshot-dir DIR     every DIR/*.json snapshot, offline, the same way\n"
-    "  --save-snapshot FILE   also save what the live fetch saw (replay it with --snapshot)\n"
-    "  --action ACTION        failover (default), planned-failover, enable-protection,\n"
-    "                         disable-protection or drill\n"
-    "  --facts FILE           facts no API tells: first switchover, Cloud-Init per server\n"
-    "  --waivers FILE         reviewed, expiring exceptions (rule, group, reason, approver,\n"
-    "                         expiry date); waived results stay in the report as waived\n"
-    "Rules:\n"
-    "  --rules DIR            add the rules in DIR/*.lua (repeatable; a rule with the id of a\n"
-    "                         built-in rule replaces it)\n"
-    "  --no-builtin-rules     use only the rules given with --rules\n"
-    "  --fail-on warning      warnings block as well (NO-GO)\n"
-    "  --rule-instructions N  instruction budget of each rule (default 50000000)\n"
-    "  --rule-memory MIB      memory cap of each rule in MiB (default 64)\n"
-    "  --max-findings N       findings one rule may report (default 10000)\n"
-    "  --max-message BYTES    length of a finding's message (default 2048)\n"
-    "  --max-depth N          JSON nesting of a snapshot or an API answer (default 64)\n"
-    "  --max-items N          instances, pairs, drills and servers, each (default 20000)\n"
-    "Output:\n"
-    "  --format FORMAT        text (default), json (sdrs-preflight/report@1), junit (one\n"
-    "                         testcase per rule) or markdown (a change-ticket summary)\n"
-    "  -o, --output FILE      write the report to FILE instead of standard output; the file is\n"
-    "                         replaced atomically and never an input file\n"
-    "  --report FORMAT=FILE   also write the report in FORMAT to FILE (repeatable: one\n"
-    "                         evaluation, several formats)\n"
-    "  -v, --verbose          list every rule's result; -vv adds debug output on stderr\n"
-    "  -q, --quiet            only the verdict line (text format) and errors\n"
-    "  --no-color             no colour (also off when NO_COLOR is set or output is not a TTY)\n"
-    "  --audit-log FILE       append the decision to a hash-chained audit log\n"
-    "  -h, --help             this help\n";
+static const struct command_def *command_named(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
 
-static const char usage_failover[] =
-    "usage: " SDRS_NAME " failover GROUP_ID [--action ACTION] [--execute [--yes]] [options]\n"
-    "\n"
-    "Runs the preflight of `check GROUP_ID` and prints its report. Without --execute that is all\n"
-    "(a dry run: no write request is sent). With --execute and a GO verdict it asks for the "
-    "group's\n"
-    "name on the terminal (unless --yes), re-reads and re-evaluates the group, and stops if\n"
-    "anything that matters changed; then it sends the action once and follows its job to the end.\n"
-    "On NO-GO or INDETERMINATE it refuses and sends nothing.\n"
-    "\n"
-    "Exit code: 0 the action succeeded (or, dry run, GO); 1 NO-GO, not confirmed, or the group\n"
-    "changed; 2 usage error; 3 INDETERMINATE; 4 the action was called but its job failed, SDRS\n"
-    "refused it, or it did not finish within --job-timeout.\n"
-    "\n"
-    "  --action ACTION        failover (default), planned-failover (the side that is not\n"
-    "                         production now becomes production), enable-protection,\n"
-    "                         disable-protection\n"
-    "  --execute              really call the action (only on GO)\n"
-    "  --yes                  do not ask for confirmation (pipelines)\n"
-    "  --approved-report FILE go ahead only if FILE (a --format json report a reviewer approved)\n"
-    "                         is GO for the same group, action, project and rules\n"
-    "  --poll-interval SEC    seconds between job polls (default 5, fractions allowed)\n"
-    "  --job-timeout SEC      give up following the job after SEC (default 3600)\n"
-    "  --audit-log FILE       append the decisions and the action to a hash-chained log\n"
-    "                         (check it with 'sdrs-preflight verify-log FILE')\n"
-    "Report, rules and facts: as for check (--format, -o, --rules, --facts, --fail-on, -v, -q).\n";
+unsigned cli_command_bit(const char *name)
+{
+    const struct command_def *c = command_named(name);
 
-static const char usage_verify_log[] =
-    "usage: " SDRS_NAME " verify-log FILE\n"
-    "\n"
-    "Checks the hash chain of an audit log written with --audit-log: every line must carry the\n"
-    "SHA-256 of the line before it. Prints the number of lines and the head hash (record it\n"
-    "elsewhere: lines cut off the end cannot be seen from inside the file), or the first broken\n"
-    "line. Exit code 0 intact, 1 broken, 2 unreadable.\n";
+    return c ? c->bit : 0;
+}
 
-static const char usage_fetch[] =
-    "usage: " SDRS_NAME " fetch GROUP_ID [-o FILE] [options]\n"
-    "\n"
-    "Fetches the protection group, its protected instances, replication pairs, DR drills, servers\n"
-    "and images, and writes the snapshot (sdrs-preflight/snapshot@1) to FILE or standard output.\n"
-    "Exit code 0 when everything was read, 3 when the snapshot records fetch errors (it is still\n"
-    "written; a check of it is INDETERMINATE) or nothing could be read, 2 for usage errors.\n"
-    "\n"
-    "  -o, --output FILE      write the snapshot to FILE (atomically) instead of standard output\n"
-    "  -v, --verbose          one line per request on stderr; -vv more\n"
-    "  -q, --quiet            no notices\n"
-    "  -h, --help             this help\n";
+/* Appends text wrapped at 97 columns: the first line goes on from column col, the others start
+ * at column indent. */
+static int wrap(struct buf *out, const char *text, size_t col, size_t indent)
+{
+    const char *p = text;
+    bool first = true;
+    int rc = 0;
 
-static const char usage_connection[] = USAGE_CONNECTION;
+    while (*p && !rc) {
+        size_t w = strcspn(p, " ");
+        if (!first && col + 1 + w > 97) {
+            rc = buf_printf(out, "\n%*s", (int)indent, "");
+            col = indent;
+        } else if (!first) {
+            rc = buf_adds(out, " ");
+            col++;
+        }
+        rc = rc ? rc : buf_add(out, p, w);
+        col += w;
+        p += w;
+        while (*p == ' ')
+            p++;
+        first = false;
+    }
+    return rc ? ERR_NOMEM : buf_adds(out, "\n");
+}
 
-static const char usage_rules[] =
-    "usage: " SDRS_NAME " rules list [--format text|json] [--rules DIR] [--no-builtin-rules]\n"
-    "       " SDRS_NAME " rules show ID [--rules DIR]\n"
-    "       " SDRS_NAME " rules test DIR [--rules DIR] [--no-builtin-rules]\n"
-    "\n"
-    "list  every effective rule: id, severity, actions, source (built-in or path) and title\n"
-    "show  one rule's documentation: rationale, remediation, docs, what it reads\n"
-    "test  run every test case (*.json with an \"expect\" key) under DIR through the engine and\n"
-    "      print one line per case; exit code 1 when a case does not match (see rules/README.md)\n"
-    "\n"
-    "Options:\n"
-    "  --rules DIR            add the rules in DIR/*.lua (repeatable)\n"
-    "  --no-builtin-rules     leave out the built-in rules\n"
-    "  --format FORMAT        rules list: text (default) or json\n"
-    "  -o, --output FILE      write to FILE instead of standard output\n"
-    "  -h, --help             this help\n";
+int cli_help(const char *command, struct buf *out)
+{
+    static const char *const sections[] = {SEC_INPUT, SEC_RULES,    SEC_OUTPUT,
+                                           SEC_LIVE,  SEC_FAILOVER, SEC_GENERAL};
+    const struct command_def *c = command_named(command);
+    char names[120];
+    int rc = 0;
 
-static const char usage_version[] = "usage: " SDRS_NAME " version\n";
+    if (!c)
+        return buf_adds(out, usage_main);
+    rc = buf_printf(out, "%s\n%s", c->usage, c->intro);
+    for (size_t s = 0; !rc && s < sizeof sections / sizeof sections[0]; s++) {
+        bool head = false;
+        for (size_t i = 0; !rc && i < NOPTS; i++) {
+            const struct option_def *d = &table[i];
+            char left[64];
+            size_t n;
 
-enum {
-    OPT_SNAPSHOT = 256,
-    OPT_ACTION,
-    OPT_FORMAT,
-    OPT_FACTS,
-    OPT_RULES,
-    OPT_NO_BUILTIN,
-    OPT_FAIL_ON,
-    OPT_RULE_INSTRUCTIONS,
-    OPT_RULE_MEMORY,
-    OPT_MAX_FINDINGS,
-    OPT_NO_COLOR,
-    OPT_VERSION,
-    OPT_SAVE_SNAPSHOT,
-    OPT_REGION,
-    OPT_ENDPOINT,
-    OPT_ECS_ENDPOINT,
-    OPT_IMS_ENDPOINT,
-    OPT_IAM_ENDPOINT,
-    OPT_PROJECT_ID,
-    OPT_TOKEN_FILE,
-    OPT_TIMEOUT,
-    OPT_RETRIES,
-    OPT_CONCURRENCY,
-    OPT_MAX_BODY,
-    OPT_CACERT,
-    OPT_INSECURE,
-    OPT_NO_IMAGES,
-    OPT_PAGE_LIMIT,
-    OPT_EXECUTE,
-    OPT_YES,
-    OPT_APPROVED_REPORT,
-    OPT_POLL_INTERVAL,
-    OPT_JOB_TIMEOUT,
-    OPT_AUDIT_LOG,
-    OPT_ALL,
-    OPT_SNAPSHOT_DIR,
-    OPT_REPORT,
-    OPT_WAIVERS,
-    OPT_MAX_MESSAGE,
-    OPT_MAX_DEPTH,
-    OPT_MAX_ITEMS,
-};
+            if (d->info.section != sections[s] || !(d->info.commands & c->bit))
+                continue;
+            if (!head) {
+                rc = buf_printf(out, "\n%s:\n", sections[s]);
+                head = true;
+            }
+            if (d->info.short_name)
+                n = (size_t)snprintf(left, sizeof left, "  -%c, --%s%s%s", d->info.short_name,
+                                     d->info.name, d->info.arg ? " " : "",
+                                     d->info.arg ? d->info.arg : "");
+            else
+                n = (size_t)snprintf(left, sizeof left, "  --%s%s%s", d->info.name,
+                                     d->info.arg ? " " : "", d->info.arg ? d->info.arg : "");
+            if (n < 25)
+                rc = rc ? rc : buf_printf(out, "%-25s", left);
+            else
+                rc = rc ? rc : buf_printf(out, "%s\n%25s", left, "");
+            rc = rc ? rc : wrap(out, d->info.help, 25, 25);
+        }
+    }
+    if (!rc && (c->bit & (C_DECIDE | CLI_RULES))) {
+        report_format_names(c->bit == CLI_RULES ? OUTPUT_RULES : OUTPUT_REPORT, names,
+                            sizeof names);
+        rc = buf_printf(out, "\nFormats (--format): %s (default text)%s.\n", names,
+                        c->bit == CLI_CHECK ? "; a fleet check writes text or json" : "");
+    }
+    if (!rc && (c->bit & C_LIVE))
+        rc = buf_printf(out, "\n%s", credentials_help);
+    return rc;
+}
 
-static const struct option long_opts[] = {
-    {"snapshot", required_argument, NULL, OPT_SNAPSHOT},
-    {"action", required_argument, NULL, OPT_ACTION},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"output", required_argument, NULL, 'o'},
-    {"facts", required_argument, NULL, OPT_FACTS},
-    {"rules", required_argument, NULL, OPT_RULES},
-    {"no-builtin-rules", no_argument, NULL, OPT_NO_BUILTIN},
-    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
-    {"rule-instructions", required_argument, NULL, OPT_RULE_INSTRUCTIONS},
-    {"rule-memory", required_argument, NULL, OPT_RULE_MEMORY},
-    {"max-findings", required_argument, NULL, OPT_MAX_FINDINGS},
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"no-color", no_argument, NULL, OPT_NO_COLOR},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, OPT_VERSION},
-    {"save-snapshot", required_argument, NULL, OPT_SAVE_SNAPSHOT},
-    {"region", required_argument, NULL, OPT_REGION},
-    {"endpoint", required_argument, NULL, OPT_ENDPOINT},
-    {"ecs-endpoint", required_argument, NULL, OPT_ECS_ENDPOINT},
-    {"ims-endpoint", required_argument, NULL, OPT_IMS_ENDPOINT},
-    {"iam-endpoint", required_argument, NULL, OPT_IAM_ENDPOINT},
-    {"project-id", required_argument, NULL, OPT_PROJECT_ID},
-    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"retries", required_argument, NULL, OPT_RETRIES},
-    {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
-    {"max-body", required_argument, NULL, OPT_MAX_BODY},
-    {"cacert", required_argument, NULL, OPT_CACERT},
-    {"insecure", no_argument, NULL, OPT_INSECURE},
-    {"no-images", no_argument, NULL, OPT_NO_IMAGES},
-    {"page-limit", required_argument, NULL, OPT_PAGE_LIMIT},
-    {"execute", no_argument, NULL, OPT_EXECUTE},
-    {"yes", no_argument, NULL, OPT_YES},
-    {"approved-report", required_argument, NULL, OPT_APPROVED_REPORT},
-    {"poll-interval", required_argument, NULL, OPT_POLL_INTERVAL},
-    {"job-timeout", required_argument, NULL, OPT_JOB_TIMEOUT},
-    {"audit-log", required_argument, NULL, OPT_AUDIT_LOG},
-    {"all", no_argument, NULL, OPT_ALL},
-    {"report", required_argument, NULL, OPT_REPORT},
-    {"waivers", required_argument, NULL, OPT_WAIVERS},
-    {"max-message", required_argument, NULL, OPT_MAX_MESSAGE},
-    {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
-    {"max-items", required_argument, NULL, OPT_MAX_ITEMS},
-    {"snapshot-dir", required_argument, NULL, OPT_SNAPSHOT_DIR},
-    {NULL, 0, NULL, 0},
-};
+/* ---- parsing --------------------------------------------------------------------------------- */
 
-static int usage_error(const char *help, const char *fmt, ...)
+static int usage_error(const struct command_def *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static int usage_error(const char *help, const char *fmt, ...)
+static int usage_error(const struct command_def *c, const char *fmt, ...)
 {
+    const char *usage = c ? c->usage : usage_main;
     va_list ap;
 
     fprintf(stderr, "%s: error: ", SDRS_NAME);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n%.*s", (int)strcspn(help, "\n") + 1, help);
-    fprintf(stderr, "Try '%s --help' for more.\n", SDRS_NAME);
+    fprintf(stderr, "\n%.*s", (int)strcspn(usage, "\n") + 1, usage);
+    fprintf(stderr, "Try '%s %s%s--help' for more.\n", SDRS_NAME, c ? c->name : "", c ? " " : "");
     return EXIT_USAGE;
 }
 
-/* Parses a whole-number option value within [min, max]. */
-static bool number_arg(const char *s, long long min, long long max, long long *out)
+static int print_help(const struct command_def *c)
 {
-    return util_parse_int(s, out) && *out >= min && *out <= max;
+    struct buf b;
+    int rc;
+
+    buf_init(&b, 0);
+    rc = cli_help(c ? c->name : NULL, &b);
+    if (!rc)
+        fputs(buf_str(&b), stdout);
+    buf_free(&b);
+    return rc ? EXIT_INDETERMINATE : 0;
 }
 
-/* Prints a command's help; the live commands add the connection options. */
-static void print_help(const char *help)
+/* What the words of a unit are in messages. */
+static const char *unit_of(const struct option_def *d)
 {
-    fputs(help, stdout);
-    if (help == usage_check || help == usage_failover || help == usage_fetch)
-        fputs(usage_connection, stdout);
+    switch (d->kind) {
+    case K_MIB:
+        return "MiB";
+    case K_SECONDS:
+        return "seconds";
+    default:
+        break;
+    }
+    return strcmp(d->info.arg, "BYTES") == 0 ? "bytes" : "a number";
 }
 
-static const char *help_for(const char *command)
+/* Sets the value of option d from arg. Returns -1 to go on, else an exit code. */
+static int set_option(const struct command_def *c, const struct option_def *d, const char *arg,
+                      struct app_opts *o)
 {
-    if (!command)
-        return usage_main;
-    if (strcmp(command, "check") == 0)
-        return usage_check;
-    if (strcmp(command, "rules") == 0)
-        return usage_rules;
-    if (strcmp(command, "version") == 0)
-        return usage_version;
-    if (strcmp(command, "fetch") == 0)
-        return usage_fetch;
-    if (strcmp(command, "failover") == 0)
-        return usage_failover;
-    if (strcmp(command, "verify-log") == 0)
-        return usage_verify_log;
-    return NULL;
-}
-
-/* Parses the options after the command word into o. Returns -1 to go on, else an exit code. */
-static int parse_options(int argc, char **argv, const char *help, struct app_opts *o,
-                         const char **pos, int *npos)
-{
+    char *base = (char *)o + d->off;
     long long v;
-    int c;
+    double sec;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":o:vqh", long_opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_SNAPSHOT:
-            o->snapshot = optarg;
-            break;
-        case OPT_ACTION:
-            if (!action_valid(optarg))
-                return usage_error(help,
-                                   "unknown action '%s' (choose failover, planned-failover, "
-                                   "enable-protection, disable-protection or drill)",
-                                   optarg);
-            o->action = optarg;
-            break;
-        case OPT_FORMAT:
-            o->format = optarg;
-            break;
-        case 'o':
-            o->output = optarg;
-            break;
-        case OPT_FACTS:
-            o->facts = optarg;
-            break;
-        case OPT_RULES:
-            if (o->nrule_dirs == APP_MAX_RULE_DIRS)
-                return usage_error(help, "too many --rules directories (at most 16): '%s'", optarg);
-            o->rule_dirs[o->nrule_dirs++] = optarg;
-            break;
-        case OPT_NO_BUILTIN:
-            o->no_builtin = true;
-            break;
-        case OPT_FAIL_ON:
-            if (strcmp(optarg, "warning") == 0)
-                o->fail_on_warning = true;
-            else if (strcmp(optarg, "blocker") == 0)
-                o->fail_on_warning = false;
-            else
-                return usage_error(help, "--fail-on takes 'warning' or 'blocker', not '%s'",
-                                   optarg);
-            break;
-        case OPT_RULE_INSTRUCTIONS:
-            if (!number_arg(optarg, 1000, 1000000000000LL, &v))
-                return usage_error(help,
-                                   "--rule-instructions needs a number from 1000 to 10^12, "
-                                   "not '%s'",
-                                   optarg);
-            o->limits.instructions = v;
-            break;
-        case OPT_RULE_MEMORY:
-            if (!number_arg(optarg, 1, 4096, &v))
-                return usage_error(help, "--rule-memory needs MiB from 1 to 4096, not '%s'",
-                                   optarg);
-            o->limits.memory = (size_t)v << 20;
-            break;
-        case OPT_MAX_FINDINGS:
-            if (!number_arg(optarg, 1, 1000000, &v))
-                return usage_error(
-                    help, "--max-findings needs a number from 1 to 1000000, not '%s'", optarg);
-            o->max_findings = (size_t)v;
-            break;
-        case OPT_SAVE_SNAPSHOT:
-            o->save_snapshot = optarg;
-            break;
-        case OPT_REGION:
-            o->endpoints.region = optarg;
-            break;
-        case OPT_ENDPOINT:
-            o->endpoints.sdrs = optarg;
-            break;
-        case OPT_ECS_ENDPOINT:
-            o->endpoints.ecs = optarg;
-            break;
-        case OPT_IMS_ENDPOINT:
-            o->endpoints.ims = optarg;
-            break;
-        case OPT_IAM_ENDPOINT:
-            o->endpoints.iam = optarg;
-            break;
-        case OPT_PROJECT_ID:
-            o->endpoints.project_id = optarg;
-            break;
-        case OPT_TOKEN_FILE:
-            o->token_file = optarg;
-            break;
-        case OPT_TIMEOUT: {
-            double d;
-            if (!util_parse_double(optarg, &d) || d < 0.1 || d > 3600)
-                return usage_error(help, "--timeout needs seconds from 0.1 to 3600, not '%s'",
-                                   optarg);
-            o->timeout_ms = (long)(d * 1000);
-            break;
+    switch (d->kind) {
+    case K_FLAG:
+        *(bool *)base = true;
+        return -1;
+    case K_COUNT:
+        (*(int *)base)++;
+        return -1;
+    case K_STRING:
+        *(const char **)base = arg;
+        return -1;
+    case K_INT:
+    case K_SIZE:
+    case K_LLONG:
+    case K_MIB:
+        if (!util_parse_int(arg, &v) || v < d->min || v > d->max)
+            return usage_error(c, "--%s needs %s from %lld to %lld, not '%s'", d->info.name,
+                               unit_of(d), d->min, d->max, arg);
+        if (d->kind == K_INT)
+            *(int *)base = (int)v;
+        else if (d->kind == K_LLONG)
+            *(long long *)base = v;
+        else
+            *(size_t *)base = d->kind == K_MIB ? (size_t)v << 20 : (size_t)v;
+        return -1;
+    case K_SECONDS:
+        if (!util_parse_double(arg, &sec) || sec * 1000 < (double)d->min ||
+            sec * 1000 > (double)d->max)
+            return usage_error(c, "--%s needs seconds from %g to %g, not '%s'", d->info.name,
+                               (double)d->min / 1000, (double)d->max / 1000, arg);
+        *(long *)base = (long)(sec * 1000);
+        return -1;
+    case K_SPECIAL:
+        break;
+    }
+    switch (d->special) {
+    case S_ACTION:
+        if (!action_valid(arg))
+            return usage_error(c,
+                               "unknown action '%s' (choose failover, planned-failover, "
+                               "enable-protection, disable-protection or drill)",
+                               arg);
+        o->action = arg;
+        return -1;
+    case S_FAIL_ON:
+        if (strcmp(arg, "warning") != 0 && strcmp(arg, "blocker") != 0)
+            return usage_error(c, "--fail-on takes 'warning' or 'blocker', not '%s'", arg);
+        o->fail_on_warning = strcmp(arg, "warning") == 0;
+        return -1;
+    case S_RULES:
+        if (o->in.nrule_dirs == APP_MAX_RULE_DIRS)
+            return usage_error(c, "too many --rules directories (at most %d): '%s'",
+                               APP_MAX_RULE_DIRS, arg);
+        o->in.rule_dirs[o->in.nrule_dirs++] = arg;
+        return -1;
+    case S_REPORT: {
+        const char *eq = strchr(arg, '=');
+        char fmt[32], names[120];
+        if (!eq || eq == arg || !eq[1] || (size_t)(eq - arg) >= sizeof fmt)
+            return usage_error(c, "--report takes FORMAT=FILE, not '%s'", arg);
+        memcpy(fmt, arg, (size_t)(eq - arg));
+        fmt[eq - arg] = '\0';
+        if (!report_format_for(fmt, OUTPUT_REPORT)) {
+            report_format_names(OUTPUT_REPORT, names, sizeof names);
+            return usage_error(c, "--report: unknown format '%s' (choose %s)", fmt, names);
         }
-        case OPT_RETRIES:
-            if (!number_arg(optarg, 0, 10, &v))
-                return usage_error(help, "--retries needs a number from 0 to 10, not '%s'", optarg);
-            o->retries = (int)v;
-            break;
-        case OPT_CONCURRENCY:
-            if (!number_arg(optarg, 1, 256, &v))
-                return usage_error(help, "--concurrency needs a number from 1 to 256, not '%s'",
-                                   optarg);
-            o->concurrency = (int)v;
-            break;
-        case OPT_MAX_BODY:
-            if (!number_arg(optarg, 1, 1024, &v))
-                return usage_error(help, "--max-body needs MiB from 1 to 1024, not '%s'", optarg);
-            o->max_body = (size_t)v << 20;
-            break;
-        case OPT_PAGE_LIMIT:
-            if (!number_arg(optarg, 1, 1000, &v))
-                return usage_error(help, "--page-limit needs a number from 1 to 1000, not '%s'",
-                                   optarg);
-            o->page_limit = (size_t)v;
-            break;
-        case OPT_EXECUTE:
-            o->execute = true;
-            break;
-        case OPT_YES:
-            o->yes = true;
-            break;
-        case OPT_APPROVED_REPORT:
-            o->approved_report = optarg;
-            break;
-        case OPT_AUDIT_LOG:
-            o->audit_log = optarg;
-            break;
-        case OPT_ALL:
-            o->all = true;
-            break;
-        case OPT_WAIVERS:
-            o->waivers = optarg;
-            break;
-        case OPT_MAX_MESSAGE:
-            if (!number_arg(optarg, 64, 65536, &v))
-                return usage_error(help, "--max-message needs bytes from 64 to 65536, not '%s'",
-                                   optarg);
-            o->max_message = (size_t)v;
-            break;
-        case OPT_MAX_DEPTH:
-            if (!number_arg(optarg, 8, 1000, &v))
-                return usage_error(help, "--max-depth needs a number from 8 to 1000, not '%s'",
-                                   optarg);
-            o->max_depth = (int)v;
-            break;
-        case OPT_MAX_ITEMS:
-            if (!number_arg(optarg, 1, 1000000, &v))
-                return usage_error(help, "--max-items needs a number from 1 to 1000000, not '%s'",
-                                   optarg);
-            o->max_items = (size_t)v;
-            break;
-        case OPT_REPORT: {
-            char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg || !eq[1])
-                return usage_error(help, "--report takes FORMAT=FILE, not '%s'", optarg);
-            *eq = '\0';
-            if (!report_renderer(optarg))
-                return usage_error(help, "--report: unknown format '%s' (choose one of: %s)",
-                                   optarg, report_formats());
-            if (o->nreports == APP_MAX_REPORTS)
-                return usage_error(help, "too many --report options (at most 8): '%s'", eq + 1);
-            o->reports[o->nreports++] = (struct app_report){optarg, eq + 1};
-            break;
-        }
-        case OPT_SNAPSHOT_DIR:
-            o->snapshot_dir = optarg;
-            break;
-        case OPT_POLL_INTERVAL:
-        case OPT_JOB_TIMEOUT: {
-            double d;
-            bool poll = c == OPT_POLL_INTERVAL;
-            if (!util_parse_double(optarg, &d) || d < (poll ? 0.05 : 1) || d > (poll ? 600 : 86400))
-                return usage_error(help, "%s needs seconds from %s to %s, not '%s'",
-                                   poll ? "--poll-interval" : "--job-timeout", poll ? "0.05" : "1",
-                                   poll ? "600" : "86400", optarg);
-            if (poll)
-                o->poll_interval_ms = (long)(d * 1000);
-            else
-                o->job_timeout_ms = (long)(d * 1000);
-            break;
-        }
-        case OPT_CACERT:
-            o->cacert = optarg;
-            break;
-        case OPT_INSECURE:
-            o->insecure = true;
-            break;
-        case OPT_NO_IMAGES:
-            o->no_images = true;
-            break;
-        case 'v':
-            o->verbose++;
-            break;
-        case 'q':
-            o->quiet = true;
-            break;
-        case OPT_NO_COLOR:
-            o->no_color = true;
-            break;
-        case 'h':
-            print_help(help);
-            return 0;
-        case OPT_VERSION:
-            return app_version(o);
-        case ':':
-            return usage_error(help, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return usage_error(help, "unknown option '%s'", argv[optind - 1]);
+        if (o->out.nreports == APP_MAX_REPORTS)
+            return usage_error(c, "too many --report options (at most %d): '%s'", APP_MAX_REPORTS,
+                               eq + 1);
+        /* the format name is the part of arg before '=': a prefix of argv, which stays */
+        o->out.reports[o->out.nreports++] =
+            (struct app_report){report_format_for(fmt, OUTPUT_REPORT)->name, eq + 1};
+        return -1;
+    }
+    case S_HELP:
+        return print_help(c);
+    case S_VERSION:
+        return cmd_version(o);
+    case S_NONE:
+        break;
+    }
+    return -1;
+}
+
+/* Which options were given, by table index. */
+struct given {
+    bool set[NOPTS];
+};
+
+/* Parses the options after the command word into o and the positional arguments into pos.
+ * Returns -1 to go on, else an exit code. */
+static int parse_options(int argc, char **argv, const struct command_def *c, struct app_opts *o,
+                         struct given *g, const char **pos, int *npos, int maxpos)
+{
+    struct option longs[NOPTS + 1];
+    char shorts[2 * NOPTS + 4] = ":";
+    size_t ns = 1;
+    int rc, idx, ch;
+
+    for (size_t i = 0; i < NOPTS; i++) {
+        longs[i] =
+            (struct option){table[i].info.name, table[i].info.arg ? required_argument : no_argument,
+                            NULL, (int)(256 + i)};
+        if (table[i].info.short_name) {
+            shorts[ns++] = table[i].info.short_name;
+            if (table[i].info.arg)
+                shorts[ns++] = ':';
         }
     }
+    longs[NOPTS] = (struct option){NULL, 0, NULL, 0};
+    shorts[ns] = '\0';
+    opterr = 0;
+    optind = 1;
     *npos = 0;
+    while ((ch = getopt_long(argc, argv, shorts, longs, &idx)) != -1) {
+        const struct option_def *d = NULL;
+
+        if (ch == ':')
+            return usage_error(c, "option '%s' needs a value", argv[optind - 1]);
+        if (ch == '?')
+            return usage_error(c, "unknown option '%s'", argv[optind - 1]);
+        if (ch >= 256)
+            d = &table[ch - 256];
+        for (size_t i = 0; !d && i < NOPTS; i++)
+            if (table[i].info.short_name == ch)
+                d = &table[i];
+        if (!d)
+            return usage_error(c, "unknown option '%s'", argv[optind - 1]);
+        if (!(d->info.commands & c->bit))
+            return usage_error(c, "--%s does not apply to %s", d->info.name, c->name);
+        g->set[d - table] = true;
+        if ((rc = set_option(c, d, optarg, o)) >= 0)
+            return rc;
+    }
     for (int i = optind; i < argc; i++) {
-        if (*npos == 4)
-            return usage_error(help, "unexpected argument '%s'", argv[i]);
+        if (*npos == maxpos)
+            return usage_error(c, "unexpected argument '%s'", argv[i]);
         pos[(*npos)++] = argv[i];
     }
     return -1;
 }
 
-static int run_check(struct app_opts *o, const char **pos, int npos)
+/* The first given option with the live mark, or NULL. */
+static const char *given_live(const struct given *g)
 {
-    int sources = (npos > 0) + (o->snapshot != NULL) + o->all + (o->snapshot_dir != NULL);
+    for (size_t i = 0; i < NOPTS; i++)
+        if (g->set[i] && table[i].live)
+            return table[i].info.name;
+    return NULL;
+}
+
+/* --format must name a format that the command's output can be written in. */
+static int check_format(const struct command_def *c, const struct app_opts *o,
+                        enum output_kind kind)
+{
+    char names[120];
+
+    if (!o->out.format || report_format_for(o->out.format, kind))
+        return -1;
+    report_format_names(kind, names, sizeof names);
+    if (!report_format(o->out.format))
+        return usage_error(c, "unknown format '%s' (choose %s)", o->out.format, names);
+    return usage_error(c, "%s writes --format %s, not '%s'",
+                       kind == OUTPUT_FLEET   ? "a fleet check"
+                       : kind == OUTPUT_RULES ? "rules list"
+                                              : c->name,
+                       names, o->out.format);
+}
+
+static int run_check(const struct command_def *c, struct app_opts *o, const struct given *g,
+                     const char **pos, int npos)
+{
+    bool offline = o->in.snapshot || o->in.snapshot_dir;
+    int sources = (npos > 0) + (o->in.snapshot != NULL) + o->in.all + (o->in.snapshot_dir != NULL);
+    const char *live = given_live(g);
+    int rc;
 
     if (npos > 1)
-        return usage_error(usage_check, "unexpected argument '%s'", pos[1]);
+        return usage_error(c, "unexpected argument '%s': check takes one GROUP_ID", pos[1]);
+    if (npos > 0 && (offline || o->in.all))
+        return usage_error(c, "unexpected argument '%s': check %s takes no GROUP_ID", pos[0],
+                           o->in.snapshot       ? "--snapshot FILE"
+                           : o->in.snapshot_dir ? "--snapshot-dir DIR"
+                                                : "--all");
     if (sources > 1)
-        return usage_error(usage_check, "%s",
+        return usage_error(c, "%s",
                            "give one of GROUP_ID, --snapshot FILE, --all or --snapshot-dir DIR");
     if (sources == 0)
-        return usage_error(usage_check, "%s",
+        return usage_error(c, "%s",
                            "check needs a GROUP_ID (live) or --snapshot FILE (offline); --all or "
                            "--snapshot-dir DIR for every group");
-    if (o->save_snapshot && npos == 0)
-        return usage_error(usage_check, "%s", "--save-snapshot needs a live check of a GROUP_ID");
-    if (o->all || o->snapshot_dir)
-        return app_fleet(o);
+    if (offline && live)
+        return usage_error(c, "--%s applies to a live check (GROUP_ID or --all), not to %s", live,
+                           o->in.snapshot ? "--snapshot" : "--snapshot-dir");
+    if (o->in.save_snapshot && npos == 0)
+        return usage_error(c, "%s", "--save-snapshot needs a live check of a GROUP_ID");
+    if (o->in.all || o->in.snapshot_dir) {
+        if ((rc = check_format(c, o, OUTPUT_FLEET)) >= 0)
+            return rc;
+        if (o->out.nreports)
+            return usage_error(c, "%s", "a fleet check writes one report: --report does not apply");
+        return cmd_fleet(o);
+    }
+    if ((rc = check_format(c, o, OUTPUT_REPORT)) >= 0)
+        return rc;
     if (npos == 1)
-        o->group_id = pos[0];
-    return app_check(o);
+        o->in.group_id = pos[0];
+    return cmd_check(o);
 }
 
-static int run_failover(struct app_opts *o, const char **pos, int npos)
+static int run_failover(const struct command_def *c, struct app_opts *o, const char **pos, int npos)
 {
+    int rc;
+
     if (npos != 1)
-        return usage_error(usage_failover, "%s",
+        return usage_error(c, "%s",
                            npos ? "failover takes one GROUP_ID" : "failover needs a GROUP_ID");
-    if (o->snapshot)
-        return usage_error(usage_failover, "%s",
-                           "failover works on the live group, not on --snapshot (use check "
-                           "--snapshot to evaluate a saved one)");
     if (strcmp(o->action, "drill") == 0)
-        return usage_error(usage_failover, "%s",
+        return usage_error(c, "%s",
                            "failover cannot create a DR drill: check it with check --action drill");
-    if ((o->yes || o->approved_report) && !o->execute)
-        return usage_error(usage_failover, "%s",
-                           "--yes and --approved-report only make sense with --execute");
-    o->group_id = pos[0];
-    return app_failover(o);
+    if ((o->yes || o->in.approved_report) && !o->execute)
+        return usage_error(c, "%s", "--yes and --approved-report only make sense with --execute");
+    if ((rc = check_format(c, o, OUTPUT_REPORT)) >= 0)
+        return rc;
+    o->in.group_id = pos[0];
+    return cmd_failover(o);
 }
 
-static int run_verify_log(struct app_opts *o, const char **pos, int npos)
+static int run_rules(const struct command_def *c, struct app_opts *o, const char **pos, int npos)
 {
-    if (npos != 1)
-        return usage_error(usage_verify_log, "%s", "verify-log needs exactly one FILE");
-    o->argument = pos[0];
-    return app_verify_log(o);
-}
+    int rc;
 
-static int run_fetch(struct app_opts *o, const char **pos, int npos)
-{
-    if (npos != 1)
-        return usage_error(usage_fetch, "%s",
-                           npos ? "fetch takes one GROUP_ID" : "fetch needs a GROUP_ID");
-    o->group_id = pos[0];
-    return app_fetch(o);
-}
-
-static int run_rules(struct app_opts *o, const char **pos, int npos)
-{
     if (npos == 0)
-        return usage_error(usage_rules, "%s",
-                           "rules needs a subcommand: list, show ID or test DIR");
+        return usage_error(c, "%s", "rules needs a subcommand: list, show ID or test DIR");
     o->subcommand = pos[0];
     if (strcmp(pos[0], "list") == 0) {
         if (npos > 1)
-            return usage_error(usage_rules, "unexpected argument '%s'", pos[1]);
+            return usage_error(c, "unexpected argument '%s': rules list takes none", pos[1]);
+        if ((rc = check_format(c, o, OUTPUT_RULES)) >= 0)
+            return rc;
     } else if (strcmp(pos[0], "show") == 0 || strcmp(pos[0], "test") == 0) {
         if (npos != 2)
-            return usage_error(usage_rules, "rules %s needs exactly one argument", pos[0]);
+            return usage_error(
+                c, "%s",
+                strcmp(pos[0], "show") == 0
+                    ? "rules show needs exactly one argument: the rule ID (see "
+                      "'sdrs-preflight rules list')"
+                    : "rules test needs exactly one argument: the DIR of test cases");
+        if (o->out.format)
+            return usage_error(c, "--format applies to rules list, not to rules %s", pos[0]);
         o->argument = pos[1];
     } else {
-        return usage_error(usage_rules, "unknown rules subcommand '%s' (list, show, test)", pos[0]);
+        return usage_error(c, "unknown rules subcommand '%s' (list, show, test)", pos[0]);
     }
-    return app_rules(o);
+    return cmd_rules(o);
 }
 
 int cli_main(int argc, char **argv)
 {
-    struct app_opts o = {.action = "failover", .retries = -1};
+    const struct command_def *c;
+    struct app_opts o;
+    struct given g = {{false}};
     const char *pos[4];
-    const char *help;
     int npos = 0, rc;
 
+    app_opts_init(&o);
     if (argc < 2)
-        return usage_error(usage_main, "%s", "missing command");
+        return usage_error(NULL, "%s", "missing command");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        help = argc > 2 ? help_for(argv[2]) : usage_main;
-        print_help(help ? help : usage_main);
-        return 0;
-    }
+        strcmp(argv[1], "help") == 0)
+        return print_help(argc > 2 ? command_named(argv[2]) : NULL);
     if (strcmp(argv[1], "--version") == 0)
-        return app_version(&o);
-    help = help_for(argv[1]);
-    if (!help)
-        return usage_error(usage_main, "unknown command '%s'", argv[1]);
-    o.command = argv[1];
-    rc = parse_options(argc - 1, argv + 1, help, &o, pos, &npos);
+        return cmd_version(&o);
+    c = command_named(argv[1]);
+    if (!c)
+        return usage_error(NULL, "unknown command '%s'", argv[1]);
+    o.command = c->name;
+    rc = parse_options(argc - 1, argv + 1, c, &o, &g, pos, &npos, 3);
     if (rc >= 0)
         return rc;
-    diag_setup(o.verbose, o.quiet);
-    if (strcmp(o.command, "check") == 0)
-        return run_check(&o, pos, npos);
-    if (strcmp(o.command, "rules") == 0)
-        return run_rules(&o, pos, npos);
-    if (strcmp(o.command, "fetch") == 0)
-        return run_fetch(&o, pos, npos);
-    if (strcmp(o.command, "failover") == 0)
-        return run_failover(&o, pos, npos);
-    if (strcmp(o.command, "verify-log") == 0)
-        return run_verify_log(&o, pos, npos);
+    diag_setup(o.out.verbose, o.out.quiet);
+    switch (c->bit) {
+    case CLI_CHECK:
+        return run_check(c, &o, &g, pos, npos);
+    case CLI_RULES:
+        return run_rules(c, &o, pos, npos);
+    case CLI_FETCH:
+        if (npos != 1)
+            return usage_error(c, "%s",
+                               npos ? "fetch takes one GROUP_ID" : "fetch needs a GROUP_ID");
+        o.in.group_id = pos[0];
+        return cmd_fetch(&o);
+    case CLI_FAILOVER:
+        return run_failover(c, &o, pos, npos);
+    case CLI_VERIFY_LOG:
+        if (npos != 1)
+            return usage_error(c, "%s", "verify-log needs exactly one FILE");
+        o.argument = pos[0];
+        return cmd_verify_log(&o);
+    default:
+        break;
+    }
     if (npos > 0)
-        return usage_error(help, "unexpected argument '%s'", pos[0]);
-    return app_version(&o);
+        return usage_error(c, "unexpected argument '%s'", pos[0]);
+    return cmd_version(&o);
 }

@@ -85,13 +85,13 @@ static int read_token_file(const char *path, char **out, struct err *e)
     while (end > start && isspace((unsigned char)b.data[end - 1]))
         end--;
     if (start == end) {
-        rc = err_set(e, ERR_AUTH, "token file '%s' is empty", path);
+        rc = err_set(e, ERR_INVALID, "token file '%s' is empty", path);
         goto out;
     }
     for (size_t i = start; i < end; i++)
         if ((unsigned char)b.data[i] < 0x21 || (unsigned char)b.data[i] > 0x7e) {
-            rc = err_set(e, ERR_AUTH, "token file '%s' holds more than one token (or binary data)",
-                         path);
+            rc = err_set(e, ERR_INVALID,
+                         "token file '%s' holds more than one token (or binary data)", path);
             goto out;
         }
     *out = util_strndup(b.data + start, end - start);
@@ -165,7 +165,7 @@ int credentials_load(const char *token_file, const char *(*getenv_fn)(const char
         return 0;
     }
     memset(c, 0, sizeof *c);
-    return err_set(e, ERR_AUTH,
+    return err_set(e, ERR_INVALID,
                    "no credentials: set OS_AUTH_TOKEN (or give --token-file FILE), or "
                    "OS_ACCESS_KEY and OS_SECRET_KEY, or OS_USERNAME, OS_PASSWORD, "
                    "OS_USER_DOMAIN_NAME and OS_PROJECT_ID (secrets are never taken from the "

@@ -35,7 +35,7 @@ struct credentials {
 };
 
 /* Reads the environment through getenv_fn (getenv in the program, a table in tests). token_file,
- * when given, is read (whitespace trimmed) and wins. Fails with ERR_AUTH and a message naming
+ * when given, is read (whitespace trimmed) and wins. Fails with ERR_INVALID and a message naming
  * every variable that would do when no set is complete; ERR_IO when the token file is unreadable.
  */
 int credentials_load(const char *token_file, const char *(*getenv_fn)(const char *name),

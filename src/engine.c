@@ -4,6 +4,7 @@
 #include "jsonutil.h"
 #include "luajson.h"
 #include "luavocab.h"
+#include "sandbox.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -46,25 +47,6 @@ struct job {
     struct rule_result *res;    /* running: findings being collected */
     size_t cap;                 /* allocated findings */
 };
-
-/* The parts of a snapshot a rule reads: its `reads` name (also the ctx field, for in_ctx ones). */
-static const struct part {
-    const char *read;
-    const char *part;
-    size_t off;
-    bool in_ctx;
-} parts[] = {
-    {"group", "server_group", offsetof(struct snapshot, group), true},
-    {"instances", "protected_instances", offsetof(struct snapshot, instances), true},
-    {"replications", "replications", offsetof(struct snapshot, replications), true},
-    {"drills", "disaster_recovery_drills", offsetof(struct snapshot, drills), true},
-    {"servers", "servers", offsetof(struct snapshot, servers), false},
-};
-
-static struct json_object *part_of(const struct snapshot *snap, const struct part *p)
-{
-    return *(struct json_object *const *)((const char *)snap + p->off);
-}
 
 static const char KEY_CTX = 'c';
 static const char KEY_CACHE = 'k';
@@ -164,12 +146,10 @@ static void meta_list(lua_State *L, int t, const char *key, char ***dst, size_t 
     lua_pop(L, 1);
 }
 
+/* A name a rule may list in `reads`: a snapshot part (snapshot.h), or the facts. */
 static bool read_valid(const char *s)
 {
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        if (strcmp(s, parts[i].read) == 0)
-            return true;
-    return strcmp(s, "images") == 0 || strcmp(s, "facts") == 0;
+    return snapshot_part_by_read(s) || strcmp(s, "facts") == 0;
 }
 
 /* Loads the chunk and calls it; leaves the rule table on the stack. [-0, +1, e] */
@@ -850,16 +830,16 @@ static int l_ctx_index(lua_State *L)
         return 1;
     lua_pop(L, 1);
     key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?";
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        struct json_object *v;
-        if (!parts[i].in_ctx || strcmp(key, parts[i].read) != 0)
-            continue;
-        v = part_of(j->in->snap, &parts[i]);
-        if (!v)
-            return luaL_error(L, "the snapshot has no %s, so ctx.%s is not available",
-                              parts[i].part, key);
-        luajson_push_lazy(L, v);
-        goto cache;
+    {
+        const struct snapshot_part *p = snapshot_part_by_read(key);
+        if (p && p->in_ctx) {
+            struct json_object *v = snapshot_part_value(j->in->snap, p);
+            if (!v)
+                return luaL_error(L, "the snapshot has no %s, so ctx.%s is not available", p->key,
+                                  key);
+            luajson_push_lazy(L, v);
+            goto cache;
+        }
     }
     if (strcmp(key, "facts") == 0) {
         if (j->in->facts) {
@@ -970,16 +950,16 @@ static int run_rule(struct engine *eng, struct rule_entry *r, const struct engin
     /* A rule that declares what it reads does not run without it: one clear reason instead of
      * an error at the first access. */
     for (size_t i = 0; i < r->meta.nreads; i++) {
-        for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
-            char msg[160];
-            if (strcmp(r->meta.reads[i], parts[k].read) != 0 || part_of(in->snap, &parts[k]))
-                continue;
-            snprintf(msg, sizeof msg, "not run: it reads %s, which the snapshot lacks",
-                     parts[k].part);
-            res->result = RESULT_ERROR;
-            res->error = util_strdup(msg);
-            return res->error ? 0 : err_set(e, ERR_NOMEM, "out of memory");
-        }
+        const struct snapshot_part *p = snapshot_part_by_read(r->meta.reads[i]);
+        char msg[160];
+
+        /* an optional part (images) may be absent: the rule reads it through ctx.image */
+        if (!p || !p->required || snapshot_part_value(in->snap, p))
+            continue;
+        snprintf(msg, sizeof msg, "not run: it reads %s, which the snapshot lacks", p->key);
+        res->result = RESULT_ERROR;
+        res->error = util_strdup(msg);
+        return res->error ? 0 : err_set(e, ERR_NOMEM, "out of memory");
     }
     if (r->warm) {
         sb = r->warm; /* used once: later runs start from a fresh state */

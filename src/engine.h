@@ -14,7 +14,7 @@
 #include "err.h"
 #include "facts.h"
 #include "result.h"
-#include "sandbox.h"
+#include "rulelimits.h"
 #include "snapshot.h"
 #include "util.h"
 

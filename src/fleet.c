@@ -150,13 +150,14 @@ int fleet_render_text(const struct fleet *f, const struct render_opts *o, struct
     return rc ? rc : buf_printf(out, "exit code %d\n", fleet_exit_code(f));
 }
 
-int fleet_render_json(const struct fleet *f, struct buf *out)
+int fleet_render_json(const struct fleet *f, const struct render_opts *opts, struct buf *out)
 {
     struct json_object *root = json_object_new_object(), *reports = json_object_new_array();
     struct json_object *summary = json_object_new_object(), *tool = json_object_new_object();
     size_t count[3] = {0};
     int rc = 0;
 
+    (void)opts;
     if (!root || !reports || !summary || !tool) {
         json_object_put(root);
         json_object_put(reports);
@@ -171,17 +172,15 @@ int fleet_render_json(const struct fleet *f, struct buf *out)
     json_object_object_add(root, "generated_at", json_object_new_string(f->generated_at));
     json_object_object_add(root, "action", json_object_new_string(f->action));
     json_object_object_add(root, "reports", reports);
+    json_c_set_serialization_double_format("%.15g", JSON_C_OPTION_GLOBAL);
     for (size_t i = 0; !rc && i < f->n; i++) {
-        struct buf one;
-        struct json_object *o = NULL;
-        struct err e = {0};
+        struct json_object *o = report_json_tree(&f->items[i].rep);
 
         count[rank(f->items[i].rep.verdict)]++;
-        buf_init(&one, 0);
-        rc = report_render_json(&f->items[i].rep, NULL, &one);
-        if (!rc && (rc = jsonutil_parse(buf_str(&one), one.len, "report", 128, &o, &e)) == 0)
-            json_object_array_add(reports, o);
-        buf_free(&one);
+        if (!o || json_object_array_add(reports, o)) {
+            json_object_put(o);
+            rc = ERR_NOMEM;
+        }
     }
     json_object_object_add(summary, "groups", json_object_new_int64((long long)f->n));
     json_object_object_add(summary, "GO", json_object_new_int64((long long)count[2]));

@@ -37,6 +37,6 @@ void fleet_clear(struct fleet *f);
 int fleet_exit_code(const struct fleet *f);
 
 int fleet_render_text(const struct fleet *f, const struct render_opts *o, struct buf *out);
-int fleet_render_json(const struct fleet *f, struct buf *out);
+int fleet_render_json(const struct fleet *f, const struct render_opts *o, struct buf *out);
 
 #endif

@@ -1,28 +1,76 @@
 #include "report.h"
 
+#include "fleet.h"
 #include "jsonutil.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const struct renderer renderers[] = {
-    {"text", report_render_text},
-    {"json", report_render_json},
-    {"junit", report_render_junit},
-    {"markdown", report_render_markdown},
+static const struct output_format formats[] = {
+    {"text", report_render_text, fleet_render_text, rules_render_text},
+    {"json", report_render_json, fleet_render_json, rules_render_json},
+    {"junit", report_render_junit, NULL, NULL},
+    {"markdown", report_render_markdown, NULL, NULL},
 };
 
-const struct renderer *report_renderer(const char *name)
+#define NFORMATS (sizeof formats / sizeof formats[0])
+
+/* True when format f can write kind. */
+static bool writes(const struct output_format *f, enum output_kind kind)
 {
-    for (size_t i = 0; i < sizeof renderers / sizeof renderers[0]; i++)
-        if (name && strcmp(renderers[i].name, name) == 0)
-            return &renderers[i];
+    switch (kind) {
+    case OUTPUT_REPORT:
+        return f->report != NULL;
+    case OUTPUT_FLEET:
+        return f->fleet != NULL;
+    case OUTPUT_RULES:
+        return f->rules != NULL;
+    }
+    return false;
+}
+
+size_t report_format_count(void)
+{
+    return NFORMATS;
+}
+
+const struct output_format *report_format_at(size_t i)
+{
+    return i < NFORMATS ? &formats[i] : NULL;
+}
+
+const struct output_format *report_format(const char *name)
+{
+    for (size_t i = 0; name && i < NFORMATS; i++)
+        if (strcmp(formats[i].name, name) == 0)
+            return &formats[i];
     return NULL;
 }
 
-const char *report_formats(void)
+const struct output_format *report_format_for(const char *name, enum output_kind kind)
 {
-    return "text, json, junit, markdown";
+    const struct output_format *f = report_format(name);
+
+    return f && writes(f, kind) ? f : NULL;
+}
+
+void report_format_names(enum output_kind kind, char *out, size_t size)
+{
+    size_t n = 0, total = 0, len = 0;
+
+    for (size_t i = 0; i < NFORMATS; i++)
+        total += writes(&formats[i], kind);
+    out[0] = '\0';
+    for (size_t i = 0; i < NFORMATS && len < size; i++) {
+        if (!writes(&formats[i], kind))
+            continue;
+        n++;
+        len += (size_t)snprintf(out + len, size - len, "%s%s",
+                                n == 1       ? ""
+                                : n == total ? " or "
+                                             : ", ",
+                                formats[i].name);
+    }
 }
 
 const char *verdict_name(enum verdict v)

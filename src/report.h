@@ -116,15 +116,35 @@ struct render_opts {
     bool quiet;
 };
 
-struct renderer {
+struct fleet;
+struct rule_meta;
+
+/* The output formats, in one table: what each can write. A NULL member: that output is not
+ * written in this format. */
+struct output_format {
     const char *name;
-    int (*render)(const struct report *r, const struct render_opts *o, struct buf *out);
+    int (*report)(const struct report *r, const struct render_opts *o, struct buf *out);
+    int (*fleet)(const struct fleet *f, const struct render_opts *o, struct buf *out);
+    int (*rules)(const struct rule_meta *const *rules, size_t n, struct buf *out);
 };
 
-/* The renderer for a --format name, or NULL. */
-const struct renderer *report_renderer(const char *name);
-/* Comma-separated names of every format, for help and errors. */
-const char *report_formats(void);
+/* What is being written, for report_format_names and the checks of --format. */
+enum output_kind { OUTPUT_REPORT, OUTPUT_FLEET, OUTPUT_RULES };
+
+/* The formats in table order. */
+size_t report_format_count(void);
+const struct output_format *report_format_at(size_t i);
+/* The format named name, or NULL. */
+const struct output_format *report_format(const char *name);
+/* The format named name when it can write kind, else NULL. */
+const struct output_format *report_format_for(const char *name, enum output_kind kind);
+/* "text, json, junit or markdown": the formats that can write kind (text, the first, is the
+ * default), for help and errors. */
+void report_format_names(enum output_kind kind, char *out, size_t size);
+
+/* The report as a json-c tree (owned), as report_render_json writes it: a fleet report embeds it
+ * without rendering and parsing it again. NULL when out of memory. */
+struct json_object *report_json_tree(const struct report *r);
 
 int report_render_text(const struct report *r, const struct render_opts *o, struct buf *out);
 int report_render_json(const struct report *r, const struct render_opts *o, struct buf *out);
@@ -132,5 +152,12 @@ int report_render_json(const struct report *r, const struct render_opts *o, stru
 int report_render_junit(const struct report *r, const struct render_opts *o, struct buf *out);
 /* GitHub/GitLab Markdown: a change-ticket summary with evidence tables and the input digests. */
 int report_render_markdown(const struct report *r, const struct render_opts *o, struct buf *out);
+
+/* The rule catalogue (`rules list`): a line per rule with columns as wide as their widest entry,
+ * or a JSON array of {id, severity, actions, title, source}. */
+int rules_render_text(const struct rule_meta *const *rules, size_t n, struct buf *out);
+int rules_render_json(const struct rule_meta *const *rules, size_t n, struct buf *out);
+/* One rule's documentation (`rules show`). */
+int rules_render_show(const struct rule_meta *m, struct buf *out);
 
 #endif

@@ -118,7 +118,7 @@ static struct json_object *result_json(const struct rule_result *res)
     return o;
 }
 
-static struct json_object *report_json(const struct report *r)
+struct json_object *report_json_tree(const struct report *r)
 {
     struct json_object *o = json_object_new_object();
     struct json_object *tool = NULL, *target = NULL, *summary = NULL, *inputs = NULL;
@@ -208,7 +208,7 @@ int report_render_json(const struct report *r, const struct render_opts *opts, s
 
     (void)opts;
     json_c_set_serialization_double_format("%.15g", JSON_C_OPTION_GLOBAL);
-    o = report_json(r);
+    o = report_json_tree(r);
     if (!o)
         return ERR_NOMEM;
     rc = jsonutil_print(o, out);

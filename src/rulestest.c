@@ -322,3 +322,29 @@ out:
     free(dir);
     return rc;
 }
+
+int rulestest_unknown_rule(struct engine *eng, const char *path, char *id, size_t size,
+                           struct err *e)
+{
+    struct json_object *doc = NULL, *expect;
+    int found = 0;
+    int rc = read_json(path, &doc, e);
+
+    if (rc)
+        return rc;
+    if (jsonutil_get(doc, "expect", &expect) && json_object_is_type(expect, json_type_object)) {
+        json_object_object_foreach(expect, rule, v)
+        {
+            bool known = false;
+            (void)v;
+            for (size_t i = 0; i < engine_count(eng) && !known; i++)
+                known = strcmp(engine_meta(eng, i)->id, rule) == 0;
+            if (!known && !found) {
+                snprintf(id, size, "%s", rule);
+                found = 1;
+            }
+        }
+    }
+    json_object_put(doc);
+    return found;
+}

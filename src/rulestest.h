@@ -32,4 +32,9 @@ void rulestest_paths_free(char **paths, size_t n);
 int rulestest_run(struct engine *eng, const char *path, struct case_result *out, struct err *e);
 void rulestest_result_clear(struct case_result *r);
 
+/* Whether the case at path expects a result of a rule the engine does not have: 1 (the first such
+ * id in id[size]), 0, or an error for an unreadable case. */
+int rulestest_unknown_rule(struct engine *eng, const char *path, char *id, size_t size,
+                           struct err *e);
+
 #endif

@@ -16,19 +16,13 @@
 #include <lua.h>
 
 #include "err.h"
+#include "rulelimits.h"
 
 #if LUA_VERSION_NUM != 504
 #error "sdrs-preflight needs the Lua 5.4 C API"
 #endif
 
-#define SANDBOX_DEFAULT_MEMORY       (64u << 20)
-#define SANDBOX_DEFAULT_INSTRUCTIONS 50000000LL
-#define SANDBOX_PRINT_LIMIT          4096
-
-struct sandbox_limits {
-    size_t memory;          /* bytes the state may hold */
-    long long instructions; /* VM instructions per sandbox_call */
-};
+#define SANDBOX_PRINT_LIMIT 4096
 
 /* How a sandbox_call ended. */
 enum sandbox_status {

@@ -95,6 +95,63 @@ static const struct field_spec server_fields[] = {
     {NULL, F_STR, false},
 };
 
+/* The parts (snapshot.h), each with the fields of its items that are checked. */
+static const struct part_entry {
+    struct snapshot_part part;
+    const struct field_spec *fields; /* of the object, or of each list item; NULL: none */
+} part_table[] = {
+    {{"server_group", "group", SNAPSHOT_PART_OBJECT, true, true, NULL, NULL, NULL, false,
+      offsetof(struct snapshot, group)},
+     group_fields},
+    {{"protected_instances", "instances", SNAPSHOT_PART_LIST, true, true, "protected-instances",
+      "protected_instance_num", "protected instance", true, offsetof(struct snapshot, instances)},
+     instance_fields},
+    {{"replications", "replications", SNAPSHOT_PART_LIST, true, true, "replications",
+      "replication_num", "replication pair", false, offsetof(struct snapshot, replications)},
+     pair_fields},
+    {{"disaster_recovery_drills", "drills", SNAPSHOT_PART_LIST, true, true,
+      "disaster-recovery-drills", "disaster_recovery_drill_num", "DR drill", false,
+      offsetof(struct snapshot, drills)},
+     drill_fields},
+    {{"servers", "servers", SNAPSHOT_PART_MAP, true, false, NULL, NULL, "server", false,
+      offsetof(struct snapshot, servers)},
+     server_fields},
+    {{"images", "images", SNAPSHOT_PART_MAP, false, false, NULL, NULL, "image", false,
+      offsetof(struct snapshot, images)},
+     NULL},
+};
+
+#define NPARTS (sizeof part_table / sizeof part_table[0])
+
+size_t snapshot_part_count(void)
+{
+    return NPARTS;
+}
+
+const struct snapshot_part *snapshot_part_at(size_t i)
+{
+    return i < NPARTS ? &part_table[i].part : NULL;
+}
+
+const struct snapshot_part *snapshot_part_by_read(const char *read)
+{
+    for (size_t i = 0; read && i < NPARTS; i++)
+        if (strcmp(part_table[i].part.read, read) == 0)
+            return &part_table[i].part;
+    return NULL;
+}
+
+struct json_object *snapshot_part_value(const struct snapshot *s, const struct snapshot_part *p)
+{
+    return *(struct json_object *const *)((const char *)s + p->off);
+}
+
+/* The member of s that holds part p. */
+static struct json_object **part_slot(struct snapshot *s, const struct snapshot_part *p)
+{
+    return (struct json_object **)((char *)s + p->off);
+}
+
 /* A loader's working state. */
 struct loader {
     struct snapshot *s;
@@ -332,7 +389,10 @@ static void check_unique(struct loader *ld, struct json_object *seen, const char
         ld->rc = ERR_NOMEM;
 }
 
-static void check_servers(struct loader *ld, struct json_object *servers)
+/* The records of a map part (servers): each an {"http_status": n, "server": {...}} or the error
+ * ECS gave; fields are the server object's. */
+static void check_servers(struct loader *ld, struct json_object *servers,
+                          const struct field_spec *fields)
 {
     char path[PATH_MAX_LEN], sub[PATH_MAX_LEN + 16];
     struct json_object *seen = json_object_new_object();
@@ -364,7 +424,7 @@ static void check_servers(struct loader *ld, struct json_object *servers)
                 continue;
             jsonutil_get(entry, "server", &srv);
             snprintf(sub, sizeof sub, "%s.server", path);
-            normalize_object(ld, srv, sub, server_fields);
+            normalize_object(ld, srv, sub, fields);
             const char *id = jsonutil_get_str(srv, "id");
             if (id && !util_same_id(id, key))
                 problem(ld, sub, "server id '%.100s' does not match its key '%.100s'", id, key);
@@ -438,49 +498,36 @@ static size_t check_ids(struct loader *ld, struct json_object *list, const char 
 /* Members of the group: unique ids, the same group id, and as many as the group says. */
 static void check_membership(struct loader *ld)
 {
-    struct {
-        struct json_object *list;
-        const char *name;
-        const char *count_key;
-        const char *noun;
-        const char *what;
-    } parts[] = {
-        {ld->s->instances, "protected_instances", "protected_instance_num", "protected instances",
-         "protected instance"},
-        {ld->s->replications, "replications", "replication_num", "replication pairs",
-         "replication pair"},
-        {ld->s->drills, "disaster_recovery_drills", "disaster_recovery_drill_num", "DR drills",
-         "DR drill"},
-    };
     const char *gid = jsonutil_get_str(ld->s->group, "id");
     char path[PATH_MAX_LEN];
 
-    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
-        struct json_object *cnt;
+    for (size_t k = 0; k < NPARTS; k++) {
+        const struct snapshot_part *p = &part_table[k].part;
+        struct json_object *list = snapshot_part_value(ld->s, p), *cnt;
         size_t n, distinct;
 
-        if (!parts[k].list)
+        if (p->kind != SNAPSHOT_PART_LIST || !list)
             continue;
-        n = json_object_array_length(parts[k].list);
-        distinct = check_ids(ld, parts[k].list, parts[k].name, parts[k].what);
-        if (ld->s->group && jsonutil_get(ld->s->group, parts[k].count_key, &cnt) &&
+        n = json_object_array_length(list);
+        distinct = check_ids(ld, list, p->key, p->noun);
+        if (ld->s->group && jsonutil_get(ld->s->group, p->count_key, &cnt) &&
             json_object_is_type(cnt, json_type_int) &&
             json_object_get_int64(cnt) != (long long)distinct) {
-            snprintf(path, sizeof path, "$.server_group.%s", parts[k].count_key);
+            snprintf(path, sizeof path, "$.server_group.%s", p->count_key);
             if (distinct == n)
-                problem(ld, path, "the group has %lld %s but the snapshot holds %zu",
-                        (long long)json_object_get_int64(cnt), parts[k].noun, n);
+                problem(ld, path, "the group has %lld %ss but the snapshot holds %zu",
+                        (long long)json_object_get_int64(cnt), p->noun, n);
             else
                 problem(ld, path,
-                        "the group has %lld %s but the snapshot holds %zu distinct ids "
-                        "in %zu entries",
-                        (long long)json_object_get_int64(cnt), parts[k].noun, distinct, n);
+                        "the group has %lld %ss but the snapshot holds %zu distinct ids in %zu "
+                        "entries",
+                        (long long)json_object_get_int64(cnt), p->noun, distinct, n);
         }
         for (size_t i = 0; gid && i < n; i++) {
             const char *owner =
-                jsonutil_get_str(json_object_array_get_idx(parts[k].list, i), "server_group_id");
+                jsonutil_get_str(json_object_array_get_idx(list, i), "server_group_id");
             if (owner && !util_same_id(owner, gid)) {
-                snprintf(path, sizeof path, "$.%s[%zu].server_group_id", parts[k].name, i);
+                snprintf(path, sizeof path, "$.%s[%zu].server_group_id", p->key, i);
                 problem(ld, path, "belongs to group '%.100s', not to '%.100s'", owner, gid);
             }
         }
@@ -542,13 +589,14 @@ static int check_top_level(struct snapshot *s, struct json_object **fetch_errors
     if (strcmp(json_object_get_string(schema), SNAPSHOT_SCHEMA) != 0)
         return err_set(e, ERR_PARSE, "%s: $.schema: unsupported schema \"%.80s\" (expected \"%s\")",
                        s->name, json_object_get_string(schema), SNAPSHOT_SCHEMA);
-    if ((rc = top_type(s, "server_group", json_type_object, &s->group, e)) ||
-        (rc = top_type(s, "protected_instances", json_type_array, &s->instances, e)) ||
-        (rc = top_type(s, "replications", json_type_array, &s->replications, e)) ||
-        (rc = top_type(s, "disaster_recovery_drills", json_type_array, &s->drills, e)) ||
-        (rc = top_type(s, "servers", json_type_object, &s->servers, e)) ||
-        (rc = top_type(s, "images", json_type_object, &s->images, e)) ||
-        (rc = top_type(s, "fetch_errors", json_type_array, fetch_errors, e)) ||
+    for (size_t i = 0; i < NPARTS; i++) {
+        const struct snapshot_part *p = &part_table[i].part;
+        if ((rc = top_type(s, p->key,
+                           p->kind == SNAPSHOT_PART_LIST ? json_type_array : json_type_object,
+                           part_slot(s, p), e)) != 0)
+            return rc;
+    }
+    if ((rc = top_type(s, "fetch_errors", json_type_array, fetch_errors, e)) ||
         (rc = top_type(s, "endpoints", json_type_object, &v, e)) ||
         (rc = top_type(s, "fetched_at", json_type_string, &v, e)) ||
         (rc = top_type(s, "tool_version", json_type_string, &v, e)) ||
@@ -563,43 +611,39 @@ static int validate(struct snapshot *s, const struct snapshot_limits *lim, struc
 {
     struct loader ld = {s, lim, 0};
     struct json_object *fetch_errors = NULL;
-    static const struct {
-        const char *name;
-        size_t off;
-    } required[] = {
-        {"server_group", offsetof(struct snapshot, group)},
-        {"protected_instances", offsetof(struct snapshot, instances)},
-        {"replications", offsetof(struct snapshot, replications)},
-        {"disaster_recovery_drills", offsetof(struct snapshot, drills)},
-        {"servers", offsetof(struct snapshot, servers)},
-    };
     int rc = check_top_level(s, &fetch_errors, e);
 
     if (rc)
         return rc;
     if (fetch_errors)
         check_fetch_errors(&ld, fetch_errors);
-    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+    for (size_t i = 0; i < NPARTS; i++) {
+        const struct snapshot_part *p = &part_table[i].part;
         char where[64];
-        if (*(struct json_object **)((char *)s + required[i].off))
+        if (!p->required || snapshot_part_value(s, p))
             continue;
-        snprintf(where, sizeof where, "$.%s", required[i].name);
-        problem(&ld, where, "the snapshot has no %s (required for a decision)", required[i].name);
+        snprintf(where, sizeof where, "$.%s", p->key);
+        problem(&ld, where, "the snapshot has no %s (required for a decision)", p->key);
     }
     if (!s->fetched_at)
         problem(&ld, "$.fetched_at", "the snapshot has no fetched_at (required for a decision)");
     else if (!util_parse_time(s->fetched_at, &s->now))
         problem(&ld, "$.fetched_at", "'%.60s' is not a timestamp", s->fetched_at);
-    if (s->group)
-        normalize_object(&ld, s->group, "$.server_group", group_fields);
-    if (s->instances)
-        normalize_list(&ld, s->instances, "protected_instances", instance_fields);
-    if (s->replications)
-        normalize_list(&ld, s->replications, "replications", pair_fields);
-    if (s->drills)
-        normalize_list(&ld, s->drills, "disaster_recovery_drills", drill_fields);
-    if (s->servers)
-        check_servers(&ld, s->servers);
+    for (size_t i = 0; i < NPARTS; i++) {
+        const struct snapshot_part *p = &part_table[i].part;
+        struct json_object *v = snapshot_part_value(s, p);
+        char where[64];
+
+        if (!v || !part_table[i].fields)
+            continue;
+        snprintf(where, sizeof where, "$.%s", p->key);
+        if (p->kind == SNAPSHOT_PART_OBJECT)
+            normalize_object(&ld, v, where, part_table[i].fields);
+        else if (p->kind == SNAPSHOT_PART_LIST)
+            normalize_list(&ld, v, p->key, part_table[i].fields);
+        else
+            check_servers(&ld, v, part_table[i].fields);
+    }
     if (s->instances)
         check_references(&ld);
     check_membership(&ld);

@@ -37,6 +37,35 @@ struct snapshot_limits {
         256u << 20, 64, 20000                                                                      \
     }
 
+/*
+ * The parts of a snapshot, in one table that the fetch (what to request and where it goes), the
+ * reader (what is required, how each part is checked) and the engine (what a rule's `reads` and
+ * ctx name) all iterate. Adding a part is one row here and one member of struct snapshot.
+ */
+enum snapshot_part_kind {
+    SNAPSHOT_PART_OBJECT, /* one object: the protection group */
+    SNAPSHOT_PART_LIST,   /* a paged SDRS list of the group */
+    SNAPSHOT_PART_MAP,    /* records keyed by id: servers, images */
+};
+
+struct snapshot_part {
+    const char *key;  /* the snapshot's member: "protected_instances" */
+    const char *read; /* its name in a rule's `reads` and, for ctx parts, ctx.<read>: "instances" */
+    enum snapshot_part_kind kind;
+    bool required;         /* the decision needs it: a snapshot without it is INDETERMINATE */
+    bool in_ctx;           /* a ctx field (servers and images are read through ctx.server/image) */
+    const char *api_path;  /* lists: the SDRS path below /v1/{project_id}/ */
+    const char *count_key; /* lists: the group's count of the list ("protected_instance_num") */
+    const char *noun;      /* lists: one item, for messages ("protected instance") */
+    bool names_servers;    /* lists: its items name the servers to read (source_server, ...) */
+    size_t off;            /* offsetof(struct snapshot, the member) */
+};
+
+size_t snapshot_part_count(void);
+const struct snapshot_part *snapshot_part_at(size_t i);
+/* The part named by `read` ("instances"), or NULL. */
+const struct snapshot_part *snapshot_part_by_read(const char *read);
+
 struct snapshot {
     char *name; /* for messages: "snapshot 'file.json'" */
     struct json_object *root;
@@ -67,6 +96,9 @@ int snapshot_load_buffer(const char *data, size_t len, const char *label,
 int snapshot_load_tree(struct json_object *root, const char *data, size_t len, const char *label,
                        const struct snapshot_limits *lim, struct snapshot **out, struct err *e);
 void snapshot_free(struct snapshot *s);
+
+/* The value of a part in s (borrowed; NULL when the snapshot lacks it). */
+struct json_object *snapshot_part_value(const struct snapshot *s, const struct snapshot_part *p);
 
 /* Looks a server up. *server is the ECS object when the snapshot has one (present, or deleted
  * with status DELETED), *error the recorded API error object; both may be NULL. */

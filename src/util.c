@@ -516,3 +516,15 @@ bool util_id_key(const char *id, char *out, size_t size)
     out[n] = '\0';
     return true;
 }
+
+bool util_url_id(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)id[i]) && !strchr("-_.", id[i]))
+            return false;
+    return strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
+}

@@ -91,6 +91,9 @@ int util_put_clean(struct buf *out, const char *s, size_t len);
 /* Ids compare equal when they differ only in dashes and letter case: the API shows the same id as
  * a UUID in one place and as 32 hex digits in another. */
 bool util_same_id(const char *a, const char *b);
+/* True for ids that may go into a URL path: letters, digits, '-', '_', '.', 1..64 bytes, and not
+ * "." or "..". */
+bool util_url_id(const char *id);
 /* The form of id that util_same_id compares (lower case, no dashes) into out[size]; false when it
  * does not fit. Two ids are the same exactly when their keys are equal. */
 bool util_id_key(const char *id, char *out, size_t size);

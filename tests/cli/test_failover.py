@@ -329,7 +329,7 @@ class Usage(TempDirTest):
     def test_usage_errors(self):
         cases = [
             (["failover"], "failover needs a GROUP_ID"),
-            (["failover", "g", "--snapshot", "x.json"], "not on --snapshot"),
+            (["failover", "g", "--snapshot", "x.json"], "--snapshot does not apply to failover"),
             (["failover", "g", "--action", "drill"], "cannot create a DR drill"),
             (["failover", "g", "--yes"], "only make sense with --execute"),
             (["failover", "g", "--poll-interval", "0"], "--poll-interval needs seconds"),

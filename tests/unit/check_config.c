@@ -80,7 +80,7 @@ START_TEST(nothing_complete_is_an_error)
     char buf[512];
 
     vars = partial;
-    ck_assert_int_eq(credentials_load(NULL, fake_getenv, &c, &e), ERR_AUTH);
+    ck_assert_int_eq(credentials_load(NULL, fake_getenv, &c, &e), ERR_INVALID);
     ck_assert_ptr_nonnull(strstr(e.msg, "no credentials"));
     ck_assert_ptr_nonnull(strstr(e.msg, "never taken from the command line"));
     credentials_incomplete(fake_getenv, buf, sizeof buf);
@@ -107,9 +107,9 @@ START_TEST(token_file)
     ck_assert_str_eq(c.source, "--token-file");
     credentials_clear(&c);
     vars = env;
-    ck_assert_int_eq(credentials_load(empty, fake_getenv, &c, &e), ERR_AUTH);
+    ck_assert_int_eq(credentials_load(empty, fake_getenv, &c, &e), ERR_INVALID);
     ck_assert_ptr_nonnull(strstr(e.msg, "is empty"));
-    ck_assert_int_eq(credentials_load(two, fake_getenv, &c, &e), ERR_AUTH);
+    ck_assert_int_eq(credentials_load(two, fake_getenv, &c, &e), ERR_INVALID);
     ck_assert_int_eq(credentials_load("/nonexistent/token", fake_getenv, &c, &e), ERR_IO);
     ck_assert_ptr_nonnull(strstr(e.msg, "token file: cannot read '/nonexistent/token'"));
     tu_rmtree(dir);

@@ -449,14 +449,22 @@ END_TEST
 
 START_TEST(renderer_registry)
 {
-    ck_assert_ptr_nonnull(report_renderer("text"));
-    ck_assert_ptr_nonnull(report_renderer("json"));
-    ck_assert(report_renderer("junit")->render == report_render_junit);
-    ck_assert(report_renderer("markdown")->render == report_render_markdown);
-    ck_assert_ptr_nonnull(strstr(report_formats(), "junit"));
-    ck_assert_ptr_nonnull(strstr(report_formats(), "markdown"));
-    ck_assert_ptr_null(report_renderer("xml"));
-    ck_assert_ptr_null(report_renderer(NULL));
+    char names[120];
+
+    ck_assert_ptr_nonnull(report_format("text"));
+    ck_assert(report_format("json")->report == report_render_json);
+    ck_assert(report_format("junit")->report == report_render_junit);
+    ck_assert(report_format("markdown")->report == report_render_markdown);
+    ck_assert_ptr_null(report_format("xml"));
+    ck_assert_ptr_null(report_format(NULL));
+    /* what each format writes comes from the one table */
+    ck_assert_ptr_nonnull(report_format_for("json", OUTPUT_FLEET));
+    ck_assert_ptr_null(report_format_for("junit", OUTPUT_FLEET));
+    ck_assert_ptr_null(report_format_for("markdown", OUTPUT_RULES));
+    report_format_names(OUTPUT_REPORT, names, sizeof names);
+    ck_assert_str_eq(names, "text, json, junit or markdown");
+    report_format_names(OUTPUT_FLEET, names, sizeof names);
+    ck_assert_str_eq(names, "text or json");
 }
 END_TEST
 

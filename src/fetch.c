@@ -1,0 +1,830 @@
+#include "fetch.h"
+
+#include "apierr.h"
+#include "jsonutil.h"
+#include "snapshot.h"
+#include "util.h"
+#include "version.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define FETCH_MAX_PARTS 8
+
+struct many;
+
+/* The fetch of one group. */
+struct fetch {
+    struct api_session *s;
+    const struct fetch_opts *fo;
+    const char *group_id;
+    struct json_object *group;
+    struct json_object *lists[FETCH_MAX_PARTS]; /* by part index: the complete list, else NULL */
+    struct json_object *servers;
+    struct json_object *images;
+    struct json_object *asked; /* "server:<id>", "image:<id>" already requested */
+    struct json_object *errors;
+    int fatal;
+    struct err fatal_err;
+    int pending;       /* calls and lists not answered yet */
+    long long started; /* seconds since the epoch: the snapshot's fetched_at */
+    struct many *many; /* fetch_groups: the run this group is part of (else NULL) */
+    size_t index;      /* fetch_groups: its position in the run */
+    bool settled;      /* fetch_groups: every call was answered and the result built */
+};
+
+/* What an image answer means for every group that asked for it. */
+struct image_outcome {
+    char id[80];
+    char label[384];
+    struct json_object *image; /* the image (a reference), NULL when there is none or an error */
+    int fatal;                 /* ERR_AUTH: the credentials were refused */
+    char error[1000];          /* a fetch error ("" when none) */
+};
+
+/*
+ * Image lookups shared by the groups of one fetch_groups: groups mostly run the same few images,
+ * so each image is requested once and its outcome is given to every group that names it (so each
+ * group records the same data or the same fetch error). A group that names an image still in
+ * flight waits for it (its pending count holds).
+ */
+struct shared_image {
+    struct image_outcome out;
+    bool answered;
+    size_t *waiting; /* indexes of the groups waiting for it */
+    size_t nwaiting, capwaiting;
+};
+
+/* A fetch_groups run. Groups are started as the request queue drains, not all at once: each group
+ * then finishes (and is evaluated by the caller) early, and only the groups in flight hold memory,
+ * while the queue still always has work for every connection. */
+struct many {
+    struct api_session *s;
+    const struct fetch_opts *fo;
+    const char *const *ids;
+    size_t n, next; /* groups, and the next one to start */
+    size_t window;  /* start groups while fewer requests than this wait for a slot */
+    struct fetch *fs;
+    struct json_object *image_index; /* image id -> position in images */
+    struct shared_image *images;
+    size_t nimages, capimages;
+    struct fetch_result *out;
+    void (*done)(void *ud, size_t i);
+    void *ud;
+    int rc; /* an error that ends the whole run */
+    struct err err;
+};
+
+static void logf_(const struct fetch *f, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void logf_(const struct fetch *f, int level, const char *fmt, ...)
+{
+    const struct api_opts *o = api_session_opts(f->s);
+    char msg[700];
+    va_list ap;
+
+    if (!o->log)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    o->log(o->log_ud, level, msg);
+}
+
+/* Records what could not be fetched; it ends up in the snapshot's fetch_errors. The message may
+ * quote the API: it is made one printable line (apierr_sanitize) before it is logged or kept. */
+static void fetch_error(struct fetch *f, const char *request, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fetch_error(struct fetch *f, const char *request, const char *fmt, ...)
+{
+    char raw[1000], msg[1000];
+    struct json_object *o;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    apierr_sanitize(raw, strlen(raw), msg, sizeof msg);
+    logf_(f, 1, "fetch error: %s: %s", request, msg);
+    o = json_object_new_object();
+    if (!o || json_object_object_add(o, "request", json_object_new_string(request)) ||
+        json_object_object_add(o, "error", json_object_new_string(msg)) ||
+        json_object_array_add(f->errors, o)) {
+        json_object_put(o);
+        if (!f->fatal)
+            f->fatal = err_set(&f->fatal_err, ERR_NOMEM, "out of memory");
+    }
+}
+
+static void set_fatal(struct fetch *f, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_fatal(struct fetch *f, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (f->fatal)
+        return;
+    f->fatal = code;
+    f->fatal_err.code = code;
+    va_start(ap, fmt);
+    vsnprintf(f->fatal_err.msg, sizeof f->fatal_err.msg, fmt, ap);
+    va_end(ap);
+}
+
+/* The credentials were refused: nothing else will be read either. */
+static void refused(struct fetch *f, const struct answer *a)
+{
+    char msg[1000];
+
+    api_refused(f->s, a, msg, sizeof msg);
+    set_fatal(f, ERR_AUTH, "%s", msg);
+}
+
+/* An answer that is not the object asked for, as a fetch error (or fatal when refused). Returns
+ * true when r holds the object. */
+static bool reply_ok(struct fetch *f, const struct api_reply *r)
+{
+    if (r->answer->kind == ANSWER_DENIED)
+        refused(f, r->answer);
+    else if (r->answer->kind != ANSWER_JSON)
+        fetch_error(f, r->answer->label, "%s", r->answer->detail);
+    else if (r->problem)
+        fetch_error(f, r->answer->label, "%s", r->problem);
+    else
+        return true;
+    return false;
+}
+
+static void fetch_settled(struct fetch *f);
+static void many_top_up(struct many *m);
+
+/* One call or list of f was answered. */
+static void op_done(struct fetch *f)
+{
+    struct many *m = f->many;
+
+    if (--f->pending == 0)
+        fetch_settled(f);
+    if (m)
+        many_top_up(m);
+}
+
+/* ---- images ---------------------------------------------------------------------------------- */
+
+/* Gives an image outcome to f, as if f had asked. */
+static void image_apply(struct fetch *f, const struct image_outcome *o)
+{
+    if (o->fatal)
+        set_fatal(f, o->fatal, "%s", o->error);
+    else if (o->error[0])
+        fetch_error(f, o->label, "%s", o->error);
+    else if (o->image && json_object_object_add(f->images, o->id, json_object_get(o->image)))
+        set_fatal(f, ERR_NOMEM, "out of memory");
+}
+
+/* The context of an image request: the group that sent it, or the shared entry. */
+struct image_call {
+    struct fetch *f;
+    long shared; /* index in many->images, or -1 */
+    char id[80];
+};
+
+static void on_image(void *ud, const struct api_reply *r)
+{
+    struct image_call *c = ud;
+    struct fetch *f = c->f;
+    struct image_outcome o = {0};
+
+    snprintf(o.id, sizeof o.id, "%s", c->id);
+    snprintf(o.label, sizeof o.label, "%s", r->answer->label);
+    if (r->answer->kind == ANSWER_DENIED) {
+        o.fatal = ERR_AUTH;
+        api_refused(f->s, r->answer, o.error, sizeof o.error);
+    } else if (r->answer->kind != ANSWER_JSON) {
+        snprintf(o.error, sizeof o.error, "%s", r->answer->detail);
+    } else if (r->problem) {
+        snprintf(o.error, sizeof o.error, "%s", r->problem);
+    } else {
+        o.image = json_object_get(r->obj);
+    }
+    if (c->shared < 0) {
+        image_apply(f, &o);
+        json_object_put(o.image);
+        op_done(f);
+    } else {
+        struct many *m = f->many;
+        struct shared_image *si = &m->images[c->shared];
+
+        si->out = o; /* takes the reference */
+        si->answered = true;
+        for (size_t i = 0; i < si->nwaiting; i++) {
+            struct fetch *w = &m->fs[si->waiting[i]];
+            image_apply(w, &si->out);
+            if (w != f)
+                op_done(w);
+        }
+        si->nwaiting = 0;
+        op_done(f);
+    }
+    free(c);
+}
+
+/* Sends the image request for f (shared: index in many->images, else -1). Returns false when it
+ * could not be sent (then o says why). */
+static bool submit_image(struct fetch *f, const char *id, long shared, struct image_outcome *o)
+{
+    struct image_call *c = calloc(1, sizeof *c);
+    struct err e = {0};
+
+    memset(o, 0, sizeof *o);
+    snprintf(o->id, sizeof o->id, "%s", id);
+    snprintf(o->label, sizeof o->label, "GET image %s", id);
+    if (!c) {
+        o->fatal = ERR_NOMEM;
+        snprintf(o->error, sizeof o->error, "out of memory");
+        return false;
+    }
+    *c = (struct image_call){.f = f, .shared = shared};
+    snprintf(c->id, sizeof c->id, "%s", id);
+    if (api_get_image(f->s, id, on_image, c, o->label, sizeof o->label, &e)) {
+        snprintf(o->error, sizeof o->error, "cannot send: %s", e.msg);
+        free(c);
+        return false;
+    }
+    f->pending++;
+    return true;
+}
+
+/* In a fetch_groups run: joins the shared lookup of image id. Returns false when f must ask
+ * itself (it is the first to need it: the shared entry is then created for the others). */
+static bool share_image(struct fetch *f, const char *id)
+{
+    struct many *m = f->many;
+    struct json_object *pos = NULL;
+    struct shared_image *si;
+
+    if (jsonutil_get(m->image_index, id, &pos)) {
+        si = &m->images[json_object_get_int64(pos)];
+        if (si->answered) {
+            image_apply(f, &si->out);
+            return true;
+        }
+        if (si->nwaiting == si->capwaiting) {
+            size_t ncap = si->capwaiting ? si->capwaiting * 2 : 8;
+            size_t *nw = realloc(si->waiting, ncap * sizeof *nw);
+            if (!nw) {
+                set_fatal(f, ERR_NOMEM, "out of memory");
+                return true;
+            }
+            si->waiting = nw;
+            si->capwaiting = ncap;
+        }
+        si->waiting[si->nwaiting++] = f->index;
+        f->pending++;
+        return true;
+    }
+    if (m->nimages == m->capimages) {
+        size_t ncap = m->capimages ? m->capimages * 2 : 64;
+        struct shared_image *ni = realloc(m->images, ncap * sizeof *ni);
+        if (!ni) {
+            set_fatal(f, ERR_NOMEM, "out of memory");
+            return true;
+        }
+        m->images = ni;
+        m->capimages = ncap;
+    }
+    si = &m->images[m->nimages];
+    memset(si, 0, sizeof *si);
+    if (json_object_object_add(m->image_index, id, json_object_new_int64((int64_t)m->nimages))) {
+        set_fatal(f, ERR_NOMEM, "out of memory");
+        return true;
+    }
+    /* the asking group waits like the others: its own request's answer is applied once */
+    si->waiting = malloc(8 * sizeof *si->waiting);
+    if (!si->waiting) {
+        set_fatal(f, ERR_NOMEM, "out of memory");
+        return true;
+    }
+    si->capwaiting = 8;
+    si->waiting[si->nwaiting++] = f->index;
+    m->nimages++;
+    if (!submit_image(f, id, (long)(m->nimages - 1), &si->out)) {
+        /* not sent: every group that names the image gets the same failure */
+        si->answered = true;
+        si->nwaiting = 0;
+        image_apply(f, &si->out);
+    }
+    return true;
+}
+
+/* Requests an image once; ids that cannot go into a URL are fetch errors, a server without an
+ * image ("" or none) is not. */
+static void want_image(struct fetch *f, const char *id, const char *where)
+{
+    char key[96];
+
+    if (f->fo->no_images || !api_session_opts(f->s)->ep->ims || !id || !*id)
+        return;
+    snprintf(key, sizeof key, "image:%s", id);
+    if (jsonutil_get(f->asked, key, NULL))
+        return;
+    json_object_object_add(f->asked, key, NULL);
+    if (!api_id_valid(id)) {
+        fetch_error(f, where, "image id '%.64s' cannot be requested (unexpected characters)", id);
+        return;
+    }
+    if (f->many && share_image(f, id))
+        return;
+    {
+        struct image_outcome o;
+        if (!submit_image(f, id, -1, &o))
+            image_apply(f, &o);
+    }
+}
+
+/* ---- servers --------------------------------------------------------------------------------- */
+
+/* Records the error answer ECS gave for server id: {"http_status": n, "error": {"code",
+ * "message"}} in the snapshot's servers. */
+static void server_error_entry(struct fetch *f, const char *id, const struct answer *a)
+{
+    struct json_object *entry = json_object_new_object(), *eo = json_object_new_object();
+    const char *msg = a->detail;
+    size_t cl = strlen(a->code);
+
+    /* the message without the "CODE: " the detail starts with */
+    if (cl && strncmp(msg, a->code, cl) == 0 && strncmp(msg + cl, ": ", 2) == 0)
+        msg += cl + 2;
+    if (!entry || !eo || json_object_object_add(eo, "code", json_object_new_string(a->code)) ||
+        json_object_object_add(eo, "message", json_object_new_string(msg)) ||
+        json_object_object_add(entry, "http_status", json_object_new_int(a->status)) ||
+        json_object_object_add(entry, "error", eo)) {
+        json_object_put(entry);
+        json_object_put(eo);
+        set_fatal(f, ERR_NOMEM, "out of memory");
+        return;
+    }
+    if (json_object_object_add(f->servers, id, entry)) {
+        json_object_put(entry);
+        set_fatal(f, ERR_NOMEM, "out of memory");
+    }
+}
+
+struct server_call {
+    struct fetch *f;
+    char id[80];
+};
+
+static void on_server(void *ud, const struct api_reply *r)
+{
+    struct server_call *c = ud;
+    struct fetch *f = c->f;
+    const struct answer *a = r->answer;
+    struct json_object *entry, *img;
+
+    if (f->fatal) {
+        /* nothing more is recorded once the fetch cannot go on */
+    } else if (a->kind == ANSWER_ERROR && a->status == 404) {
+        /* Only ECS itself saying "no such server" means deleted; a 404 from anything in between
+         * (a gateway, a proxy, a wrong endpoint) is a failure to look. */
+        if (strncasecmp(a->code, "Ecs.", 4) != 0) {
+            fetch_error(f, a->label,
+                        "%s without an ECS error code: cannot tell whether the server was deleted",
+                        a->detail);
+        } else {
+            server_error_entry(f, c->id, a);
+            logf_(f, 2, "server %s: deleted (%s)", c->id, a->detail);
+        }
+    } else if (a->kind == ANSWER_ERROR) {
+        fetch_error(f, a->label, "%s", a->detail);
+        server_error_entry(f, c->id, a);
+    } else if (reply_ok(f, r)) {
+        entry = json_object_new_object();
+        if (!entry || json_object_object_add(entry, "http_status", json_object_new_int(200)) ||
+            json_object_object_add(entry, "server", json_object_get(r->obj)) ||
+            json_object_object_add(f->servers, c->id, entry)) {
+            json_object_put(entry);
+            set_fatal(f, ERR_NOMEM, "out of memory");
+        } else if (jsonutil_get(r->obj, "image", &img)) {
+            want_image(f, jsonutil_get_str(img, "id"), a->label);
+        }
+    }
+    free(c);
+    op_done(f);
+}
+
+/* Requests a server once; ids that cannot go into a URL are fetch errors. */
+static void want_server(struct fetch *f, const char *id, const char *where)
+{
+    struct server_call *c;
+    char key[96], label[384];
+    struct err e = {0};
+
+    if (!id)
+        return;
+    snprintf(key, sizeof key, "server:%s", id);
+    if (jsonutil_get(f->asked, key, NULL))
+        return;
+    json_object_object_add(f->asked, key, NULL);
+    if (!api_id_valid(id)) {
+        fetch_error(f, where, "server id '%.64s' cannot be requested (unexpected characters)", id);
+        return;
+    }
+    if (!(c = calloc(1, sizeof *c))) {
+        set_fatal(f, ERR_NOMEM, "out of memory");
+        return;
+    }
+    c->f = f;
+    snprintf(c->id, sizeof c->id, "%s", id);
+    if (api_get_server(f->s, id, on_server, c, label, sizeof label, &e)) {
+        fetch_error(f, where, "cannot send: %s", e.msg);
+        free(c);
+        return;
+    }
+    f->pending++;
+}
+
+/* ---- the group and its lists ----------------------------------------------------------------- */
+
+static void on_group(void *ud, const struct api_reply *r)
+{
+    struct fetch *f = ud;
+    const struct answer *a = r->answer;
+
+    if (!f->fatal && a->kind == ANSWER_ERROR &&
+        (a->status == 404 || strcmp(a->code, "SDRS.1013") == 0 ||
+         strcmp(a->code, "SDRS.0207") == 0))
+        set_fatal(f, ERR_API,
+                  "protection group '%s' was not found in project %s (%s): check the group id and "
+                  "the project",
+                  f->group_id, api_session_opts(f->s)->ep->project_id, a->detail);
+    else if (!f->fatal && reply_ok(f, r))
+        f->group = json_object_get(r->obj);
+    op_done(f);
+}
+
+/* A list of the group being read: which part it fills. */
+struct list_call {
+    struct fetch *f;
+    size_t part;
+};
+
+/* An instance arrived: its servers can be asked for at once. */
+static void on_instance(void *ud, size_t pos, struct json_object *item)
+{
+    struct list_call *c = ud;
+    char where[128];
+
+    if (c->f->fatal)
+        return;
+    snprintf(where, sizeof where, "$.protected_instances[%zu].source_server", pos);
+    want_server(c->f, jsonutil_get_str(item, "source_server"), where);
+    snprintf(where, sizeof where, "$.protected_instances[%zu].target_server", pos);
+    want_server(c->f, jsonutil_get_str(item, "target_server"), where);
+}
+
+static void on_list(void *ud, const struct api_list_end *end)
+{
+    struct list_call *c = ud;
+    struct fetch *f = c->f;
+
+    if (end->complete) {
+        struct json_object *arr = json_object_new_array_ext((int)end->count);
+        for (size_t i = 0; arr && i < end->count; i++)
+            json_object_array_add(arr, json_object_get(end->items[i]));
+        if (!arr)
+            set_fatal(f, ERR_NOMEM, "out of memory");
+        f->lists[c->part] = arr;
+    } else if (end->answer && end->answer->kind == ANSWER_DENIED) {
+        refused(f, end->answer);
+    } else if (!f->fatal) {
+        fetch_error(f, end->label, "%s", end->problem);
+    }
+    free(c);
+    op_done(f);
+}
+
+/* Starts the group: its object and the first page of each of its lists. */
+static void start_group(struct fetch *f)
+{
+    char label[384], filter[120];
+    struct err e = {0};
+
+    if (api_get_group(f->s, f->group_id, on_group, f, label, sizeof label, &e))
+        fetch_error(f, "GET server group", "cannot send: %s", e.msg);
+    else
+        f->pending++;
+    snprintf(filter, sizeof filter, "server_group_id=%s", f->group_id);
+    for (size_t i = 0; i < snapshot_part_count(); i++) {
+        const struct snapshot_part *p = snapshot_part_at(i);
+        struct list_call *c;
+
+        if (p->kind != SNAPSHOT_PART_LIST)
+            continue;
+        if (!(c = calloc(1, sizeof *c))) {
+            set_fatal(f, ERR_NOMEM, "out of memory");
+            return;
+        }
+        *c = (struct list_call){f, i};
+        if (api_list(f->s,
+                     &(struct api_list_spec){.path = p->api_path,
+                                             .key = p->key,
+                                             .filter = filter,
+                                             .item = p->names_servers ? on_instance : NULL,
+                                             .done = on_list,
+                                             .ud = c},
+                     &e)) {
+            fetch_error(f, p->api_path, "%s", e.msg);
+            free(c);
+            continue;
+        }
+        f->pending++;
+    }
+}
+
+/* ---- assembly -------------------------------------------------------------------------------- */
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A copy of obj with its members sorted by key (a stable, diffable snapshot). */
+static struct json_object *sorted_object(struct json_object *obj)
+{
+    struct json_object *out = json_object_new_object();
+    size_t n = (size_t)json_object_object_length(obj), i = 0;
+    const char **keys;
+
+    if (!out)
+        return NULL;
+    keys = calloc(n ? n : 1, sizeof *keys);
+    if (!keys) {
+        json_object_put(out);
+        return NULL;
+    }
+    json_object_object_foreach(obj, k, unused)
+    {
+        (void)unused;
+        keys[i++] = k;
+    }
+    qsort(keys, n, sizeof *keys, cmp_keys);
+    for (i = 0; i < n; i++) {
+        struct json_object *v = NULL;
+        jsonutil_get(obj, keys[i], &v);
+        json_object_object_add(out, keys[i], json_object_get(v));
+    }
+    free(keys);
+    return out;
+}
+
+/* The snapshot document of f into out (bytes and tree). */
+static int assemble(struct fetch *f, struct fetch_result *out)
+{
+    const struct api_opts *ao = api_session_opts(f->s);
+    struct json_object *snap = json_object_new_object(), *eps = json_object_new_object();
+    char when[32];
+    const char *s;
+    size_t len = 0;
+    int rc = 0;
+
+    if (!snap || !eps) {
+        json_object_put(snap);
+        json_object_put(eps);
+        return ERR_NOMEM;
+    }
+    util_format_time(f->started, when, sizeof when);
+    json_object_object_add(snap, "schema", json_object_new_string(SNAPSHOT_SCHEMA));
+    json_object_object_add(snap, "fetched_at", json_object_new_string(when));
+    json_object_object_add(snap, "tool_version", json_object_new_string(SDRS_VERSION));
+    json_object_object_add(snap, "project_id", json_object_new_string(ao->ep->project_id));
+    json_object_object_add(eps, "sdrs", json_object_new_string(ao->ep->sdrs));
+    json_object_object_add(eps, "ecs", json_object_new_string(ao->ep->ecs));
+    if (ao->ep->ims && !f->fo->no_images)
+        json_object_object_add(eps, "ims", json_object_new_string(ao->ep->ims));
+    if (ao->cred->kind == CRED_PASSWORD && ao->ep->iam)
+        json_object_object_add(eps, "iam", json_object_new_string(ao->ep->iam));
+    json_object_object_add(snap, "endpoints", eps);
+    for (size_t i = 0; i < snapshot_part_count(); i++) {
+        const struct snapshot_part *p = snapshot_part_at(i);
+        struct json_object *v = NULL;
+
+        switch (p->kind) {
+        case SNAPSHOT_PART_OBJECT:
+            v = json_object_get(f->group);
+            break;
+        case SNAPSHOT_PART_LIST:
+            v = json_object_get(f->lists[i]);
+            break;
+        case SNAPSHOT_PART_MAP:
+            if (strcmp(p->key, "images") == 0 && (f->fo->no_images || !ao->ep->ims))
+                continue;
+            v = sorted_object(strcmp(p->key, "servers") == 0 ? f->servers : f->images);
+            if (!v)
+                rc = ERR_NOMEM;
+            break;
+        }
+        json_object_object_add(snap, p->key, v);
+    }
+    json_object_object_add(snap, "fetch_errors", json_object_get(f->errors));
+    s = rc ? NULL
+           : json_object_to_json_string_length(snap,
+                                               JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                   JSON_C_TO_STRING_NOSLASHESCAPE,
+                                               &len);
+    if (!s || buf_add(&out->snapshot, s, len) || buf_adds(&out->snapshot, "\n"))
+        rc = ERR_NOMEM;
+    out->fetch_errors = json_object_array_length(f->errors);
+    /* The bytes are what --save-snapshot writes and the digest covers; the tree is the same
+     * document, handed on so that it need not be parsed again. */
+    if (rc)
+        json_object_put(snap);
+    else
+        out->tree = snap;
+    return rc;
+}
+
+static void fetch_clear(struct fetch *f)
+{
+    for (size_t i = 0; i < FETCH_MAX_PARTS; i++)
+        json_object_put(f->lists[i]);
+    json_object_put(f->group);
+    json_object_put(f->servers);
+    json_object_put(f->images);
+    json_object_put(f->asked);
+    json_object_put(f->errors);
+    memset(f->lists, 0, sizeof f->lists);
+    f->group = f->servers = f->images = f->asked = f->errors = NULL;
+}
+
+static int fetch_init(struct fetch *f, struct api_session *s, const struct fetch_opts *fo,
+                      const char *group_id, struct err *e)
+{
+    memset(f, 0, sizeof *f);
+    f->s = s;
+    f->fo = fo;
+    f->group_id = group_id;
+    f->started = fo->clock ? fo->clock() : (long long)time(NULL);
+    f->servers = json_object_new_object();
+    f->images = json_object_new_object();
+    f->asked = json_object_new_object();
+    f->errors = json_object_new_array();
+    if (!f->servers || !f->images || !f->asked || !f->errors) {
+        fetch_clear(f);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* The result of a settled fetch: the snapshot, or why there is none. Returns 0 or ERR_NOMEM. */
+static int conclude(struct fetch *f, struct fetch_result *out)
+{
+    if (f->fatal) {
+        out->error = f->fatal;
+        snprintf(out->message, sizeof out->message, "%s", f->fatal_err.msg);
+        return f->fatal == ERR_NOMEM ? ERR_NOMEM : 0;
+    }
+    if (!f->group && json_object_array_length(f->errors) == 0)
+        fetch_error(f, "GET server group", "no answer");
+    api_session_stats(f->s, &out->stats);
+    return assemble(f, out);
+}
+
+int fetch_group(struct api_session *s, const char *group_id, const struct fetch_opts *fo,
+                struct fetch_result *out, struct err *e)
+{
+    struct fetch f;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    buf_init(&out->snapshot, 0);
+    if (!api_id_valid(group_id))
+        return err_set(e, ERR_INVALID, "'%s' is not a protection group id", group_id);
+    if ((rc = fetch_init(&f, s, fo, group_id, e)) != 0)
+        return rc;
+    start_group(&f);
+    rc = api_run(s, e);
+    if (!rc && f.fatal) {
+        rc = f.fatal;
+        if (e)
+            *e = f.fatal_err;
+    }
+    if (!rc && (rc = conclude(&f, out)) != 0)
+        err_set(e, rc, "out of memory");
+    fetch_clear(&f);
+    if (rc)
+        fetch_result_clear(out);
+    return rc;
+}
+
+/* Every call of f has been answered. */
+static void fetch_settled(struct fetch *f)
+{
+    struct many *m = f->many;
+    struct fetch_result *out;
+
+    if (!m)
+        return;
+    f->settled = true;
+    out = &m->out[f->index];
+    if (!m->rc) {
+        if (f->fatal == ERR_AUTH || f->fatal == ERR_NOMEM) {
+            m->rc = f->fatal;
+            m->err = f->fatal_err;
+        } else if (conclude(f, out)) {
+            m->rc = err_set(&m->err, ERR_NOMEM, "out of memory");
+        }
+    }
+    fetch_clear(f);
+    if (!m->rc && m->done)
+        m->done(m->ud, f->index);
+}
+
+/* Starts groups until the queue holds enough requests (or none are left, or the run failed). */
+static void many_top_up(struct many *m)
+{
+    while (!m->rc && m->next < m->n && api_queued(m->s) < m->window) {
+        size_t i = m->next++;
+        struct fetch *f = &m->fs[i];
+
+        if (!api_id_valid(m->ids[i])) {
+            m->out[i].error = ERR_INVALID;
+            snprintf(m->out[i].message, sizeof m->out[i].message,
+                     "'%.80s' is not a protection group id", m->ids[i]);
+            if (m->done)
+                m->done(m->ud, i);
+            continue;
+        }
+        if ((m->rc = fetch_init(f, m->s, m->fo, m->ids[i], &m->err)) != 0)
+            return;
+        f->index = i;
+        f->many = m;
+        f->pending++; /* held while the group starts, so that it cannot settle half-started */
+        start_group(f);
+        if (--f->pending == 0)
+            fetch_settled(f);
+    }
+}
+
+int fetch_groups(struct api_session *s, const char *const *ids, size_t n,
+                 const struct fetch_opts *fo, struct fetch_result *out,
+                 void (*done)(void *ud, size_t i), void *ud, struct err *e)
+{
+    struct many m = {.s = s, .fo = fo, .ids = ids, .n = n, .out = out, .done = done, .ud = ud};
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        buf_init(&out[i].snapshot, 0);
+    }
+    m.window =
+        (size_t)(api_session_opts(s)->http.concurrency > 4 ? api_session_opts(s)->http.concurrency
+                                                           : 4);
+    m.fs = calloc(n ? n : 1, sizeof *m.fs);
+    m.image_index = json_object_new_object();
+    if (!m.fs || !m.image_index) {
+        free(m.fs);
+        json_object_put(m.image_index);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    many_top_up(&m);
+    rc = api_run(s, e);
+    if (!rc && m.rc) {
+        rc = m.rc;
+        if (e)
+            *e = m.err;
+    }
+    for (size_t i = 0; !rc && i < n; i++)
+        if (i >= m.next || (m.fs[i].s && !m.fs[i].settled)) /* every group started and settled */
+            rc = err_set(e, ERR_NET, "group %s: the fetch did not finish", ids[i]);
+    for (size_t i = 0; i < n; i++)
+        fetch_clear(&m.fs[i]);
+    for (size_t i = 0; i < m.nimages; i++) {
+        json_object_put(m.images[i].out.image);
+        free(m.images[i].waiting);
+    }
+    free(m.images);
+    json_object_put(m.image_index);
+    free(m.fs);
+    if (rc)
+        for (size_t i = 0; i < n; i++)
+            fetch_result_clear(&out[i]);
+    return rc;
+}
+
+void fetch_result_clear(struct fetch_result *r)
+{
+    buf_free(&r->snapshot);
+    json_object_put(r->tree);
+    r->tree = NULL;
+    r->fetch_errors = 0;
+    r->error = 0;
+    r->message[0] = '\0';
+}
