@@ -259,6 +259,7 @@ int api_get_image(struct api_session *s, const char *id, api_reply_fn *fn, void 
 struct pager {
     struct api_session *s;
     struct api_list_spec spec;
+    char filter[256]; /* spec.filter points here */
     struct json_object **slots; /* count entries (owned references), filled by position */
     long long count;            /* -1 until the first page */
     struct json_object *seen;   /* id key (util_id_key) -> the position it was read at */
@@ -481,6 +482,14 @@ int api_list(struct api_session *s, const struct api_list_spec *spec, struct err
     }
     p->s = s;
     p->spec = *spec;
+    if (spec->filter) {
+        if (strlen(spec->filter) >= sizeof p->filter) {
+            pager_free(p);
+            return err_set(e, ERR_INVALID, "list filter too long");
+        }
+        snprintf(p->filter, sizeof p->filter, "%s", spec->filter);
+        p->spec.filter = p->filter;
+    }
     p->count = -1;
     submit_page(p, 0);
     if (p->pending == 0) {

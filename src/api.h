@@ -111,7 +111,8 @@ struct api_list_spec {
 /* Reads every page of a list: the first page tells the count, then every further page is asked at
  * once; pages shorter than the first are followed by what is still missing. Items must be objects
  * with an id, each id once (util_same_id): a page that repeats items of another, a count that
- * changes, or more items than the count ends the list, naming the request. spec is copied. */
+ * changes, or more items than the count ends the list, naming the request. spec and its filter are
+ * copied; path and key must outlive the list (static strings). */
 int api_list(struct api_session *s, const struct api_list_spec *spec, struct err *e);
 
 /* The ids of a whole list (sorted), read with the pager: the protection groups of the project for

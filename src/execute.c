@@ -1,6 +1,6 @@
 #include "execute.h"
 
-#include "http.h"
+#include "util.h"
 #include "vocab.h"
 
 #include <stdarg.h>
@@ -61,7 +61,7 @@ static int api_job_op(void *ud, const char *job_id, struct api_job *out, struct 
 static long long real_now_ms(void *ud)
 {
     (void)ud;
-    return http_now_ms();
+    return util_now_ms();
 }
 
 static void real_sleep_ms(void *ud, long ms)

@@ -112,9 +112,6 @@ struct http_response {
     char message[256];
 };
 
-/* Milliseconds of the monotonic clock (for deadlines and durations, not the time of day). */
-long long http_now_ms(void);
-
 /* Counters over the client's life, for -v summaries and benchmarks. */
 struct http_stats {
     long requests;     /* completed (done callbacks run) */

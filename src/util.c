@@ -528,3 +528,11 @@ bool util_url_id(const char *id)
             return false;
     return strcmp(id, ".") != 0 && strcmp(id, "..") != 0;
 }
+
+long long util_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

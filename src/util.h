@@ -91,6 +91,9 @@ int util_put_clean(struct buf *out, const char *s, size_t len);
 /* Ids compare equal when they differ only in dashes and letter case: the API shows the same id as
  * a UUID in one place and as 32 hex digits in another. */
 bool util_same_id(const char *a, const char *b);
+/* Milliseconds of the monotonic clock (for deadlines and durations, not the time of day). */
+long long util_now_ms(void);
+
 /* True for ids that may go into a URL path: letters, digits, '-', '_', '.', 1..64 bytes, and not
  * "." or "..". */
 bool util_url_id(const char *id);

@@ -59,7 +59,7 @@ if want asan; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSDRS_TESTS=ON -DSDRS_SANITIZERS=ON \
     -DSDRS_WERROR=ON >/dev/null
   cmake --build build-asan -j"$jobs"
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure --no-tests=error -j"$jobs")
 fi

@@ -1,0 +1,407 @@
+/* The ctx object of a rule's check: the snapshot's parts read on demand, the facts, and the methods
+ * that report findings and look servers and images up. */
+#include "engine_internal.h"
+
+#include "jsonutil.h"
+#include "luajson.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+static const char KEY_CTX = 'c';
+static const char KEY_CACHE = 'k';
+
+/* ---- running: the ctx object ----------------------------------------------------------------- */
+
+/* Checks that the method was called as ctx:name(...). */
+static void check_self(lua_State *L, const char *name)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_CTX);
+    if (!lua_rawequal(L, 1, -1))
+        luaL_error(L, "call it as ctx:%s(...) (with a colon)", name);
+    lua_pop(L, 1);
+}
+
+/* Validates the evidence table at idx; returns the number of entries other than `resource`. */
+static size_t check_evidence(lua_State *L, int idx)
+{
+    size_t n = 0;
+
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        size_t klen, vlen;
+        const char *k;
+        int vt = lua_type(L, -1);
+
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "evidence keys must be strings (got %s)", luaL_typename(L, -2));
+        k = lua_tolstring(L, -2, &klen);
+        if (klen == 0 || klen > 64 || !util_utf8_valid(k, klen))
+            luaL_error(L, "evidence key must be UTF-8 text of 1 to 64 bytes");
+        if (vt == LUA_TSTRING) {
+            const char *v = lua_tolstring(L, -1, &vlen);
+            if (vlen > ENGINE_MAX_VALUE)
+                luaL_error(L, "evidence '%s' is %d bytes long (limit %d)", k, (int)vlen,
+                           ENGINE_MAX_VALUE);
+            if (!util_utf8_valid(v, vlen))
+                luaL_error(L, "evidence '%s' is not valid UTF-8 text", k);
+        } else if (strcmp(k, "resource") == 0) {
+            luaL_error(L, "evidence 'resource' must be a string (got %s)", lua_typename(L, vt));
+        } else if (vt == LUA_TNUMBER && !lua_isinteger(L, -1) &&
+                   !isfinite((double)lua_tonumber(L, -1))) {
+            luaL_error(L, "evidence '%s' is not a finite number", k);
+        } else if (vt != LUA_TNUMBER && vt != LUA_TBOOLEAN) {
+            luaL_error(L,
+                       "evidence '%s' must be a string, number or boolean (got %s); evidence is "
+                       "flat",
+                       k, lua_typename(L, vt));
+        }
+        if (strcmp(k, "resource") != 0)
+            n++;
+        lua_pop(L, 1);
+    }
+    if (n > ENGINE_MAX_EVIDENCE)
+        luaL_error(L, "%d evidence entries exceed the limit of %d", (int)n, ENGINE_MAX_EVIDENCE);
+    return n;
+}
+
+/* Copies the validated evidence at idx into f; raises nothing. Returns false when out of memory. */
+static bool copy_evidence(lua_State *L, int idx, struct finding *f, size_t n)
+{
+    bool ok = true;
+
+    f->ev = n ? calloc(n, sizeof *f->ev) : NULL;
+    if (n && !f->ev)
+        return false;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        size_t vlen;
+        const char *k = lua_tostring(L, -2);
+        struct evidence *ev;
+
+        if (strcmp(k, "resource") == 0) {
+            const char *v = lua_tolstring(L, -1, &vlen);
+            free(f->resource);
+            f->resource = util_strndup(v, vlen);
+            ok = ok && f->resource;
+            lua_pop(L, 1);
+            continue;
+        }
+        ev = &f->ev[f->nev++];
+        ev->key = util_strdup(k);
+        ok = ok && ev->key;
+        switch (lua_type(L, -1)) {
+        case LUA_TSTRING: {
+            const char *v = lua_tolstring(L, -1, &vlen);
+            ev->type = EV_STRING;
+            ev->s = util_strndup(v, vlen);
+            ok = ok && ev->s;
+            break;
+        }
+        case LUA_TBOOLEAN:
+            ev->type = EV_BOOL;
+            ev->b = lua_toboolean(L, -1);
+            break;
+        default:
+            if (lua_isinteger(L, -1)) {
+                ev->type = EV_INT;
+                ev->i = (long long)lua_tointeger(L, -1);
+            } else {
+                ev->type = EV_NUMBER;
+                ev->d = (double)lua_tonumber(L, -1);
+            }
+            break;
+        }
+        lua_pop(L, 1);
+    }
+    return ok;
+}
+
+static int cmp_evidence(const void *a, const void *b)
+{
+    return strcmp(((const struct evidence *)a)->key, ((const struct evidence *)b)->key);
+}
+
+/* ctx:fail/warn/note/unknown(message, evidence) */
+static int add_finding(lua_State *L, enum level lvl, const char *name)
+{
+    struct job *j = engine_job_of(L);
+    struct rule_result *res = j->res;
+    struct finding *f;
+    size_t mlen, nev = 0;
+    const char *msg;
+
+    check_self(L, name);
+    msg = luaL_checklstring(L, 2, &mlen);
+    if (mlen > j->eng->opts.max_message)
+        luaL_error(L, "finding message is %d bytes long (limit %d)", (int)mlen,
+                   (int)j->eng->opts.max_message);
+    if (!util_utf8_valid(msg, mlen))
+        luaL_error(L, "finding message is not valid UTF-8 text");
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        nev = check_evidence(L, 3);
+    }
+    if (res->nfindings >= j->eng->opts.max_findings)
+        luaL_error(L, "more than %d findings (the limit per rule)", (int)j->eng->opts.max_findings);
+    if (res->nfindings == j->cap) {
+        size_t ncap = j->cap ? j->cap * 2 : 8;
+        struct finding *nf = realloc(res->findings, ncap * sizeof *nf);
+        if (!nf)
+            luaL_error(L, "out of memory");
+        res->findings = nf;
+        j->cap = ncap;
+    }
+    /* From here nothing raises until the finding is complete. */
+    f = &res->findings[res->nfindings];
+    memset(f, 0, sizeof *f);
+    f->level = lvl;
+    f->message = util_strndup(msg, mlen);
+    if (!f->message || (lua_istable(L, 3) && !copy_evidence(L, 3, f, nev))) {
+        finding_clear(f);
+        return luaL_error(L, "out of memory");
+    }
+    if (f->nev > 1)
+        qsort(f->ev, f->nev, sizeof *f->ev, cmp_evidence);
+    res->nfindings++;
+    return 0;
+}
+
+static int l_fail(lua_State *L)
+{
+    static const enum level by_severity[] = {LEVEL_FAIL, LEVEL_WARN, LEVEL_INFO};
+
+    return add_finding(L, by_severity[engine_job_of(L)->res->meta.severity], "fail");
+}
+
+static int l_warn(lua_State *L)
+{
+    return add_finding(L, LEVEL_WARN, "warn");
+}
+
+static int l_note(lua_State *L)
+{
+    return add_finding(L, LEVEL_INFO, "note");
+}
+
+static int l_unknown(lua_State *L)
+{
+    return add_finding(L, LEVEL_ERROR, "unknown");
+}
+
+static int l_skip(lua_State *L)
+{
+    struct rule_result *res = engine_job_of(L)->res;
+    size_t len;
+    const char *reason;
+
+    check_self(L, "skip");
+    reason = luaL_checklstring(L, 2, &len);
+    if (len > ENGINE_MAX_MESSAGE || !util_utf8_valid(reason, len))
+        luaL_error(L, "skip reason must be UTF-8 text of at most %d bytes", ENGINE_MAX_MESSAGE);
+    if (!res->skip_reason) {
+        res->skip_reason = util_strndup(reason, len);
+        if (!res->skip_reason)
+            luaL_error(L, "out of memory");
+    }
+    return 0;
+}
+
+/* The first argument, allowing both ctx.f(x) and ctx:f(x). */
+static int arg_base(lua_State *L)
+{
+    int base = 1;
+
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_CTX);
+    if (lua_rawequal(L, 1, -1))
+        base = 2;
+    lua_pop(L, 1);
+    return base;
+}
+
+/* Pushes the per-state cache table for kind ("server", "image"). [-0, +1, m] */
+static int push_cache(lua_State *L, const char *kind)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_CACHE);
+    if (lua_getfield(L, -1, kind) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, kind);
+    }
+    lua_remove(L, -2);
+    return lua_gettop(L);
+}
+
+/* ctx.server(id) -> server|nil, state, err|nil */
+static int l_server(lua_State *L)
+{
+    struct job *j = engine_job_of(L);
+    const char *id = luaL_checkstring(L, arg_base(L));
+    struct json_object *srv, *err;
+    enum server_state st;
+    int cache = push_cache(L, "server"), rec;
+
+    if (lua_getfield(L, cache, id) == LUA_TTABLE)
+        goto unpack;
+    lua_pop(L, 1);
+    st = snapshot_server(j->in->snap, id, &srv, &err);
+    lua_createtable(L, 3, 0);
+    if (srv)
+        luajson_push_lazy(L, srv);
+    else
+        lua_pushnil(L);
+    lua_rawseti(L, -2, 1);
+    lua_pushstring(L, server_state_name(st));
+    lua_rawseti(L, -2, 2);
+    if (err || (st != SERVER_PRESENT && !srv)) {
+        struct json_object *status = NULL;
+        if (err)
+            luajson_push_lazy(L, err);
+        else
+            lua_newtable(L);
+        if (jsonutil_get(j->in->snap->servers, id, &status) &&
+            jsonutil_get(status, "http_status", &status) &&
+            json_object_is_type(status, json_type_int)) {
+            lua_pushinteger(L, (lua_Integer)json_object_get_int64(status));
+            lua_setfield(L, -2, "http_status");
+        }
+    } else {
+        lua_pushnil(L);
+    }
+    lua_rawseti(L, -2, 3);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, cache, id);
+unpack:
+    rec = lua_gettop(L);
+    for (int i = 1; i <= 3; i++)
+        lua_rawgeti(L, rec, i);
+    return 3;
+}
+
+/* ctx.image(id) -> image|nil */
+static int l_image(lua_State *L)
+{
+    struct job *j = engine_job_of(L);
+    const char *id = luaL_checkstring(L, arg_base(L));
+    struct json_object *img;
+    int cache = push_cache(L, "image");
+
+    if (lua_getfield(L, cache, id) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+    img = snapshot_image(j->in->snap, id);
+    if (!img)
+        return 0;
+    luajson_push_lazy(L, img);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, cache, id);
+    return 1;
+}
+
+/* ctx.parse_time(s) -> seconds since the epoch | nil */
+static int l_parse_time(lua_State *L)
+{
+    int base = arg_base(L);
+    long long t;
+
+    if (lua_type(L, base) != LUA_TSTRING || !util_parse_time(lua_tostring(L, base), &t))
+        return 0;
+    lua_pushinteger(L, (lua_Integer)t);
+    return 1;
+}
+
+static const luaL_Reg ctx_methods[] = {
+    {"fail", l_fail}, {"warn", l_warn},     {"note", l_note},   {"unknown", l_unknown},
+    {"skip", l_skip}, {"server", l_server}, {"image", l_image}, {"parse_time", l_parse_time},
+    {NULL, NULL},
+};
+
+/* __index of ctx: methods (upvalue 1), then plain values and data parts converted on first use
+ * (upvalue 2, the cache). ctx itself stays empty, so every assignment reaches __newindex. */
+static int l_ctx_index(lua_State *L)
+{
+    struct job *j = engine_job_of(L);
+    const char *key;
+
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+    key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?";
+    {
+        const struct snapshot_part *p = snapshot_part_by_read(key);
+        if (p && p->in_ctx) {
+            struct json_object *v = snapshot_part_value(j->in->snap, p);
+            if (!v)
+                return luaL_error(L, "the snapshot has no %s, so ctx.%s is not available", p->key,
+                                  key);
+            luajson_push_lazy(L, v);
+            goto cache;
+        }
+    }
+    if (strcmp(key, "facts") == 0) {
+        if (j->in->facts) {
+            luajson_push(L, j->in->facts->root, LUAJSON_MAX_DEPTH);
+        } else {
+            lua_createtable(L, 0, 1);
+            lua_newtable(L);
+            lua_setfield(L, -2, "servers");
+        }
+        goto cache;
+    }
+    return luaL_error(L, "ctx has no field '%s'", key);
+cache:
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, lua_upvalueindex(2));
+    return 1;
+}
+
+static int l_ctx_newindex(lua_State *L)
+{
+    return luaL_error(L, "ctx is read-only");
+}
+
+void rulectx_push(lua_State *L, struct job *j)
+{
+    int ctx, data;
+
+    lua_newtable(L);
+    ctx = lua_gettop(L);
+    lua_createtable(L, 0, 8);
+    data = lua_gettop(L);
+    lua_pushstring(L, j->in->action);
+    lua_setfield(L, data, "action");
+    if (j->in->snap->now) {
+        lua_pushinteger(L, (lua_Integer)j->in->snap->now);
+        lua_setfield(L, data, "now");
+    }
+    lua_pushlightuserdata(L, NULL);
+    lua_setfield(L, data, "null");
+    lua_createtable(L, 0, 3);
+    lua_newtable(L);
+    luaL_setfuncs(L, ctx_methods, 0);
+    lua_pushvalue(L, data);
+    lua_pushcclosure(L, l_ctx_index, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_ctx_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, ctx);
+    lua_pop(L, 1);
+    lua_pushvalue(L, ctx);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_CTX);
+    lua_newtable(L);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_CACHE);
+}
