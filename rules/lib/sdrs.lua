@@ -275,7 +275,7 @@ end
 function M.cloud_init(ctx, ids, server, image)
   for _, id in ipairs(ids) do
     local f = M.facts_cloud_init(ctx, id)
-    if f ~= nil then return f and "yes" or "no", ("facts file (server %s)"):format(id) end
+    if f ~= nil then return f and "yes" or "no", ("facts file, servers.%s"):format(id) end
   end
   if M.coreos(server, image) == "yes" then
     return "yes", "CoreOS images ship coreos-cloudinit (sdrs-api.md §9.4)"

@@ -290,6 +290,20 @@ class Outputs(TempDirTest):
 
 
 class RulesCommands(TempDirTest):
+    def test_newcomer_hints(self):
+        # cases of a custom rule run without its directory: the notice says what to add
+        res = run("rules", "test", src("examples", "custom-rules", "tests"))
+        self.assertExit(res, 1)
+        self.assertIn("expect rule ACME-001, which is not loaded: give the directory of your rules "
+                      "with --rules DIR", res.err)
+        res = run("rules", "show", "ACME-001")
+        self.assertExit(res, 2)
+        self.assertIn("a rule of your own needs --rules DIR", res.err)
+        res = run("rules", "show")
+        self.assertExit(res, 2)
+        self.assertIn("rules show needs exactly one argument: the rule ID", res.err)
+        self.assertIn("usage: sdrs-preflight rules", res.err)
+
     def test_list_show_test(self):
         res = run("rules", "list")
         self.assertExit(res, 0)
