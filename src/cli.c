@@ -74,6 +74,7 @@ static const struct option_def table[] = {
     {{"fail-on", 0, "warning|blocker", C_DECIDE, "warning: warnings block as well (NO-GO); blocker (default): only blockers", SEC_RULES}, K_SPECIAL, AT(fail_on_warning), 0, 0, S_FAIL_ON, false},
     {{"rule-instructions", 0, "N", C_RULES, "instruction budget of each rule (default 50000000)", SEC_RULES}, K_LLONG, AT(engine.limits.instructions), 1000, 1000000000000LL, S_NONE, false},
     {{"rule-memory", 0, "MIB", C_RULES, "memory cap of each rule in MiB (default 64)", SEC_RULES}, K_MIB, AT(engine.limits.memory), 1, 4096, S_NONE, false},
+    {{"rule-timeout", 0, "SECONDS", C_RULES, "wall-clock time each rule may run (default 10)", SEC_RULES}, K_SECONDS, AT(engine.limits.timeout_ms), 100, 3600000, S_NONE, false},
     {{"max-findings", 0, "N", C_RULES, "findings one rule may report (default 10000)", SEC_RULES}, K_SIZE, AT(engine.max_findings), 1, 1000000, S_NONE, false},
     {{"max-message", 0, "BYTES", C_RULES, "length of a finding's message (default 2048)", SEC_RULES}, K_SIZE, AT(engine.max_message), 64, 65536, S_NONE, false},
     {{"max-depth", 0, "N", C_LIVE, "JSON nesting of a snapshot or an API answer (default 64)", SEC_RULES}, K_INT, AT(limits.max_depth), 8, 1000, S_NONE, false},

@@ -4,6 +4,7 @@
 #include "embedded.h"
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,12 @@ struct sandbox {
     size_t used, peak, limit;
     bool mem_refused;
     long long budget, counted;
-    bool exhausted;
-    char where[256]; /* the last source line the hook saw */
+    long timeout_ms;
+    long long deadline_ms;    /* monotonic: the time limit of the call running */
+    enum sandbox_status stop; /* a limit hit in this call: SANDBOX_OK until then */
+    char stop_msg[300];       /* what the limit was, for every raise after it */
+    bool exhausted;           /* a limit was hit: every thread's hook raises at each instruction */
+    char where[256];          /* the last source line the hook saw */
     enum sandbox_status status;
     struct buf traceback;
     sandbox_log_fn log;
@@ -70,8 +75,30 @@ struct sandbox *sandbox_of(lua_State *L)
     return *(struct sandbox **)lua_getextraspace(L);
 }
 
-/* Count hook: charges the budget and notes where the code is. Once the budget is spent it fires
- * on every instruction and raises each time, so pcall in the rule cannot swallow the stop. */
+static void hook(lua_State *L, lua_Debug *ar);
+
+/* Records that a limit was hit (the first one wins) and raises. From now on every thread's hook
+ * fires at each instruction and raises again, so neither pcall nor a coroutine can keep going. */
+static int stop(lua_State *L, enum sandbox_status why, const char *fmt, ...)
+{
+    struct sandbox *sb = sandbox_of(L);
+    va_list ap;
+
+    if (!sb->exhausted) {
+        sb->exhausted = true;
+        sb->stop = why;
+        va_start(ap, fmt);
+        vsnprintf(sb->stop_msg, sizeof sb->stop_msg, fmt, ap);
+        va_end(ap);
+    }
+    lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+    lua_pushstring(L, sb->stop_msg);
+    return lua_error(L);
+}
+
+/* Count hook: charges the budget, watches the clock and notes where the code is. The hook of
+ * every thread comes here (a coroutine inherits it), so a limit hit in one thread stops them all:
+ * each re-arms to fire on every instruction the first time it runs after the stop. */
 static void hook(lua_State *L, lua_Debug *ar)
 {
     struct sandbox *sb = sandbox_of(L);
@@ -80,14 +107,187 @@ static void hook(lua_State *L, lua_Debug *ar)
         snprintf(sb->where, sizeof sb->where, "%s:%d", ar->short_src, ar->currentline);
     if (!sb->exhausted) {
         sb->counted += HOOK_EVERY;
-        if (sb->counted <= sb->budget)
-            return;
-        sb->exhausted = true;
-        lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+        if (sb->counted > sb->budget)
+            stop(L, SANDBOX_BUDGET, "instruction budget of %lld instructions exhausted at %s",
+                 sb->budget, sb->where);
+        if (util_now_ms() >= sb->deadline_ms)
+            stop(L, SANDBOX_TIME, "time limit of %.3g s exceeded at %s",
+                 (double)sb->timeout_ms / 1000, sb->where);
+        return;
     }
-    lua_pushfstring(L, "instruction budget of %I instructions exhausted at %s",
-                    (lua_Integer)sb->budget, sb->where);
-    lua_error(L);
+    stop(L, sb->stop, "%s", sb->stop_msg);
+}
+
+/* ---- library calls bounded before they run ------------------------------------------------- */
+
+/* A library call that would do more than SANDBOX_MAX_C_STEPS: refused like a limit (a long loop
+ * inside C cannot be interrupted by the hook). */
+static int refuse(lua_State *L, const char *fn, const char *what, double steps)
+{
+    struct sandbox *sb = sandbox_of(L);
+    lua_Debug ar;
+
+    /* the line of the Lua code that called fn (through pcall, perhaps) */
+    for (int level = 1; level < 4 && lua_getstack(L, level, &ar); level++)
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            snprintf(sb->where, sizeof sb->where, "%s:%d", ar.short_src, ar.currentline);
+            break;
+        }
+    return stop(L, SANDBOX_BOUND,
+                "%s refused: %s (about %.3g steps; a library call may do %.3g) at %s", fn, what,
+                steps, SANDBOX_MAX_C_STEPS, sb->where[0] ? sb->where : sb->origin);
+}
+
+/* Calls the original library function (upvalue 1) with the arguments as given. */
+static int call_original(lua_State *L)
+{
+    int n = lua_gettop(L);
+
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* string.rep(s, n [, sep]): n iterations whatever the length (an empty s loops as long). */
+static int l_rep(lua_State *L)
+{
+    lua_Integer n;
+
+    luaL_checkstring(L, 1);
+    n = luaL_checkinteger(L, 2);
+    /* a result over the memory cap is the allocator's to refuse */
+    if (n > 0 && (double)n > SANDBOX_MAX_C_STEPS)
+        return refuse(L, "string.rep", "too many repetitions", (double)n);
+    return call_original(L);
+}
+
+/* table.move(a1, f, e, t [, a2]) and table.concat(list [, sep [, i [, j]]]): one step per index. */
+static int l_move(lua_State *L)
+{
+    lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
+
+    if (e >= f && (double)e - (double)f + 1 > SANDBOX_MAX_C_STEPS)
+        return refuse(L, "table.move", "too many elements", (double)e - (double)f + 1);
+    return call_original(L);
+}
+
+static int l_concat(lua_State *L)
+{
+    lua_Integer i, j;
+
+    luaL_checktype(L, 1, LUA_TTABLE);
+    i = luaL_optinteger(L, 3, 1);
+    j = lua_isnoneornil(L, 4) ? (lua_Integer)lua_rawlen(L, 1) : luaL_checkinteger(L, 4);
+    if (j >= i && (double)j - (double)i + 1 > SANDBOX_MAX_C_STEPS)
+        return refuse(L, "table.concat", "too many elements", (double)j - (double)i + 1);
+    return call_original(L);
+}
+
+/* An upper bound of the steps Lua's matcher may take for pattern p on a subject of n bytes:
+ * every start position (unless anchored) times, for each item repeated with *, + or -, the n + 1
+ * lengths it may try (2 for ?). A plain search (no special character, or find's plain flag)
+ * compares the pattern at every position. */
+static double pattern_steps(const char *p, size_t lp, size_t n, bool plain)
+{
+    double per = 1, last = 1; /* last: the factor of the last item, if it was repeated */
+    bool anchored;
+    size_t i = 0;
+
+    if (plain || !strpbrk(p, "^$*+?.([%-") || strlen(p) < lp)
+        return ((double)n + 1) * ((double)lp + 1);
+    anchored = p[0] == '^';
+    i = anchored ? 1 : 0;
+    while (i < lp) {
+        size_t item;
+        if (p[i] == '(' || p[i] == ')') {
+            i++;
+            continue;
+        }
+        last = 1;
+        if (p[i] == '%' && i + 1 < lp && p[i + 1] == 'b') {
+            i += 4; /* %bxy: balanced, linear */
+            continue;
+        }
+        if (p[i] == '%' && i + 1 < lp && p[i + 1] == 'f')
+            i += 2; /* %f[set]: a frontier, then the set below */
+        item = i;
+        if (p[i] == '%')
+            i += 2;
+        else if (p[i] == '[') {
+            i++;
+            if (i < lp && p[i] == '^')
+                i++;
+            do { /* the first ']' of a set belongs to it */
+                if (i < lp && p[i] == '%')
+                    i++;
+                i++;
+            } while (i < lp && p[i] != ']');
+            i++;
+        } else
+            i++;
+        if (i < lp && item != i && strchr("*+-", p[i])) {
+            last = (double)n + 1;
+            i++;
+        } else if (i < lp && p[i] == '?') {
+            last = 2;
+            i++;
+        }
+        per *= last;
+        if (per > 1e30)
+            break;
+    }
+    /* A repeated item with nothing after it (no item, no '$') never backtracks: the first length
+     * it tries matches. */
+    if (last > 1 && p[lp - 1] != '$')
+        per /= last;
+    return (anchored ? 1 : (double)n + 1) * per;
+}
+
+/* string.find/match/gmatch/gsub: refused when the search could exceed the bound. */
+static int bounded_search(lua_State *L, const char *fn, bool may_be_plain)
+{
+    size_t ls, lp;
+    const char *pat;
+    bool plain = false;
+    double steps;
+
+    luaL_checklstring(L, 1, &ls);
+    pat = luaL_checklstring(L, 2, &lp);
+    if (may_be_plain)
+        plain = lua_toboolean(L, 4);
+    steps = pattern_steps(pat, lp, ls, plain);
+    if (steps > SANDBOX_MAX_C_STEPS)
+        return refuse(L, fn, "the pattern may backtrack too long on a subject this long", steps);
+    return call_original(L);
+}
+
+static int l_find(lua_State *L)
+{
+    return bounded_search(L, "string.find", true);
+}
+
+static int l_match(lua_State *L)
+{
+    return bounded_search(L, "string.match", false);
+}
+
+static int l_gmatch(lua_State *L)
+{
+    return bounded_search(L, "string.gmatch", false);
+}
+
+static int l_gsub(lua_State *L)
+{
+    return bounded_search(L, "string.gsub", false);
+}
+
+/* Replaces lib[name] (the table on top of the stack) by fn with the original as upvalue 1. */
+static void bound(lua_State *L, const char *name, lua_CFunction fn)
+{
+    lua_getfield(L, -1, name);
+    lua_pushcclosure(L, fn, 1);
+    lua_setfield(L, -2, name);
 }
 
 static void warnf(void *ud, const char *msg, int tocont)
@@ -366,6 +566,15 @@ static int l_init(lua_State *L)
     lua_getglobal(L, LUA_STRLIBNAME);
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
+    bound(L, "rep", l_rep);
+    bound(L, "find", l_find);
+    bound(L, "match", l_match);
+    bound(L, "gmatch", l_gmatch);
+    bound(L, "gsub", l_gsub);
+    lua_pop(L, 1);
+    lua_getglobal(L, LUA_TABLIBNAME);
+    bound(L, "move", l_move);
+    bound(L, "concat", l_concat);
     lua_pop(L, 1);
     lua_getglobal(L, LUA_MATHLIBNAME);
     lua_pushnil(L);
@@ -616,9 +825,11 @@ int sandbox_call(struct sandbox *sb, lua_CFunction fn, void *arg, struct err *e)
     sb->status = SANDBOX_OK;
     sb->counted = 0;
     sb->where[0] = '\0';
+    sb->deadline_ms = util_now_ms() + sb->timeout_ms;
     buf_reset(&sb->traceback);
     if (sb->exhausted) {
         sb->exhausted = false;
+        sb->stop = SANDBOX_OK;
         lua_sethook(L, hook, LUA_MASKCOUNT, HOOK_EVERY);
     }
     sb->mem_refused = false;
@@ -631,9 +842,8 @@ int sandbox_call(struct sandbox *sb, lua_CFunction fn, void *arg, struct err *e)
     lua_pushlightuserdata(L, arg);
     rc = lua_pcall(L, 1, 0, 1);
     if (sb->exhausted) {
-        sb->status = SANDBOX_BUDGET;
-        err_set(e, ERR_INVALID, "instruction budget of %lld instructions exhausted at %s",
-                sb->budget, sb->where[0] ? sb->where : "an unknown line");
+        sb->status = sb->stop;
+        err_set(e, ERR_INVALID, "%s", sb->stop_msg);
     } else if (sb->mem_refused || rc == LUA_ERRMEM) {
         sb->status = SANDBOX_MEMORY;
         if (sb->where[0])
@@ -650,7 +860,8 @@ int sandbox_call(struct sandbox *sb, lua_CFunction fn, void *arg, struct err *e)
         set_message(sb, e, msg ? msg : "unknown error");
     }
     lua_settop(L, 0);
-    if (sb->status == SANDBOX_BUDGET || sb->status == SANDBOX_MEMORY) {
+    if (sb->status == SANDBOX_BUDGET || sb->status == SANDBOX_TIME || sb->status == SANDBOX_BOUND ||
+        sb->status == SANDBOX_MEMORY) {
         /* The error message the code saw may have been caught; keep ours. */
         return ERR_INVALID;
     }
@@ -669,6 +880,7 @@ int sandbox_new(const struct sandbox_limits *lim, sandbox_log_fn log, void *log_
         return err_set(e, ERR_NOMEM, "out of memory");
     sb->limit = lim && lim->memory ? lim->memory : SANDBOX_DEFAULT_MEMORY;
     sb->budget = lim && lim->instructions > 0 ? lim->instructions : SANDBOX_DEFAULT_INSTRUCTIONS;
+    sb->timeout_ms = lim && lim->timeout_ms > 0 ? lim->timeout_ms : SANDBOX_DEFAULT_TIMEOUT_MS;
     sb->log = log;
     sb->log_ud = log_ud;
     buf_init(&sb->traceback, 64 * 1024);

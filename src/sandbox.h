@@ -31,6 +31,9 @@ enum sandbox_status {
     SANDBOX_SYNTAX,  /* a chunk did not compile, or was not text */
     SANDBOX_MEMORY,  /* the memory cap was reached */
     SANDBOX_BUDGET,  /* the instruction budget ran out */
+    SANDBOX_TIME,    /* the wall-clock limit passed */
+    SANDBOX_BOUND,   /* a library call would have done more work than a call may (string.rep,
+                        table.move, table.concat, a pattern search on a long subject) */
 };
 
 /* Receives print() output and warnings; chunk names the code that printed. */
@@ -44,7 +47,9 @@ void sandbox_free(struct sandbox *sb);
 
 /* Runs fn(L) in protected mode with arg as a light userdata at index 1. Returns 0, or
  * ERR_INVALID with e->msg describing the failure (for a runtime error: "file:line: message").
- * A run that reached the memory cap or the budget fails even if the code caught the error. */
+ * A run that reached the memory cap, the instruction budget, the time limit or a library call's
+ * bound fails even if the code caught the error: once a limit is hit, every thread of the state
+ * (coroutines included) raises at its next instruction, so no pcall can keep it going. */
 int sandbox_call(struct sandbox *sb, lua_CFunction fn, void *arg, struct err *e);
 /* How the last sandbox_call ended, and the traceback of its error ("" if none). Borrowed. */
 enum sandbox_status sandbox_last_status(const struct sandbox *sb);

@@ -88,6 +88,35 @@ class Limits(TempDirTest):
         self.assertExit(res, 3)
         self.assertIn("memory limit of 2 MiB reached", res.out)
 
+    def test_rule_time_and_library_bounds(self):
+        """Every hostile rule ends as an error naming its limit, and the run ends well within it."""
+        import time
+        cases = [
+            ("while true do end", "time limit of 0.5 s exceeded", ["--rule-timeout", "0.5",
+                                                                    "--rule-instructions",
+                                                                    "1000000000000"]),
+            ("coroutine.resume(coroutine.create(function() while true do end end))\n"
+             "while true do pcall(function() while true do end end) end",
+             "instruction budget", []),
+            ("local _ = string.rep('', math.maxinteger)", "string.rep refused", []),
+            ("table.move({}, 1, math.maxinteger // 2, 1)", "table.move refused", []),
+            ("local _ = ('a'):rep(5000):find(('a*'):rep(15) .. 'b')", "string.find refused", []),
+            ("local h = ('a'):rep(20000000)\nlocal _ = h:find(('a'):rep(9999999) .. 'b', 1, true)",
+             "string.find refused", []),
+        ]
+        for i, (body, needle, extra) in enumerate(cases):
+            with self.subTest(rule=body.splitlines()[-1]):
+                d = self.rule(body, "X-T%d" % i)
+                start = time.monotonic()
+                res = run("check", "--snapshot", src("examples", "go.json"), "--rules", d,
+                          "--format", "json", *extra)
+                self.assertLess(time.monotonic() - start, 30)
+                self.assertExit(res, 3)
+                err = [r for r in res.json()["results"] if r["id"] == "X-T%d" % i][0]
+                self.assertEqual(err["result"], "error")
+                self.assertIn(needle, err["error"])
+                self.assertIn("X-T%d.lua" % i, err["error"])
+
     def test_response_body_size(self):
         sim = Sim(self.tmp, basic_scenario())
         try:

@@ -1,4 +1,4 @@
--- expect: memory limit
+-- expect: string.rep refused
 return {
   id = "ESC-017", title = "sandbox escape: string-rep-bomb", severity = "blocker", actions = "all",
   check = function(ctx)

@@ -5,6 +5,7 @@
 
 #include "engine.h"
 #include "sandbox.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,60 @@ START_TEST(compiled_chunks_are_shared)
 }
 END_TEST
 
+static int l_run_chunk(lua_State *L)
+{
+    sandbox_load(L, lua_touserdata(L, 1), strlen(lua_touserdata(L, 1)), "=limits.lua");
+    lua_call(L, 0, 0);
+    return 0;
+}
+
+/* The wall-clock limit stops code the instruction budget would let run for hours, in every
+ * thread, and well within the limit. */
+START_TEST(time_limit_stops_every_thread)
+{
+    static const char *const chunks[] = {
+        "while true do end",
+        "local co = coroutine.wrap(function() while true do end end) co()",
+        "while true do pcall(function() while true do end end) end",
+    };
+    struct sandbox_limits lim = {.instructions = 1000000000000LL, .timeout_ms = 300};
+
+    for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+        struct sandbox *sb = NULL;
+        struct err e = {0};
+        long long t0;
+
+        ck_assert_int_eq(sandbox_new(&lim, NULL, NULL, &sb, &e), 0);
+        t0 = util_now_ms();
+        ck_assert_int_eq(sandbox_call(sb, l_run_chunk, (void *)chunks[i], &e), ERR_INVALID);
+        ck_assert_msg(util_now_ms() - t0 < 5000, "chunk %zu took %lld ms", i, util_now_ms() - t0);
+        ck_assert_int_eq(sandbox_last_status(sb), SANDBOX_TIME);
+        ck_assert_msg(strstr(e.msg, "time limit of 0.3 s exceeded"), "%s", e.msg);
+        sandbox_free(sb);
+    }
+}
+END_TEST
+
+/* What rules do with strings every day stays allowed: the bounds are about worst cases. */
+START_TEST(ordinary_library_calls_pass)
+{
+    static const char *const ok = "local s = ('word '):rep(2000)\n"
+                                  "assert(#s:gsub('%s+', ' ') > 0)\n"
+                                  "assert(s:find('word', 1, true) == 1)\n"
+                                  "assert(('field.name'):match('^[%w_]+%.(.+)$') == 'name')\n"
+                                  "assert(('x'):rep(80, ',') ~= nil)\n"
+                                  "assert(table.concat({'a', 'b'}, '-') == 'a-b')\n"
+                                  "assert(#table.move({1, 2, 3}, 1, 3, 2) == 4)\n"
+                                  "for w in s:gmatch('%a+') do assert(w == 'word') end\n";
+    struct sandbox *sb = NULL;
+    struct err e = {0};
+
+    ck_assert_int_eq(sandbox_new(NULL, NULL, NULL, &sb, &e), 0);
+    ck_assert_msg(sandbox_call(sb, l_run_chunk, (void *)ok, &e) == 0, "%s", e.msg);
+    sandbox_free(sb);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sandbox");
@@ -132,6 +187,8 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, every_escape_is_a_rule_error);
     tcase_add_test(tc, compiled_chunks_are_shared);
+    tcase_add_test(tc, time_limit_stops_every_thread);
+    tcase_add_test(tc, ordinary_library_calls_pass);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
