@@ -259,7 +259,7 @@ int api_get_image(struct api_session *s, const char *id, api_reply_fn *fn, void 
 struct pager {
     struct api_session *s;
     struct api_list_spec spec;
-    char filter[256]; /* spec.filter points here */
+    char filter[256];           /* spec.filter points here */
     struct json_object **slots; /* count entries (owned references), filled by position */
     long long count;            /* -1 until the first page */
     struct json_object *seen;   /* id key (util_id_key) -> the position it was read at */

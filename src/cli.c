@@ -324,11 +324,13 @@ static int usage_error(const struct command_def *c, const char *fmt, ...)
     const char *usage = c ? c->usage : usage_main;
     va_list ap;
 
-    fprintf(stderr, "%s: error: ", SDRS_NAME);
+    char msg[1024];
+
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n%.*s", (int)strcspn(usage, "\n") + 1, usage);
+    diag_error("%s", msg); /* it quotes argv: through the sanitiser */
+    fprintf(stderr, "%.*s", (int)strcspn(usage, "\n") + 1, usage);
     fprintf(stderr, "Try '%s %s%s--help' for more.\n", SDRS_NAME, c ? c->name : "", c ? " " : "");
     return EXIT_USAGE;
 }

@@ -24,12 +24,12 @@ static void on_progress(void *ud, const struct exec_progress *p)
         return;
     }
     if (tty) {
-        fprintf(stderr, "\r  job %-8s %3ld:%02ld", p->status, s / 60, s % 60);
+        fputc('\r', stderr);
+        diag_printf(stderr, "  job %-8s %3ld:%02ld", p->status, s / 60, s % 60);
         if (p->subjobs)
-            fprintf(stderr, "  sub-jobs %zu/%zu done%s", p->subjobs_done, p->subjobs,
-                    p->subjobs_failed ? ", failed" : "");
-        fprintf(stderr, "   ");
-        fflush(stderr);
+            diag_printf(stderr, "  sub-jobs %zu/%zu done%s", p->subjobs_done, p->subjobs,
+                        p->subjobs_failed ? ", failed" : "");
+        diag_printf(stderr, "   ");
     } else if (p->subjobs) {
         diag_notice("job %s after %ld s: sub-jobs %zu/%zu done, %zu failed", p->status, s,
                     p->subjobs_done, p->subjobs, p->subjobs_failed);
@@ -43,6 +43,7 @@ static int confirm(const struct app_opts *o, const struct report *rep)
 {
     const char *want = rep->group_name && *rep->group_name ? rep->group_name : rep->group_id;
     char line[512];
+    struct buf shown;
     size_t n;
 
     if (!isatty(STDIN_FILENO)) {
@@ -50,22 +51,34 @@ static int confirm(const struct app_opts *o, const struct report *rep)
                    "Give --yes to run without asking (for example in a pipeline)");
         return EXIT_USAGE;
     }
-    fprintf(stderr,
-            "\nAbout to run %s of protection group '%s' (%s) in project %s.\n"
-            "This changes the production site. Type the group name to go ahead: ",
-            o->action, want, rep->group_id ? rep->group_id : "?",
-            rep->project_id ? rep->project_id : "?");
-    fflush(stderr);
+    /* The name comes from the API: it is shown as plain text, and what the operator types is
+     * compared with what was shown. */
+    buf_init(&shown, 0);
+    if (util_put_clean(&shown, want, strlen(want))) {
+        buf_free(&shown);
+        diag_error("out of memory");
+        return EXIT_INDETERMINATE;
+    }
+    fputc('\n', stderr);
+    diag_printf(stderr, "About to run %s of protection group '%s' (%s) in project %s.", o->action,
+                buf_str(&shown), rep->group_id ? rep->group_id : "?",
+                rep->project_id ? rep->project_id : "?");
+    fputc('\n', stderr);
+    diag_printf(stderr, "This changes the production site. Type the group name to go ahead: ");
     if (!fgets(line, sizeof line, stdin)) {
+        buf_free(&shown);
         diag_error("not confirmed; nothing was sent");
         return EXIT_NOGO;
     }
     n = strcspn(line, "\r\n");
     line[n] = '\0';
+    want = buf_str(&shown);
     if (strcmp(line, want) != 0) {
-        diag_error("'%s' is not '%s': not confirmed; nothing was sent", line, want);
+        buf_free(&shown);
+        diag_error("'%s' is not the group's name: not confirmed; nothing was sent", line);
         return EXIT_NOGO;
     }
+    buf_free(&shown);
     return 0;
 }
 
@@ -240,12 +253,14 @@ int cmd_verify_log(const struct app_opts *o)
     if (auditlog_verify(o->argument, &c, &e))
         return app_fail(ERR_IO, &e);
     if (c.broken_line) {
-        printf("audit log '%s': BROKEN at line %zu of %zu: %s\n", o->argument, c.broken_line,
-               c.lines, c.reason);
+        diag_printf(stdout, "audit log '%s': BROKEN at line %zu of %zu: %s", o->argument,
+                    c.broken_line, c.lines, c.reason);
+        putchar('\n');
         return 1;
     }
-    printf("audit log '%s': %zu line%s, chain intact; head sha256 %s\n", o->argument, c.lines,
-           c.lines == 1 ? "" : "s", c.lines ? c.head : "(empty)");
+    diag_printf(stdout, "audit log '%s': %zu line%s, chain intact; head sha256 %s", o->argument,
+                c.lines, c.lines == 1 ? "" : "s", c.lines ? c.head : "(empty)");
+    putchar('\n');
     printf("(lines cut off the end cannot be seen from inside the file: compare the head with the "
            "one recorded elsewhere)\n");
     return 0;

@@ -1,5 +1,7 @@
 #include "diag.h"
 
+#include "buf.h"
+#include "util.h"
 #include "version.h"
 
 #include <stdarg.h>
@@ -19,13 +21,41 @@ int diag_verbosity(void)
     return verbosity;
 }
 
+/* Writes the formatted text to f as plain text for a terminal or a log: the one sanitiser of what
+ * a person reads (util_put_clean), so that text from the API, a rule or argv cannot move the
+ * cursor, recolour, reorder or hide what the line says. */
+static void vclean(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static void vclean(FILE *f, const char *fmt, va_list ap)
+{
+    struct buf raw, out;
+
+    buf_init(&raw, 64 * 1024);
+    buf_init(&out, 64 * 1024);
+    buf_vprintf(&raw, fmt, ap);
+    util_put_clean(&out, buf_str(&raw), raw.len);
+    fwrite(buf_str(&out), 1, out.len, f);
+    buf_free(&raw);
+    buf_free(&out);
+}
+
+void diag_printf(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vclean(f, fmt, ap);
+    va_end(ap);
+    fflush(f);
+}
+
 static void vprint(const char *kind, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
 static void vprint(const char *kind, const char *fmt, va_list ap)
 {
     fprintf(stderr, "%s: %s", SDRS_NAME, kind);
-    vfprintf(stderr, fmt, ap);
+    vclean(stderr, fmt, ap);
     fputc('\n', stderr);
     fflush(stderr);
 }

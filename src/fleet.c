@@ -127,16 +127,24 @@ int fleet_render_text(const struct fleet *f, const struct render_opts *o, struct
         buf_printf(out, "  %-13s", v);
         if (o && o->color)
             buf_adds(out, "\033[0m");
-        if (!r->group_id || strcmp(order[i]->name, r->group_id) != 0) {
-            const char *base = strrchr(order[i]->name, '/');
-            buf_printf(out, " %s:", base ? base + 1 : order[i]->name);
+        {
+            /* names, statuses and messages come from the API and the rules: plain text only */
+            struct buf line;
+            buf_init(&line, 0);
+            if (!r->group_id || strcmp(order[i]->name, r->group_id) != 0) {
+                const char *base = strrchr(order[i]->name, '/');
+                buf_printf(&line, " %s:", base ? base + 1 : order[i]->name);
+            }
+            if (r->group_name)
+                buf_printf(&line, " %s (%s)", r->group_name, r->group_id ? r->group_id : "?");
+            else if (r->group_id)
+                buf_printf(&line, " %s", r->group_id);
+            buf_printf(&line, "  status %s%s", r->group_status ? r->group_status : "unknown",
+                       buf_str(&why));
+            if (util_put_clean(out, buf_str(&line), line.len) || buf_adds(out, "\n"))
+                rc = ERR_NOMEM;
+            buf_free(&line);
         }
-        if (r->group_name)
-            buf_printf(out, " %s (%s)", r->group_name, r->group_id ? r->group_id : "?");
-        else if (r->group_id)
-            buf_printf(out, " %s", r->group_id);
-        buf_printf(out, "  status %s%s\n", r->group_status ? r->group_status : "unknown",
-                   buf_str(&why));
         buf_free(&why);
     }
     if (o && o->verbose > 0)

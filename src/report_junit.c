@@ -20,21 +20,23 @@
 
 #define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
 
-/* True for a multi-byte character XML should not carry: C1 controls (U+0080..U+009F, allowed but
- * unsafe in log viewers) and the non-characters U+FFFE and U+FFFF (not allowed). */
+/* True for a multi-byte character XML should not carry: of the one list of util_char_unsafe, C1
+ * controls, the bidi controls and line separators (allowed, but acted on by viewers) and the
+ * non-characters U+FEFF, U+FFFE and U+FFFF. */
 static bool unwanted(const unsigned char *p, size_t n)
 {
-    return (n == 2 && p[0] == 0xC2 && p[1] <= 0x9F) ||
-           (n == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] >= 0xBE);
+    unsigned long cp;
+
+    return util_utf8_next((const char *)p, n, &cp) == n && util_char_unsafe(cp);
 }
 
 /* Where put_xml writes: character data, an attribute value, or a name attribute (one line). */
 enum xml_ctx { XML_TEXT, XML_ATTR, XML_NAME };
 
 /* Appends s (NULL as "") escaped for ctx. Markup characters become entities; control characters
- * other than tab and line breaks, DEL, C1 controls, U+FFFE/U+FFFF and bytes that are not UTF-8
- * become U+FFFD. In attribute values tab and line breaks become character references, which
- * attribute normalisation keeps; in names they become spaces. */
+ * other than tab and line breaks, DEL, the unsafe characters of util_char_unsafe and bytes that
+ * are not UTF-8 become U+FFFD. In attribute values tab and line breaks become character references,
+ * which attribute normalisation keeps; in names they become spaces. */
 static void put_xml(struct textout *o, const char *s, enum xml_ctx ctx)
 {
     for (const char *p = s ? s : ""; *p && !o->rc;) {

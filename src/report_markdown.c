@@ -15,15 +15,14 @@
 
 #define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
 
-/* True for a character that would end a line or a table row, that a terminal would act on, or
- * that is not a character: C0 controls (tab and newlines included), DEL, C1 controls, U+FFFE and
- * U+FFFF. */
+/* True for a character that would end a line or a table row, that a terminal or a viewer would
+ * act on or hide, or that is not a character: the one list of util_char_unsafe (C0 with tab and
+ * newlines, DEL, C1, bidi controls, U+2028/9, U+FEFF, U+FFFE/F). */
 static bool is_control(const char *p, size_t n)
 {
-    const unsigned char *u = (const unsigned char *)p;
+    unsigned long cp;
 
-    return (n == 1 && (u[0] < 0x20 || u[0] == 0x7f)) || (n == 2 && u[0] == 0xC2 && u[1] <= 0x9F) ||
-           (n == 3 && u[0] == 0xEF && u[1] == 0xBF && u[2] >= 0xBE);
+    return util_utf8_next(p, n, &cp) == n && util_char_unsafe(cp);
 }
 
 /* Returns the length of the character at p. When it is not UTF-8 or is a control character,

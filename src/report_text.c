@@ -17,14 +17,11 @@
 #define C_CYAN    "\033[36m"
 #define C_DIM     "\033[2m"
 
-/* Untrusted text (from rules or the API): control characters become spaces. */
+/* Untrusted text (from rules or the API): the one sanitiser of what a person reads
+ * (util_put_clean: C0, DEL, C1, bidi controls, line separators become spaces). */
 static void put_text(struct textout *o, const char *s)
 {
-    for (const char *p = s ? s : ""; *p && !o->rc; p++) {
-        unsigned char c = (unsigned char)*p;
-        char ch = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-        o->rc = buf_add(o->b, &ch, 1);
-    }
+    textout_put_clean(o, s);
 }
 
 static void color(struct textout *o, const char *code)

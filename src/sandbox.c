@@ -764,10 +764,17 @@ static int l_msghandler(lua_State *L)
     return 1;
 }
 
+/* The last words before Lua aborts the process (a bug: every call is protected). The message is
+ * made plain text, as every line a person reads is. */
 static int l_atpanic(lua_State *L)
 {
-    fprintf(stderr, "sdrs-preflight: unprotected Lua error: %s\n",
-            lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+    struct buf clean;
+
+    buf_init(&clean, 4096);
+    util_put_clean(&clean, msg, strlen(msg));
+    fprintf(stderr, "sdrs-preflight: unprotected Lua error: %s\n", buf_str(&clean));
+    buf_free(&clean);
     return 0; /* Lua aborts */
 }
 

@@ -236,7 +236,10 @@ END_TEST
  * characters, C1 controls, a non-character and bytes that are not UTF-8. */
 #define HOSTILE                                                                                    \
     "]]></failure><x a='1'>&amp; \"q\"\r\n# heading\n1. list\n    code | cell | `tick` *em* "      \
-    "<script>alert(1)</script> [link](javascript:x) \001\033[2J\x7f\xC2\x85\xEF\xBF\xBF\xFF\xC3"
+    "<script>alert(1)</script> [link](javascript:x) \001\033[2J\x7f\xC2\x85\xEF\xBF\xBF\xFF\xC3"   \
+    " csi\xC2\x9B"                                                                                 \
+    "2J rlo\xE2\x80\xAE lri\xE2\x81\xA6 ls\xE2\x80\xA8 ps\xE2\x80\xA9 bom\xEF\xBB\xBF"             \
+    " end"
 
 static void hostile_meta(struct rule_result *r, const char *id, enum result_kind k)
 {
@@ -247,13 +250,23 @@ static void hostile_meta(struct rule_result *r, const char *id, enum result_kind
     r->meta.remediation = dup("fix " HOSTILE);
 }
 
-/* True when every byte of s is printable UTF-8 or a tab or newline. */
-static bool clean(const char *s)
+/* True when s is UTF-8 without any of the one list of unsafe characters (util_char_unsafe: C0,
+ * DEL, C1, bidi controls, U+2028/9, BOM, U+FFFE/F), tab and newline aside: what a person reads
+ * in a terminal, a log viewer, a test view or a ticket. */
+static bool clean(const char *s, size_t *at)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f)
+    size_t len = strlen(s);
+
+    for (size_t i = 0; i < len;) {
+        unsigned long cp;
+        size_t n = util_utf8_next(s + i, len - i, &cp);
+        if (n == 0 || (util_char_unsafe(cp) && cp != '\t' && cp != '\n')) {
+            *at = i;
             return false;
-    return util_utf8_valid(s, strlen(s)) && !strstr(s, "\xC2\x85") && !strstr(s, "\xEF\xBF\xBF");
+        }
+        i += n;
+    }
+    return true;
 }
 
 /* Renders, into out (initialised here), a report whose every rule-supplied text is hostile, with
@@ -291,10 +304,26 @@ static void render_hostile(int (*render)(const struct report *, const struct ren
     r.group_name = dup("pg.<b>&\"'|`x\033\xFF");
     buf_init(out, 0);
     ck_assert_int_eq(render(&r, NULL, out), 0);
-    ck_assert_msg(clean(out->data), "%s", out->data);
+    {
+        size_t at = 0;
+        ck_assert_msg(clean(out->data, &at), "unsafe character at %zu: ...%.60s", at,
+                      out->data + (at > 30 ? at - 30 : 0));
+    }
     report_clear(&r);
     snapshot_free(s);
 }
+
+/* The text report writes rule and API text through the one sanitiser. */
+START_TEST(text_survives_hostile_text)
+{
+    struct buf out;
+
+    render_hostile(report_render_text, &out);
+    ck_assert_ptr_null(strstr(out.data, "\033[2J"));
+    ck_assert_ptr_nonnull(strstr(out.data, "rlo  lri"));
+    buf_free(&out);
+}
+END_TEST
 
 START_TEST(junit_survives_hostile_text)
 {
@@ -481,6 +510,7 @@ int main(void)
     tcase_add_test(tc, markdown_leaves_out_empty_sections);
     tcase_add_test(tc, expired_waivers_block_in_junit_and_markdown);
     tcase_add_test(tc, renderer_registry);
+    tcase_add_test(tc, text_survives_hostile_text);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
