@@ -95,6 +95,7 @@ class Simulator:
             ("POST", "clear-faults"): lambda: self.faults.replace([]),
             ("GET", "faults"): lambda: self.faults.describe(),
             ("POST", "mutate"): lambda: self.world.mutate(doc),
+            ("POST", "advance"): lambda: self.world.advance(_field(doc, "seconds")),
             ("GET", "state"): self._state,
             ("POST", "reset"): self._reset,
         }

@@ -463,16 +463,30 @@ class AuthTest(SimTestCase):
 
 
 class ActionTest(SimTestCase):
+    def job(self, job_id):
+        status, job = self.sim.get("/v1/%s/jobs/%s" % (PID, job_id))
+        self.assertEqual(status, 200, job)
+        return job
+
     def test_failover_then_reprotect(self):
+        # Each job step lasts an hour of the jobs' clock, which only /__sim/advance moves on: every
+        # status below is seen however late the polls come (no timing, however loaded the machine).
+        self.sim.control("mutate", {"jobs": {"steps": 2, "step_seconds": 3600}})
         status, doc = self.action({"failover-server-group": {}})
         self.assertEqual(status, 200, doc)
         self.assertRegex(doc["job_id"], r"\A[0-9a-f]{32}\Z")
         self.assertEqual(self.group()["status"], "failing-over")
         self.assertError(self.action({"failover-server-group": {}}), 400, "SDRS.1002", "failing-over")
-        seen = set()
-        job = self.wait_job(doc["job_id"], seen)
-        self.assertIn("RUNNING", seen)
-        self.assertLessEqual(seen, {"INIT", "RUNNING", "SUCCESS"})
+        seen = [self.job(doc["job_id"])["status"]]
+        self.sim.control("advance", {"seconds": 3600})
+        job = self.job(doc["job_id"])
+        seen.append(job["status"])
+        self.assertEqual([s["status"] for s in job["entities"]["sub_jobs"]], ["RUNNING"] * 3)
+        self.assertEqual((self.group()["status"], job["end_time"]), ("failing-over", None))
+        self.sim.control("advance", {"seconds": 3600})
+        job = self.wait_job(doc["job_id"])
+        seen.append(job["status"])
+        self.assertEqual(seen, ["INIT", "RUNNING", "SUCCESS"])
         self.assertEqual((job["job_type"], job["status"], job["error_code"], job["fail_reason"]),
                          ("failoverProtectionGroupNoCG", "SUCCESS", None, None))
         self.assertRegex(job["begin_time"], r"\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
@@ -490,7 +504,14 @@ class ActionTest(SimTestCase):
         status, doc = self.action({"start-server-group": {}})
         self.assertEqual(status, 200, doc)
         self.assertEqual(self.group()["status"], "reprotecting")
+        seen = [self.job(doc["job_id"])["status"]]
+        self.sim.control("advance", {"seconds": 3600})
+        seen.append(self.job(doc["job_id"])["status"])
+        self.assertEqual(self.group()["status"], "reprotecting")
+        self.sim.control("advance", {"seconds": 3600})
         job = self.wait_job(doc["job_id"])
+        seen.append(job["status"])
+        self.assertEqual(seen, ["INIT", "RUNNING", "SUCCESS"])
         self.assertEqual((job["job_type"], job["status"]), ("reprotectProtectionGroupNoCG", "SUCCESS"))
         self.assertEqual((self.group()["status"], self.group()["priority_station"]), ("protected", "target"))
 
@@ -682,6 +703,8 @@ class FaultTest(SimTestCase):
 
 class ControlTest(SimTestCase):
     def test_log_state_and_validation(self):
+        # the stop job must still be running when the state is read below, however slow this test is
+        self.sim.control("mutate", {"jobs": {"step_seconds": 3600}})
         self.sim.request("POST", "/v1/%s/server-groups/%s/action" % (PID, GID), {"stop-server-group": {}},
                          headers={"X-Custom": "v"})
         self.sim.get("/v1/%s/server-groups?limit=5" % PID)
@@ -714,7 +737,8 @@ class ControlTest(SimTestCase):
                            ("faults", {"faults": [{"kind": "status", "status": 42}]}),
                            ("mutate", {"servers": []}), ("mutate", {"jobs": {"outcome": "MAYBE"}}),
                            ("mutate", {"jobs": "x"}), ("mutate", {"page_limit": "3"}), ("mutate", [1]),
-                           ("mutate", {"nonsense": {}}), ("nope", {})):
+                           ("mutate", {"nonsense": {}}), ("advance", {}), ("advance", {"seconds": -1}),
+                           ("advance", {"seconds": "1"}), ("advance", {"seconds": True}), ("nope", {})):
             with self.subTest(name=name, body=body):
                 status, _ = self.sim.json("POST", "/__sim/" + name, body, token=None)
                 self.assertIn(status, (400, 404))

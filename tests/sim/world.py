@@ -9,6 +9,7 @@ callers serialise without holding the lock. Nothing here knows about HTTP: error
 
 import copy
 import datetime
+import math
 import threading
 import time
 import uuid
@@ -149,6 +150,7 @@ class World:
                                        "page_limit": page_limit, "latency_ms": latency_ms})
         self._clock = clock
         self._wallclock = wallclock
+        self._clock_offset = 0.0  # seconds added to clock by advance()
         self._lock = threading.RLock()
         self.reset()
 
@@ -162,6 +164,7 @@ class World:
             self.page_limit = initial["page_limit"]
             self.latency_ms = initial["latency_ms"]
             self._jobs = {}
+            self._clock_offset = 0.0
 
     # ---- reads -------------------------------------------------------------------------------
 
@@ -264,6 +267,16 @@ class World:
             if "latency_ms" in changes:
                 self.latency_ms = changes["latency_ms"]
 
+    def advance(self, seconds):
+        """Move the jobs' clock on by seconds (POST /__sim/advance): jobs progress, and finish, as if that
+        much more time had passed. Only jobs: timestamps use the wall clock, which stays. ValueError if
+        seconds is not a finite number >= 0."""
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < math.inf:
+            raise ValueError("advance: seconds must be a finite number >= 0")
+        with self._lock:
+            self._clock_offset += seconds
+            self._advance()
+
     def start_action(self, group_id, body):
         """POST .../server-groups/{id}/action: check the request and the preconditions, move the group,
         its instances and pairs to the transient status, start a job; return the job id."""
@@ -288,7 +301,7 @@ class World:
             pairs = self._members("replications", group_id)
             self._check_preconditions(group, transition, instances, pairs)
 
-            now, wall = self._clock(), self._wallclock()
+            now, wall = self._now(), self._wallclock()
             job = Job(uuid.uuid4().hex, transition.job_type, group_id, transition,
                       self._job_settings_for(transition), now, wall, success_station,
                       [(uuid.uuid4().hex, pair["id"]) for pair in pairs])
@@ -359,9 +372,13 @@ class World:
                 obj["priority_station"] = station
         group["updated_at"] = record_time(wall)
 
+    def _now(self):
+        """The jobs' clock: the monotonic clock, moved on by advance()."""
+        return self._clock() + self._clock_offset
+
     def _advance(self):
         """Finish every job whose time is up: move its group, instances and pairs to the final status."""
-        now = self._clock()
+        now = self._now()
         for job in self._jobs.values():
             if job.finished or job.status(now) not in ("SUCCESS", "FAIL"):
                 continue
@@ -379,7 +396,7 @@ class World:
                                  job.begun_at + job.duration())
 
     def _job_document(self, job):
-        status = job.status(self._clock())
+        status = job.status(self._now())
         done = status in ("SUCCESS", "FAIL")
         end_time = api_time(job.begun_at + job.duration()) if done else None
         settings = job.settings
