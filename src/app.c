@@ -7,6 +7,7 @@
 #include "facts.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,30 @@ bool app_use_color(const struct app_opts *o)
 
 /* ---- files ----------------------------------------------------------------------------------- */
 
+/* The file of dir ending in suffix that path names, or NULL (an owned path when found). */
+static char *dir_member(const char *dir, const char *suffix, const char *path)
+{
+    DIR *d = dir ? opendir(dir) : NULL;
+    struct dirent *de;
+    char *found = NULL;
+
+    while (d && !found && (de = readdir(d))) {
+        size_t n = strlen(de->d_name), k = strlen(suffix);
+        struct buf member;
+
+        if (n <= k || strcmp(de->d_name + n - k, suffix) != 0)
+            continue;
+        buf_init(&member, 0);
+        if (!buf_printf(&member, "%s/%s", dir, de->d_name) &&
+            util_same_file(path, buf_str(&member)))
+            found = buf_take(&member);
+        buf_free(&member);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
 int app_write_file(const struct app_opts *o, const char *what, const char *path,
                    const struct buf *b)
 {
@@ -82,6 +107,17 @@ int app_write_file(const struct app_opts *o, const char *what, const char *path,
             return EXIT_USAGE;
         }
     }
+    /* the rule files of --rules and the snapshots of --snapshot-dir are inputs too */
+    for (size_t i = 0; i <= o->in.nrule_dirs; i++) {
+        bool rules = i < o->in.nrule_dirs;
+        char *member = dir_member(rules ? o->in.rule_dirs[i] : o->in.snapshot_dir,
+                                  rules ? ".lua" : ".json", path);
+        if (member) {
+            diag_error("refusing to write the %s over the input file '%s'", what, member);
+            free(member);
+            return EXIT_USAGE;
+        }
+    }
     for (size_t i = 0; i < o->out.nreports; i++)
         if (o->out.reports[i].file != path && util_same_file(path, o->out.reports[i].file)) {
             diag_error("refusing to write the %s over '%s', which --report writes too", what,
@@ -89,7 +125,7 @@ int app_write_file(const struct app_opts *o, const char *what, const char *path,
             return EXIT_USAGE;
         }
     if (util_write_file_atomic(path, buf_str(b), b->len, 0644, &e))
-        return app_fail(ERR_IO, &e);
+        return app_fail(ERR_IO, &e); /* a directory is ERR_INVALID: exit 2 as well */
     diag_verbose(1, "%s written to '%s'", what, path);
     return 0;
 }

@@ -74,8 +74,9 @@ out:
     return rc;
 }
 
-int util_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
-                           struct err *e)
+/* Writes data to a new temporary file beside path and renames it over path. */
+static int write_replace(const char *path, const void *data, size_t len, unsigned mode,
+                         struct err *e)
 {
     struct buf tmp;
     const char *p = data;
@@ -118,6 +119,51 @@ out:
     if (rc)
         unlink(tmp.data);
     buf_free(&tmp);
+    return rc;
+}
+
+/* Writes data into what path names as it is (a device, a FIFO, a terminal): no new file. */
+static int write_in_place(const char *path, const void *data, size_t len, struct err *e)
+{
+    const char *p = data;
+    int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC), rc = 0;
+
+    if (fd < 0)
+        return err_set(e, ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+    while (len > 0 && !rc) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno != EINTR)
+            rc = err_set(e, ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+        if (w > 0) {
+            p += w;
+            len -= (size_t)w;
+        }
+    }
+    if (close(fd) != 0 && !rc)
+        rc = err_set(e, ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+    return rc;
+}
+
+int util_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
+                           struct err *e)
+{
+    struct stat st;
+    char *real;
+    int rc;
+
+    if (stat(path, &st) != 0)
+        return errno == ENOENT ? write_replace(path, data, len, mode, e)
+                               : err_set(e, ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return err_set(e, ERR_INVALID, "cannot write '%s': it is a directory", path);
+    if (!S_ISREG(st.st_mode))
+        return write_in_place(path, data, len, e);
+    /* A regular file, perhaps through a symlink: replace the file, never the link. */
+    real = realpath(path, NULL);
+    if (!real)
+        return err_set(e, ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+    rc = write_replace(real, data, len, mode, e);
+    free(real);
     return rc;
 }
 

@@ -26,8 +26,11 @@ char *util_strndup(const char *s, size_t n);
  * (0: no cap). "-" is not special. Messages name the path. */
 int util_read_file(const char *path, size_t max, struct buf *out, struct err *e);
 
-/* Writes data to path through a temporary file in the same directory and a rename, so that the
- * destination is either the old file or the complete new one. Mode is applied to new files. */
+/* Writes data to path. A regular file (or none yet) is written through a temporary file in the
+ * same directory and a rename, so that the destination is either the old file or the complete new
+ * one; through a symlink, the file it points to is replaced, never the link. Anything else (a
+ * device such as /dev/null, a FIFO, a terminal, /dev/stdout) is written in place, never replaced
+ * by a file. A directory is refused (ERR_INVALID). Mode is applied to new files. */
 int util_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
                            struct err *e);
 

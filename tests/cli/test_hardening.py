@@ -190,5 +190,100 @@ class TypeConfusion(TempDirTest):
             sim.stop()
 
 
+
+
+
+class OutputsOverInputs(TempDirTest):
+    """No output replaces a file the run reads, and no special file is replaced by a regular one."""
+
+    def go(self, *extra):
+        return run("check", "--snapshot", src("examples", "go.json"), *extra)
+
+    def unchanged(self, path, before):
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), before, "%s was changed" % path)
+
+    def test_rule_files_and_snapshot_dir_members(self):
+        rules = os.path.join(self.tmp, "rules")
+        os.makedirs(rules)
+        rule = os.path.join(rules, "X-1.lua")
+        body = b"return { id = 'X-1', title = 't', severity = 'info', actions = 'all',\n" \
+               b"  check = function(ctx) end }\n"
+        with open(rule, "wb") as f:
+            f.write(body)
+        res = self.go("--rules", rules, "-o", rule)
+        self.assertExit(res, 2)
+        self.assertIn("refusing to write the report over the input file", res.err)
+        self.unchanged(rule, body)
+        res = self.go("--rules", rules, "--report", "json=" + rule)
+        self.assertExit(res, 2)
+        self.unchanged(rule, body)
+        snaps = os.path.join(self.tmp, "snaps")
+        os.makedirs(snaps)
+        member = os.path.join(snaps, "a.json")
+        with open(src("examples", "go.json"), "rb") as f:
+            data = f.read()
+        with open(member, "wb") as f:
+            f.write(data)
+        res = run("check", "--snapshot-dir", snaps, "-o", member)
+        self.assertExit(res, 2)
+        self.unchanged(member, data)
+
+    def test_cacert_and_token_file(self):
+        sim = Sim(self.tmp, basic_scenario())
+        try:
+            ca = self.write("ca.pem", "-----BEGIN CERTIFICATE-----\nnot used over http\n")
+            token = self.write("token", "basic-token-0123456789abcdef\n")
+            args = ["check", SIM_GROUP, *sim.endpoint_args(), "--cacert", ca, "--token-file", token]
+            res = run(*args, "-o", ca, env=creds({}))
+            self.assertExit(res, 2)
+            self.assertIn("refusing to write the report over the input file", res.err)
+            self.unchanged(ca, b"-----BEGIN CERTIFICATE-----\nnot used over http\n")
+            res = run(*args, "--report", "markdown=" + token, env=creds({}))
+            self.assertExit(res, 2)
+            self.unchanged(token, b"basic-token-0123456789abcdef\n")
+        finally:
+            sim.stop()
+
+    def test_special_files_are_written_in_place(self):
+        import stat
+        import threading
+        res = self.go("-o", "/dev/null")
+        self.assertExit(res, 0)
+        self.assertTrue(stat.S_ISCHR(os.stat("/dev/null").st_mode), "/dev/null was replaced")
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo)
+        got = []
+
+        def read_fifo():
+            with open(fifo, "rb") as f:
+                got.append(f.read())
+
+        reader = threading.Thread(target=read_fifo)
+        reader.start()
+        res = self.go("--format", "json", "-o", fifo)
+        reader.join(30)
+        self.assertExit(res, 0)
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
+        self.assertEqual(json.loads(got[0])["verdict"], "GO")
+        res = self.go("--format", "json", "-o", "/dev/stdout")
+        self.assertExit(res, 0)
+        self.assertEqual(res.json()["verdict"], "GO")
+        self.assertTrue(os.path.islink("/dev/stdout"), "/dev/stdout was replaced")
+        # through a symlink to a regular file: the file is replaced, the link stays
+        target = self.write("real.txt", "old")
+        link = os.path.join(self.tmp, "link.txt")
+        os.symlink(target, link)
+        self.assertExit(self.go("-o", link), 0)
+        self.assertTrue(os.path.islink(link))
+        with open(target) as f:
+            self.assertTrue(f.read().startswith("GO"))
+
+    def test_a_directory_is_refused(self):
+        res = self.go("-o", self.tmp)
+        self.assertExit(res, 2)
+        self.assertIn("it is a directory", res.err)
+
+
 if __name__ == "__main__":
     unittest.main()
