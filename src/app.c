@@ -157,6 +157,29 @@ int app_audit(const struct app_opts *o, struct audit_event *ev)
     return 0;
 }
 
+/* A loud warning for each endpoint that would receive credentials in clear text (http:// to a
+ * host that is not loopback), as loud as --insecure. done has a bit for each endpoint already
+ * warned about; the new set is returned. */
+static unsigned alert_cleartext(const struct endpoints *ep, enum cred_kind kind, unsigned done)
+{
+    const char *const url[] = {ep->iam, ep->sdrs, ep->ecs, ep->ims};
+    const char *const name[] = {"IAM", "SDRS", "ECS", "IMS"};
+
+    for (unsigned i = kind == CRED_PASSWORD ? 0 : 1; i < 4; i++) {
+        const char *what = kind == CRED_AKSK                 ? "access key id and signed requests"
+                           : kind == CRED_PASSWORD && i == 0 ? "IAM password"
+                                                             : "token";
+        if (done & (1u << i) || !endpoint_cleartext(url[i]))
+            continue;
+        done |= 1u << i;
+        diag_alert("the %s endpoint %s is plain http:// to a host that is not loopback: the %s "
+                   "would travel in clear text, readable and changeable by anyone on the path; "
+                   "use https://",
+                   name[i], url[i], what);
+    }
+    return done;
+}
+
 /* ---- the live connection --------------------------------------------------------------------- */
 
 static void http_logger(void *ud, int level, const char *msg)
@@ -191,6 +214,7 @@ int app_live_open(const struct app_opts *o, struct live *lv)
     struct api_opts ao = {0};
     struct err e = {0};
     char incomplete[512];
+    unsigned warned;
     int code;
 
     memset(lv, 0, sizeof *lv);
@@ -225,6 +249,7 @@ int app_live_open(const struct app_opts *o, struct live *lv)
         diag_error("the project id is unknown: give --project-id or set OS_PROJECT_ID");
         goto fail;
     }
+    warned = alert_cleartext(&lv->ep, lv->cred.kind, 0);
     if (o->live.http.insecure)
         diag_alert("--insecure: TLS certificates are NOT verified; anyone on the network path can "
                    "read the credentials and change the answers");
@@ -247,6 +272,7 @@ int app_live_open(const struct app_opts *o, struct live *lv)
         code = app_fail(ERR_NET, &e);
         goto fail;
     }
+    alert_cleartext(&lv->ep, lv->cred.kind, warned); /* the endpoints IAM's catalog named */
     return 0;
 fail:
     app_live_close(lv);

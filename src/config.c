@@ -47,6 +47,15 @@ const char *credentials_kind_name(enum cred_kind k)
     return "none";
 }
 
+/* True when s has a byte that is a control character (C0 or DEL). */
+static bool has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
 /* The value of an environment variable when set and not blank, else NULL. */
 static const char *env(const char *(*getenv_fn)(const char *), const char *name)
 {
@@ -91,7 +100,10 @@ static int read_token_file(const char *path, char **out, struct err *e)
     for (size_t i = start; i < end; i++)
         if ((unsigned char)b.data[i] < 0x21 || (unsigned char)b.data[i] > 0x7e) {
             rc = err_set(e, ERR_INVALID,
-                         "token file '%s' holds more than one token (or binary data)", path);
+                         "token file '%s' has a space, control character or non-ASCII byte inside "
+                         "the token (more than one token, or binary data); it is refused and "
+                         "not shown",
+                         path);
             goto out;
         }
     *out = util_strndup(b.data + start, end - start);
@@ -102,10 +114,36 @@ out:
     return rc;
 }
 
+/* Every variable a credential kind takes, so that one with a control character is refused before
+ * anything is sent: a newline in a token would inject a request header. The value is never shown.
+ */
+static int refuse_control(const char *(*getenv_fn)(const char *), const char *const *names,
+                          struct err *e)
+{
+    for (; *names; names++) {
+        const char *v = env(getenv_fn, *names);
+        if (v && has_control(v))
+            return err_set(e, ERR_INVALID,
+                           "%s contains a control character (a newline, tab or other byte below "
+                           "0x20, or DEL); it is refused and not shown: set it again without one",
+                           *names);
+    }
+    return 0;
+}
+
 int credentials_load(const char *token_file, const char *(*getenv_fn)(const char *name),
                      struct credentials *c, struct err *e)
 {
+
+    static const char *const os_aksk[] = {"OS_ACCESS_KEY", "OS_SECRET_KEY", "OS_SECURITY_TOKEN",
+                                          NULL};
+    static const char *const hw_aksk[] = {"HW_ACCESS_KEY", "HW_SECRET_KEY", "HW_SECURITY_TOKEN",
+                                          NULL};
+    static const char *const password[] = {
+        "OS_USERNAME",     "OS_PASSWORD", "OS_USER_DOMAIN_NAME", "OS_DOMAIN_NAME", "OS_PROJECT_ID",
+        "OS_PROJECT_NAME", NULL};
     const char *ak, *sk, *st, *user, *pw, *dom, *pid, *pname;
+    const char *const *names;
     bool ok = true;
     int rc;
 
@@ -119,6 +157,9 @@ int credentials_load(const char *token_file, const char *(*getenv_fn)(const char
         return 0;
     }
     if (env(getenv_fn, "OS_AUTH_TOKEN")) {
+        static const char *const token[] = {"OS_AUTH_TOKEN", NULL};
+        if ((rc = refuse_control(getenv_fn, token, e)) != 0)
+            return rc;
         c->token = util_strdup(env(getenv_fn, "OS_AUTH_TOKEN"));
         c->kind = CRED_TOKEN;
         c->source = "OS_AUTH_TOKEN";
@@ -128,13 +169,19 @@ int credentials_load(const char *token_file, const char *(*getenv_fn)(const char
     sk = env(getenv_fn, "OS_SECRET_KEY");
     st = env(getenv_fn, "OS_SECURITY_TOKEN");
     c->source = "OS_ACCESS_KEY and OS_SECRET_KEY";
+    names = os_aksk;
     if (!ak || !sk) {
+        names = hw_aksk;
         ak = env(getenv_fn, "HW_ACCESS_KEY");
         sk = env(getenv_fn, "HW_SECRET_KEY");
         st = env(getenv_fn, "HW_SECURITY_TOKEN");
         c->source = "HW_ACCESS_KEY and HW_SECRET_KEY";
     }
     if (ak && sk) {
+        if ((rc = refuse_control(getenv_fn, names, e)) != 0) {
+            memset(c, 0, sizeof *c);
+            return rc;
+        }
         c->kind = CRED_AKSK;
         c->access_key = util_strdup_ok(ak, &ok);
         c->secret_key = util_strdup_ok(sk, &ok);
@@ -151,6 +198,10 @@ int credentials_load(const char *token_file, const char *(*getenv_fn)(const char
     pid = env(getenv_fn, "OS_PROJECT_ID");
     pname = env(getenv_fn, "OS_PROJECT_NAME");
     if (user && pw && dom && (pid || pname)) {
+        if ((rc = refuse_control(getenv_fn, password, e)) != 0) {
+            memset(c, 0, sizeof *c);
+            return rc;
+        }
         c->kind = CRED_PASSWORD;
         c->source = "OS_USERNAME and OS_PASSWORD";
         c->username = util_strdup_ok(user, &ok);
@@ -226,13 +277,25 @@ void endpoints_clear(struct endpoints *ep)
     memset(ep, 0, sizeof *ep);
 }
 
-/* True when s has a byte that is a control character (C0 or DEL). */
-static bool has_control(const char *s)
+bool endpoint_cleartext(const char *url)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return true;
-    return false;
+    const char *host;
+    size_t n, dots = 0;
+
+    if (!url || strncasecmp(url, "http://", 7) != 0)
+        return false;
+    host = url + 7;
+    if (strncmp(host, "[::1]", 5) == 0 && (host[5] == ':' || host[5] == '/' || !host[5]))
+        return false;
+    n = strcspn(host, ":/");
+    if (n == 9 && strncasecmp(host, "localhost", 9) == 0)
+        return false;
+    /* 127.a.b.c written as an address; "127.0.0.1.example.com" is a name like any other */
+    if (n < 7 || strncmp(host, "127.", 4) != 0 || strspn(host, "0123456789.") != n)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        dots += host[i] == '.';
+    return dots != 3 || host[n - 1] == '.';
 }
 
 int endpoint_normalize(const char *url, char **out, char **project, struct err *e)

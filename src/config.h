@@ -74,6 +74,10 @@ int endpoints_resolve(const struct endpoint_flags *f, struct endpoints *out, str
 void endpoints_clear(struct endpoints *ep);
 /* Normalises one base URL (see above) into a malloc'ed string; *project receives a project id
  * found in a "/v1/<id>" suffix (malloc'ed) when project is not NULL. */
+/* True when url is http:// to a host that is not loopback (localhost, 127.0.0.0/8, [::1]): what
+ * is sent there, credentials included, crosses the network in clear text. */
+bool endpoint_cleartext(const char *url);
+
 int endpoint_normalize(const char *url, char **out, char **project, struct err *e);
 /* The well-known endpoint of a service ("sdrs", "ecs", "ims", "iam") in a region: Open Telekom
  * Cloud for eu-de and eu-nl, Huawei Cloud otherwise. Malloc'ed. */

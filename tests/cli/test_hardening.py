@@ -3,7 +3,8 @@ import json
 import os
 import unittest
 
-from clitest import (SIM_GROUP, TOKEN_ENV, Sim, TempDirTest, basic_scenario, creds, run, src)
+from clitest import (AKSK_ENV, PASSWORD_ENV, SIM_AK, SIM_GROUP, SIM_SK, SIM_TOKEN, SIM_USER,
+                     TOKEN_ENV, Sim, TempDirTest, basic_scenario, creds, run, src)
 
 
 def read(path):
@@ -191,6 +192,53 @@ class TypeConfusion(TempDirTest):
 
 
 
+
+class Credentials(TempDirTest):
+    """A credential with a control character is refused before anything is sent, naming the
+    variable and never the value; clear-text endpoints that would receive credentials are loud."""
+
+    def test_control_characters_are_refused(self):
+        sim = Sim(self.tmp, basic_scenario())
+        try:
+            for name, env in (
+                    ("OS_AUTH_TOKEN", {"OS_AUTH_TOKEN": SIM_TOKEN + "\r\nX-Injected: yes"}),
+                    ("OS_SECRET_KEY", {"OS_ACCESS_KEY": SIM_AK, "OS_SECRET_KEY": SIM_SK + "\x1b[2J"}),
+                    ("OS_PASSWORD", dict(PASSWORD_ENV, OS_PASSWORD=SIM_USER[1] + "\n"))):
+                with self.subTest(variable=name):
+                    before = len(sim.requests())
+                    res = run("check", SIM_GROUP, *sim.endpoint_args(), "--iam-endpoint", sim.url,
+                              env=creds(env))
+                    self.assertEqual(res.code, 2, res)
+                    self.assertIn(name + " contains a control character", res.err)
+                    self.assertNotIn(SIM_TOKEN, res.err + res.out)
+                    self.assertNotIn(SIM_SK, res.err + res.out)
+                    self.assertNotIn(SIM_USER[1], res.err + res.out)
+                    self.assertEqual(len(sim.requests()), before, "nothing is sent")
+        finally:
+            sim.stop()
+
+    def test_cleartext_endpoint_is_loud(self):
+        """192.0.2.1 (TEST-NET-1) is not loopback; nothing answers there, so the run fails after
+        the warning."""
+        far = "http://192.0.2.1:9"
+        for env, which in ((TOKEN_ENV, "SDRS endpoint " + far), (AKSK_ENV, "ECS endpoint " + far),
+                           (PASSWORD_ENV, "IAM endpoint " + far)):
+            with self.subTest(which=which):
+                res = run("check", "sg-1", "--endpoint", far, "--ecs-endpoint", far,
+                          "--iam-endpoint", far, "--project-id", "p1", "--timeout", "0.5",
+                          "--retries", "0", env=creds(env))
+                self.assertEqual(res.code, 3, res)
+                self.assertIn("WARNING: the " + which + " is plain http://", res.err)
+                self.assertIn("clear text", res.err)
+
+    def test_loopback_is_quiet(self):
+        sim = Sim(self.tmp, basic_scenario())
+        try:
+            res = run("check", SIM_GROUP, *sim.endpoint_args(), env=creds(TOKEN_ENV))
+            self.assertEqual(res.code, 0, res)
+            self.assertNotIn("clear text", res.err)
+        finally:
+            sim.stop()
 
 
 class OutputsOverInputs(TempDirTest):

@@ -120,6 +120,76 @@ START_TEST(token_file)
 }
 END_TEST
 
+/* A control character in a credential is refused, naming the variable and never its value: a
+ * newline in OS_AUTH_TOKEN would inject a request header. Variables of another kind are not read.
+ */
+START_TEST(control_characters_are_refused)
+{
+    static const struct {
+        const char *env[6], *name;
+    } cases[] = {
+        {{"OS_AUTH_TOKEN=tok\r\nX-Injected: 1", NULL}, "OS_AUTH_TOKEN"},
+        {{"OS_AUTH_TOKEN=tok\x7f", NULL}, "OS_AUTH_TOKEN"},
+        {{"OS_ACCESS_KEY=ak", "OS_SECRET_KEY=s\tk", NULL}, "OS_SECRET_KEY"},
+        {{"OS_ACCESS_KEY=ak", "OS_SECRET_KEY=sk", "OS_SECURITY_TOKEN=st\n", NULL},
+         "OS_SECURITY_TOKEN"},
+        {{"HW_ACCESS_KEY=a\x1bk", "HW_SECRET_KEY=sk", NULL}, "HW_ACCESS_KEY"},
+        {{"OS_USERNAME=u", "OS_PASSWORD=p\nw", "OS_DOMAIN_NAME=d", "OS_PROJECT_ID=p", NULL},
+         "OS_PASSWORD"},
+        {{"OS_USERNAME=u", "OS_PASSWORD=pw", "OS_DOMAIN_NAME=d\001", "OS_PROJECT_ID=p", NULL},
+         "OS_DOMAIN_NAME"},
+    };
+    static const char *const unused[] = {"OS_AUTH_TOKEN=tok", "OS_PASSWORD=p\nw", NULL};
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct credentials c;
+        struct err e = {0};
+        vars = cases[i].env;
+        ck_assert_int_eq(credentials_load(NULL, fake_getenv, &c, &e), ERR_INVALID);
+        ck_assert_msg(strstr(e.msg, cases[i].name) && strstr(e.msg, "control character"),
+                      "case %zu: %s", i, e.msg);
+        ck_assert_msg(!strstr(e.msg, "tok") && !strstr(e.msg, "s\tk") && !strstr(e.msg, "p\nw"),
+                      "case %zu echoes the value: %s", i, e.msg);
+        ck_assert_ptr_null(c.token);
+        ck_assert_ptr_null(c.secret_key);
+        ck_assert_ptr_null(c.password);
+    }
+    {
+        struct credentials c = load(unused, NULL, 0); /* OS_PASSWORD is not what is sent */
+        ck_assert_str_eq(c.token, "tok");
+        credentials_clear(&c);
+    }
+}
+END_TEST
+
+START_TEST(cleartext_endpoints)
+{
+    static const struct {
+        const char *url;
+        bool clear;
+    } cases[] = {
+        {"https://sdrs.eu-de.otc.t-systems.com", false},
+        {"http://127.0.0.1:8080", false},
+        {"http://127.12.0.9/x", false},
+        {"http://localhost:9", false},
+        {"HTTP://LOCALHOST", false},
+        {"http://[::1]:80", false},
+        {"http://sdrs.example.com", true},
+        {"http://10.0.0.1:8080", true},
+        {"http://localhost.evil.example:80", true},
+        {"http://127.0.0.1.evil.example", true}, /* a name, not an address */
+        {"http://127.0.0.1.", true},
+        {"http://[::2]:80", true},
+        {"http://127", true},
+        {NULL, false},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        ck_assert_msg(endpoint_cleartext(cases[i].url) == cases[i].clear, "%s",
+                      cases[i].url ? cases[i].url : "(null)");
+}
+END_TEST
+
 START_TEST(endpoints_from_flags_region_and_catalog_urls)
 {
     struct endpoint_flags f = {.region = "eu-de"};
@@ -196,6 +266,8 @@ int main(void)
     tcase_add_test(tc, first_complete_set_wins);
     tcase_add_test(tc, nothing_complete_is_an_error);
     tcase_add_test(tc, token_file);
+    tcase_add_test(tc, control_characters_are_refused);
+    tcase_add_test(tc, cleartext_endpoints);
     tcase_add_test(tc, endpoints_from_flags_region_and_catalog_urls);
     tcase_add_test(tc, ids_for_urls);
     suite_add_tcase(s, tc);
