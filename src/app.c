@@ -321,7 +321,7 @@ int app_engine(const struct app_opts *o, struct engine **out)
     if (engine_new(&eo, out, &e))
         return app_fail(ERR_INVALID, &e);
     for (size_t i = 0; i < o->in.nrule_dirs; i++) {
-        if (engine_add_dir(*out, o->in.rule_dirs[i], &e)) {
+        if (engine_add_rules(*out, o->in.rule_dirs[i], &e)) {
             engine_free(*out);
             *out = NULL;
             return app_fail(ERR_INVALID, &e);

@@ -61,7 +61,7 @@ static const char SEC_INPUT[] = "Input", SEC_RULES[] = "Rules", SEC_OUTPUT[] = "
 /* clang-format off */
 static const struct option_def table[] = {
     /* input */
-    {{"snapshot", 0, "FILE", CLI_CHECK, "a snapshot (sdrs-preflight/snapshot@1) to evaluate instead of fetching", SEC_INPUT}, K_STRING, AT(in.snapshot), 0, 0, S_NONE, false},
+    {{"snapshot", 0, "FILE", CLI_CHECK, "a snapshot (sdrs-preflight/snapshot@1) to evaluate instead of fetching; - reads standard input", SEC_INPUT}, K_STRING, AT(in.snapshot), 0, 0, S_NONE, false},
     {{"all", 0, NULL, CLI_CHECK, "every protection group of the project (fleet audit: a line per group; exit code the worst of them, 3 > 1 > 0)", SEC_INPUT}, K_FLAG, AT(in.all), 0, 0, S_NONE, false},
     {{"snapshot-dir", 0, "DIR", CLI_CHECK, "every DIR/*.json snapshot, offline, the same way", SEC_INPUT}, K_STRING, AT(in.snapshot_dir), 0, 0, S_NONE, false},
     {{"save-snapshot", 0, "FILE", C_DECIDE, "also save what the live fetch saw (replay it with --snapshot)", SEC_INPUT}, K_STRING, AT(in.save_snapshot), 0, 0, S_NONE, true},
@@ -69,7 +69,7 @@ static const struct option_def table[] = {
     {{"facts", 0, "FILE", C_DECIDE, "facts no API tells: first switchover, Cloud-Init per server", SEC_INPUT}, K_STRING, AT(in.facts), 0, 0, S_NONE, false},
     {{"waivers", 0, "FILE", C_DECIDE, "reviewed, expiring exceptions (rule, group, reason, approver, expiry date)", SEC_INPUT}, K_STRING, AT(in.waivers), 0, 0, S_NONE, false},
     /* rules */
-    {{"rules", 0, "DIR", C_RULES, "add the rules in DIR/*.lua (repeatable; a rule with the id of a built-in rule replaces it)", SEC_RULES}, K_SPECIAL, AT(in.rule_dirs), 0, 0, S_RULES, false},
+    {{"rules", 0, "PATH", C_RULES, "add the rules in PATH/*.lua, or the one rule file PATH (repeatable; a rule with the id of a built-in rule replaces it)", SEC_RULES}, K_SPECIAL, AT(in.rule_dirs), 0, 0, S_RULES, false},
     {{"no-builtin-rules", 0, NULL, C_RULES, "use only the rules given with --rules", SEC_RULES}, K_FLAG, AT(engine.no_builtin), 0, 0, S_NONE, false},
     {{"fail-on", 0, "warning|blocker", C_DECIDE, "warning: warnings block as well (NO-GO); blocker (default): only blockers", SEC_RULES}, K_SPECIAL, AT(fail_on_warning), 0, 0, S_FAIL_ON, false},
     {{"rule-instructions", 0, "N", C_RULES, "instruction budget of each rule (default 50000000)", SEC_RULES}, K_LLONG, AT(engine.limits.instructions), 1000, 1000000000000LL, S_NONE, false},
@@ -217,6 +217,10 @@ static const char usage_main[] =
     "  3  INDETERMINATE: the decision could not be made (data missing, a rule errored); never GO\n"
     "  4  failover --execute: the action was called but its job failed or did not finish\n";
 
+static const char inputs_help[] =
+    "An input FILE may be - (standard input, for one option of a run) or a pipe such as\n"
+    "<(command). No output replaces an input; -o - (the default) is the standard output.\n";
+
 static const char credentials_help[] =
     "Credentials come from the environment, first complete set wins: OS_AUTH_TOKEN (or\n"
     "--token-file); OS_ACCESS_KEY and OS_SECRET_KEY (or HW_ACCESS_KEY and HW_SECRET_KEY), signed\n"
@@ -309,6 +313,8 @@ int cli_help(const char *command, struct buf *out)
         rc = buf_printf(out, "\nFormats (--format): %s (default text)%s.\n", names,
                         c->bit == CLI_CHECK ? "; a fleet check writes text or json" : "");
     }
+    if (!rc && (c->bit & (C_DECIDE | C_LIVE)))
+        rc = buf_printf(out, "\n%s", inputs_help);
     if (!rc && (c->bit & C_LIVE))
         rc = buf_printf(out, "\n%s", credentials_help);
     return rc;
@@ -626,6 +632,49 @@ static int run_rules(const struct command_def *c, struct app_opts *o, const char
     return cmd_rules(o);
 }
 
+/* "-" is standard input for one input file (--snapshot - reads a snapshot from a pipe) and the
+ * standard output for -o. An output that must be a file, a second reader of standard input, and
+ * standard input while a confirmation would read it, are usage errors. */
+static int check_dashes(const struct command_def *c, const struct app_opts *o)
+{
+    const struct {
+        const char *name, *value;
+    } in[] = {{"snapshot", o->in.snapshot},
+              {"facts", o->in.facts},
+              {"waivers", o->in.waivers},
+              {"token-file", o->in.token_file},
+              {"approved-report", o->in.approved_report}},
+      out[] = {{"save-snapshot", o->in.save_snapshot}, {"audit-log", o->out.audit_log}};
+    const char *first = NULL;
+
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        if (!in[i].value || strcmp(in[i].value, "-") != 0)
+            continue;
+        if (first)
+            return usage_error(c,
+                               "--%s - and --%s - both read standard input: give one of them a "
+                               "file (or <(command))",
+                               first, in[i].name);
+        first = in[i].name;
+    }
+    if (first && o->execute && !o->yes)
+        return usage_error(c,
+                           "--%s - reads standard input, where the confirmation is typed: give "
+                           "a file, or --yes",
+                           first);
+    for (size_t i = 0; i < sizeof out / sizeof out[0]; i++)
+        if (out[i].value && strcmp(out[i].value, "-") == 0)
+            return usage_error(c, "--%s needs a FILE, not '-' (-o - writes the standard output)",
+                               out[i].name);
+    for (size_t i = 0; i < o->out.nreports; i++)
+        if (strcmp(o->out.reports[i].file, "-") == 0)
+            return usage_error(c,
+                               "--report %s=FILE needs a FILE, not '-' (use --format %s for "
+                               "the standard output)",
+                               o->out.reports[i].format, o->out.reports[i].format);
+    return -1;
+}
+
 int cli_main(int argc, char **argv)
 {
     const struct command_def *c;
@@ -650,6 +699,8 @@ int cli_main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     diag_setup(o.out.verbose, o.out.quiet);
+    if ((rc = check_dashes(c, &o)) >= 0)
+        return rc;
     switch (c->bit) {
     case CLI_CHECK:
         return run_check(c, &o, &g, pos, npos);

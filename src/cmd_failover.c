@@ -253,13 +253,14 @@ int cmd_verify_log(const struct app_opts *o)
     if (auditlog_verify(o->argument, &c, &e))
         return app_fail(ERR_IO, &e);
     if (c.broken_line) {
-        diag_printf(stdout, "audit log '%s': BROKEN at line %zu of %zu: %s", o->argument,
-                    c.broken_line, c.lines, c.reason);
+        diag_printf(stdout, "audit log '%s': BROKEN at line %zu of %zu: %s",
+                    util_path_label(o->argument), c.broken_line, c.lines, c.reason);
         putchar('\n');
         return 1;
     }
-    diag_printf(stdout, "audit log '%s': %zu line%s, chain intact; head sha256 %s", o->argument,
-                c.lines, c.lines == 1 ? "" : "s", c.lines ? c.head : "(empty)");
+    diag_printf(stdout, "audit log '%s': %zu line%s, chain intact; head sha256 %s",
+                util_path_label(o->argument), c.lines, c.lines == 1 ? "" : "s",
+                c.lines ? c.head : "(empty)");
     putchar('\n');
     printf("(lines cut off the end cannot be seen from inside the file: compare the head with the "
            "one recorded elsewhere)\n");

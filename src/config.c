@@ -88,6 +88,7 @@ static int read_token_file(const char *path, char **out, struct err *e)
         err_prefix(e, rc, "token file");
         goto out;
     }
+    path = util_path_label(path);
     end = b.len;
     while (start < end && isspace((unsigned char)b.data[start]))
         start++;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <lauxlib.h>
@@ -353,74 +354,102 @@ static int lua_file_filter(const struct dirent *d)
     return n > 4 && d->d_name[0] != '.' && strcmp(d->d_name + n - 4, ".lua") == 0;
 }
 
-int engine_add_dir(struct engine *eng, const char *dir, struct err *e)
+/* Loads the rule files paths[0..count) of where (a directory or one file) and adds them, all or
+ * none. */
+static int add_files(struct engine *eng, const char *where, char *const *paths, size_t count,
+                     struct err *e)
 {
-    struct dirent **names = NULL;
-    struct rule_entry *loaded = NULL;
-    int count, rc = 0, done = 0;
+    struct rule_entry *loaded = calloc(count, sizeof *loaded);
+    size_t done = 0;
+    int rc = 0;
 
-    count = scandir(dir, &names, lua_file_filter, alphasort);
-    if (count < 0)
-        return err_set(e, ERR_IO, "cannot read rules directory '%s': %s", dir, strerror(errno));
-    if (count == 0) {
-        free(names);
-        return err_set(e, ERR_INVALID, "rules directory '%s' has no *.lua files", dir);
-    }
-    loaded = calloc((size_t)count, sizeof *loaded);
-    if (!loaded) {
-        rc = err_set(e, ERR_NOMEM, "out of memory");
-        goto out;
-    }
+    if (!loaded)
+        return err_set(e, ERR_NOMEM, "out of memory");
     for (; done < count; done++) {
-        struct buf path, content;
+        struct buf content;
 
-        buf_init(&path, 0);
         buf_init(&content, 0);
-        if (buf_printf(&path, "%s/%s", dir, names[done]->d_name)) {
-            rc = err_set(e, ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        rc = util_read_file(path.data, ENGINE_MAX_RULE_FILE, &content, e);
+        rc = util_read_file(paths[done], ENGINE_MAX_RULE_FILE, &content, e);
         if (rc) {
             err_prefix(e, ERR_INVALID, "invalid rule file");
-            buf_free(&path);
             buf_free(&content);
             goto out;
         }
-        if (entry_init(&loaded[done], path.data, path.data, content.data ? content.data : "",
+        if (entry_init(&loaded[done], paths[done], paths[done], content.data ? content.data : "",
                        content.len, content.data)) {
             buf_free(&content);
-            buf_free(&path);
             rc = err_set(e, ERR_NOMEM, "out of memory");
             goto out;
         }
         content.data = NULL; /* owned by the entry now */
-        buf_free(&path);
         rc = load_meta(eng, &loaded[done], e);
-        if (rc)
+        if (rc) {
+            done++;
             goto out;
-        for (int k = 0; k < done; k++)
+        }
+        for (size_t k = 0; k < done; k++)
             if (strcmp(loaded[k].meta.id, loaded[done].meta.id) == 0) {
                 rc = err_set(e, ERR_INVALID, "rules directory '%s': '%s' and '%s' both define %s",
-                             dir, names[k]->d_name, names[done]->d_name, loaded[k].meta.id);
+                             where, paths[k], paths[done], loaded[k].meta.id);
+                done++;
                 goto out;
             }
     }
-    for (int k = 0; k < count; k++) {
+    for (size_t k = 0; k < count; k++) {
         engine_log(eng, ENGINE_LOG_VERBOSE, "loaded rule %s from '%s'", loaded[k].meta.id,
                    loaded[k].meta.source);
         rc = add_entry(eng, &loaded[k]);
         if (rc) {
             err_set(e, rc, "out of memory");
+            done = count;
             goto out;
         }
     }
 out:
-    for (int k = 0; loaded && k < count; k++)
+    for (size_t k = 0; k < done; k++)
         entry_clear(&loaded[k]);
     free(loaded);
-    for (int k = 0; k < count; k++)
+    return rc;
+}
+
+int engine_add_rules(struct engine *eng, const char *path, struct err *e)
+{
+    struct dirent **names = NULL;
+    char **paths = NULL;
+    struct stat st;
+    int count, rc = 0;
+
+    /* one file, a pipe included (--rules <(command)) */
+    if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        char *one = (char *)path;
+        return add_files(eng, path, &one, 1, e);
+    }
+    count = scandir(path, &names, lua_file_filter, alphasort);
+    if (count < 0)
+        return err_set(e, ERR_IO, "cannot read rules directory '%s': %s", path, strerror(errno));
+    if (count == 0) {
+        free(names);
+        return err_set(e, ERR_INVALID, "rules directory '%s' has no *.lua files", path);
+    }
+    paths = calloc((size_t)count, sizeof *paths);
+    for (int k = 0; paths && k < count; k++) {
+        struct buf b;
+        buf_init(&b, 0);
+        if (buf_printf(&b, "%s/%s", path, names[k]->d_name)) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            break;
+        }
+        paths[k] = buf_take(&b);
+    }
+    if (!paths)
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    if (!rc)
+        rc = add_files(eng, path, paths, (size_t)count, e);
+    for (int k = 0; k < count; k++) {
+        free(paths ? paths[k] : NULL);
         free(names[k]);
+    }
+    free(paths);
     free(names);
     return rc;
 }

@@ -50,10 +50,11 @@ struct engine;
 int engine_new(const struct engine_opts *opts, struct engine **out, struct err *e);
 void engine_free(struct engine *eng);
 
-/* Adds every .lua file of dir (sorted by name). A rule whose id is already known replaces the
- * earlier one, with a notice; two files with the same id in one directory, or an invalid rule file,
- * are errors (ERR_INVALID) and leave the engine unchanged. */
-int engine_add_dir(struct engine *eng, const char *dir, struct err *e);
+/* Adds every .lua file of path when it is a directory (sorted by name), else path as one rule file
+ * (a pipe included). A rule whose id is already known replaces the earlier one, with a notice; two
+ * files with the same id in one directory, or an invalid rule file, are errors (ERR_INVALID) and
+ * leave the engine unchanged. */
+int engine_add_rules(struct engine *eng, const char *path, struct err *e);
 
 /* Effective rules, sorted by id. */
 size_t engine_count(const struct engine *eng);

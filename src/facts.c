@@ -104,7 +104,7 @@ int facts_load_file(const char *path, struct facts **out, struct err *e)
         err_prefix(e, rc, "facts");
         goto out;
     }
-    if ((rc = buf_printf(&label, "facts '%s'", path))) {
+    if ((rc = buf_printf(&label, "facts '%s'", util_path_label(path)))) {
         err_set(e, rc, "out of memory");
         goto out;
     }

@@ -287,6 +287,20 @@ void http_opts_init(struct http_opts *o)
     o->retry_after_max_ms = 60000;
 }
 
+/* Reads the --cacert bundle into memory: it must hold a PEM certificate. */
+static int read_ca_bundle(struct http_client *c, struct err *e)
+{
+    int rc = util_read_file(c->cacert, HTTP_MAX_CA_BUNDLE, &c->ca_pem, e);
+
+    if (rc)
+        return err_prefix(e, rc, "--cacert");
+    if (!strstr(buf_str(&c->ca_pem), "-----BEGIN CERTIFICATE-----"))
+        return err_set(e, ERR_INVALID,
+                       "--cacert '%s' holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                       c->cacert);
+    return 0;
+}
+
 int http_client_new(const struct http_opts *o, struct http_client **out, struct err *e)
 {
     struct http_opts defaults;
@@ -314,9 +328,13 @@ int http_client_new(const struct http_opts *o, struct http_client **out, struct 
     if (!c)
         goto out;
     c->o = *o;
+    buf_init(&c->ca_pem, HTTP_MAX_CA_BUNDLE);
     if (o->cacert && !(c->cacert = util_strdup(o->cacert)))
         goto out;
     c->o.cacert = c->cacert;
+    if (o->cacert && (rc = read_ca_bundle(c, e)) != 0)
+        goto out;
+    rc = ERR_NOMEM;
     c->seed = o->seed ? o->seed : (unsigned)(time(NULL) ^ (util_now_ms() << 8) ^ getpid());
     c->multi = curl_multi_init();
     c->share = curl_share_init();
@@ -387,6 +405,7 @@ void http_client_free(struct http_client *c)
     if (c->share)
         curl_share_cleanup(c->share);
     free(c->cacert);
+    buf_free(&c->ca_pem);
     free(c);
 }
 

@@ -27,7 +27,8 @@
 
 #define HTTP_MAX_RETRIES     10
 #define HTTP_MAX_CONCURRENCY 256
-#define HTTP_MAX_TOKEN       (64 << 10) /* bytes of X-Subject-Token accepted */
+#define HTTP_MAX_CA_BUNDLE   (16u << 20) /* bytes of a --cacert bundle */
+#define HTTP_MAX_TOKEN       (64 << 10)  /* bytes of X-Subject-Token accepted */
 
 /* Log levels passed to http_opts.log. */
 enum http_log_level {

@@ -233,8 +233,13 @@ static CURLcode setup_easy(struct http_client *c, struct xfer *x)
     SETOPT(CURLOPT_SHARE, c->share);
     SETOPT(CURLOPT_SSL_VERIFYPEER, c->o.insecure ? 0L : 1L);
     SETOPT(CURLOPT_SSL_VERIFYHOST, c->o.insecure ? 0L : 2L);
-    if (c->cacert)
-        SETOPT(CURLOPT_CAINFO, c->cacert);
+    if (c->ca_pem.len) {
+        /* only the certificates of --cacert: neither the system bundle nor its directory */
+        struct curl_blob ca = {c->ca_pem.data, c->ca_pem.len, CURL_BLOB_NOCOPY};
+        SETOPT(CURLOPT_CAINFO, NULL);
+        SETOPT(CURLOPT_CAPATH, NULL);
+        SETOPT(CURLOPT_CAINFO_BLOB, &ca);
+    }
     SETOPT(CURLOPT_USERAGENT, SDRS_NAME "/" SDRS_VERSION);
     SETOPT(CURLOPT_ACCEPT_ENCODING, "");
     SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->o.max_body);

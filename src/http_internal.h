@@ -55,7 +55,9 @@ struct xfer {
 
 struct http_client {
     struct http_opts o;
-    char *cacert;
+    char *cacert;      /* the --cacert path, for messages */
+    struct buf ca_pem; /* its content, read once: a pipe (<(command)) works, and every handshake
+                          trusts the same certificates */
     CURLM *multi;
     CURLSH *share;
     struct xfer *pending_head, *pending_tail; /* FIFO, waiting for a slot */

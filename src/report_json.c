@@ -242,7 +242,7 @@ int report_read_summary(const char *path, struct report_summary *out, struct err
         return err_prefix(e, rc, "approved report");
     }
     util_sha256_hex(buf_str(&b), b.len, out->sha256);
-    snprintf(label, sizeof label, "approved report '%s'", path);
+    snprintf(label, sizeof label, "approved report '%s'", util_path_label(path));
     rc = jsonutil_parse(buf_str(&b), b.len, label, JSONUTIL_DEFAULT_DEPTH, &root, e);
     buf_free(&b);
     if (rc)

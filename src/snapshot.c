@@ -673,7 +673,7 @@ static int load(struct json_object *root, const char *data, size_t len, const ch
     }
     s->root = root;
     buf_init(&name, 0);
-    if (buf_printf(&name, "snapshot '%s'", label)) {
+    if (buf_printf(&name, "snapshot '%s'", util_path_label(label))) {
         rc = err_set(e, ERR_NOMEM, "out of memory");
         goto fail;
     }

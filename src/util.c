@@ -45,32 +45,40 @@ char *util_strndup(const char *s, size_t n)
     return p;
 }
 
+const char *util_path_label(const char *path)
+{
+    return strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
 int util_read_file(const char *path, size_t max, struct buf *out, struct err *e)
 {
     char chunk[65536];
+    bool std = strcmp(path, "-") == 0;
+    const char *name = util_path_label(path);
     FILE *f;
     size_t n;
     int rc = 0;
 
-    f = fopen(path, "rb");
+    f = std ? stdin : fopen(path, "rb");
     if (!f)
-        return err_set(e, ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+        return err_set(e, ERR_IO, "cannot read '%s': %s", name, strerror(errno));
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         if (max && out->len + n > max) {
-            rc = err_set(e, ERR_LIMIT, "'%s' is larger than the limit of %zu bytes", path, max);
+            rc = err_set(e, ERR_LIMIT, "'%s' is larger than the limit of %zu bytes", name, max);
             goto out;
         }
         rc = buf_add(out, chunk, n);
         if (rc) {
-            rc = err_set(e, rc, "cannot read '%s': %s", path,
+            rc = err_set(e, rc, "cannot read '%s': %s", name,
                          rc == ERR_NOMEM ? "out of memory" : "too large");
             goto out;
         }
     }
     if (ferror(f))
-        rc = err_set(e, ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+        rc = err_set(e, ERR_IO, "cannot read '%s': %s", name, strerror(errno));
 out:
-    fclose(f);
+    if (!std)
+        fclose(f);
     return rc;
 }
 

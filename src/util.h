@@ -23,8 +23,12 @@ char *util_strdup_ok(const char *s, bool *ok);
 char *util_strndup(const char *s, size_t n);
 
 /* Reads the whole file into out (appending), failing with ERR_LIMIT beyond max bytes
- * (0: no cap). "-" is not special. Messages name the path. */
+ * (0: no cap). "-" is standard input; a pipe or FIFO (<(command)) is read to its end. Messages
+ * name the path ("standard input" for "-"). */
 int util_read_file(const char *path, size_t max, struct buf *out, struct err *e);
+
+/* How messages name an input path: "<stdin>" for "-", else the path. */
+const char *util_path_label(const char *path);
 
 /* Writes data to path. A regular file (or none yet) is written through a temporary file in the
  * same directory and a rename, so that the destination is either the old file or the complete new

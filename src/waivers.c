@@ -166,7 +166,7 @@ int waivers_load_file(const char *path, struct waivers **out, struct err *e)
     rc = util_read_file(path, WAIVERS_MAX_BYTES, &b, e);
     if (rc)
         err_prefix(e, rc, "waivers");
-    else if ((rc = buf_printf(&label, "waivers '%s'", path)) != 0)
+    else if ((rc = buf_printf(&label, "waivers '%s'", util_path_label(path))) != 0)
         err_set(e, rc, "out of memory");
     else
         rc = waivers_load_buffer(buf_str(&b), b.len, label.data, out, e);

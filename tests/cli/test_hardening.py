@@ -1,10 +1,11 @@
 """Limits, each at its edge, and type confusion in the data: a clear error, never a crash, never GO."""
 import json
 import os
+import subprocess
 import unittest
 
-from clitest import (AKSK_ENV, PASSWORD_ENV, SIM_AK, SIM_GROUP, SIM_SK, SIM_TOKEN, SIM_USER,
-                     TOKEN_ENV, Sim, TempDirTest, basic_scenario, creds, run, src)
+from clitest import (BINARY, AKSK_ENV, PASSWORD_ENV, SIM_AK, SIM_GROUP, SIM_SK, SIM_TOKEN, SIM_USER,
+                     TOKEN_ENV, Result, Sim, TempDirTest, basic_scenario, creds, run, src)
 
 
 def read(path):
@@ -239,6 +240,85 @@ class Credentials(TempDirTest):
             self.assertNotIn("clear text", res.err)
         finally:
             sim.stop()
+
+
+class InputsFromPipes(TempDirTest):
+    """--snapshot - reads standard input; every input FILE may be a pipe (<(command)), the way a
+    shell passes it: /dev/fd/N, read once to its end."""
+
+    def sh(self, script, env=None, stdin=None):
+        """Runs script in bash with $B the binary; returns a Result."""
+        e = dict(os.environ)
+        e.pop("NO_COLOR", None)
+        e.update({"B": BINARY, "EX": src("examples"), "SOURCE_DATE_EPOCH": "1795608000"})
+        for k, v in (env or {}).items():
+            if v is None:
+                e.pop(k, None)
+            else:
+                e[k] = v
+        return Result(subprocess.run(["bash", "-c", script], env=e, capture_output=True,
+                                     text=True, input=stdin, timeout=60))
+
+    def test_snapshot_from_stdin_and_every_offline_input_from_a_pipe(self):
+        files = run("check", "--snapshot", src("examples", "go.json"), "--facts",
+                    src("examples", "facts.json"), "--waivers", src("examples", "waivers.json"),
+                    "--rules", src("examples", "custom-rules", "ACME-001-owner-tag.lua"),
+                    "--format", "json")
+        self.assertEqual(files.code, 0, files)
+        piped = self.sh('cat "$EX/go.json" | "$B" check --snapshot - --facts <(cat "$EX/facts.json")'
+                        ' --waivers <(cat "$EX/waivers.json")'
+                        ' --rules <(cat "$EX/custom-rules/ACME-001-owner-tag.lua") --format json')
+        self.assertEqual(piped.code, 0, piped)
+        a, b = files.json(), piped.json()
+        self.assertEqual([r["id"] for r in a["results"]], [r["id"] for r in b["results"]])
+        self.assertIn("ACME-001", [r["id"] for r in b["results"]])
+        self.assertEqual(a["verdict"], b["verdict"])
+        self.assertEqual(a["inputs"], b["inputs"])
+
+    def test_bad_json_on_stdin_names_standard_input(self):
+        res = run("check", "--snapshot", "-", stdin="{not json")
+        self.assertEqual(res.code, 2, res)
+        self.assertIn("snapshot '<stdin>': not JSON", res.err)
+
+    def test_live_inputs_from_pipes(self):
+        """fetch | check --snapshot -, a token and a CA bundle from pipes, over TLS."""
+        sim = Sim(self.tmp, basic_scenario(), tls=True)
+        try:
+            args = " ".join(sim.endpoint_args())
+            res = self.sh('"$B" fetch %s %s --cacert <(cat %s) --token-file <(printf %%s "$TOK") '
+                          '| "$B" check --snapshot - --format json'
+                          % (SIM_GROUP, args, sim.cert),
+                          env=dict(creds({}), TOK=SIM_TOKEN))
+            self.assertEqual(res.code, 0, res)
+            self.assertEqual(json.loads(res.out)["verdict"], "GO")
+            self.assertNotIn(SIM_TOKEN, res.out + res.err)
+            res = run("check", SIM_GROUP, *sim.endpoint_args(), "--cacert", self.write("x.pem", "junk"),
+                      env=creds(TOKEN_ENV))
+            self.assertEqual(res.code, 2, res)
+            self.assertIn("holds no PEM certificate", res.err)
+        finally:
+            sim.stop()
+
+    def test_audit_log_verified_from_a_pipe(self):
+        log = self.path("audit.jsonl")
+        res = run("check", "--snapshot", src("examples", "go.json"), "--audit-log", log, "-q")
+        self.assertEqual(res.code, 0, res)
+        res = self.sh('"$B" verify-log <(cat "%s")' % log)
+        self.assertEqual(res.code, 0, res)
+        self.assertIn("1 line, chain intact", res.out)
+
+    def test_dash_misuse_is_a_usage_error(self):
+        for args, say in (
+                (["check", "--snapshot", "-", "--facts", "-"], "both read standard input"),
+                (["check", "--snapshot", "-", "--report", "json=-"], "needs a FILE, not '-'"),
+                (["check", "--snapshot", "-", "--audit-log", "-"], "--audit-log needs a FILE"),
+                (["check", "sg-1", "--save-snapshot", "-"], "--save-snapshot needs a FILE"),
+                (["failover", "sg-1", "--execute", "--token-file", "-"],
+                 "where the confirmation is typed")):
+            with self.subTest(args=args):
+                res = run(*args, stdin="")
+                self.assertEqual(res.code, 2, res)
+                self.assertIn(say, res.err)
 
 
 class OutputsOverInputs(TempDirTest):

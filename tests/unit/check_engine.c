@@ -59,7 +59,7 @@ static struct engine *engine_with_dir(bool builtin, struct err *e)
     struct engine *eng = NULL;
 
     ck_assert_msg(engine_new(&eo, &eng, e) == 0, "%s", e->msg);
-    if (engine_add_dir(eng, tmp, e) != 0) {
+    if (engine_add_rules(eng, tmp, e) != 0) {
         engine_free(eng);
         return NULL;
     }
@@ -246,7 +246,7 @@ START_TEST(deleted_and_missing_servers)
                "assert(s.status == 'DELETED' and st == 'deleted' and err == nil)\n"
                "local r = ctx.replications\n");
     ck_assert_int_eq(engine_new(&eo, &eng, &e), 0);
-    ck_assert_int_eq(engine_add_dir(eng, tmp, &e), 0);
+    ck_assert_int_eq(engine_add_rules(eng, tmp, &e), 0);
     ck_assert_int_eq(snapshot_load_buffer(snap, strlen(snap), "t", NULL, &s, &e), 0);
     ck_assert_int_eq(engine_run(eng, &(struct engine_input){s, NULL, "failover"}, &res, &n, &e), 0);
     ck_assert_int_eq(res[0].result, RESULT_ERROR);
@@ -299,7 +299,7 @@ static void expect_invalid(const char *text, const char *needle)
     char *path = tu_write(tmp, "bad.lua", text);
 
     ck_assert_int_eq(engine_new(&eo, &eng, &e), 0);
-    ck_assert_msg(engine_add_dir(eng, tmp, &e) == ERR_INVALID, "accepted: %s", text);
+    ck_assert_msg(engine_add_rules(eng, tmp, &e) == ERR_INVALID, "accepted: %s", text);
     ck_assert_msg(strstr(e.msg, "bad.lua") != NULL, "'%s' does not name the file", e.msg);
     ck_assert_msg(strstr(e.msg, needle) != NULL, "'%s' lacks '%s'", e.msg, needle);
     ck_assert_uint_eq(engine_count(eng), 0);
@@ -399,7 +399,7 @@ START_TEST(limits_are_configurable)
     write_rule("c.lua", "T-CPU", "blocker", "\"all\"", "for i = 1, 1000000 do end");
     write_rule("d.lua", "T-OK", "blocker", "\"all\"", "for i = 1, 1000 do ctx:group() end");
     ck_assert_int_eq(engine_new(&eo, &eng, &e), 0);
-    ck_assert_msg(engine_add_dir(eng, tmp, &e) == 0, "%s", e.msg);
+    ck_assert_msg(engine_add_rules(eng, tmp, &e) == 0, "%s", e.msg);
     ck_assert_int_eq(engine_run(eng, &(struct engine_input){s, NULL, "failover"}, &res, &n, &e), 0);
     ck_assert_ptr_nonnull(strstr(find(res, n, "T-FIND")->error, "more than 3 findings"));
     ck_assert_ptr_nonnull(strstr(find(res, n, "T-MEM")->error, "memory limit of 2 MiB"));

@@ -829,14 +829,25 @@ START_TEST(test_tls)
                       contains(g.message, "not accepted"),
                   "%s", g.message);
     got_free(&g);
-    /* an unusable CA file is the same kind of failure */
-    memset(&g, 0, sizeof g);
-    o.cacert = "/nonexistent/ca.pem";
-    fetch(&o, "GET", url, NULL, &g);
-    ck_assert_int_eq(g.fail, HTTP_FAIL_TLS);
-    ck_assert_int_eq(g.attempts, 1);
-    ck_assert_msg(contains(g.message, "/nonexistent/ca.pem"), "%s", g.message);
-    got_free(&g);
+    /* an unusable CA file is refused before anything is sent: missing, or without a PEM
+     * certificate (it is read once, so a pipe works too) */
+    {
+        struct http_client *bad = NULL;
+        struct err be = {0};
+        char *tmp = tu_tmpdir(), *junk = tu_write(tmp, "junk.pem", "not a certificate\n");
+        o.cacert = "/nonexistent/ca.pem";
+        ck_assert_int_eq(http_client_new(&o, &bad, &be), ERR_IO);
+        ck_assert_ptr_null(bad);
+        ck_assert_msg(contains(be.msg, "--cacert") && contains(be.msg, "/nonexistent/ca.pem"), "%s",
+                      be.msg);
+        o.cacert = junk;
+        be = (struct err){0};
+        ck_assert_int_eq(http_client_new(&o, &bad, &be), ERR_INVALID);
+        ck_assert_msg(contains(be.msg, "holds no PEM certificate"), "%s", be.msg);
+        tu_rmtree(tmp);
+        free(tmp);
+        free(junk);
+    }
     /* trusting the certificate works; so does --insecure */
     memset(&g, 0, sizeof g);
     o.cacert = cert;

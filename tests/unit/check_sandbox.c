@@ -43,7 +43,7 @@ START_TEST(every_escape_is_a_rule_error)
 
     unlink("/tmp/sdrs-escaped");
     ck_assert_msg(engine_new(&eo, &eng, &e) == 0, "%s", e.msg);
-    ck_assert_msg(engine_add_dir(eng, dir, &e) == 0, "%s", e.msg);
+    ck_assert_msg(engine_add_rules(eng, dir, &e) == 0, "%s", e.msg);
     ck_assert_uint_ge(engine_count(eng), 40);
     ck_assert_msg(snapshot_load_file(fixture, NULL, &snap, &e) == 0, "%s", e.msg);
     in = (struct engine_input){snap, NULL, "failover"};
