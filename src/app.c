@@ -110,8 +110,10 @@ int app_write_file(const struct app_opts *o, const char *what, const char *path,
     /* the rule files of --rules and the snapshots of --snapshot-dir are inputs too */
     for (size_t i = 0; i <= o->in.nrule_dirs; i++) {
         bool rules = i < o->in.nrule_dirs;
-        char *member = dir_member(rules ? o->in.rule_dirs[i] : o->in.snapshot_dir,
-                                  rules ? ".lua" : ".json", path);
+        char *member = rules && util_same_file(path, o->in.rule_dirs[i])
+                           ? util_strdup(o->in.rule_dirs[i]) /* --rules FILE */
+                           : dir_member(rules ? o->in.rule_dirs[i] : o->in.snapshot_dir,
+                                        rules ? ".lua" : ".json", path);
         if (member) {
             diag_error("refusing to write the %s over the input file '%s'", what, member);
             free(member);

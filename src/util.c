@@ -179,7 +179,7 @@ bool util_same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
 
-    if (!a || !b || stat(a, &sa) != 0 || stat(b, &sb) != 0)
+    if (!a || !b || stat(a, &sa) != 0 || stat(b, &sb) != 0 || !S_ISREG(sa.st_mode))
         return false;
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }

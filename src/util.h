@@ -38,7 +38,8 @@ const char *util_path_label(const char *path);
 int util_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode,
                            struct err *e);
 
-/* True when both paths name the same existing file (same device and inode). */
+/* True when both paths name the same existing regular file (same device and inode): a device,
+ * FIFO or directory is never "the same file" as an input, since writing it replaces nothing. */
 bool util_same_file(const char *a, const char *b);
 
 /* Parses a whole string as a decimal integer (optional sign, surrounding blanks allowed). */
