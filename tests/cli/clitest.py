@@ -108,7 +108,7 @@ class Sim:
             args += ["--tls-cert", self.cert, "--tls-key", key]
         self.stderr = open(os.path.join(self.dir, "stderr"), "w")
         self.proc = subprocess.Popen(args, stderr=self.stderr, stdout=subprocess.DEVNULL)
-        deadline = time.time() + 15
+        deadline = time.time() + 60  # generous: only a loaded machine waits
         while not os.path.exists(port_file):
             if self.proc.poll() is not None or time.time() > deadline:
                 self.stop()

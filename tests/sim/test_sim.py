@@ -222,7 +222,7 @@ class SimProcess:
             command += ["--tls-cert", tls[0], "--tls-key", tls[1]]
             self.context = ssl.create_default_context(cafile=tls[0])
         self.proc = subprocess.Popen(command, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # generous: only a loaded machine waits
         while not os.path.exists(self.port_file):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.proc.kill()
@@ -516,7 +516,7 @@ class ActionTest(SimTestCase):
         self.assertEqual((self.group()["status"], self.group()["priority_station"]), ("protected", "target"))
 
     def test_job_in_progress(self):
-        self.sim.control("mutate", {"jobs": {"steps": 3, "step_seconds": 30}})
+        self.sim.control("mutate", {"jobs": {"steps": 3, "step_seconds": 3600}})  # INIT until advanced
         job_id = self.action({"failover-server-group": {}})[1]["job_id"]
         status, job = self.sim.get("/v1/%s/jobs/%s" % (PID, job_id))
         self.assertEqual((status, job["status"], job["end_time"], job["error_code"]), (200, "INIT", None, None))
@@ -524,11 +524,23 @@ class ActionTest(SimTestCase):
         self.assertEqual(self.group()["status"], "failing-over")
 
     def test_stop_fails_with_failing_subjob(self):
-        self.sim.control("mutate", {"jobs": {"outcome": "FAIL", "fail_subjob": True}})
+        # Hour-long steps moved on by /__sim/advance, as in test_failover_then_reprotect: "stopping" and
+        # the RUNNING job are seen however late the polls come.
+        self.sim.control("mutate", {"jobs": {"steps": 2, "step_seconds": 3600, "outcome": "FAIL",
+                                             "fail_subjob": True}})
         status, doc = self.action({"stop-server-group": {}})
         self.assertEqual(status, 200)
         self.assertEqual(self.group()["status"], "stopping")
+        seen = [(self.job(doc["job_id"])["status"], self.group()["status"])]
+        self.sim.control("advance", {"seconds": 3600})
+        job = self.job(doc["job_id"])
+        seen.append((job["status"], self.group()["status"]))
+        self.assertEqual([s["status"] for s in job["entities"]["sub_jobs"]], ["RUNNING"] * 3)
+        self.assertEqual((job["end_time"], job["error_code"], job["fail_reason"]), (None, None, None))
+        self.sim.control("advance", {"seconds": 3600})
         job = self.wait_job(doc["job_id"])
+        seen.append((job["status"], self.group()["status"]))
+        self.assertEqual(seen, [("INIT", "stopping"), ("RUNNING", "stopping"), ("FAIL", "error-stopping")])
         self.assertEqual((job["status"], job["error_code"], job["fail_reason"]),
                          ("FAIL", "SDRS.1028", "Failed to disable protection"))
         subs = job["entities"]["sub_jobs"]
@@ -536,19 +548,37 @@ class ActionTest(SimTestCase):
         self.assertEqual(subs[0]["job_type"], "stopProtectionGroupRepNoCG")
         self.assertEqual(subs[0]["error_code"], "SDRS.1028")
         self.assertEqual((self.group()["status"], self.group()["priority_station"]), ("error-stopping", "source"))
-        # a failed stop may be retried, and now succeeds
+        # a failed stop may be retried, and now succeeds (the hour-long steps still apply)
         self.sim.control("mutate", {"jobs": {"outcome": "SUCCESS", "error_code": "SDRS.9999"}})
-        job = self.wait_job(self.action({"stop-server-group": {}})[1]["job_id"])
+        status, doc = self.action({"stop-server-group": {}})
+        self.assertEqual((status, self.group()["status"]), (200, "stopping"))
+        self.sim.control("advance", {"seconds": 7200})
+        job = self.wait_job(doc["job_id"])
         self.assertEqual((job["status"], job["error_code"], self.group()["status"]), ("SUCCESS", None, "available"))
 
     def test_reverse(self):
         self.assertError(self.action({"reverse-server-group": {"priority_station": "source"}}), 400, "SDRS.1029",
                          "already")
         self.assertError(self.action({"reverse-server-group": {"priority_station": "target"}}), 400, "SDRS.1319")
-        self.sim.control("mutate", {"servers": {pi["source_server"]: {"status": "SHUTOFF"} for pi in INSTANCES}})
+        self.sim.control("mutate", {"servers": {pi["source_server"]: {"status": "SHUTOFF"} for pi in INSTANCES},
+                                    "jobs": {"steps": 2, "step_seconds": 3600}})  # advanced below, no racing
         status, doc = self.action({"reverse-server-group": {"priority_station": "target"}})
         self.assertEqual((status, self.group()["status"]), (200, "reversing"))
-        self.assertEqual(self.wait_job(doc["job_id"])["job_type"], "reverseProtectionGroupNoCG")
+
+        def observe(job):
+            group = self.group()
+            return job["status"], group["status"], group["priority_station"]
+
+        seen = [observe(self.job(doc["job_id"]))]
+        self.sim.control("advance", {"seconds": 3600})
+        seen.append(observe(self.job(doc["job_id"])))
+        self.sim.control("advance", {"seconds": 3600})
+        job = self.wait_job(doc["job_id"])
+        seen.append(observe(job))
+        # the priority station changes only when the job succeeds
+        self.assertEqual(seen, [("INIT", "reversing", "source"), ("RUNNING", "reversing", "source"),
+                                ("SUCCESS", "protected", "target")])
+        self.assertEqual(job["job_type"], "reverseProtectionGroupNoCG")
         self.assertEqual((self.group()["status"], self.group()["priority_station"]), ("protected", "target"))
 
     def test_bad_bodies_and_preconditions(self):
@@ -688,13 +718,20 @@ class FaultTest(SimTestCase):
 
     def test_processed_fault_changes_state(self):
         """A lost response to a POST that reached the server: the action happened anyway."""
+        # hour-long job steps, moved on only by /__sim/advance: "failing-over" is seen however slow the client
+        self.sim.control("mutate", {"jobs": {"steps": 2, "step_seconds": 3600}})
         self.sim.fault(kind="status", status=504, process=True, match={"method": "POST", "path": "/action$"})
         self.assertError(self.action({"failover-server-group": {}}), 504, "APIG.0201")
         self.assertEqual(self.group()["status"], "failing-over")
+        jobs = self.sim.control("state")["jobs"]
+        self.assertEqual([(j["job_type"], j["status"]) for j in jobs], [("failoverProtectionGroupNoCG", "INIT")])
+        self.sim.control("advance", {"seconds": 7200})  # the job the client never heard of finishes
+        self.assertEqual((self.group()["status"], self.group()["priority_station"]), ("failed-over", "target"))
         self.sim.control("reset", {})
         self.sim.fault(kind="reset", match={"method": "POST"})  # not processed by default
         self.assertRaises(ConnectionError, self.action, {"failover-server-group": {}})
         self.assertEqual(self.group()["status"], "protected")
+        self.assertEqual(self.sim.control("state")["jobs"], [])  # no job was started
 
     def test_scenario_faults_and_page_limit(self):
         self.sim.control("mutate", {"page_limit": 2, "latency_ms": 1})
