@@ -96,9 +96,10 @@ static char *dir_member(const char *dir, const char *suffix, const char *path)
 int app_write_file(const struct app_opts *o, const char *what, const char *path,
                    const struct buf *b)
 {
-    const char *inputs[] = {o->in.snapshot,      o->in.facts,   o->in.token_file,
-                            o->in.save_snapshot, o->in.waivers, o->in.approved_report,
-                            o->out.audit_log,    o->out.output, o->live.http.cacert};
+    const char *inputs[] = {o->in.snapshot,       o->in.facts,   o->in.token_file,
+                            o->in.save_snapshot,  o->in.waivers, o->in.approved_report,
+                            o->out.audit_log,     o->out.output, o->live.http.cacert,
+                            o->out.audit_key_file};
     struct err e = {0};
 
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
@@ -132,6 +133,23 @@ int app_write_file(const struct app_opts *o, const char *what, const char *path,
     return 0;
 }
 
+int app_audit_key_load(struct app_opts *o, struct auditlog_key *k)
+{
+    struct err e = {0};
+    bool shared;
+
+    if (!o->out.audit_key_file)
+        return 0;
+    if (auditlog_key_load(o->out.audit_key_file, k, &shared, &e))
+        return app_fail(ERR_INVALID, &e);
+    if (shared)
+        diag_alert("the audit key file '%s' may be read by others than its owner (chmod 600 it): "
+                   "whoever reads the key can re-chain an edited log",
+                   o->out.audit_key_file);
+    o->out.audit_key = k;
+    return 0;
+}
+
 int app_write_output(const struct app_opts *o, const struct buf *b)
 {
     if (!o->out.output || strcmp(o->out.output, "-") == 0) {
@@ -153,7 +171,7 @@ int app_audit(const struct app_opts *o, struct audit_event *ev)
         return 0;
     ev->command = o->command;
     ev->time = (long long)time(NULL);
-    if (auditlog_record(o->out.audit_log, ev, head, &e))
+    if (auditlog_record(o->out.audit_log, o->out.audit_key, ev, head, &e))
         return app_fail(ERR_IO, &e);
     diag_verbose(1, "audit log '%s': %s recorded, head %.16s…", o->out.audit_log, ev->event, head);
     return 0;

@@ -52,6 +52,8 @@ struct output_opts {
     struct app_report reports[APP_MAX_REPORTS];
     size_t nreports;
     const char *audit_log;
+    const char *audit_key_file;           /* --audit-key-file FILE */
+    const struct auditlog_key *audit_key; /* its key, loaded by app_audit_key_load */
     int verbose;
     bool quiet;
     bool no_color;
@@ -83,6 +85,11 @@ struct app_opts {
 
 /* The defaults of every option. */
 void app_opts_init(struct app_opts *o);
+
+/* Loads --audit-key-file (when given) into k, which the caller clears, and points o at it; warns
+ * when others may read the key file. Returns 0 or an exit code. */
+struct auditlog_key;
+int app_audit_key_load(struct app_opts *o, struct auditlog_key *k);
 
 /* ---- the commands ---------------------------------------------------------------------------- */
 

@@ -4,9 +4,11 @@
 #include "jsonutil.h"
 #include "version.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,13 +65,168 @@ static int read_last_line(int fd, const char *path, struct buf *line, struct err
                    AUDITLOG_MAX_LINE);
 }
 
-int auditlog_append(const char *path, struct json_object *entry, char *head, struct err *e)
+/* ---- the key -------------------------------------------------------------------------------- */
+
+#define MAC_PREFIX     ",\"mac\":\""
+#define MAC_PREFIX_LEN (sizeof MAC_PREFIX - 1)
+#define MAC_SUFFIX_LEN (MAC_PREFIX_LEN + 64 + 2) /* ,"mac":"<64 hex>"} */
+#define KEY_ID_LABEL   "sdrs-preflight audit log key id"
+
+int auditlog_key_load(const char *path, struct auditlog_key *k, bool *shared, struct err *e)
 {
-    struct json_object *line_obj = NULL, *last = NULL, *seqv;
+    struct buf b;
+    size_t start = 0, end;
+    char id[UTIL_SHA256_HEX];
+    struct stat st;
+    int rc;
+
+    memset(k, 0, sizeof *k);
+    *shared = false;
+    buf_init(&b, AUDITLOG_KEY_MAX);
+    rc = util_read_file(path, AUDITLOG_KEY_MAX, &b, e);
+    if (rc) {
+        buf_wipe_free(&b);
+        return err_prefix(e, rc, "audit key file");
+    }
+    end = b.len;
+    while (start < end && isspace((unsigned char)b.data[start]))
+        start++;
+    while (end > start && isspace((unsigned char)b.data[end - 1]))
+        end--;
+    if (end - start < AUDITLOG_KEY_MIN) {
+        buf_wipe_free(&b);
+        return err_set(e, ERR_INVALID,
+                       "audit key file '%s' holds %zu bytes of key, fewer than %d: make one with "
+                       "'head -c 32 /dev/urandom | base64 > FILE' (and keep it from the log's "
+                       "writers)",
+                       util_path_label(path), end - start, AUDITLOG_KEY_MIN);
+    }
+    k->data = malloc(end - start);
+    if (!k->data) {
+        buf_wipe_free(&b);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    memcpy(k->data, b.data + start, end - start);
+    k->len = end - start;
+    buf_wipe_free(&b);
+    if (util_hmac_sha256_hex(k->data, k->len, KEY_ID_LABEL, strlen(KEY_ID_LABEL), id)) {
+        auditlog_key_clear(k);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    memcpy(k->id, id, AUDITLOG_KEY_ID_SIZE - 1);
+    k->id[AUDITLOG_KEY_ID_SIZE - 1] = '\0';
+    *shared = strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+              (st.st_mode & 077) != 0;
+    return 0;
+}
+
+void auditlog_key_clear(struct auditlog_key *k)
+{
+    if (k->data)
+        explicit_bzero(k->data, k->len);
+    free(k->data);
+    memset(k, 0, sizeof *k);
+}
+
+/* When line ends in the MAC suffix, the MAC's 64 hex digits; else NULL. */
+static const char *line_mac_of(const char *line, size_t len)
+{
+    const char *tail, *mac;
+
+    if (len < MAC_SUFFIX_LEN + 2)
+        return NULL;
+    tail = line + len - MAC_SUFFIX_LEN;
+    mac = tail + MAC_PREFIX_LEN;
+    if (memcmp(tail, MAC_PREFIX, MAC_PREFIX_LEN) != 0 || memcmp(mac + 64, "\"}", 2) != 0)
+        return NULL;
+    for (size_t i = 0; i < 64; i++)
+        if (!strchr("0123456789abcdef", mac[i]) || !mac[i])
+            return NULL;
+    return mac;
+}
+
+/* The MAC a keyed line must carry: over its bytes without the MAC suffix, closed by '}'. */
+static int line_mac(const struct auditlog_key *k, const char *line, size_t len, char *out)
+{
+    struct buf body;
+    int rc;
+
+    buf_init(&body, 0);
+    rc = buf_add(&body, line, len - MAC_SUFFIX_LEN);
+    rc = rc ? rc : buf_adds(&body, "}");
+    rc = rc ? rc : util_hmac_sha256_hex(k->data, k->len, body.data, body.len, out);
+    buf_free(&body);
+    return rc;
+}
+
+/* Why a keyed line does not verify under k, or NULL when it does. */
+static const char *mac_problem(const struct auditlog_key *k, struct json_object *o,
+                               const char *line, size_t len)
+{
+    const char *mac = line_mac_of(line, len), *id = jsonutil_get_str(o, "key_id");
+    char want[UTIL_SHA256_HEX];
+
+    if (!mac)
+        return "the line has no MAC: it was written without the key, or its MAC was removed";
+    if (!id || strcmp(id, k->id) != 0)
+        return "the line was written with another key (its key_id is not the given key's)";
+    if (line_mac(k, line, len, want) != 0)
+        return "out of memory";
+    if (!util_secret_equal(want, mac, 64))
+        return "the MAC does not match: the line was changed, or forged without the key";
+    return NULL;
+}
+
+/* ---- appending ------------------------------------------------------------------------------- */
+
+/* Checks that the log's last line (parsed into last) can be followed by a line of this kind and
+ * gives its seq. */
+static int check_last(const char *path, const struct auditlog_key *key, struct json_object *last,
+                      const struct buf *line, long long *seq, struct err *e)
+{
+    const char *label = util_path_label(path), *why;
+    bool keyed = line_mac_of(line->data, line->len) != NULL;
+    struct json_object *seqv;
+
+    if (!jsonutil_get(last, "seq", &seqv) || !json_object_is_type(seqv, json_type_int))
+        return err_set(e, ERR_INVALID,
+                       "audit log '%s': the last line is not an audit entry: check it with "
+                       "'sdrs-preflight verify-log %s'; nothing was appended",
+                       label, label);
+    *seq = json_object_get_int64(seqv);
+    if (*seq < 1 || *seq >= INT64_MAX)
+        return err_set(e, ERR_INVALID,
+                       "audit log '%s': the last line's seq %.40s is out of range (1 to %lld): "
+                       "check it with 'sdrs-preflight verify-log %s'; nothing was appended",
+                       label, json_object_to_json_string(seqv), (long long)INT64_MAX - 1, label);
+    if (key && !keyed)
+        return err_set(e, ERR_INVALID,
+                       "audit log '%s' was begun without a key: a keyed log is keyed from its "
+                       "first line, so give --audit-log a new file; nothing was appended",
+                       label);
+    if (!key && keyed)
+        return err_set(e, ERR_INVALID,
+                       "audit log '%s' is keyed: give --audit-key-file with its key; nothing was "
+                       "appended",
+                       label);
+    if (key && (why = mac_problem(key, last, line->data, line->len)) != NULL)
+        return err_set(e, ERR_INVALID,
+                       "audit log '%s': the last line does not verify with the key (%s): check it "
+                       "with 'sdrs-preflight verify-log --audit-key-file KEY %s'; nothing was "
+                       "appended",
+                       label, why, label);
+    return 0;
+}
+
+int auditlog_append(const char *path, const struct auditlog_key *key, struct json_object *entry,
+                    char *head, struct err *e)
+{
+    struct json_object *line_obj = NULL, *last = NULL;
     struct buf prev_line, out;
-    char prev[UTIL_SHA256_HEX];
-    long long seq = 1;
+    char prev[UTIL_SHA256_HEX], mac[UTIL_SHA256_HEX];
+    long long seq = 0;
     const char *text;
+    size_t tlen;
     int fd, rc = 0;
 
     buf_init(&prev_line, AUDITLOG_MAX_LINE);
@@ -84,33 +241,48 @@ int auditlog_append(const char *path, struct json_object *entry, char *head, str
     if ((rc = read_last_line(fd, path, &prev_line, e)) != 0)
         goto out;
     if (prev_line.len) {
-        if (jsonutil_parse(prev_line.data, prev_line.len, "the last line", 16, &last, e) ||
-            !jsonutil_get(last, "seq", &seqv) || !json_object_is_type(seqv, json_type_int)) {
+        struct err pe = {0};
+        if (jsonutil_parse(prev_line.data, prev_line.len, "the last line", 16, &last, &pe) ||
+            !json_object_is_type(last, json_type_object)) {
             rc = err_set(e, ERR_INVALID,
                          "audit log '%s': the last line is not an audit entry: check it with "
                          "'sdrs-preflight verify-log %s'; nothing was appended",
                          path, path);
             goto out;
         }
-        seq = json_object_get_int64(seqv) + 1;
+        if ((rc = check_last(path, key, last, &prev_line, &seq, e)) != 0)
+            goto out;
         util_sha256_hex(prev_line.data, prev_line.len, prev);
     } else {
         snprintf(prev, sizeof prev, "%s", ZERO_HASH);
     }
     line_obj = json_object_new_object();
-    if (!line_obj || json_object_object_add(line_obj, "seq", json_object_new_int64(seq)) ||
+    if (!line_obj || json_object_object_add(line_obj, "seq", json_object_new_int64(seq + 1)) ||
         json_object_object_add(line_obj, "prev_sha256", json_object_new_string(prev))) {
         rc = err_set(e, ERR_NOMEM, "out of memory");
         goto out;
     }
-    json_object_object_foreach(entry, key, val)
+    json_object_object_foreach(entry, k, val)
     {
-        if (strcmp(key, "seq") && strcmp(key, "prev_sha256"))
-            json_object_object_add(line_obj, key, json_object_get(val));
+        if (strcmp(k, "seq") && strcmp(k, "prev_sha256") && strcmp(k, "key_id") && strcmp(k, "mac"))
+            json_object_object_add(line_obj, k, json_object_get(val));
+    }
+    if (key && json_object_object_add(line_obj, "key_id", json_object_new_string(key->id))) {
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+        goto out;
     }
     text = json_object_to_json_string_ext(line_obj,
                                           JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    if (!text || (rc = buf_adds(&out, text)) != 0 || (rc = buf_adds(&out, "\n")) != 0) {
+    tlen = text ? strlen(text) : 0;
+    if (!text || (key && util_hmac_sha256_hex(key->data, key->len, text, tlen, mac))) {
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    /* a keyed line is the entry with ,"mac":"…" before its closing brace */
+    rc = buf_add(&out, text, key ? tlen - 1 : tlen);
+    if (!rc && key)
+        rc = buf_printf(&out, MAC_PREFIX "%s\"}", mac);
+    if (rc || (rc = buf_adds(&out, "\n")) != 0) {
         rc = err_set(e, rc == ERR_LIMIT ? ERR_LIMIT : ERR_NOMEM, "audit entry too large");
         goto out;
     }
@@ -130,6 +302,8 @@ out:
     return rc;
 }
 
+/* ---- verifying ------------------------------------------------------------------------------- */
+
 static void broken(struct auditlog_check *out, size_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -145,7 +319,8 @@ static void broken(struct auditlog_check *out, size_t line, const char *fmt, ...
     va_end(ap);
 }
 
-int auditlog_verify(const char *path, struct auditlog_check *out, struct err *e)
+int auditlog_verify(const char *path, const struct auditlog_key *key, struct auditlog_check *out,
+                    struct err *e)
 {
     struct buf b;
     char prev[UTIL_SHA256_HEX] = ZERO_HASH;
@@ -162,12 +337,21 @@ int auditlog_verify(const char *path, struct auditlog_check *out, struct err *e)
     p = buf_str(&b);
     end = p + b.len;
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *why;
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        struct json_object *o = NULL, *v;
+        struct json_object *o = NULL, *v = NULL;
         struct err pe = {0};
         size_t line = ++out->lines;
+        bool keyed = line_mac_of(p, len) != NULL;
 
+        if (keyed && ++out->keyed == 1 && line == 1) {
+            const char *id = NULL;
+            if (!jsonutil_parse(p, len, "line", 16, &o, &pe) &&
+                (id = jsonutil_get_str(o, "key_id")) != NULL)
+                snprintf(out->key_id, sizeof out->key_id, "%.16s", id);
+            json_object_put(o);
+            o = NULL;
+        }
         if (!nl) {
             broken(out, line, "the line is incomplete (no newline): the last write was cut off");
         } else if (jsonutil_parse(p, len, "line", 16, &o, &pe) ||
@@ -175,8 +359,16 @@ int auditlog_verify(const char *path, struct auditlog_check *out, struct err *e)
             broken(out, line, "not a JSON object (the line was changed)");
         } else if (!jsonutil_get(o, "seq", &v) || !json_object_is_type(v, json_type_int) ||
                    json_object_get_int64(v) != (long long)line) {
+            /* json-c saturates an integer beyond int64 (at UINT64_MAX): not a number to show */
+            char shown[64];
+            if (v && json_object_is_type(v, json_type_int) &&
+                json_object_get_uint64(v) > (uint64_t)INT64_MAX)
+                snprintf(shown, sizeof shown, "out of range (beyond %lld)", (long long)INT64_MAX);
+            else
+                snprintf(shown, sizeof shown, "%.40s",
+                         v ? json_object_to_json_string(v) : "missing");
             broken(out, line, "seq is %s, expected %zu (a line before it was removed or moved)",
-                   v ? json_object_to_json_string(v) : "missing", line);
+                   shown, line);
         } else if (!jsonutil_get_str(o, "prev_sha256") ||
                    strcmp(jsonutil_get_str(o, "prev_sha256"), prev) != 0) {
             broken(out, line,
@@ -184,6 +376,13 @@ int auditlog_verify(const char *path, struct auditlog_check *out, struct err *e)
                              : "the previous line's hash does not match (line %zu was "
                                "changed, removed or moved)",
                    line - 1);
+        } else if (key && (why = mac_problem(key, o, p, len)) != NULL) {
+            broken(out, line, "%s", why);
+        } else if (!key && (keyed ? out->keyed != line : out->keyed != 0)) {
+            broken(out, line,
+                   keyed ? "a keyed line follows unkeyed ones (forged, or the log was mixed)"
+                         : "an unkeyed line in a keyed log (its MAC was removed, or it was "
+                           "forged)");
         }
         json_object_put(o);
         util_sha256_hex(p, len, prev);
@@ -200,7 +399,8 @@ static void add_str(struct json_object *o, const char *key, const char *v)
         json_object_object_add(o, key, json_object_new_string(v));
 }
 
-int auditlog_record(const char *path, const struct audit_event *ev, char *head, struct err *e)
+int auditlog_record(const char *path, const struct auditlog_key *key, const struct audit_event *ev,
+                    char *head, struct err *e)
 {
     struct json_object *o = json_object_new_object();
     char when[32], host[256] = "", *user = NULL;
@@ -245,7 +445,7 @@ int auditlog_record(const char *path, const struct audit_event *ev, char *head, 
     add_str(o, "status_after", ev->status_after);
     add_str(o, "priority_station_after", ev->station_after);
     add_str(o, "message", ev->message);
-    rc = auditlog_append(path, o, head, e);
+    rc = auditlog_append(path, key, o, head, e);
     json_object_put(o);
     return rc;
 }

@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include "app.h"
+#include "auditlog.h"
 #include "diag.h"
 #include "report.h"
 #include "result.h"
@@ -84,6 +85,7 @@ static const struct option_def table[] = {
     {{"output", 'o', "FILE", C_RULES | CLI_FETCH, "write to FILE instead of standard output (replaced atomically, never an input file)", SEC_OUTPUT}, K_STRING, AT(out.output), 0, 0, S_NONE, false},
     {{"report", 0, "FORMAT=FILE", C_DECIDE, "also write the report in FORMAT to FILE (repeatable: one evaluation, several formats)", SEC_OUTPUT}, K_SPECIAL, AT(out.reports), 0, 0, S_REPORT, false},
     {{"audit-log", 0, "FILE", C_DECIDE, "append the decisions (and an executed action) to a hash-chained log", SEC_OUTPUT}, K_STRING, AT(out.audit_log), 0, 0, S_NONE, false},
+    {{"audit-key-file", 0, "FILE", C_DECIDE | CLI_VERIFY_LOG, "key the audit log's chain with HMAC-SHA256 under the key in FILE (16 bytes or more; never on the command line): without the key, an edited log cannot be re-chained", SEC_OUTPUT}, K_STRING, AT(out.audit_key_file), 0, 0, S_NONE, false},
     {{"verbose", 'v', NULL, C_RULES | CLI_FETCH, "every rule's result; one line per request on stderr; -vv adds debug output", SEC_OUTPUT}, K_COUNT, AT(out.verbose), 0, 0, S_NONE, false},
     {{"quiet", 'q', NULL, C_RULES | CLI_FETCH, "only the verdict line (text) and errors", SEC_OUTPUT}, K_FLAG, AT(out.quiet), 0, 0, S_NONE, false},
     {{"no-color", 0, NULL, C_DECIDE, "no colour (also off when NO_COLOR is set or the output is not a terminal)", SEC_OUTPUT}, K_FLAG, AT(out.no_color), 0, 0, S_NONE, false},
@@ -179,11 +181,13 @@ static const struct command_def commands[] = {
      "      print one line per case; exit code 1 when a case does not match (see "
      "rules/README.md)\n",
      OUTPUT_RULES},
-    {"verify-log", CLI_VERIFY_LOG, "usage: " SDRS_NAME " verify-log FILE\n",
+    {"verify-log", CLI_VERIFY_LOG, "usage: " SDRS_NAME " verify-log FILE [--audit-key-file KEY]\n",
      "Checks the hash chain of an audit log written with --audit-log: every line must carry the\n"
-     "SHA-256 of the line before it. Prints the number of lines and the head hash (record it\n"
-     "elsewhere: lines cut off the end cannot be seen from inside the file), or the first broken\n"
-     "line. Exit code 0 intact, 1 broken, 2 unreadable.\n",
+     "SHA-256 of the line before it, and with --audit-key-file a valid HMAC-SHA256 under the key\n"
+     "(then no edit, removal, reordering or appended line made without the key goes unseen).\n"
+     "Prints the number of lines and the head hash (record it elsewhere: lines cut off the end\n"
+     "cannot be seen from inside the file), or the first broken line. Exit code 0 intact, 1\n"
+     "broken, 2 unreadable.\n",
      OUTPUT_REPORT},
     {"version", CLI_VERSION, "usage: " SDRS_NAME " version\n", "Prints the version.\n",
      OUTPUT_REPORT},
@@ -643,7 +647,8 @@ static int check_dashes(const struct command_def *c, const struct app_opts *o)
               {"facts", o->in.facts},
               {"waivers", o->in.waivers},
               {"token-file", o->in.token_file},
-              {"approved-report", o->in.approved_report}},
+              {"approved-report", o->in.approved_report},
+              {"audit-key-file", o->out.audit_key_file}},
       out[] = {{"save-snapshot", o->in.save_snapshot}, {"audit-log", o->out.audit_log}};
     const char *first = NULL;
 
@@ -662,6 +667,9 @@ static int check_dashes(const struct command_def *c, const struct app_opts *o)
                            "--%s - reads standard input, where the confirmation is typed: give "
                            "a file, or --yes",
                            first);
+    if (o->out.audit_key_file && !o->out.audit_log && c->bit != CLI_VERIFY_LOG)
+        return usage_error(c, "%s",
+                           "--audit-key-file keys the log of --audit-log FILE: give that too");
     for (size_t i = 0; i < sizeof out / sizeof out[0]; i++)
         if (out[i].value && strcmp(out[i].value, "-") == 0)
             return usage_error(c, "--%s needs a FILE, not '-' (-o - writes the standard output)",
@@ -675,11 +683,46 @@ static int check_dashes(const struct command_def *c, const struct app_opts *o)
     return -1;
 }
 
+/* Runs the command c with what was parsed. */
+static int dispatch(const struct command_def *c, struct app_opts *o, const struct given *g,
+                    const char **pos, int npos)
+{
+    switch (c->bit) {
+    case CLI_CHECK:
+        return run_check(c, o, g, pos, npos);
+    case CLI_RULES:
+        return run_rules(c, o, pos, npos);
+    case CLI_FETCH:
+        if (npos != 1)
+            return usage_error(c, "%s",
+                               npos ? "fetch takes one GROUP_ID" : "fetch needs a GROUP_ID");
+        o->in.group_id = pos[0];
+        return cmd_fetch(o);
+    case CLI_FAILOVER:
+        return run_failover(c, o, pos, npos);
+    case CLI_VERIFY_LOG:
+        if (npos != 1)
+            return usage_error(c, "%s", "verify-log needs exactly one FILE");
+        if (strcmp(pos[0], "-") == 0 && o->out.audit_key_file &&
+            strcmp(o->out.audit_key_file, "-") == 0)
+            return usage_error(c, "%s",
+                               "the log and --audit-key-file cannot both be standard input");
+        o->argument = pos[0];
+        return cmd_verify_log(o);
+    default:
+        break;
+    }
+    if (npos > 0)
+        return usage_error(c, "unexpected argument '%s'", pos[0]);
+    return cmd_version(o);
+}
+
 int cli_main(int argc, char **argv)
 {
     const struct command_def *c;
     struct app_opts o;
     struct given g = {{false}};
+    struct auditlog_key key = {0};
     const char *pos[4];
     int npos = 0, rc;
 
@@ -701,28 +744,9 @@ int cli_main(int argc, char **argv)
     diag_setup(o.out.verbose, o.out.quiet);
     if ((rc = check_dashes(c, &o)) >= 0)
         return rc;
-    switch (c->bit) {
-    case CLI_CHECK:
-        return run_check(c, &o, &g, pos, npos);
-    case CLI_RULES:
-        return run_rules(c, &o, pos, npos);
-    case CLI_FETCH:
-        if (npos != 1)
-            return usage_error(c, "%s",
-                               npos ? "fetch takes one GROUP_ID" : "fetch needs a GROUP_ID");
-        o.in.group_id = pos[0];
-        return cmd_fetch(&o);
-    case CLI_FAILOVER:
-        return run_failover(c, &o, pos, npos);
-    case CLI_VERIFY_LOG:
-        if (npos != 1)
-            return usage_error(c, "%s", "verify-log needs exactly one FILE");
-        o.argument = pos[0];
-        return cmd_verify_log(&o);
-    default:
-        break;
-    }
-    if (npos > 0)
-        return usage_error(c, "unexpected argument '%s'", pos[0]);
-    return cmd_version(&o);
+    if ((rc = app_audit_key_load(&o, &key)) != 0)
+        return rc;
+    rc = dispatch(c, &o, &g, pos, npos);
+    auditlog_key_clear(&key);
+    return rc;
 }

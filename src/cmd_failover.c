@@ -247,21 +247,34 @@ out:
 
 int cmd_verify_log(const struct app_opts *o)
 {
+    const struct auditlog_key *key = o->out.audit_key;
+    const char *label = util_path_label(o->argument);
     struct auditlog_check c;
     struct err e = {0};
 
-    if (auditlog_verify(o->argument, &c, &e))
+    if (auditlog_verify(o->argument, key, &c, &e))
         return app_fail(ERR_IO, &e);
     if (c.broken_line) {
-        diag_printf(stdout, "audit log '%s': BROKEN at line %zu of %zu: %s",
-                    util_path_label(o->argument), c.broken_line, c.lines, c.reason);
+        diag_printf(stdout, "audit log '%s': BROKEN at line %zu of %zu: %s", label, c.broken_line,
+                    c.lines, c.reason);
         putchar('\n');
         return 1;
     }
-    diag_printf(stdout, "audit log '%s': %zu line%s, chain intact; head sha256 %s",
-                util_path_label(o->argument), c.lines, c.lines == 1 ? "" : "s",
+    diag_printf(stdout, "audit log '%s': %zu line%s, chain intact%s%s; head sha256 %s", label,
+                c.lines, c.lines == 1 ? "" : "s",
+                key && c.lines ? ", every MAC checks with key " : "", key && c.lines ? key->id : "",
                 c.lines ? c.head : "(empty)");
     putchar('\n');
+    if (!key && c.keyed)
+        diag_printf(stdout,
+                    "(the lines carry MACs under key %s, NOT checked: give --audit-key-file to "
+                    "find a line edited and re-chained without the key)",
+                    c.key_id);
+    else if (!key && c.lines)
+        printf("(an unkeyed log: this finds damage and careless edits, not an edit re-chained by "
+               "someone who can write the file; --audit-key-file keys a new log)");
+    if (!key && c.lines)
+        putchar('\n');
     printf("(lines cut off the end cannot be seen from inside the file: compare the head with the "
            "one recorded elsewhere)\n");
     return 0;

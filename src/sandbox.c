@@ -80,6 +80,9 @@ static void hook(lua_State *L, lua_Debug *ar);
 /* Records that a limit was hit (the first one wins) and raises. From now on every thread's hook
  * fires at each instruction and raises again, so neither pcall nor a coroutine can keep going. */
 static int stop(lua_State *L, enum sandbox_status why, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int stop(lua_State *L, enum sandbox_status why, const char *fmt, ...)
 {
     struct sandbox *sb = sandbox_of(L);
     va_list ap;

@@ -15,9 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #define SIGN_MAX_NAME   128 /* bytes of a header name */
 #define SIGN_MAX_METHOD 16
 #define SIGN_MAX_TIME   253402300799LL /* 9999-12-31T23:59:59Z */
@@ -522,12 +519,9 @@ static int sign_check_key(const char *key, bool access, struct err *e)
 int sign_request(const struct sign_request *req, const char *ak, const char *sk, char *x_sdk_date,
                  size_t date_size, struct buf *authorization, struct err *e)
 {
-    static const char hexdig[] = "0123456789abcdef";
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    char sig[2 * EVP_MAX_MD_SIZE + 1];
+    char sig[UTIL_SHA256_HEX];
     char date[SIGN_DATE_SIZE];
     struct buf canonical, names, sts;
-    unsigned int maclen = 0;
     int rc;
 
     if (x_sdk_date && date_size)
@@ -552,16 +546,10 @@ int sign_request(const struct sign_request *req, const char *ak, const char *sk,
     rc = sign_string_to_sign(date, buf_str(&canonical), canonical.len, &sts, e);
     if (rc)
         goto out;
-    if (!HMAC(EVP_sha256(), sk, (int)strlen(sk), (const unsigned char *)buf_str(&sts), sts.len, mac,
-              &maclen)) {
+    if (util_hmac_sha256_hex(sk, strlen(sk), buf_str(&sts), sts.len, sig)) {
         rc = err_set(e, ERR_NOMEM, "cannot compute the hmac-sha256 signature");
         goto out;
     }
-    for (unsigned int i = 0; i < maclen; i++) {
-        sig[2 * i] = hexdig[mac[i] >> 4];
-        sig[2 * i + 1] = hexdig[mac[i] & 15];
-    }
-    sig[2 * maclen] = '\0';
     rc = buf_printf(authorization, SIGN_ALGORITHM " Access=%s, SignedHeaders=%s, Signature=%s", ak,
                     buf_str(&names), sig);
     if (rc) {
@@ -570,7 +558,6 @@ int sign_request(const struct sign_request *req, const char *ak, const char *sk,
     }
     memcpy(x_sdk_date, date, SIGN_DATE_SIZE);
 out:
-    explicit_bzero(mac, sizeof mac);
     explicit_bzero(sig, sizeof sig);
     buf_free(&canonical);
     buf_free(&names);

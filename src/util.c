@@ -12,7 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 char *util_strdup(const char *s)
 {
@@ -373,6 +375,26 @@ static void hex_encode(const unsigned char *in, size_t n, char *out)
         out[2 * i + 1] = hex[in[i] & 15];
     }
     out[2 * n] = '\0';
+}
+
+int util_hmac_sha256_hex(const void *key, size_t klen, const void *data, size_t len, char *out)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    int ok;
+
+    if (klen > INT_MAX)
+        return ERR_INVALID;
+    ok = HMAC(EVP_sha256(), key, (int)klen, data, len, mac, &n) != NULL;
+    if (ok)
+        hex_encode(mac, n, out);
+    explicit_bzero(mac, sizeof mac);
+    return ok ? 0 : ERR_NOMEM;
+}
+
+bool util_secret_equal(const char *a, const char *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0;
 }
 
 void util_sha256_final_hex(struct util_sha256 *h, char *out)

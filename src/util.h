@@ -61,6 +61,13 @@ void util_format_time(long long t, char *out, size_t size);
 /* Lower-case hex SHA-256 of data into out[UTIL_SHA256_HEX]. Returns 0 or ERR_NOMEM. */
 int util_sha256_hex(const void *data, size_t len, char *out);
 
+/* Lower-case hex HMAC-SHA256 of data under key into out[UTIL_SHA256_HEX]; the raw MAC is wiped.
+ * Returns 0 or ERR_NOMEM. */
+int util_hmac_sha256_hex(const void *key, size_t klen, const void *data, size_t len, char *out);
+
+/* Compares two equal-length secrets (MACs) in time that does not depend on where they differ. */
+bool util_secret_equal(const char *a, const char *b, size_t n);
+
 /* Incremental SHA-256. */
 struct util_sha256;
 struct util_sha256 *util_sha256_new(void);

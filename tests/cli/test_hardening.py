@@ -1,7 +1,10 @@
 """Limits, each at its edge, and type confusion in the data: a clear error, never a crash, never GO."""
+import hashlib
 import json
 import os
+import re
 import subprocess
+import time
 import unittest
 
 from clitest import (BINARY, AKSK_ENV, PASSWORD_ENV, SIM_AK, SIM_GROUP, SIM_SK, SIM_TOKEN, SIM_USER,
@@ -319,6 +322,181 @@ class InputsFromPipes(TempDirTest):
                 res = run(*args, stdin="")
                 self.assertEqual(res.code, 2, res)
                 self.assertIn(say, res.err)
+
+
+def rechain(lines):
+    """What someone who can write the log (but has no key) does after an edit: renumber seq and
+    recompute every prev_sha256, leaving the rest of each line as it is."""
+    out, prev = [], "0" * 64
+    for i, line in enumerate(lines, 1):
+        line = re.sub(r'^\{"seq":[^,]*,"prev_sha256":"[0-9a-f]*"',
+                      '{"seq":%d,"prev_sha256":"%s"' % (i, prev), line)
+        out.append(line)
+        prev = hashlib.sha256(line.encode()).hexdigest()
+    return out
+
+
+class KeyedAuditLog(TempDirTest):
+    """--audit-key-file: an HMAC-SHA256 chain that cannot be re-chained without the key."""
+
+    KEY = "k3y-0f-the-audit-team-2f9d81c4e6a7"
+
+    def setUp(self):
+        super().setUp()
+        self.key = self.write("audit.key", self.KEY + "\n")
+        os.chmod(self.key, 0o600)
+        self.log = self.path("audit.jsonl")
+        for action in ("failover", "planned-failover", "drill", "failover"):
+            res = run("check", "--snapshot", src("examples", "go.json"), "--action", action,
+                      "--audit-log", self.log, "--audit-key-file", self.key, "-q")
+            self.assertIn(res.code, (0, 1), res)
+            self.assertNotIn(self.KEY, res.out + res.err)
+        with open(self.log) as f:
+            self.lines = f.read().splitlines()
+        self.assertEqual(len(self.lines), 4)
+        self.assertNotIn(self.KEY, "\n".join(self.lines))
+
+    def verify(self, lines=None, key=True):
+        path = self.log
+        if lines is not None:
+            path = self.write("tampered.jsonl", "\n".join(lines) + "\n")
+        start = time.monotonic()
+        res = run("verify-log", path, *(["--audit-key-file", self.key] if key else []))
+        self.assertLess(time.monotonic() - start, 30)
+        self.assertNotIn(self.KEY, res.out + res.err)
+        return res
+
+    def test_intact_with_and_without_the_key(self):
+        res = self.verify()
+        self.assertEqual(res.code, 0, res)
+        self.assertIn("4 lines, chain intact, every MAC checks with key", res.out)
+        key_id = json.loads(self.lines[0])["key_id"]
+        self.assertRegex(key_id, "^[0-9a-f]{16}$")
+        self.assertTrue(all(l.endswith('"}') and ',"mac":"' in l for l in self.lines))
+        res = self.verify(key=False)
+        self.assertEqual(res.code, 0, res)
+        self.assertIn("NOT checked", res.out)
+        self.assertIn(key_id, res.out)
+
+    def test_an_edit_rechained_without_the_key_is_found(self):
+        edited = list(self.lines)
+        edited[2] = edited[2].replace('"verdict":"GO"', '"verdict":"NO-GO"')
+        self.assertNotEqual(edited, self.lines)
+        forged = rechain(edited)
+        self.assertEqual(self.verify(forged, key=False).code, 0, "the unkeyed chain is fooled")
+        res = self.verify(forged)
+        self.assertEqual(res.code, 1, res)
+        self.assertIn("BROKEN at line 3 of 4: the MAC does not match", res.out)
+
+    def test_deletion_reordering_and_stripping(self):
+        for name, lines, at in (
+                ("deleted", rechain(self.lines[:1] + self.lines[2:]), 2),
+                ("deleted, not re-chained", self.lines[:1] + self.lines[2:], 2),
+                ("reordered", rechain([self.lines[0], self.lines[2], self.lines[1],
+                                       self.lines[3]]), 2),
+                ("first removed", rechain(self.lines[1:]), 1),
+                ("MACs stripped", rechain([re.sub(r',"key_id":"[0-9a-f]*","mac":"[0-9a-f]*"\}$',
+                                                  "}", l) for l in self.lines]), 1)):
+            with self.subTest(attack=name):
+                res = self.verify(lines)
+                self.assertEqual(res.code, 1, res)
+                self.assertIn("BROKEN at line %d" % at, res.out)
+
+    def test_appended_forgeries(self):
+        last = json.loads(self.lines[-1])
+        prev = hashlib.sha256(self.lines[-1].encode()).hexdigest()
+        body = dict(last, seq=5, prev_sha256=prev, verdict="GO")
+        del body["mac"]
+        fake_mac = json.dumps(body, separators=(",", ":"))[:-1] + ',"mac":"%s"}' % ("0" * 64)
+        replayed = json.dumps(body, separators=(",", ":"))[:-1] + ',"mac":"%s"}' % last["mac"]
+        unkeyed = json.dumps({k: v for k, v in body.items() if k != "key_id"},
+                             separators=(",", ":"))
+        for name, line, say in ((fake_mac, fake_mac, "the MAC does not match"),
+                                ("replayed MAC", replayed, "the MAC does not match"),
+                                ("no MAC", unkeyed, "the line has no MAC")):
+            with self.subTest(attack=name):
+                res = self.verify(self.lines + [line])
+                self.assertEqual(res.code, 1, res)
+                self.assertIn("BROKEN at line 5 of 5: " + say, res.out)
+        res = self.verify(self.lines + [unkeyed], key=False)
+        self.assertEqual(res.code, 1, res)
+        self.assertIn("an unkeyed line in a keyed log", res.out)
+
+    def test_another_key(self):
+        other = self.write("other.key", "a-different-key-of-32-characters")
+        os.chmod(other, 0o600)
+        res = run("verify-log", self.log, "--audit-key-file", other)
+        self.assertEqual(res.code, 1, res)
+        self.assertIn("BROKEN at line 1 of 4: the line was written with another key", res.out)
+        res = run("check", "--snapshot", src("examples", "go.json"), "--audit-log", self.log,
+                  "--audit-key-file", other)
+        self.assertEqual(res.code, 2, res)
+        self.assertIn("does not verify with the key", res.err)
+        with open(self.log) as f:
+            self.assertEqual(len(f.read().splitlines()), 4, "nothing appended")
+
+    def test_keyed_and_unkeyed_do_not_mix(self):
+        res = run("check", "--snapshot", src("examples", "go.json"), "--audit-log", self.log)
+        self.assertEqual(res.code, 2, res)
+        self.assertIn("is keyed: give --audit-key-file", res.err)
+        plain = self.path("plain.jsonl")
+        self.assertEqual(run("check", "--snapshot", src("examples", "go.json"), "--audit-log",
+                             plain).code, 0)
+        res = run("check", "--snapshot", src("examples", "go.json"), "--audit-log", plain,
+                  "--audit-key-file", self.key)
+        self.assertEqual(res.code, 2, res)
+        self.assertIn("was begun without a key", res.err)
+        res = run("verify-log", plain, "--audit-key-file", self.key)
+        self.assertEqual(res.code, 1, res)
+        self.assertIn("BROKEN at line 1 of 1: the line has no MAC", res.out)
+        res = run("verify-log", plain)
+        self.assertEqual(res.code, 0, res)
+        self.assertIn("an unkeyed log", res.out)
+
+    def test_key_file_problems(self):
+        short = self.write("short.key", "  short \n")
+        res = run("check", "--snapshot", src("examples", "go.json"), "--audit-log", self.log,
+                  "--audit-key-file", short)
+        self.assertEqual(res.code, 2, res)
+        self.assertIn("holds 5 bytes of key, fewer than 16", res.err)
+        self.assertNotIn("short", res.err.replace("short.key", ""))
+        os.chmod(self.key, 0o644)
+        res = run("check", "--snapshot", src("examples", "go.json"), "--audit-log", self.log,
+                  "--audit-key-file", self.key, "-q")
+        self.assertIn(res.code, (0, 1), res)
+        self.assertIn("may be read by others", res.err)
+        res = run("check", "--snapshot", src("examples", "go.json"), "--audit-key-file", self.key)
+        self.assertEqual(res.code, 2, res)
+        self.assertIn("give that too", res.err)
+        res = self.verify_pipe()
+        self.assertEqual(res.code, 0, res)
+
+    def verify_pipe(self):
+        """The key from a pipe, the way a secret manager hands it over."""
+        return Result(subprocess.run(
+            ["bash", "-c", '"$B" verify-log "$LOG" --audit-key-file <(cat "$KEY")'],
+            env=dict(os.environ, B=BINARY, LOG=self.log, KEY=self.key), capture_output=True,
+            text=True, timeout=60))
+
+
+class SeqOutOfRange(TempDirTest):
+    """A seq at or beyond the int64 edge is reported, not overflowed."""
+
+    def test_append_and_verify(self):
+        for seq in ("9223372036854775807", "99999999999999999999", "-1", "0", "1.5", '"1"'):
+            with self.subTest(seq=seq):
+                log = self.write("edge.jsonl", '{"seq":%s,"prev_sha256":"%s","event":"x"}\n'
+                                 % (seq, "0" * 64))
+                res = run("check", "--snapshot", src("examples", "go.json"), "--audit-log", log)
+                self.assertEqual(res.code, 2, res)
+                self.assertRegex(res.err, "out of range|not an audit entry")
+                with open(log) as f:
+                    self.assertEqual(len(f.read().splitlines()), 1, "nothing appended")
+                res = run("verify-log", log)
+                self.assertEqual(res.code, 1, res)
+                self.assertIn("BROKEN at line 1 of 1: seq is %s, expected 1"
+                              % ("out of range (beyond 9223372036854775807)" if len(seq) > 19
+                                 else seq), res.out)
 
 
 class OutputsOverInputs(TempDirTest):

@@ -31,7 +31,8 @@ static void engine_release(void)
 
 struct engine *fuzz_engine(void)
 {
-    struct engine_opts opts = {.limits = {FUZZ_MEMORY, FUZZ_INSTRUCTIONS}};
+    struct engine_opts opts = {
+        .limits = {.memory = FUZZ_MEMORY, .instructions = FUZZ_INSTRUCTIONS, .timeout_ms = 0}};
     struct err e = {0};
 
     if (engine)

@@ -2,7 +2,8 @@
  * fuzz_report: a report built from a fuzzed snapshot (engine_run, report_build, with the waivers
  * of the input's "fuzz_waivers" member) and rendered by every renderer there is, with several
  * options. Every output is valid UTF-8 and the same bytes when rendered twice; the JSON report
- * parses back with the verdict; plain text and JUnit XML carry no stray control characters.
+ * parses back with the verdict; plain text, Markdown and JUnit XML carry no character of
+ * util_char_unsafe's list (C0 but their line breaks, C1, bidi controls, line separators).
  */
 #include "fuzz.h"
 
@@ -39,13 +40,21 @@ static void check_json(const struct report *r, const struct buf *out)
     json_object_put(root);
 }
 
-/* Control characters in out other than those in `allowed` (checked bytewise: C0 and DEL). */
+/* Characters in out that a reader's terminal or viewer would act on, other than the C0 bytes in
+ * `allowed`: the one list of util_char_unsafe (C0, DEL, C1, bidi controls, U+2028/U+2029, ...).
+ * Bytes that are not UTF-8 are left to the UTF-8 check. */
 static void check_controls(const char *format, const struct buf *out, const char *allowed)
 {
-    for (size_t i = 0; i < out->len; i++) {
-        unsigned char c = (unsigned char)out->data[i];
-        FUZZ_ASSERT((c >= 0x20 && c != 0x7f) || (c && strchr(allowed, c)),
-                    "%s report: control byte 0x%02x at offset %zu", format, c, i);
+    for (size_t i = 0; i < out->len;) {
+        unsigned long cp;
+        size_t n = util_utf8_next(out->data + i, out->len - i, &cp);
+        if (!n) {
+            i++;
+            continue;
+        }
+        FUZZ_ASSERT(!util_char_unsafe(cp) || (cp && cp < 0x20 && strchr(allowed, (int)cp)),
+                    "%s report: unsafe character U+%04lX at offset %zu", format, cp, i);
+        i += n;
     }
 }
 
@@ -59,6 +68,8 @@ static void check_output(const char *format, const struct render_opts *o, const 
         check_controls(format, out, "\n"); /* rule and API text is untrusted */
     else if (strcmp(format, "junit") == 0)
         check_controls(format, out, "\t\n\r"); /* XML 1.0 allows no others */
+    else if (strcmp(format, "markdown") == 0)
+        check_controls(format, out, "\n");
     FUZZ_ASSERT(util_utf8_valid(buf_str(out), out->len), "%s report is not valid UTF-8", format);
 }
 

@@ -13,6 +13,7 @@ File names are content hashes, as libFuzzer writes them, so reruns are stable.
 import copy
 import glob
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -211,6 +212,43 @@ def error_bodies():
                 yield f.read()
 
 
+# The key fuzz_auditlog verifies and appends with (tests/fuzz/fuzz_auditlog.c).
+AUDIT_KEY = b"fuzz-audit-key-0123456789abcdef"
+
+
+def audit_log(events, key=None):
+    """A log as --audit-log writes it: seq, prev_sha256, the event, and with a key key_id and mac."""
+    lines, prev = [], "0" * 64
+    key_id = key and hmac.new(key, b"sdrs-preflight audit log key id", "sha256").hexdigest()[:16]
+    for i, ev in enumerate(events, 1):
+        obj = dict({"seq": i, "prev_sha256": prev}, **ev)
+        if key:
+            obj["key_id"] = key_id
+        line = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+        if key:
+            line = line[:-1] + ',"mac":"%s"}' % hmac.new(key, line.encode(), "sha256").hexdigest()
+        lines.append(line)
+        prev = hashlib.sha256(line.encode()).hexdigest()
+    return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
+def audit_logs():
+    events = [{"time": "2026-11-25T12:00:00Z", "event": "decision", "phase": "preflight",
+               "verdict": "GO", "exit_code": 0, "inputs": {"snapshot_sha256": "ab" * 32}},
+              {"event": "refused", "message": "not GO"},
+              {"event": "action", "job_id": "j-1", "outcome": "success",
+               "status_after": "failed-over"}]
+    yield b""
+    for key in (None, AUDIT_KEY):
+        yield audit_log(events[:1], key)
+        yield audit_log(events, key)
+    log = audit_log(events, AUDIT_KEY).splitlines(keepends=True)
+    yield b"".join(log[:2]) + log[2][:-9] + b"\n"              # a MAC cut short
+    yield audit_log(events).rstrip(b"\n")                     # the last line incomplete
+    yield b'{"seq":9223372036854775807,"prev_sha256":"' + b"0" * 64 + b'"}\n'
+    yield b'{"seq":99999999999999999999,"prev_sha256":"' + b"0" * 64 + b'"}\n'
+
+
 def main():
     snap_c, rule_c, report_c = Corpus("snapshot"), Corpus("rule"), Corpus("report")
     facts_c, apierr_c = Corpus("facts"), Corpus("apierr")
@@ -248,7 +286,10 @@ def main():
     facts_c.add([{"op": "move", "path": "/x"}, {"op": "add", "path": "x", "value": 1}])
     for body in error_bodies():
         apierr_c.add(body)
-    for c in (snap_c, rule_c, report_c, facts_c, apierr_c):
+    audit_c = Corpus("auditlog")
+    for log in audit_logs():
+        audit_c.add(log)
+    for c in (snap_c, rule_c, report_c, facts_c, apierr_c, audit_c):
         print(f"{os.path.relpath(c.dir, ROOT)}: {c.n} seeds")
 
 
