@@ -50,8 +50,13 @@ START_TEST(every_escape_is_a_rule_error)
     /* The first run uses the states that loaded the rules; the second fresh states that load the
      * rules from compiled chunks. Both must hold. */
     for (int run = 0; run < 2; run++) {
+        long long t0 = util_now_ms(), took;
         rule_results_free(res, n);
         ck_assert_msg(engine_run(eng, &in, &res, &n, &e) == 0, "%s", e.msg);
+        /* every escape ends at a limit: the suite is over in seconds (a generous bound that holds
+         * under valgrind too; a hang would run into the rule timeout of each escape instead) */
+        took = util_now_ms() - t0;
+        ck_assert_msg(took < 60000, "run %d of the escape suite took %lld ms", run, took);
         for (size_t i = 0; i < n; i++) {
             char *want = expectation(res[i].meta.source);
             const char *file = strrchr(res[i].meta.source, '/') + 1;
