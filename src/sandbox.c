@@ -261,7 +261,10 @@ static int bounded_search(lua_State *L, const char *fn, bool may_be_plain)
         plain = lua_toboolean(L, 4);
     steps = pattern_steps(pat, lp, ls, plain);
     if (steps > SANDBOX_MAX_C_STEPS)
-        return refuse(L, fn, "the pattern may backtrack too long on a subject this long", steps);
+        return refuse(L, fn,
+                      plain ? "a plain search this long may compare too many bytes"
+                            : "the pattern may backtrack too long on a subject this long",
+                      steps);
     return call_original(L);
 }
 
