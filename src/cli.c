@@ -102,7 +102,7 @@ static const struct option_def table[] = {
     {{"concurrency", 0, "N", C_LIVE, "requests in flight (default 16)", SEC_LIVE}, K_INT, AT(live.http.concurrency), 1, 256, S_NONE, true},
     {{"max-body", 0, "MIB", C_LIVE, "largest response body accepted (default 32)", SEC_LIVE}, K_MIB, AT(live.http.max_body), 1, 1024, S_NONE, true},
     {{"page-limit", 0, "N", C_LIVE, "items asked per list page (default 1000, the API's maximum)", SEC_LIVE}, K_SIZE, AT(live.page_limit), 1, 1000, S_NONE, true},
-    {{"cacert", 0, "FILE", C_LIVE, "CA certificates to verify the servers with", SEC_LIVE}, K_STRING, AT(live.http.cacert), 0, 0, S_NONE, true},
+    {{"cacert", 0, "FILE", C_LIVE, "verify the servers with the PEM certificates in FILE only (not the system's)", SEC_LIVE}, K_STRING, AT(live.http.cacert), 0, 0, S_NONE, true},
     {{"insecure", 0, NULL, C_LIVE, "do not verify TLS certificates (loud warning; never in production)", SEC_LIVE}, K_FLAG, AT(live.http.insecure), 0, 0, S_NONE, true},
     {{"no-images", 0, NULL, C_LIVE, "do not read image details from IMS", SEC_LIVE}, K_FLAG, AT(live.no_images), 0, 0, S_NONE, true},
     /* failover */
