@@ -28,6 +28,9 @@ class Request:
     # Set by a repeat_page fault: the SDRS lists serve the page at this offset instead of the requested
     # one (the requested offset is still validated); every other endpoint ignores it.
     page_offset: int = None
+    # Set by a stale fault: the reads (SDRS, ECS, IMS, jobs) answer from the world as it was just before
+    # the last accepted action; actions and IAM ignore it.
+    stale: bool = False
 
 
 @dataclass
@@ -262,27 +265,27 @@ class Api:
                             lambda n: n >= 0)
         if req.page_offset is not None:  # a repeat_page fault: same filters and limit, another page
             offset = req.page_offset
-        items, count = self.world.page(collection, keep, limit, offset)
+        items, count = self.world.page(collection, keep, limit, offset, req.stale)
         return json_response(200, {_SDRS_OBJECTS[collection][0]: items, "count": count})
 
-    def _show(self, collection, object_id):
+    def _show(self, req, collection, object_id):
         _, key, code, message = _SDRS_OBJECTS[collection]
-        obj = self.world.get(collection, object_id)
+        obj = self.world.get(collection, object_id, req.stale)
         if obj is None:
             raise SdrsError(400, code, "%s: %s" % (message, object_id))
         return json_response(200, {key: obj})
 
     def show_group(self, req, oid):
-        return self._show("server_groups", oid)
+        return self._show(req, "server_groups", oid)
 
     def show_instance(self, req, oid):
-        return self._show("protected_instances", oid)
+        return self._show(req, "protected_instances", oid)
 
     def show_replication(self, req, oid):
-        return self._show("replications", oid)
+        return self._show(req, "replications", oid)
 
     def show_drill(self, req, oid):
-        return self._show("disaster_recovery_drills", oid)
+        return self._show(req, "disaster_recovery_drills", oid)
 
     def group_action(self, req, oid):
         try:
@@ -292,7 +295,7 @@ class Api:
         return json_response(200, {"job_id": self.world.start_action(oid, body)})
 
     def show_job(self, req, oid):
-        job = self.world.job(oid)
+        job = self.world.job(oid, req.stale)
         if job is None:
             raise SdrsError(404, "SDRS.0408", "Null job: job %s not found" % oid)
         return json_response(200, job)
@@ -300,7 +303,7 @@ class Api:
     # ---- ECS and IMS --------------------------------------------------------------------------
 
     def show_server(self, req, oid):
-        status, obj = self.world.server(oid)
+        status, obj = self.world.server(oid, req.stale)
         if status == 200:
             return json_response(200, {"server": obj})
         if obj is not None:
@@ -312,7 +315,7 @@ class Api:
     def list_images(self, req):
         q = _query(req)
         image_id = q.get("id")
-        images = self.world.select("images", lambda img: image_id is None or img.get("id") == image_id)
+        images = self.world.select("images", lambda img: image_id is None or img.get("id") == image_id, req.stale)
         return json_response(200, {"images": images})
 
 

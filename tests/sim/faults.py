@@ -4,7 +4,8 @@ How a fault is delivered on the wire lives in simserver.py; this module only dec
 *which* fault applies. Every fault counts the requests its `match` selects (all of them, whether or
 not an earlier fault in the list took the request); it applies to match number n when
 after < n <= after + times (no `times`: forever). The first applicable fault in list order wins,
-so at most one fault hits a request.
+so at most one fault hits a request. A fault with `when: "after-action"` (and every `stale` fault)
+neither counts nor applies until the world has accepted a group action since the last reset.
 """
 
 import re
@@ -26,13 +27,18 @@ KINDS = {
     "body": {"body": (str, None), "status": (int, 200), "content_type": (str, "application/json")},
     "hang": {"seconds": (_NUMBER, 30)},
     "repeat_page": {"from_offset": (int, 0)},
+    "stale": {},
 }
 _REQUIRED = {("latency", "ms"), ("huge", "bytes"), ("body", "body")}
 # Kinds whose response is the real one, changed in transit: the request is always processed.
-# (repeat_page changes the page a list serves while the request is handled; see simserver.py.)
-REAL_RESPONSE_KINDS = frozenset({"latency", "truncate", "slow", "content_type", "repeat_page"})
+# (repeat_page changes the page a list serves while the request is handled, stale the world a read
+# is answered from; see simserver.py.)
+REAL_RESPONSE_KINDS = frozenset({"latency", "truncate", "slow", "content_type", "repeat_page", "stale"})
+# Kinds that wait for an accepted action whatever `when` says (before one there is nothing to be stale about).
+AFTER_ACTION_KINDS = frozenset({"stale"})
+WHEN = ("always", "after-action")
 _MINIMUM = {"ms": 0, "retry_after": 0, "seconds": 0, "bytes": 0, "bytes_per_sec": 1, "from_offset": 0}
-_COMMON_KEYS = {"match", "kind", "times", "after", "process", "note"}
+_COMMON_KEYS = {"match", "kind", "times", "after", "process", "when", "note"}
 
 
 class Fault:
@@ -64,6 +70,10 @@ class Fault:
         if not isinstance(process, bool):
             raise ValueError("fault %s: process must be true or false" % kind)
         self.process = process or kind in REAL_RESPONSE_KINDS
+        when = spec.get("when", "always")
+        if when not in WHEN:
+            raise ValueError("fault %s: when must be %s (got %r)" % (kind, " or ".join(WHEN), when))
+        self.after_action = when == "after-action" or kind in AFTER_ACTION_KINDS
         self.params = {}
         for name, (types, default) in KINDS[kind].items():
             value = _optional(spec, name, types, kind)
@@ -126,12 +136,15 @@ class FaultSet:
         with self._lock:
             self._faults = list(faults)
 
-    def pick(self, method, path, query):
-        """Count this request against every fault that selects it; return the fault to apply, or None."""
+    def pick(self, method, path, query, action_accepted=False):
+        """Count this request against every fault that selects it; return the fault to apply, or None.
+
+        action_accepted: whether the world has accepted a group action since the last reset (before
+        this request is handled); until then the after-action faults ignore every request."""
         chosen = None
         with self._lock:
             for fault in self._faults:
-                if not fault.selects(method, path, query):
+                if (fault.after_action and not action_accepted) or not fault.selects(method, path, query):
                     continue
                 fault.seen += 1
                 active = fault.seen > fault.after and (fault.times is None or fault.seen <= fault.after + fault.times)

@@ -188,7 +188,8 @@ class Handler(BaseHTTPRequestHandler):
                       request_id=uuid.uuid4().hex, raw_headers=raw_headers)
         self._request_id = req.request_id
         entry = sim.log.begin(req, arrived)
-        fault = sim.faults.pick(req.method, path, query)
+        # An action this request starts is not "after" it: the world is asked before it is handled.
+        fault = sim.faults.pick(req.method, path, query, sim.world.actions_accepted() > 0)
         auth = sim.auth.authenticate(req.method, path, query, headers, body)
         entry["auth"] = auth.kind
         if auth.error and auth.kind == "invalid":
@@ -197,6 +198,8 @@ class Handler(BaseHTTPRequestHandler):
 
         if fault is not None and fault.kind == "repeat_page":
             req.page_offset = fault.params["from_offset"]  # only the SDRS list handlers look at it
+        if fault is not None and fault.kind == "stale":
+            req.stale = True  # only the read handlers look at it
         response = None
         if fault is None or fault.process:
             try:
@@ -247,7 +250,7 @@ class Handler(BaseHTTPRequestHandler):
         """Send the (possibly faulted) response."""
         kind = fault.kind if fault else None
         p = fault.params if fault else {}
-        if kind in (None, "latency", "repeat_page"):  # repeat_page acted while the request was handled
+        if kind in (None, "latency", "repeat_page", "stale"):  # these acted while the request was handled
             return self._send(response)
         if kind == "reset":
             self._commit(None)

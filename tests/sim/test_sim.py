@@ -293,6 +293,15 @@ def scenario(**changes):
     return doc
 
 
+# ECS power state as (status, OS-EXT-STS:vm_state, OS-EXT-STS:power_state); OFF_FIELDS stops a server by mutate.
+ON, OFF = ("ACTIVE", "active", 1), ("SHUTOFF", "stopped", 4)
+OFF_FIELDS = {"status": "SHUTOFF", "OS-EXT-STS:vm_state": "stopped", "OS-EXT-STS:power_state": 4}
+
+
+def power_of(server):
+    return server["status"], server["OS-EXT-STS:vm_state"], server["OS-EXT-STS:power_state"]
+
+
 class SimTestCase(unittest.TestCase):
     SCENARIO = None  # a dict or a path; default: scenario()
 
@@ -605,6 +614,126 @@ class ActionTest(SimTestCase):
         self.sim.control("mutate", {"protected_instances": {INSTANCES[0]["id"]: {"status": "invalid"}}})
         self.assertError(self.action({"failover-server-group": {}}), 400, "SDRS.1314")
         self.assertEqual(self.group()["status"], "protected")  # nothing moved
+    # ---- job settings apply and stay_off; server power after an action --------------------------
+
+    def server(self, server_id):
+        status, doc = self.sim.get("/v1/%s/cloudservers/%s" % (PID, server_id))
+        self.assertEqual(status, 200, doc)
+        return doc["server"]
+
+    def power(self, key):
+        """(status, vm_state, power_state) of each instance's source_server or target_server, as ECS serves it."""
+        return [power_of(self.server(pi[key])) for pi in INSTANCES]
+
+    def run_action(self, body, outcome="SUCCESS"):
+        """Start an action (hour-long steps, moved on by /__sim/advance) and let it finish; the job."""
+        status, doc = self.action(body)
+        self.assertEqual(status, 200, doc)
+        self.sim.control("advance", {"seconds": 7200})
+        job = self.wait_job(doc["job_id"])
+        self.assertEqual(job["status"], outcome)
+        return job
+
+    def members(self):
+        """(id, status, priority_station or "absent") of the group, its instances and its pairs."""
+        state = self.sim.control("state")
+        return [(o["id"], o["status"], o.get("priority_station", "absent"))
+                for name in ("server_groups", "protected_instances", "replications") for o in state[name]]
+
+    def test_failover_starts_the_new_production_servers(self):
+        kept_off = INSTANCES[1]["target_server"]
+        self.sim.control("mutate", {"jobs": {"steps": 2, "step_seconds": 3600, "stay_off": [kept_off]}})
+        job_id = self.action({"failover-server-group": {}})[1]["job_id"]
+        self.sim.control("advance", {"seconds": 3600})
+        self.assertEqual(self.power("target_server"), [OFF] * 3)  # nothing starts before the job ends
+        self.sim.control("advance", {"seconds": 3600})
+        self.assertEqual(self.wait_job(job_id)["status"], "SUCCESS")
+        self.assertEqual(self.power("target_server"), [ON, OFF, ON])  # except the one in stay_off
+        self.assertEqual(self.power("source_server"), [ON] * 3)  # the old production site is left alone
+        started = self.server(INSTANCES[0]["target_server"])
+        self.assertIsNone(started["OS-EXT-STS:task_state"])
+        self.assertRegex(started["updated"], r"\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
+        power_fields = ("status", "OS-EXT-STS:vm_state", "OS-EXT-STS:power_state", "updated")
+        before = BASIC_DOC["servers"][INSTANCES[0]["target_server"]]
+        self.assertEqual({k: v for k, v in started.items() if k not in power_fields},
+                         {k: v for k, v in before.items() if k not in power_fields})
+        self.assertEqual(self.sim.control("state")["servers"][INSTANCES[0]["target_server"]], started)
+
+        # re-protect (the DR site, now the source servers, stopped first) changes no power state; the
+        # failover back to the source then starts the source servers
+        self.sim.control("mutate", {"servers": {pi["source_server"]: OFF_FIELDS for pi in INSTANCES},
+                                    "jobs": {"stay_off": []}})
+        self.run_action({"start-server-group": {}})
+        self.assertEqual((self.power("source_server"), self.power("target_server")), ([OFF] * 3, [ON, OFF, ON]))
+        self.run_action({"failover-server-group": {}})
+        self.assertEqual((self.group()["status"], self.group()["priority_station"]), ("failed-over", "source"))
+        self.assertEqual((self.power("source_server"), self.power("target_server")), ([ON] * 3, [ON, OFF, ON]))
+
+    def test_servers_keep_their_power_otherwise(self):
+        self.sim.control("mutate", {"jobs": {"steps": 2, "step_seconds": 3600, "stay_off": True}})
+        self.run_action({"failover-server-group": {}})
+        self.assertEqual((self.group()["status"], self.power("target_server")), ("failed-over", [OFF] * 3))
+
+        self.sim.control("reset", {})  # a failed failover starts nothing
+        self.sim.control("mutate", {"jobs": {"steps": 2, "step_seconds": 3600, "outcome": "FAIL"}})
+        self.run_action({"failover-server-group": {}}, "FAIL")
+        self.assertEqual((self.group()["status"], self.power("target_server")), ("error-failing-over", [OFF] * 3))
+
+        self.sim.control("reset", {})  # a planned failover leaves the servers to be started by hand
+        self.sim.control("mutate", {"servers": {pi["source_server"]: OFF_FIELDS for pi in INSTANCES},
+                                    "jobs": {"steps": 2, "step_seconds": 3600}})
+        self.run_action({"reverse-server-group": {"priority_station": "target"}})
+        self.assertEqual((self.group()["status"], self.group()["priority_station"]), ("protected", "target"))
+        self.assertEqual((self.power("source_server"), self.power("target_server")), ([OFF] * 3, [OFF] * 3))
+
+        self.sim.control("reset", {})  # nor does a stop
+        self.sim.control("mutate", {"jobs": {"steps": 2, "step_seconds": 3600}})
+        self.run_action({"stop-server-group": {}})
+        self.assertEqual((self.group()["status"], self.power("source_server"), self.power("target_server")),
+                         ("available", [ON] * 3, [OFF] * 3))
+
+    def test_lying_job_changes_nothing(self):
+        # an extra pair of the group without priority_station: it stays without one
+        self.sim.control("mutate", {"jobs": {"steps": 2, "step_seconds": 3600, "apply": False},
+                                    "replications": {"extra-pair": {"server_group_id": GID, "status": "protected"}}})
+        before = self.members()
+        self.assertIn(("extra-pair", "protected", "absent"), before)
+        status, doc = self.action({"failover-server-group": {}})
+        self.assertEqual((status, self.group()["status"]), (200, "failing-over"))
+        self.sim.control("advance", {"seconds": 7200})
+        job = self.wait_job(doc["job_id"])
+        self.assertEqual((job["status"], job["error_code"]), ("SUCCESS", None))  # the job says it worked
+        self.assertEqual(self.members(), before)  # but nothing changed
+        self.assertEqual(self.power("target_server"), [OFF] * 3)  # and no server was started
+
+        # a planned failover that lies: priority_station stays; a FAIL with apply false leaves no error status
+        self.sim.control("mutate", {"servers": {pi["source_server"]: OFF_FIELDS for pi in INSTANCES}})
+        self.assertEqual(self.run_action({"reverse-server-group": {"priority_station": "target"}})["job_type"],
+                         "reverseProtectionGroupNoCG")
+        self.assertEqual(self.members(), before)
+        self.sim.control("mutate", {"jobs": {"outcome": "FAIL"}})
+        self.assertEqual(self.run_action({"failover-server-group": {}}, "FAIL")["error_code"], "SDRS.1030")
+        self.assertEqual(self.members(), before)
+
+        self.sim.control("mutate", {"jobs": {"outcome": "SUCCESS", "apply": True}})  # the honest job, to compare
+        self.run_action({"failover-server-group": {}})
+        self.assertEqual(set(self.members()), {(oid, "failed-over", "target") for oid, _, _ in before})
+
+    def test_job_settings_validation(self):
+        for jobs, message in (({"apply": "no"}, "jobs.apply"), ({"apply": 0}, "jobs.apply"),
+                              ({"apply": None}, "jobs.apply"), ({"stay_off": "id"}, "jobs.stay_off"),
+                              ({"stay_off": [1]}, "jobs.stay_off"), ({"stay_off": None}, "jobs.stay_off"),
+                              ({"stay_off": {"a": 1}}, "jobs.stay_off")):
+            with self.subTest(jobs=jobs):
+                status, doc = self.sim.json("POST", "/__sim/mutate", {"jobs": jobs}, token=None)
+                self.assertEqual(status, 400, doc)
+                self.assertIn(message, doc["error"])
+        defaults = self.sim.control("state")["jobs_settings"]
+        self.assertEqual((defaults["apply"], defaults["stay_off"]), (True, []))
+        for stay_off in (True, False, [], ["a", "b"]):
+            self.sim.control("mutate", {"jobs": {"apply": False, "stay_off": stay_off}})
+            settings = self.sim.control("state")["jobs_settings"]
+            self.assertEqual((settings["apply"], settings["stay_off"]), (False, stay_off))
 
 
 class FaultTest(SimTestCase):
@@ -733,10 +862,158 @@ class FaultTest(SimTestCase):
         self.assertEqual(self.group()["status"], "protected")
         self.assertEqual(self.sim.control("state")["jobs"], [])  # no job was started
 
+    def accepted_job(self):
+        """The one job /__sim/state shows, after checking the group moved to failing-over."""
+        self.assertEqual(self.group()["status"], "failing-over")
+        jobs = self.sim.control("state")["jobs"]
+        self.assertEqual([(j["job_type"], j["status"], j["entities"]["server_group_id"]) for j in jobs],
+                         [("failoverProtectionGroupNoCG", "INIT", GID)])
+        return jobs[0]
+
+    def test_action_accepted_then_504(self):
+        self.sim.control("mutate", {"jobs": {"steps": 2, "step_seconds": 3600}})  # INIT until advanced
+        self.sim.control("faults", {"faults": [{"kind": "status", "status": 504, "process": True,
+                                                "match": {"method": "POST", "path": "/action$"}}]})
+        self.assertError(self.action({"failover-server-group": {}}), 504, "APIG.0201", "Backend timeout")
+        job = self.accepted_job()
+        self.assertEqual(self.sim.get("/v1/%s/jobs/%s" % (PID, job["job_id"]))[1]["status"], "INIT")
+        self.assertEqual([(e["status"], e["fault"]) for e in self.sim.control("requests")][0], (504, "status"))
+
+    def test_action_accepted_then_reset(self):
+        self.sim.control("mutate", {"jobs": {"steps": 2, "step_seconds": 3600}})
+        self.sim.control("faults", {"faults": [{"kind": "reset", "process": True,
+                                                "match": {"method": "POST", "path": "/action$"}}]})
+        self.assertRaises(ConnectionError, self.action, {"failover-server-group": {}})
+        job = self.accepted_job()
+        self.assertEqual([(e["status"], e["fault"]) for e in self.sim.control("requests")][0], (None, "reset"))
+        self.sim.control("advance", {"seconds": 7200})  # the job the client never heard of finishes
+        self.assertEqual(self.sim.get("/v1/%s/jobs/%s" % (PID, job["job_id"]))[1]["status"], "SUCCESS")
+        self.assertEqual(self.group()["status"], "failed-over")
+
+    def test_when_after_action(self):
+        self.sim.control("mutate", {"jobs": {"steps": 2, "step_seconds": 3600}})
+        group = "%s/%s" % (self.GROUPS, GID)
+        self.sim.fault(kind="status", status=503, when="after-action", after=1, times=1,
+                       match={"method": "GET", "path": "server-groups/%s$" % GID})
+        self.sim.fault(kind="status", status=500, when="after-action", match={"method": "POST", "path": "/action$"})
+        self.sim.fault(kind="status", status=502, when="always", match={"path": "cloudimages"}, times=1)
+        self.assertEqual(self.sim.get(group)[0], 200)  # no action yet: neither applied nor counted
+        self.sim.control("mutate", {"server_groups": {GID: {"status": "available"}}})
+        self.assertError(self.action({"failover-server-group": {}}), 400, "SDRS.1002")  # refused: not accepted
+        self.sim.control("mutate", {"server_groups": {GID: {"status": "protected"}}})
+        self.assertEqual(self.sim.get(group)[0], 200)
+        self.assertEqual(self.sim.get("/v2/cloudimages")[0], 502)  # "always" is the default behaviour
+        self.assertEqual([f["seen"] for f in self.sim.control("faults")], [0, 0, 1])
+        status, doc = self.action({"failover-server-group": {}})
+        self.assertEqual(status, 200, doc)  # the accepted action is not "after" itself
+        self.assertEqual([f["seen"] for f in self.sim.control("faults")], [0, 0, 1])
+        self.assertEqual(self.sim.get(group)[0], 200)  # after: 1 counts from the action
+        self.assertError(self.sim.get(group), 503, "APIG.0201")
+        self.assertEqual(self.sim.get(group)[0], 200)  # times: 1
+        self.assertError(self.action({"failover-server-group": {}}), 500, "SDRS.0013")
+        self.assertEqual([f["seen"] for f in self.sim.control("faults")], [3, 1, 1])
+        self.assertEqual([e["fault"] for e in self.sim.control("requests")],
+                         [None, None, None, "status", None, None, "status", None, "status"])
+        # reset forgets the action: an after-action fault waits for the next one
+        self.sim.control("reset", {})
+        self.sim.fault(kind="status", status=503, when="after-action", match={"method": "GET"})
+        self.assertEqual((self.sim.get(group)[0], self.sim.control("faults")[0]["seen"]), (200, 0))
+        self.assertEqual(self.sim.control("state")["actions_accepted"], 0)
+
+    def test_when_validation(self):
+        for bad in ("later", "After-Action", True, 1, None, ["after-action"]):
+            with self.subTest(when=bad):
+                status, doc = self.sim.json("POST", "/__sim/faults", {"faults": [
+                    {"kind": "status", "when": bad, "match": {"path": "server-groups"}}]}, token=None)
+                self.assertEqual(status, 400, doc)
+                self.assertIn("when must be always or after-action", doc["error"])
+        self.assertEqual(self.sim.control("faults"), [])
+
     def test_scenario_faults_and_page_limit(self):
         self.sim.control("mutate", {"page_limit": 2, "latency_ms": 1})
         self.assertEqual(len(self.sim.get("/v1/%s/replications?limit=3" % PID)[1]["replications"]), 2)
 
+
+class StaleTest(SimTestCase):
+    """The stale fault: reads answered from the world as it was just before the last accepted action."""
+
+    def setUp(self):
+        super().setUp()
+        # hour-long job steps, moved on only by /__sim/advance: the jobs end exactly where the tests say
+        self.sim.control("mutate", {"jobs": {"steps": 2, "step_seconds": 3600}})
+
+    def read_all(self):
+        """Every read of the group a client can make: group, lists, single objects, servers, images."""
+        base = "/v1/%s/" % PID
+        paths = ["server-groups", "server-groups/" + GID, "protected-instances?server_group_id=" + GID,
+                 "replications?server_group_id=" + GID, "disaster-recovery-drills?server_group_id=" + GID,
+                 "protected-instances/" + INSTANCES[0]["id"], "replications/" + BASIC_DOC["replications"][0]["id"]]
+        paths += ["cloudservers/" + pi[key] for pi in INSTANCES for key in ("source_server", "target_server")]
+        reads = {path: self.sim.get(base + path) for path in paths}
+        reads["images"] = self.sim.get("/v2/cloudimages")
+        return reads
+
+    def test_group_reads_after_the_failover(self):
+        self.sim.fault(kind="stale", match={"method": "GET", "path": "server-groups/%s$" % GID}, times=2)
+        before = self.group()  # no action yet: the live group, not counted
+        self.assertEqual(self.sim.control("faults")[0]["seen"], 0)
+        self.assertEqual(self.action({"failover-server-group": {}})[0], 200)
+        self.sim.control("advance", {"seconds": 7200})  # the failover has finished
+        self.assertEqual([self.group() for _ in range(2)], [before, before])  # still protected, at source
+        after = self.group()
+        self.assertEqual((after["status"], after["priority_station"]), ("failed-over", "target"))
+        self.assertEqual([e["fault"] for e in self.sim.control("requests")], [None, None, "stale", "stale", None])
+        # reset forgets the action and its copy: a stale fault waits for the next one
+        self.sim.control("reset", {})
+        self.sim.fault(kind="stale", match={"method": "GET"})
+        self.assertEqual((self.group(), self.sim.control("faults")[0]["seen"]), (before, 0))
+
+    def test_whole_group_read_is_stale(self):
+        before = self.read_all()
+        self.sim.fault(kind="stale", match={"method": "GET"})
+        job_id = self.action({"failover-server-group": {}})[1]["job_id"]
+        self.sim.control("advance", {"seconds": 7200})
+        self.assertEqual(self.read_all(), before)  # group, instances, pairs, drills, servers (still SHUTOFF), images
+        # the job did not exist before the action
+        self.assertError(self.sim.get("/v1/%s/jobs/%s" % (PID, job_id)), 404, "SDRS.0408")
+        self.sim.control("clear-faults", {})
+        live = self.read_all()
+        self.assertEqual(live["server-groups/" + GID][1]["server_group"]["status"], "failed-over")
+        pis = live["protected-instances?server_group_id=" + GID][1]["protected_instances"]
+        self.assertEqual({(pi["status"], pi["priority_station"]) for pi in pis}, {("failed-over", "target")})
+        servers = [live["cloudservers/" + pi["target_server"]][1]["server"] for pi in INSTANCES]
+        self.assertEqual([power_of(s) for s in servers], [ON] * 3)
+        self.assertEqual(self.sim.get("/v1/%s/jobs/%s" % (PID, job_id))[1]["status"], "SUCCESS")
+
+    def test_stale_follows_the_last_action(self):
+        self.sim.fault(kind="stale")  # every request; actions are handled as usual
+        failover = self.action({"failover-server-group": {}})[1]["job_id"]
+        self.sim.control("advance", {"seconds": 7200})
+        self.sim.control("mutate", {"servers": {pi["source_server"]: OFF_FIELDS for pi in INSTANCES}})
+        status, doc = self.action({"start-server-group": {}})  # re-protect, matched by the stale fault
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(self.sim.control("state")["server_groups"][0]["status"], "reprotecting")
+        self.sim.control("mutate", {"server_groups": {GID: {"name": "renamed"}}})  # after the copy: not seen
+        group = self.group()
+        self.assertEqual((group["status"], group["priority_station"], group["name"]),
+                         ("failed-over", "target", "pg-prod-erp"))
+        self.assertEqual(power_of(self.sim.get("/v1/%s/cloudservers/%s" % (PID, INSTANCES[0]["source_server"]))
+                                  [1]["server"]), OFF)  # stopped before the re-protection was accepted
+        self.assertEqual(self.sim.get("/v1/%s/jobs/%s" % (PID, failover))[1]["status"], "SUCCESS")
+        self.assertError(self.sim.get("/v1/%s/jobs/%s" % (PID, doc["job_id"])), 404, "SDRS.0408")
+        self.assertEqual(self.sim.control("state")["actions_accepted"], 2)
+        self.assertEqual([e["fault"] for e in self.sim.control("requests")],
+                         [None, "stale", "stale", "stale", "stale", "stale"])
+
+    def test_stale_validation(self):
+        for spec in ({"kind": "stale", "status": 200}, {"kind": "stale", "from_offset": 0},
+                     {"kind": "stale", "when": "sometimes"}, {"kind": "stale", "times": "2"},
+                     {"kind": "stale", "process": "yes"}):
+            with self.subTest(spec=spec):
+                status, doc = self.sim.json("POST", "/__sim/faults", {"faults": [spec]}, token=None)
+                self.assertEqual(status, 400, doc)
+        self.sim.fault(kind="stale", when="always", process=False, times=2, after=1, note="x")
+        self.assertEqual(self.sim.control("faults")[0]["seen"], 0)
 
 class ControlTest(SimTestCase):
     def test_log_state_and_validation(self):
@@ -990,6 +1267,9 @@ class LifecycleTest(unittest.TestCase):
             for doc, message in (({"region": "x"}, "project_id is required"),
                                  (dict(scenario(), bogus=1), "unknown key"),
                                  (dict(scenario(), faults=[{"kind": "nope"}]), "fault kind"),
+                                 (dict(scenario(), faults=[{"kind": "stale", "when": 1}]), "when must be"),
+                                 (dict(scenario(), jobs={"apply": "yes"}), "jobs.apply must be"),
+                                 (dict(scenario(), jobs={"stay_off": "all"}), "jobs.stay_off must be"),
                                  (dict(scenario(), snapshot="missing.json"), "cannot read")):
                 path = os.path.join(d, "s.json")
                 with open(path, "w") as f:

@@ -1,6 +1,9 @@
 """The simulated cloud: protection groups, protected instances, replication pairs, DR drills, ECS
 servers, IMS images and SDRS jobs, with the group state machine of sdrs-api.md sections 1.4 and 6.
 
+When an action is accepted the world keeps a deep copy of itself as it was just before, so that a
+"stale" fault can answer a read from it (a read served by a replica that has not caught up).
+
 Objects are stored and served verbatim (whatever types the scenario gave them). Every public method
 takes the world lock, first advances the jobs to the current time (jobs are computed from elapsed
 time, so a job finishes on schedule whether or not anyone polls it), and returns deep copies, so
@@ -20,7 +23,10 @@ COLLECTIONS = ("server_groups", "protected_instances", "replications", "disaster
                "servers", "images")
 
 DEFAULT_JOBS = {"steps": 2, "step_seconds": 0.2, "outcome": "SUCCESS", "fail_subjob": False,
-                "error_code": None, "fail_reason": None}
+                "error_code": None, "fail_reason": None, "apply": True, "stay_off": []}
+
+# The fields a finished job with apply false puts back as they were before the action.
+RESTORED_FIELDS = ("status", "priority_station")
 
 GONE_SERVER_STATUSES = ("DELETED", "SOFT_DELETED")
 
@@ -85,11 +91,23 @@ def validate_jobs(settings):
     for name in ("error_code", "fail_reason"):
         if merged[name] is not None and not isinstance(merged[name], str):
             raise ValueError("jobs.%s must be a string" % name)
+    if not isinstance(merged["apply"], bool):
+        raise ValueError("jobs.apply must be true or false")
+    stay_off = merged["stay_off"]
+    if isinstance(stay_off, list) and all(isinstance(s, str) for s in stay_off):
+        merged["stay_off"] = list(stay_off)
+    elif not isinstance(stay_off, bool):
+        raise ValueError("jobs.stay_off must be a list of server ids, true (all) or false (none)")
     return merged
 
 
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def ecs_time(epoch):
+    """Server timestamps as ECS writes them: 2026-11-20T09:30:00Z."""
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def api_time(epoch):
@@ -116,6 +134,21 @@ def flip(station):
     return "source" if station == "target" else "target"
 
 
+def server_key(station):
+    """The protected-instance field naming the server of a site: target_server or source_server."""
+    return "target_server" if station == "target" else "source_server"
+
+
+def power_on(server, epoch):
+    """Make an ECS server object ACTIVE, with the power fields it has (vm_state, power_state, task_state,
+    updated) saying the same."""
+    server["status"] = "ACTIVE"
+    for name, value in (("OS-EXT-STS:vm_state", "active"), ("OS-EXT-STS:power_state", 1),
+                        ("OS-EXT-STS:task_state", None), ("updated", ecs_time(epoch))):
+        if name in server:
+            server[name] = value
+
+
 @dataclass
 class Job:
     job_id: str
@@ -127,6 +160,9 @@ class Job:
     begun_at: float  # wall clock
     success_station: str  # priority_station after SUCCESS
     sub_jobs: list = field(default_factory=list)  # [(sub job id, replication pair id)]
+    # [(object, {field: value})]: RESTORED_FIELDS of the group, its instances and pairs before the
+    # action, put back when a job with apply false finishes
+    before: list = field(default_factory=list)
     finished: bool = False
 
     def duration(self):
@@ -165,55 +201,70 @@ class World:
             self.latency_ms = initial["latency_ms"]
             self._jobs = {}
             self._clock_offset = 0.0
+            self._actions_accepted = 0
+            self._before_action = None  # see _freeze()
 
     # ---- reads -------------------------------------------------------------------------------
 
-    def get(self, collection, object_id):
+    # Every read takes stale: true answers from the copy of the world taken just before the last
+    # accepted action (the live world if no action was accepted since the last reset).
+
+    def get(self, collection, object_id, stale=False):
         """A copy of one object, or None."""
         with self._lock:
             self._advance()
-            return copy.deepcopy(self._data[collection].get(object_id))
+            return copy.deepcopy(self._view(stale)["data"][collection].get(object_id))
 
-    def select(self, collection, keep):
+    def select(self, collection, keep, stale=False):
         """Copies of all the objects of a collection that pass keep(obj), in scenario order."""
         with self._lock:
             self._advance()
-            return copy.deepcopy([obj for obj in self._data[collection].values() if keep(obj)])
+            return copy.deepcopy([obj for obj in self._view(stale)["data"][collection].values() if keep(obj)])
 
-    def page(self, collection, keep, limit, offset):
+    def page(self, collection, keep, limit, offset, stale=False):
         """(copies of the objects passing keep(obj) in [offset, offset + limit), total that pass).
 
         The scenario's page_limit caps limit, so clients see short pages."""
         with self._lock:
             self._advance()
-            selected = [obj for obj in self._data[collection].values() if keep(obj)]
+            selected = [obj for obj in self._view(stale)["data"][collection].values() if keep(obj)]
             if self.page_limit:
                 limit = min(limit, self.page_limit)
             return copy.deepcopy(selected[offset:offset + limit]), len(selected)
 
-    def server(self, server_id):
+    def server(self, server_id, stale=False):
         """(HTTP status, server object or recorded error body) for an ECS GET; (404, None) if absent."""
         with self._lock:
             self._advance()
-            if server_id in self._data["servers"]:
-                return 200, copy.deepcopy(self._data["servers"][server_id])
-            if server_id in self._server_errors:
-                return copy.deepcopy(self._server_errors[server_id])
+            view = self._view(stale)
+            if server_id in view["data"]["servers"]:
+                return 200, copy.deepcopy(view["data"]["servers"][server_id])
+            if server_id in view["server_errors"]:
+                return copy.deepcopy(view["server_errors"][server_id])
             return 404, None
 
-    def job(self, job_id):
-        """The job document (api-examples/docs/job-status.json shape), or None."""
+    def job(self, job_id, stale=False):
+        """The job document (api-examples/docs/job-status.json shape), or None. Stale: the document as
+        it was just before the last accepted action (None for that action's own job)."""
         with self._lock:
             self._advance()
+            if stale and self._before_action is not None:
+                return copy.deepcopy(self._before_action["jobs"].get(job_id))
             job = self._jobs.get(job_id)
             return None if job is None else self._job_document(job)
+
+    def actions_accepted(self):
+        """How many group actions were accepted (started a job) since the last reset."""
+        with self._lock:
+            return self._actions_accepted
 
     def state(self):
         """Everything, for GET /__sim/state."""
         with self._lock:
             self._advance()
             doc = {"project_id": self.project_id, "region": self.region, "page_limit": self.page_limit,
-                   "latency_ms": self.latency_ms, "jobs_settings": dict(self.job_settings)}
+                   "latency_ms": self.latency_ms, "jobs_settings": copy.deepcopy(self.job_settings),
+                   "actions_accepted": self._actions_accepted}
             for name in COLLECTIONS:
                 objects = self._data[name]
                 doc[name] = copy.deepcopy(objects if name in ("servers", "images") else list(objects.values()))
@@ -278,8 +329,9 @@ class World:
             self._advance()
 
     def start_action(self, group_id, body):
-        """POST .../server-groups/{id}/action: check the request and the preconditions, move the group,
-        its instances and pairs to the transient status, start a job; return the job id."""
+        """POST .../server-groups/{id}/action: check the request and the preconditions, keep a copy of
+        the world as it is (for stale reads), move the group, its instances and pairs to the transient
+        status, start a job; return the job id."""
         with self._lock:
             self._advance()
             group = self._data["server_groups"].get(group_id)
@@ -301,10 +353,13 @@ class World:
             pairs = self._members("replications", group_id)
             self._check_preconditions(group, transition, instances, pairs)
 
+            self._before_action = self._freeze()
+            self._actions_accepted += 1
             now, wall = self._now(), self._wallclock()
             job = Job(uuid.uuid4().hex, transition.job_type, group_id, transition,
                       self._job_settings_for(transition), now, wall, success_station,
-                      [(uuid.uuid4().hex, pair["id"]) for pair in pairs])
+                      [(uuid.uuid4().hex, pair["id"]) for pair in pairs],
+                      _remember([group] + instances + pairs))
             self._jobs[job.job_id] = job
             self._set_status(group, instances, pairs, transition.running, None, wall)
             return job.job_id
@@ -359,8 +414,21 @@ class World:
                 if status != "SHUTOFF":
                     raise SdrsError(400, code, "%s: %s is %s" % (message, instance.get(key), status))
 
+    def _view(self, stale):
+        """What reads see: {"data", "server_errors"} of the live world, or with stale the copy taken
+        just before the last accepted action (the live world if there is none)."""
+        if stale and self._before_action is not None:
+            return self._before_action
+        return {"data": self._data, "server_errors": self._server_errors}
+
+    def _freeze(self):
+        """A deep copy of everything a read answers from: the collections, the servers' recorded errors
+        and the job documents as they are now."""
+        return {"data": copy.deepcopy(self._data), "server_errors": copy.deepcopy(self._server_errors),
+                "jobs": {job_id: self._job_document(job) for job_id, job in self._jobs.items()}}
+
     def _job_settings_for(self, transition):
-        settings = dict(self.job_settings)
+        settings = copy.deepcopy(self.job_settings)
         settings["error_code"] = settings["error_code"] or transition.error_code
         settings["fail_reason"] = settings["fail_reason"] or transition.error_message
         return settings
@@ -377,23 +445,58 @@ class World:
         return self._clock() + self._clock_offset
 
     def _advance(self):
-        """Finish every job whose time is up: move its group, instances and pairs to the final status."""
+        """Finish every job whose time is up."""
         now = self._now()
         for job in self._jobs.values():
             if job.finished or job.status(now) not in ("SUCCESS", "FAIL"):
                 continue
             job.finished = True
-            group = self._data["server_groups"].get(job.group_id)
-            if group is None:
+            self._finish(job)
+
+    def _finish(self, job):
+        """Move the group, instances and pairs of a finished job to the final status; a failover that
+        succeeded also starts the servers of the new production site. A job with apply false puts
+        them back as they were before the action instead, and starts nothing."""
+        group = self._data["server_groups"].get(job.group_id)
+        if group is None:
+            return
+        ended = job.begun_at + job.duration()
+        if not job.settings["apply"]:
+            self._restore(job.before)
+            group["updated_at"] = record_time(ended)
+            return
+        instances = self._members("protected_instances", job.group_id)
+        pairs = self._members("replications", job.group_id)
+        if job.settings["outcome"] == "SUCCESS":
+            self._set_status(group, instances, pairs, job.transition.success, job.success_station, ended)
+            if job.transition.name == "failover":
+                self._start_servers(instances, job.success_station, job.settings["stay_off"], ended)
+        else:
+            self._set_status(group, instances, pairs, job.transition.failure, None, ended)
+
+    def _restore(self, before):
+        """Put RESTORED_FIELDS back as _remember() recorded them (absent fields become absent again).
+        The objects are the world's own (mutate merges in place; reset forgets the jobs too)."""
+        for obj, fields in before:
+            for name in RESTORED_FIELDS:
+                if name in fields:
+                    obj[name] = fields[name]
+                else:
+                    obj.pop(name, None)
+
+    def _start_servers(self, instances, station, stay_off, epoch):
+        """After a failover: each instance's server at station (the new production site) becomes
+        ACTIVE, except those stay_off names (true: all). Absent and deleted servers stay as they are."""
+        if stay_off is True:
+            return
+        key = server_key(station)
+        for instance in instances:
+            server_id = instance.get(key)
+            if not isinstance(server_id, str) or server_id in (stay_off or ()):
                 continue
-            instances = self._members("protected_instances", job.group_id)
-            pairs = self._members("replications", job.group_id)
-            if job.settings["outcome"] == "SUCCESS":
-                self._set_status(group, instances, pairs, job.transition.success, job.success_station,
-                                 job.begun_at + job.duration())
-            else:
-                self._set_status(group, instances, pairs, job.transition.failure, None,
-                                 job.begun_at + job.duration())
+            server = self._data["servers"].get(server_id)
+            if server is not None and server.get("status") not in GONE_SERVER_STATUSES:
+                power_on(server, epoch)
 
     def _job_document(self, job):
         status = job.status(self._now())
@@ -415,6 +518,11 @@ class World:
                                      {"server_group_id": job.group_id, "replication_pair_id": pair_id}, failed))
         return document(job.job_id, job.job_type, status,
                         {"server_group_id": job.group_id, "sub_jobs": sub_jobs}, status == "FAIL")
+
+
+def _remember(objects):
+    """[(object, {field: value})]: the RESTORED_FIELDS each object has now."""
+    return [(obj, {name: copy.deepcopy(obj[name]) for name in RESTORED_FIELDS if name in obj}) for obj in objects]
 
 
 def _parse_action(body):
