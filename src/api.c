@@ -732,7 +732,13 @@ int api_post_action(struct api_session *s, const char *id, const char *key, cons
         break;
     case ANSWER_DENIED:
     case ANSWER_ERROR:
-        out->kind = API_POST_REFUSED;
+        /* Only SDRS's own refusal says the action was not taken; a gateway's 5xx, a rejected
+         * credential or a bare error may come after SDRS accepted it. */
+        out->kind = sy.a.status >= 400 && sy.a.status < 500 && sy.a.status != 401 &&
+                            sy.a.status != 403 && sy.a.status != 408 && sy.a.status != 429 &&
+                            strncmp(sy.a.code, "SDRS.", 5) == 0
+                        ? API_POST_REFUSED
+                        : API_POST_UNCLEAR;
         break;
     case ANSWER_BAD:
         out->kind = API_POST_NO_JOB;
@@ -768,6 +774,16 @@ static void read_subjobs(struct json_object *job, struct api_job *out)
         const char *st = jsonutil_get_str(sj, "status");
         if (st && (strcmp(st, "SUCCESS") == 0 || strcmp(st, "FAIL") == 0))
             out->subjobs_done++;
+        if (i < API_MAX_SUBJOBS) {
+            struct api_subjob *sj_out = &out->sub[i];
+            const char *id = jsonutil_get_str(sj, "job_id");
+            clean(sj_out->job_id, sizeof sj_out->job_id, id ? id : "?");
+            clean(sj_out->job_type, sizeof sj_out->job_type,
+                  jsonutil_get_str(sj, "job_type") ? jsonutil_get_str(sj, "job_type") : "?");
+            clean(sj_out->status, sizeof sj_out->status, st ? st : "?");
+            clean(sj_out->error_code, sizeof sj_out->error_code,
+                  jsonutil_get_str(sj, "error_code") ? jsonutil_get_str(sj, "error_code") : "");
+        }
         if (st && strcmp(st, "FAIL") == 0 && out->subjobs_failed++ == 0) {
             char line[1024];
             const char *jid = jsonutil_get_str(sj, "job_id");

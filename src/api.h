@@ -138,7 +138,10 @@ int api_read_group(struct api_session *s, const char *id, struct api_group_state
 enum api_post_kind {
     API_POST_ACCEPTED, /* 2xx with a job id (job_id) */
     API_POST_NO_JOB,   /* 2xx without a usable job id */
-    API_POST_REFUSED,  /* a non-2xx answer (status, code, detail) */
+    API_POST_REFUSED,  /* SDRS said no: a 4xx (not 401, 403, 408 or 429) whose body carries an
+                          SDRS.* error code (status, code, detail) */
+    API_POST_UNCLEAR,  /* an answer that does not tell whether SDRS took the action: 5xx, 401, 403,
+                          another 4xx, or an error body without an SDRS code (status, detail) */
     API_POST_NOT_SENT, /* the request certainly did not reach SDRS (detail) */
     API_POST_NO_ANSWER /* no answer, and it may have reached SDRS (detail) */
 };
@@ -156,6 +159,15 @@ struct api_post {
 int api_post_action(struct api_session *s, const char *id, const char *key, const char *station,
                     struct api_post *out, struct err *e);
 
+/* One sub-job of a job, made printable. */
+#define API_MAX_SUBJOBS 32
+struct api_subjob {
+    char job_id[64];
+    char job_type[64];
+    char status[16];
+    char error_code[32];
+};
+
 /* A job, made printable. */
 struct api_job {
     enum vocab_class cls; /* the class of its status (job.status); VOCAB_UNRECOGNISED for any
@@ -164,7 +176,8 @@ struct api_job {
     char error_code[64];
     char fail_reason[512];
     size_t subjobs, subjobs_done, subjobs_failed;
-    char failed_subjob[256]; /* "<job_type> <job_id>: <error_code> <fail_reason>" */
+    char failed_subjob[256];                /* "<job_type> <job_id>: <error_code> <fail_reason>" */
+    struct api_subjob sub[API_MAX_SUBJOBS]; /* the first ones (subjobs counts them all) */
 };
 /* GET /v1/{project}/jobs/{job_id}. Returns 0, or ERR_* when it could not be read (why in e). */
 int api_read_job(struct api_session *s, const char *job_id, struct api_job *out, struct err *e);

@@ -433,19 +433,42 @@ int app_evaluate(const struct app_opts *o, struct session *ss, const struct snap
     return code;
 }
 
-int app_decide(const struct app_opts *o, struct session *ss, bool save, struct report *rep)
+int app_decide_keep(const struct app_opts *o, struct session *ss, bool save, struct report *rep,
+                    struct snapshot **keep)
 {
     struct snapshot *snap = NULL;
     int code;
 
+    if (keep)
+        *keep = NULL;
     if ((code = obtain_snapshot(o, save, &ss->lv, &snap)) != 0)
         return code;
     code = app_evaluate(o, ss, snap, rep);
-    snapshot_free(snap);
+    if (keep)
+        *keep = snap;
+    else
+        snapshot_free(snap);
     return code;
 }
 
+int app_decide(const struct app_opts *o, struct session *ss, bool save, struct report *rep)
+{
+    return app_decide_keep(o, ss, save, rep, NULL);
+}
+
+/* Whether the main output is text on standard output. */
+static bool live_text(const struct app_opts *o)
+{
+    return (!o->out.format || strcmp(o->out.format, "text") == 0) &&
+           (!o->out.output || strcmp(o->out.output, "-") == 0);
+}
+
 int app_emit(const struct app_opts *o, const struct report *rep)
+{
+    return app_emit_part(o, rep, APP_EMIT_ALL);
+}
+
+int app_emit_part(const struct app_opts *o, const struct report *rep, enum app_emit_part part)
 {
     const struct output_format *fmt =
         report_format_for(o->out.format ? o->out.format : "text", OUTPUT_REPORT);
@@ -456,13 +479,16 @@ int app_emit(const struct app_opts *o, const struct report *rep)
     int code;
 
     buf_init(&out, 0);
-    if (fmt->report(rep, &ro, &out)) {
-        buf_free(&out);
-        diag_error("out of memory while rendering the report");
-        return EXIT_INDETERMINATE;
+    code = 0;
+    if (part & (live_text(o) ? APP_EMIT_LIVE_TEXT : APP_EMIT_DOCUMENTS)) {
+        if (fmt->report(rep, &ro, &out)) {
+            buf_free(&out);
+            diag_error("out of memory while rendering the report");
+            return EXIT_INDETERMINATE;
+        }
+        code = app_write_output(o, &out);
     }
-    code = app_write_output(o, &out);
-    for (size_t i = 0; !code && i < o->out.nreports; i++) {
+    for (size_t i = 0; !code && (part & APP_EMIT_DOCUMENTS) && i < o->out.nreports; i++) {
         buf_reset(&out);
         if (report_format(o->out.reports[i].format)->report(rep, &plain, &out)) {
             diag_error("out of memory while rendering the report");

@@ -142,11 +142,19 @@ struct snapshot_limits app_limits(const struct app_opts *o);
 /* Obtains the snapshot to evaluate (--snapshot, or a live fetch of the group; save: honour
  * --save-snapshot) and evaluates it into rep. Returns 0 or an exit code. */
 int app_decide(const struct app_opts *o, struct session *ss, bool save, struct report *rep);
+/* The same, handing the snapshot evaluated to *snap (the caller frees it) when it was obtained. */
+int app_decide_keep(const struct app_opts *o, struct session *ss, bool save, struct report *rep,
+                    struct snapshot **snap);
 /* Evaluates a loaded snapshot into rep. Returns 0 or an exit code. */
 int app_evaluate(const struct app_opts *o, struct session *ss, const struct snapshot *snap,
                  struct report *rep);
 /* Renders rep in the chosen format to -o or standard output, then every --report. */
 int app_emit(const struct app_opts *o, const struct report *rep);
+/* The two parts of app_emit, for a run that reports twice (failover --execute): the text on the
+ * terminal (-o - with --format text), which a person reads as the run goes, and the documents
+ * (every other destination), which receive one report at the end. */
+enum app_emit_part { APP_EMIT_LIVE_TEXT = 1, APP_EMIT_DOCUMENTS = 2, APP_EMIT_ALL = 3 };
+int app_emit_part(const struct app_opts *o, const struct report *rep, enum app_emit_part part);
 /* Writes bytes to -o FILE or standard output. */
 int app_write_output(const struct app_opts *o, const struct buf *b);
 /* Writes what (a report, a snapshot) to path atomically, never over an input file. */

@@ -444,6 +444,11 @@ int auditlog_record(const char *path, const struct auditlog_key *key, const stru
     add_str(o, "outcome", ev->outcome);
     add_str(o, "status_after", ev->status_after);
     add_str(o, "priority_station_after", ev->station_after);
+    add_str(o, "end_state", ev->end_state);
+    if (ev->executed) {
+        json_object_object_add(o, "duration_ms", json_object_new_int64(ev->duration_ms));
+        json_object_object_add(o, "posts", json_object_new_int(ev->posts));
+    }
     add_str(o, "message", ev->message);
     rc = auditlog_append(path, key, o, head, e);
     json_object_put(o);

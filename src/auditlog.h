@@ -70,7 +70,11 @@ struct audit_event {
     const char *outcome;
     const char *status_after;
     const char *station_after;
+    const char *end_state; /* an action: "verified", or the differences, or why not checked */
     const char *message;
+    bool executed;         /* an action record: duration_ms and posts are written */
+    long long duration_ms; /* from the POST to the verified end state */
+    int posts;             /* action POSTs sent */
     long long time;
 };
 

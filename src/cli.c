@@ -111,6 +111,7 @@ static const struct option_def table[] = {
     {{"approved-report", 0, "FILE", CLI_FAILOVER, "go ahead only if FILE (a --format json report a reviewer approved) is GO for the same group, action, project and rules", SEC_FAILOVER}, K_STRING, AT(in.approved_report), 0, 0, S_NONE, false},
     {{"poll-interval", 0, "SECONDS", CLI_FAILOVER, "seconds between job polls (default 5, fractions allowed)", SEC_FAILOVER}, K_SECONDS, AT(exec.poll_interval_ms), 50, 600000, S_NONE, false},
     {{"job-timeout", 0, "SECONDS", CLI_FAILOVER, "give up following the job after SECONDS (default 3600)", SEC_FAILOVER}, K_SECONDS, AT(exec.job_timeout_ms), 1000, 86400000, S_NONE, false},
+    {{"accept-window", 0, "SECONDS", CLI_FAILOVER, "when the POST's answer leaves the outcome unknown (5xx, 401, 403, a timeout, a reset), watch the group this long for the action to show (default 120); never sent again", SEC_FAILOVER}, K_SECONDS, AT(exec.accept_window_ms), 1000, 3600000, S_NONE, false},
     /* general */
     {{"help", 'h', NULL, C_ALL, "this help", SEC_GENERAL}, K_SPECIAL, 0, 0, 0, S_HELP, false},
     {{"version", 0, NULL, C_ALL, "print the version", SEC_GENERAL}, K_SPECIAL, 0, 0, 0, S_VERSION, false},

@@ -8,29 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-static const struct action_spec specs[] = {
-    {"failover", "failover-server-group", false, "failing-over", NULL, "failed-over",
-     "error-failing-over", NULL},
-    {"planned-failover", "reverse-server-group", true, "reversing", NULL, "protected",
-     "error-reversing", NULL},
-    {"enable-protection", "start-server-group", false, "starting", "reprotecting", "protected",
-     "error-starting", "error-reprotecting"},
-    {"disable-protection", "stop-server-group", false, "stopping", NULL, "available",
-     "error-stopping", NULL},
-};
-
-const struct action_spec *execute_spec(const char *action)
-{
-    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
-        if (action && strcmp(specs[i].action, action) == 0)
-            return &specs[i];
-    return NULL;
-}
-
 const char *exec_outcome_name(enum exec_outcome o)
 {
-    static const char *const names[] = {"success",  "failed",       "timeout", "refused",
-                                        "not-sent", "not-accepted", "unknown"};
+    static const char *const names[] = {"success",  "failed",   "timeout", "refused",
+                                        "not-sent", "not-seen", "unknown", "unverified"};
     return names[o];
 }
 
@@ -166,6 +147,7 @@ static void follow_job(struct run *r)
                 out->job_id, job.status, out->job_id);
             return;
         }
+        out->job = job;
         p.status = job.status;
         p.subjobs = job.subjobs;
         p.subjobs_done = job.subjobs_done;
@@ -262,51 +244,129 @@ static void finish(struct run *r, const char *station_before)
     }
 }
 
-/* A POST without an answer: the group tells whether SDRS took it. Never sent again. */
-static void unclear_send(struct run *r, const struct api_post *post, const char *station_before,
-                         const char *status_before)
+/* True when status is one the action moves the group through or ends in. */
+static bool action_status(const struct action_spec *sp, const char *status)
+{
+    return is(status, sp->transient) || is(status, sp->transient2) || is(status, sp->success) ||
+           is(status, sp->failure) || is(status, sp->failure2);
+}
+
+/* Follows the group once it has moved, to the end. */
+static void follow_moved(struct run *r, const char *station_before)
+{
+    follow_group(r);
+    finish(r, station_before);
+}
+
+/* An answer that does not tell whether SDRS took the action: the group tells. It is read until it
+ * shows the action's transitional or final status (then followed to the end), or until the accept
+ * window has passed. A stale read that still shows the old status only means "not yet". Never
+ * sent again. */
+static void watch_group(struct run *r, const char *why, const char *station_before,
+                        const char *status_before)
 {
     struct exec_result *out = r->out;
+    long long deadline = now(r) + r->o->accept_window_ms;
+    struct api_group_state g;
+    char last_error[sizeof((struct err *)0)->msg] = "";
+    int failed = 0;
+
+    memset(&g, 0, sizeof g);
+    for (;;) {
+        struct exec_progress p = {0};
+        struct err e = {0};
+
+        p.elapsed_ms = (long)(now(r) - r->start);
+        if (r->ops->read_group(r->ops->ud, &g, &e) == 0) {
+            out->group_reads++;
+            p.status = g.status;
+            progress(r, &p);
+            if (!is(g.status, status_before) || !is(g.station, station_before)) {
+                if (action_status(r->sp, g.status)) {
+                    follow_moved(r, station_before);
+                    return;
+                }
+                out->outcome = EXEC_UNKNOWN;
+                snprintf(out->status_after, sizeof out->status_after, "%s", g.status);
+                snprintf(out->station_after, sizeof out->station_after, "%s", g.station);
+                say(out,
+                    "the outcome of %s is unknown: %s, and the group is now %s (production at "
+                    "%s), a status %s does not lead to. It was not sent again; check the group "
+                    "and the SDRS task center before doing anything else",
+                    r->sp->action, why, g.status, g.station, r->sp->action);
+                return;
+            }
+        } else {
+            failed++;
+            snprintf(last_error, sizeof last_error, "%s", e.msg);
+            p.poll_failed = true;
+            p.note = last_error;
+            progress(r, &p);
+        }
+        if (now(r) >= deadline)
+            break;
+        {
+            long long left = deadline - now(r);
+            r->ops->sleep_ms(r->ops->ud,
+                             left < r->o->poll_interval_ms ? (long)left : r->o->poll_interval_ms);
+        }
+    }
+    out->outcome = EXEC_NOT_SEEN;
+    if (out->group_reads)
+        say(out,
+            "%s was not seen to start within %ld s: %s, and the group still shows %s, production "
+            "at %s (%d read%s%s). It was not sent again, and SDRS may still start it: watch the "
+            "group (sdrs-preflight check GROUP_ID) and the SDRS task center before doing anything "
+            "else",
+            r->sp->action, r->o->accept_window_ms / 1000, why, g.status, g.station,
+            out->group_reads, out->group_reads == 1 ? "" : "s",
+            failed ? ", some reads failed" : "");
+    else
+        say(out,
+            "%s was not seen to start within %ld s: %s, and the group could not be read (%s). "
+            "It was not sent again, and SDRS may have started it: check the group and the SDRS "
+            "task center before doing anything else",
+            r->sp->action, r->o->accept_window_ms / 1000, why, last_error);
+}
+
+/* SDRS refused the action with its own code: one read of the group confirms that it did not move
+ * (a refusal is not taken on trust either). */
+static void refused(struct run *r, const char *station_before, const char *status_before)
+{
+    struct exec_result *out = r->out;
+    const struct api_post *post = &out->post;
     struct api_group_state g;
     struct err e = {0};
 
-    if (r->ops->read_group(r->ops->ud, &g, &e)) {
-        out->outcome = EXEC_UNKNOWN;
-        say(out,
-            "the outcome of %s is unknown: %s, and the group could not be read (%s). It was not "
-            "sent again; check the group's status and the SDRS task center before trying again",
-            r->sp->action, post->detail, e.msg);
+    snprintf(out->error_code, sizeof out->error_code, "%s", post->code);
+    if (r->ops->read_group(r->ops->ud, &g, &e) != 0) {
+        watch_group(r, post->detail, station_before, status_before);
         return;
     }
-    if (is(g.status, status_before) && is(g.station, station_before)) {
-        out->outcome = EXEC_NOT_ACCEPTED;
-        say(out,
-            "%s got no answer (%s) and SDRS did not start it: the group is still %s; nothing "
-            "changed",
-            r->sp->action, post->detail, g.status);
-        return;
+    out->group_reads++;
+    if (!is(g.status, status_before) || !is(g.station, station_before)) {
+        if (action_status(r->sp, g.status)) {
+            follow_moved(r, station_before);
+            return;
+        }
     }
-    if (!(is(g.status, r->sp->transient) || is(g.status, r->sp->transient2) ||
-          is(g.status, r->sp->success) || is(g.status, r->sp->failure) ||
-          is(g.status, r->sp->failure2))) {
-        out->outcome = EXEC_UNKNOWN;
-        say(out, "the outcome of %s is unknown: %s, and the group is now %s", r->sp->action,
-            post->detail, g.status);
-        return;
-    }
-    follow_group(r);
-    finish(r, station_before);
+    out->outcome = EXEC_REFUSED;
+    snprintf(out->status_after, sizeof out->status_after, "%s", g.status);
+    snprintf(out->station_after, sizeof out->station_after, "%s", g.station);
+    say(out, "SDRS refused %s (HTTP %d, %s); the group shows %s, production at %s", r->sp->action,
+        post->status, post->detail, g.status, g.station);
 }
 
 int execute_run(const struct exec_ops *ops, const char *action, const char *station_before,
                 const char *status_before, const struct exec_opts *o, struct exec_result *out,
                 struct err *e)
 {
-    const struct action_spec *sp = execute_spec(action);
+    const struct action_spec *sp = action_spec(action);
     struct exec_opts opts = *o;
     struct run r = {.ops = ops, .o = &opts, .sp = sp, .out = out};
+    const struct api_post *post;
     const char *to = NULL;
-    struct api_post post;
+    char why[700];
     int rc;
 
     memset(out, 0, sizeof *out);
@@ -316,6 +376,8 @@ int execute_run(const struct exec_ops *ops, const char *action, const char *stat
         opts.poll_interval_ms = 5000;
     if (opts.job_timeout_ms <= 0)
         opts.job_timeout_ms = 3600000;
+    if (opts.accept_window_ms <= 0)
+        opts.accept_window_ms = 120000;
     if (sp->names_station) {
         if (is(station_before, "source"))
             to = "target";
@@ -328,29 +390,35 @@ int execute_run(const struct exec_ops *ops, const char *action, const char *stat
                            station_before ? station_before : "none");
     }
     r.start = now(&r);
-    if ((rc = ops->post_action(ops->ud, sp->key, to, &post, e)) != 0)
+    out->posted_ms = r.start;
+    if ((rc = ops->post_action(ops->ud, sp->key, to, &out->post, e)) != 0)
         return rc; /* not submitted: nothing was sent */
     out->posts = 1;
-    switch (post.kind) {
+    post = &out->post;
+    switch (post->kind) {
     case API_POST_NOT_SENT:
         out->outcome = EXEC_NOT_SENT;
-        say(out, "%s was not sent: %s (%s); nothing was changed", action, post.detail, post.label);
-        break;
-    case API_POST_NO_ANSWER:
-        unclear_send(&r, &post, station_before, status_before);
+        say(out, "%s was not sent: %s (%s); nothing reached SDRS", action, post->detail,
+            post->label);
         break;
     case API_POST_REFUSED:
-        out->outcome = EXEC_REFUSED;
-        snprintf(out->error_code, sizeof out->error_code, "%s", post.code);
-        say(out, "SDRS refused %s (%s); nothing was started", action, post.detail);
+        refused(&r, station_before, status_before);
         break;
-    case API_POST_ACCEPTED:
-        snprintf(out->job_id, sizeof out->job_id, "%s", post.job_id);
-        follow_job(&r);
-        finish(&r, station_before);
+    case API_POST_UNCLEAR:
+        snprintf(why, sizeof why, "SDRS answered HTTP %d (%s)", post->status, post->detail);
+        watch_group(&r, why, station_before, status_before);
+        break;
+    case API_POST_NO_ANSWER:
+        snprintf(why, sizeof why, "no answer came (%s)", post->detail);
+        watch_group(&r, why, station_before, status_before);
         break;
     case API_POST_NO_JOB:
-        follow_group(&r);
+        snprintf(why, sizeof why, "SDRS answered HTTP %d without a job id", post->status);
+        watch_group(&r, why, station_before, status_before);
+        break;
+    case API_POST_ACCEPTED:
+        snprintf(out->job_id, sizeof out->job_id, "%s", post->job_id);
+        follow_job(&r);
         finish(&r, station_before);
         break;
     }

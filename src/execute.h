@@ -5,11 +5,14 @@
  * operations are given (struct exec_ops), by the API session in the tool (execute_api_ops) and by
  * a fake in the unit tests.
  *
- * The action is POSTed exactly once. When its outcome is unknown (the request may have reached
- * SDRS but no answer came), it is never sent again: the group's status tells whether SDRS accepted
- * it. An accepted action is followed through its job (or, without a job id, through the group's
- * status) until it succeeds, fails or the time runs out. Nothing here prints: progress goes to a
- * callback.
+ * The action is POSTed exactly once and never again. Only a clean 2xx with a job id says that
+ * SDRS took it, and only SDRS's own refusal (a 4xx with an SDRS.* code) that it did not. Any other
+ * answer (5xx, 401, 403, a malformed body, a timeout, a reset) leaves the outcome unknown: the
+ * group is then read until it shows the action's transitional or final status, or until the accept
+ * window has passed ("not seen to start", never "nothing was started"). An accepted action is
+ * followed through its job (or, without a job id, through the group's status) until it succeeds,
+ * fails or the time runs out. Whether the end state is the documented one is checked afterwards
+ * (verify.h). Nothing here prints: progress goes to a callback.
  */
 #ifndef SDRS_EXECUTE_H
 #define SDRS_EXECUTE_H
@@ -17,23 +20,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "action.h"
 #include "api.h"
 #include "err.h"
-
-/* What one action does to the group (sdrs-api.md §1.4, §6). */
-struct action_spec {
-    const char *action;     /* the preflight action: "failover", "planned-failover", ... */
-    const char *key;        /* the body's key: "failover-server-group", ... */
-    bool names_station;     /* the body names the side that becomes production */
-    const char *transient;  /* status while it runs */
-    const char *transient2; /* another (enable-protection after a failover: "reprotecting") */
-    const char *success;    /* status when it worked */
-    const char *failure;    /* status when it failed */
-    const char *failure2;
-};
-
-/* The spec of an action that can be executed, or NULL ("drill" cannot). */
-const struct action_spec *execute_spec(const char *action);
 
 /* The operations an execution runs on. Each returns 0, or an ERR_* when it could not be done (the
  * group or the job could not be read, or the POST could not be submitted; why in e). */
@@ -56,14 +45,17 @@ struct exec_api_ctx {
 void execute_api_ops(struct exec_api_ctx *ctx, struct exec_ops *out);
 
 enum exec_outcome {
-    EXEC_SUCCESS,      /* the job (or the group) reached the success status */
-    EXEC_FAILED,       /* the job failed */
-    EXEC_TIMEOUT,      /* --job-timeout passed; the job may still be running */
-    EXEC_REFUSED,      /* SDRS answered the POST with an error: nothing was started */
-    EXEC_NOT_SENT,     /* the POST certainly did not reach SDRS */
-    EXEC_NOT_ACCEPTED, /* the outcome was unknown and the group shows it was not accepted */
-    EXEC_UNKNOWN,      /* the outcome is unknown: the group could not be read, or a job or group
-                          status the documentation does not list */
+    EXEC_SUCCESS,    /* the job (or the group) reached the success status */
+    EXEC_FAILED,     /* the job failed */
+    EXEC_TIMEOUT,    /* --job-timeout passed; the job may still be running */
+    EXEC_REFUSED,    /* SDRS refused the POST with its own error code, and the group did not move */
+    EXEC_NOT_SENT,   /* the POST certainly did not reach SDRS */
+    EXEC_NOT_SEEN,   /* the answer left the outcome unknown and the group was not seen to move
+                        within the accept window: SDRS may still start it */
+    EXEC_UNKNOWN,    /* the outcome is unknown: a job or group status the documentation does not
+                        list, or the group moved to a status this action does not lead to */
+    EXEC_UNVERIFIED, /* the job succeeded but the end state is not the documented one (set by the
+                        caller after verify_end_state) */
 };
 
 const char *exec_outcome_name(enum exec_outcome o);
@@ -81,21 +73,26 @@ struct exec_progress {
 struct exec_opts {
     long poll_interval_ms; /* default 5000 */
     long job_timeout_ms;   /* default one hour */
+    long accept_window_ms; /* how long an unclear answer waits for the group to move; 120000 */
     void (*progress)(void *ud, const struct exec_progress *p);
     void *progress_ud;
 };
 
 struct exec_result {
     enum exec_outcome outcome;
+    struct api_post post; /* what the POST got back */
+    struct api_job job;   /* the job's last answer (status "" when it was never read) */
     char job_id[96];
     char error_code[64];
     char fail_reason[512];
     char failed_subjob[256]; /* "<job_type> <job_id>: <error_code> <fail_reason>" */
     char status_after[64];   /* the group after the end, "" if it could not be read */
     char station_after[32];
-    char message[600]; /* one line for people */
-    long elapsed_ms;
-    int posts; /* POSTs submitted: 0 or 1 */
+    char message[600];   /* one line for people */
+    long long posted_ms; /* the clock (now_ms) when the POST was submitted */
+    long elapsed_ms;     /* from the POST to the end of the run */
+    int posts;           /* POSTs submitted: 0 or 1 */
+    int group_reads;     /* reads of the group that answered after the POST */
 };
 
 /* Runs the action. station_before and status_before are the group's in the re-check. Returns 0

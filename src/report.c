@@ -235,6 +235,10 @@ void report_clear(struct report *r)
         free(w->ticket);
     }
     free(r->waivers);
+    if (r->execution) {
+        verify_result_clear(&r->execution->verify);
+        free(r->execution);
+    }
     memset(r, 0, sizeof *r);
 }
 

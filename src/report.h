@@ -17,6 +17,7 @@
 #include "result.h"
 #include "snapshot.h"
 #include "util.h"
+#include "verify.h"
 #include "waivers.h"
 
 #define REPORT_SCHEMA "sdrs-preflight/report@1"
@@ -38,6 +39,38 @@ struct report_waiver {
     enum waiver_state state;
     bool for_group; /* names this group (or "*") */
     size_t results; /* results it waived (applied) or would have (expired) */
+};
+
+/* What an executed action did (`failover --execute`). A report that carries one is the
+ * post-execution report: its rule results are the preflight of the next action over the group as
+ * the action left it (action), and its exit_code is the execution's. */
+#define REPORT_MAX_SUBJOBS 32
+#define REPORT_MAX_NEXT    4
+struct report_subjob {
+    char id[64], type[64], status[16], error_code[32];
+};
+struct report_execution {
+    char action[32];
+    char outcome[16]; /* success, failed, timeout, refused, not-sent, not-seen, unknown,
+                         unverified */
+    bool verified;    /* the end state is the documented one (success only) */
+    char message[600];
+    long long duration_ms; /* from the POST to the verified end state (or the end of the run) */
+    int posts;             /* action POSTs sent: 0 or 1 */
+    int http_status;       /* what the POST got back (0: no answer) */
+    char job_id[96], job_status[32], error_code[64], fail_reason[512], failed_subjob[256];
+    struct report_subjob subjobs[REPORT_MAX_SUBJOBS];
+    size_t nsubjobs, subjobs_total;
+    char status_before[64], station_before[32], status_after[64], station_after[32];
+    const char *effect;          /* the documented end state (static) */
+    bool checked;                /* the end state was read and checked (verify) */
+    struct verify_result verify; /* owned */
+    bool replication_stopped;    /* the action stops replication and the group shows it did */
+    char next[REPORT_MAX_NEXT][400];
+    size_t nnext;
+    char next_command[300];
+    char preflight_verdict[16], preflight_snapshot_sha256[UTIL_SHA256_HEX],
+        approved_report_sha256[UTIL_SHA256_HEX];
 };
 
 struct report {
@@ -68,6 +101,7 @@ struct report {
     struct report_waiver *waivers;
     size_t nwaivers;
     size_t expired_waivers; /* expired waivers for this group: they make the verdict NO-GO */
+    struct report_execution *execution; /* owned; NULL for a preflight */
 };
 
 struct report_inputs {
@@ -97,15 +131,28 @@ size_t report_count_findings(const struct report *r, enum level lvl);
  * returns how many. */
 size_t report_changes(const struct report *before, const struct report *after, struct buf *out);
 
-/* The parts of a saved JSON report (report@1) that bind an approval. */
+/* The parts of a saved JSON report (report@1) that bind an approval: what was decided on (group,
+ * action, rules, facts, waivers) and the result of every rule, so that a blocking rule whose
+ * result changed since (a waiver added, a fact edited) is seen. */
+#define REPORT_SUMMARY_MAX_RULES 256
+struct report_summary_rule {
+    char id[64];
+    char severity[16];
+    char result[16];
+};
 struct report_summary {
     char verdict[32];
     char action[64];
     char group_id[96];
     char project_id[96];
     char rules_sha256[UTIL_SHA256_HEX];
+    char facts_sha256[UTIL_SHA256_HEX];   /* "" without a facts file */
+    char waivers_sha256[UTIL_SHA256_HEX]; /* "" without a waivers file */
     char generated_at[40];
     char sha256[UTIL_SHA256_HEX]; /* of the file */
+    bool executed;                /* a post-execution report, not a preflight */
+    struct report_summary_rule rules[REPORT_SUMMARY_MAX_RULES];
+    size_t nrules;
 };
 /* Reads a report written by --format json. ERR_IO, or ERR_PARSE naming what is wrong. */
 int report_read_summary(const char *path, struct report_summary *out, struct err *e);

@@ -1,5 +1,6 @@
 /* --format json: the report@1 object. Key order is fixed, so equal reports are equal bytes. */
 #include "report.h"
+#include "report_exec.h"
 
 #include "jsonutil.h"
 #include "version.h"
@@ -143,6 +144,9 @@ struct json_object *report_json_tree(const struct report *r)
     }
     rc = rc ? rc : add_str(o, "verdict", verdict_name(r->verdict), false);
     rc = rc ? rc : add(o, "exit_code", json_object_new_int(r->exit_code));
+    /* a post-execution report: what the action did, before the rules of the next action */
+    if (!rc && r->execution)
+        rc = add(o, "execution", report_exec_json(r->execution));
     if (!rc && !(rc = add(o, "summary", summary = json_object_new_object())))
         for (int k = 0; !rc && k < RESULT_KIND_COUNT; k++)
             rc = add(summary, result_name((enum result_kind)k),
@@ -228,7 +232,7 @@ static void copy_at(struct json_object *root, const char *ptr, char *dst, size_t
 
 int report_read_summary(const char *path, struct report_summary *out, struct err *e)
 {
-    struct json_object *root = NULL;
+    struct json_object *root = NULL, *results = NULL;
     struct buf b;
     char label[600];
     const char *schema;
@@ -260,7 +264,28 @@ int report_read_summary(const char *path, struct report_summary *out, struct err
     copy_at(root, "/target/server_group_id", out->group_id, sizeof out->group_id);
     copy_at(root, "/target/project_id", out->project_id, sizeof out->project_id);
     copy_at(root, "/inputs/rules_sha256", out->rules_sha256, sizeof out->rules_sha256);
+    copy_at(root, "/inputs/facts_sha256", out->facts_sha256, sizeof out->facts_sha256);
+    copy_at(root, "/inputs/waivers_sha256", out->waivers_sha256, sizeof out->waivers_sha256);
     copy_at(root, "/generated_at", out->generated_at, sizeof out->generated_at);
+    out->executed = jsonutil_get(root, "execution", &results) && results != NULL;
+    if (jsonutil_get(root, "results", &results) && json_object_is_type(results, json_type_array)) {
+        size_t n = json_object_array_length(results);
+        if (n > REPORT_SUMMARY_MAX_RULES) {
+            json_object_put(root);
+            return err_set(e, ERR_PARSE, "%s: more than %d rule results", label,
+                           REPORT_SUMMARY_MAX_RULES);
+        }
+        for (size_t i = 0; i < n; i++) {
+            struct json_object *res = json_object_array_get_idx(results, i);
+            struct report_summary_rule *sr = &out->rules[out->nrules++];
+            snprintf(sr->id, sizeof sr->id, "%s",
+                     jsonutil_get_str(res, "id") ? jsonutil_get_str(res, "id") : "");
+            snprintf(sr->severity, sizeof sr->severity, "%s",
+                     jsonutil_get_str(res, "severity") ? jsonutil_get_str(res, "severity") : "");
+            snprintf(sr->result, sizeof sr->result, "%s",
+                     jsonutil_get_str(res, "result") ? jsonutil_get_str(res, "result") : "");
+        }
+    }
     json_object_put(root);
     if (!out->verdict[0] || !out->action[0] || !out->group_id[0])
         return err_set(e, ERR_PARSE, "%s: verdict, action or target.server_group_id is missing",

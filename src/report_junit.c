@@ -11,6 +11,7 @@
  * cannot break the document. There are no timings: time is "0" and the timestamp is generated_at.
  */
 #include "report.h"
+#include "report_exec.h"
 #include "textout.h"
 
 #include "version.h"
@@ -369,14 +370,51 @@ static void classname_of(const struct report *r, char *out, size_t size)
     }
 }
 
+/* An executed action: its outcome and each end-state check are test cases. */
+static void put_execution_cases(struct textout *o, const struct report_execution *x)
+{
+    bool good = strcmp(x->outcome, "success") == 0;
+
+    textout_put(o, "    <testcase name=\"execution ");
+    put_xml(o, x->action, XML_NAME);
+    textout_put(o, "\" classname=\"execution\" time=\"");
+    textout_putf(o, "%.3f\"", (double)(x->duration_ms > 0 ? x->duration_ms : 0) / 1000);
+    if (good) {
+        textout_put(o, "/>\n");
+    } else {
+        textout_put(o, ">\n      <failure message=\"");
+        put_xml(o, x->message, XML_ATTR);
+        textout_put(o, "\" type=\"");
+        put_xml(o, x->outcome, XML_ATTR);
+        textout_put(o, "\"/>\n    </testcase>\n");
+    }
+    for (size_t i = 0; i < x->verify.nchecks; i++) {
+        const struct verify_check *c = &x->verify.checks[i];
+        textout_put(o, "    <testcase name=\"end state: ");
+        put_xml(o, c->what, XML_NAME);
+        textout_put(o, "\" classname=\"execution\" time=\"0\"");
+        if (c->ok) {
+            textout_put(o, "/>\n");
+            continue;
+        }
+        textout_put(o, ">\n      <failure message=\"expected ");
+        put_xml(o, c->expected, XML_ATTR);
+        textout_put(o, ", found ");
+        put_xml(o, c->found, XML_ATTR);
+        textout_put(o, "\" type=\"end-state\"/>\n    </testcase>\n");
+    }
+}
+
 int report_render_junit(const struct report *r, const struct render_opts *opts, struct buf *b)
 {
     struct textout o = {.b = b};
     const size_t *c = r->counts;
     size_t other = count_other_problems(r);
     size_t waivers = r->expired_waivers > 0;
-    size_t tests = r->nresults + (other > 0) + waivers;
-    size_t failures = c[RESULT_FAIL] + (r->fail_on_warning ? c[RESULT_WARN] : 0) + waivers;
+    const struct report_execution *x = r->execution;
+    size_t tests = r->nresults + (other > 0) + waivers + (x ? 1 + x->verify.nchecks : 0);
+    size_t failures = c[RESULT_FAIL] + (r->fail_on_warning ? c[RESULT_WARN] : 0) + waivers +
+                      (x ? (strcmp(x->outcome, "success") != 0) + x->verify.nfailed : 0);
     size_t errors = c[RESULT_ERROR] + (other > 0);
     size_t skipped = c[RESULT_SKIPPED] + c[RESULT_WAIVED];
     const char *group = r->group_name && *r->group_name ? r->group_name
@@ -416,7 +454,15 @@ int report_render_junit(const struct report *r, const struct render_opts *opts, 
     put_property(&o, "waivers_sha256", r->waivers_sha256);
     put_property(&o, "fetched_at", r->fetched_at);
     put_property(&o, "tool", tool);
+    if (x) {
+        put_property(&o, "executed_action", x->action);
+        put_property(&o, "execution_outcome", x->outcome);
+        textout_putf(&o, "      <property name=\"duration_ms\" value=\"%lld\"/>\n", x->duration_ms);
+        put_property(&o, "job_id", x->job_id);
+    }
     textout_put(&o, "    </properties>\n");
+    if (x)
+        put_execution_cases(&o, x);
     for (size_t i = 0; i < r->nresults; i++)
         put_testcase(&o, &r->results[i], classname, r);
     if (other)

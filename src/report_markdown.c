@@ -6,6 +6,7 @@
  * Markdown punctuation gets a backslash, < and > become entities (no raw HTML), control characters
  * become spaces and bytes that are not UTF-8 become U+FFFD. */
 #include "report.h"
+#include "report_exec.h"
 #include "textout.h"
 
 #include "version.h"
@@ -238,7 +239,9 @@ static void put_title(struct textout *o, const struct report *r)
     size_t nfail = report_count_findings(r, LEVEL_FAIL),
            nwarn = report_count_findings(r, LEVEL_WARN);
 
-    textout_putf(o, "## %s %s — ", marks[r->verdict], verdict_name(r->verdict));
+    /* under the execution's "Readiness for" heading, one level down */
+    textout_putf(o, "%s %s %s — ", r->execution ? "####" : "##", marks[r->verdict],
+                 verdict_name(r->verdict));
     put_md(o, r->action);
     textout_put(o, " of protection group ");
     if (r->group_name && *r->group_name)
@@ -271,6 +274,100 @@ static void put_title(struct textout *o, const struct report *r)
         textout_putf(o, "Could not decide: %zu problem%s.\n\n", r->errors.n, plural(r->errors.n));
         break;
     }
+}
+
+/* The execution of a post-execution report: outcome, end state, servers, job, next steps. */
+static void put_execution(struct textout *o, const struct report *r)
+{
+    const struct report_execution *x = r->execution;
+    const struct verify_result *v = &x->verify;
+    char took[48];
+
+    report_exec_duration(x->duration_ms, took, sizeof took);
+    textout_putf(o, "## %s ", strcmp(x->outcome, "success") == 0 ? "✅" : "⛔");
+    put_md(o, x->action);
+    textout_putf(o, " %s — protection group ", report_exec_headline(x));
+    if (r->group_name && *r->group_name)
+        put_code(o, r->group_name, false);
+    else
+        put_code(o, r->group_id ? r->group_id : "unknown", false);
+    textout_put(o, "\n\n");
+    put_md(o, x->message);
+    textout_putf(
+        o, "\n\n| Execution | |\n| --- | --- |\n| Duration | %s (from the POST to the %s) |\n",
+        took, x->checked ? "verified end state" : "end of the run");
+    textout_putf(o, "| POSTs | %d |\n", x->posts);
+    textout_put(o, "| Before | ");
+    put_md(o, x->status_before);
+    textout_put(o, ", production at ");
+    put_md(o, x->station_before);
+    textout_put(o, " |\n| After | ");
+    put_md(o, x->status_after[0] ? x->status_after : "unknown");
+    textout_put(o, ", production at ");
+    put_md(o, x->station_after[0] ? x->station_after : "unknown");
+    textout_put(o, " |\n");
+    if (x->job_id[0]) {
+        textout_put(o, "| Job | ");
+        put_code(o, x->job_id, true);
+        textout_put(o, " ");
+        put_md(o, x->job_status);
+        if (x->error_code[0]) {
+            textout_put(o, " ");
+            put_code(o, x->error_code, true);
+        }
+        textout_putf(o, " (%zu sub-jobs) |\n", x->subjobs_total);
+    }
+    textout_put(o, "\n");
+    if (x->checked) {
+        textout_put(o, "### End state\n\nExpected: ");
+        put_md(o, x->effect);
+        textout_put(o, ".\n\n| | Check | Expected | Found |\n| --- | --- | --- | --- |\n");
+        for (size_t i = 0; i < v->nchecks; i++) {
+            const struct verify_check *c = &v->checks[i];
+            textout_putf(o, "| %s | ", c->ok ? "✅" : "⛔");
+            put_md(o, c->what);
+            textout_put(o, " | ");
+            put_md(o, c->expected);
+            textout_put(o, " | ");
+            put_md(o, c->found);
+            textout_put(o, " |\n");
+        }
+        textout_put(o, "\n");
+    }
+    if (v->nservers) {
+        textout_putf(o,
+                     "### Servers at the new production site (%s)\n\n%zu running, %zu stopped."
+                     "\n\n| Power | Name | ID | Status |\n| --- | --- | --- | --- |\n",
+                     v->station_after, v->nrunning, v->nstopped);
+        for (size_t i = 0; i < v->nservers; i++) {
+            const struct verify_server *s = &v->servers[i];
+            textout_putf(o, "| %s | ", report_exec_power(s->power));
+            put_md(o, s->name);
+            textout_put(o, " | ");
+            put_code(o, s->id, true);
+            textout_put(o, " | ");
+            put_md(o, s->status);
+            textout_put(o, " |\n");
+        }
+        textout_put(o, "\n");
+    }
+    if (x->nnext) {
+        textout_put(o, "### Next\n\n");
+        for (size_t i = 0; i < x->nnext; i++) {
+            textout_put(o, "- ");
+            put_md(o, x->next[i]);
+            textout_put(o, "\n");
+        }
+        if (x->next_command[0]) {
+            textout_put(o, "- ");
+            put_code(o, x->next_command, false);
+            textout_put(o, "\n");
+        }
+        textout_put(o, "\n");
+    }
+    textout_put(o, "### Readiness for ");
+    put_md(o, r->action);
+    textout_put(o, "\n\n");
 }
 
 static void put_row_text(struct textout *o, const char *label, const char *value)
@@ -439,6 +536,8 @@ int report_render_markdown(const struct report *r, const struct render_opts *opt
     size_t blocking;
 
     (void)opts;
+    if (r->execution)
+        put_execution(&o, r);
     put_title(&o, r);
     put_target(&o, r);
     textout_put(&o, "### What blocks\n\n");

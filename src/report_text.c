@@ -1,6 +1,7 @@
 /* --format text: for people. The verdict first, then what blocks, then warnings and notes, then a
  * one-line count. Rule-supplied text is printed with control characters replaced. */
 #include "report.h"
+#include "report_exec.h"
 #include "textout.h"
 
 #include "version.h"
@@ -340,12 +341,155 @@ static void put_all_rules(struct textout *o, const struct report *r)
     }
 }
 
+/* The execution: the outcome first, then the end state against the documented one, the servers
+ * of the new production site, the job, and what to do next. */
+static void put_execution(struct textout *o, const struct report *r, bool quiet)
+{
+    const struct report_execution *x = r->execution;
+    const struct verify_result *v = &x->verify;
+    bool good = strcmp(x->outcome, "success") == 0;
+    char took[48];
+
+    report_exec_duration(x->duration_ms, took, sizeof took);
+    color(o, good ? C_GREEN : C_RED);
+    put_text(o, x->action);
+    textout_put(o, " ");
+    textout_put(o, report_exec_headline(x));
+    color(o, C_RESET);
+    textout_put(o, "  protection group ");
+    if (r->group_name) {
+        textout_put(o, "'");
+        put_text(o, r->group_name);
+        textout_put(o, "' ");
+    }
+    textout_put(o, "(");
+    put_text(o, r->group_id ? r->group_id : "unknown id");
+    textout_putf(o, "): %s from the POST to the %s\n", took,
+                 x->checked ? "verified end state" : "end of the run");
+    textout_put(o, "    ");
+    put_text(o, x->message);
+    textout_put(o, "\n");
+    if (quiet)
+        return;
+    textout_put(o, "    before: ");
+    put_text(o, x->status_before);
+    textout_put(o, ", production at ");
+    put_text(o, x->station_before);
+    textout_put(o, "; after: ");
+    put_text(o, x->status_after[0] ? x->status_after : "unknown");
+    textout_put(o, ", production at ");
+    put_text(o, x->station_after[0] ? x->station_after : "unknown");
+    textout_putf(o, "; %d POST%s\n", x->posts, x->posts == 1 ? "" : "s");
+    if (x->checked) {
+        textout_put(o, "\n");
+        color(o, C_BOLD);
+        textout_put(o, "End state");
+        color(o, C_RESET);
+        textout_put(o, " (expected: ");
+        put_text(o, x->effect);
+        textout_put(o, ")\n");
+        for (size_t i = 0; i < v->nchecks; i++) {
+            const struct verify_check *c = &v->checks[i];
+            color(o, c->ok ? C_GREEN : C_RED);
+            textout_put(o, c->ok ? "  [ok]    " : "  [DIFF]  ");
+            color(o, C_RESET);
+            put_text(o, c->what);
+            textout_put(o, ": ");
+            if (c->ok) {
+                put_text(o, c->found);
+            } else {
+                textout_put(o, "expected ");
+                put_text(o, c->expected);
+                textout_put(o, ", found ");
+                put_text(o, c->found);
+            }
+            textout_put(o, "\n");
+        }
+    }
+    if (v->nservers) {
+        textout_put(o, "\n");
+        color(o, C_BOLD);
+        textout_put(o, "Servers at the new production site");
+        color(o, C_RESET);
+        textout_putf(o, " (%s): %zu running, %zu stopped", v->station_after, v->nrunning,
+                     v->nstopped);
+        if (v->nservers > v->nrunning + v->nstopped)
+            textout_putf(o, ", %zu neither", v->nservers - v->nrunning - v->nstopped);
+        textout_put(o, "\n");
+        for (size_t i = 0; i < v->nservers; i++) {
+            const struct verify_server *s = &v->servers[i];
+            color(o, s->power == VERIFY_RUNNING ? C_GREEN : C_YELLOW);
+            textout_putf(o, "  %-8s ", report_exec_power(s->power));
+            color(o, C_RESET);
+            put_text(o, s->name[0] ? s->name : "(no name)");
+            textout_put(o, "  ");
+            put_text(o, s->id);
+            textout_put(o, "  ");
+            put_text(o, s->status);
+            textout_put(o, "\n");
+        }
+    }
+    if (x->job_id[0]) {
+        textout_put(o, "\nJob ");
+        put_text(o, x->job_id);
+        textout_put(o, " ");
+        put_text(o, x->job_status[0] ? x->job_status : "(not read)");
+        if (x->error_code[0]) {
+            textout_put(o, " ");
+            put_text(o, x->error_code);
+        }
+        if (x->fail_reason[0]) {
+            textout_put(o, ": ");
+            put_text(o, x->fail_reason);
+        }
+        textout_putf(o, " (%zu sub-job%s)\n", x->subjobs_total, x->subjobs_total == 1 ? "" : "s");
+        for (size_t i = 0; i < x->nsubjobs; i++) {
+            const struct report_subjob *sj = &x->subjobs[i];
+            textout_put(o, "  ");
+            put_text(o, sj->status);
+            textout_put(o, "  ");
+            put_text(o, sj->type);
+            textout_put(o, "  ");
+            put_text(o, sj->id);
+            if (sj->error_code[0]) {
+                textout_put(o, "  ");
+                put_text(o, sj->error_code);
+            }
+            textout_put(o, "\n");
+        }
+    }
+    if (x->nnext) {
+        textout_put(o, "\n");
+        color(o, C_BOLD);
+        textout_put(o, "Next\n");
+        color(o, C_RESET);
+        for (size_t i = 0; i < x->nnext; i++) {
+            textout_put(o, "  ");
+            put_text(o, x->next[i]);
+            textout_put(o, "\n");
+        }
+        if (x->next_command[0]) {
+            textout_put(o, "  ");
+            put_text(o, x->next_command);
+            textout_put(o, "\n");
+        }
+    }
+    textout_put(o, "\n");
+    color(o, C_BOLD);
+    textout_put(o, "Readiness for ");
+    put_text(o, r->action);
+    color(o, C_RESET);
+    textout_put(o, " (the rules over the group as the action left it)\n");
+}
+
 int report_render_text(const struct report *r, const struct render_opts *opts, struct buf *b)
 {
     struct textout o = {.b = b, .color = opts && opts->color};
     const size_t *c = r->counts;
     bool verbose = opts && opts->verbose > 0;
 
+    if (r->execution)
+        put_execution(&o, r, opts && opts->quiet);
     put_verdict(&o, r);
     if (opts && opts->quiet)
         return o.rc;

@@ -22,6 +22,11 @@ def src(*parts):
     return os.path.join(SOURCE, *parts)
 
 
+# failover --execute holds a lock per group per host: each test process (CTest runs several at
+# once, all on the simulator's one group id) has a lock directory of its own.
+LOCK_DIR = tempfile.mkdtemp(prefix="sdrs-locks-")
+
+
 class Result:
     def __init__(self, proc):
         self.code = proc.returncode
@@ -40,6 +45,7 @@ def run(*args, env=None, cwd=None, timeout=60, stdin=None):
     e = dict(os.environ)
     e.pop("NO_COLOR", None)
     e["SOURCE_DATE_EPOCH"] = "1795608000"
+    e.setdefault("SDRS_LOCK_DIR", LOCK_DIR)
     if env:
         for k, v in env.items():
             if v is None:

@@ -102,7 +102,9 @@ class Execute(FailoverTest):
                          '"Operation not allowed for the protection group in the current state"}}'})
         res = self.failover("--execute", "--yes")
         self.assertExit(res, 4)
-        self.assertIn("SDRS refused failover (SDRS.1002", res.err)
+        self.assertIn("SDRS refused failover (HTTP 400, SDRS.1002", res.err)
+        self.assertIn("the group shows protected, production at source", res.err)
+        self.assertNotIn("nothing was started", res.err)
         self.assertEqual(len(posts(self.sim)), 1)
 
 
@@ -161,10 +163,12 @@ class UnknownOutcome(FailoverTest):
 
     def test_a_post_that_did_not_take_effect(self):
         self.sim.faults({"match": {"method": "POST", "path": "/action$"}, "kind": "reset"})
-        res = self.failover("--execute", "--yes", "--timeout", "1")
+        res = self.failover("--execute", "--yes", "--timeout", "1", "--accept-window", "2")
         self.assertEqual(len(posts(self.sim)), 1)
         self.assertExit(res, 4)
-        self.assertIn("SDRS did not start it: the group is still protected", res.err)
+        self.assertIn("failover was not seen to start within 2 s", res.err)
+        self.assertIn("the group still shows protected", res.err)
+        self.assertNotIn("nothing", res.err.split("calling failover")[1])
         self.assertEqual(self.group()["status"], "protected")
 
 

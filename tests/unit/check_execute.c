@@ -96,7 +96,8 @@ static struct api_group_state group(const char *status, const char *station)
     return g;
 }
 
-static const struct exec_opts OPTS = {.poll_interval_ms = 5000, .job_timeout_ms = 60000};
+static const struct exec_opts OPTS = {
+    .poll_interval_ms = 5000, .job_timeout_ms = 60000, .accept_window_ms = 20000};
 
 static struct exec_result run(struct fake *f, const char *action, const char *station)
 {
@@ -209,6 +210,7 @@ START_TEST(failed_polls_go_on_until_the_timeout)
 }
 END_TEST
 
+/* SDRS's own refusal, confirmed by one read of the group; a POST that never left. */
 START_TEST(refused_and_not_sent)
 {
     struct fake f = {.post = {.kind = API_POST_REFUSED, .status = 400, .code = "SDRS.1002"}};
@@ -221,6 +223,19 @@ START_TEST(refused_and_not_sent)
     ck_assert_int_eq(r.outcome, EXEC_REFUSED);
     ck_assert_str_eq(r.error_code, "SDRS.1002");
     ck_assert_uint_eq(f.job_reads, 0);
+    ck_assert_uint_eq(f.group_reads, 1);
+    ck_assert_msg(strstr(r.message, "SDRS refused failover (HTTP 400, SDRS.1002") &&
+                      strstr(r.message, "the group shows protected, production at source"),
+                  "%s", r.message);
+    ck_assert_ptr_null(strstr(r.message, "nothing was started"));
+    /* a refusal while the group moves anyway is followed, not believed */
+    f = (struct fake){.post = {.kind = API_POST_REFUSED, .status = 409, .code = "SDRS.1030"}};
+    f.groups[0] = group("failing-over", "source");
+    f.groups[1] = group("failed-over", "target");
+    f.ngroups = 2;
+    r = run(&f, "failover", "source");
+    ck_assert_int_eq(r.outcome, EXEC_SUCCESS);
+    ck_assert_int_eq(f.posts, 1);
 
     f = (struct fake){.post = {.kind = API_POST_NOT_SENT}};
     f.groups[0] = group("protected", "source");
@@ -231,35 +246,64 @@ START_TEST(refused_and_not_sent)
 }
 END_TEST
 
-/* No answer to the POST: the group tells; the POST is never repeated. */
-START_TEST(no_answer_is_resolved_by_the_group)
+/* Every answer that does not say whether SDRS took the action: the group tells, stale reads only
+ * mean "not yet", and the POST is never repeated. */
+START_TEST(unclear_answers_are_resolved_by_the_group)
+{
+    static const enum api_post_kind kinds[] = {API_POST_UNCLEAR, API_POST_NO_ANSWER,
+                                               API_POST_NO_JOB};
+
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        struct fake f = {.post = {.kind = kinds[k], .status = 504}};
+        struct exec_result r;
+
+        /* two stale reads, then the failover shows */
+        f.groups[0] = group("protected", "source");
+        f.groups[1] = group("protected", "source");
+        f.groups[2] = group("failing-over", "source");
+        f.groups[3] = group("failed-over", "target");
+        f.ngroups = 4;
+        r = run(&f, "failover", "source");
+        ck_assert_msg(r.outcome == EXEC_SUCCESS, "kind %zu: %s", k, r.message);
+        ck_assert_int_eq(f.posts, 1);
+        ck_assert_str_eq(r.status_after, "failed-over");
+        /* the group never moves: not seen to start, never "nothing was started" */
+        f = (struct fake){.post = {.kind = kinds[k], .status = 504}};
+        f.groups[0] = group("protected", "source");
+        f.ngroups = 1;
+        r = run(&f, "failover", "source");
+        ck_assert_int_eq(r.outcome, EXEC_NOT_SEEN);
+        ck_assert_msg(strstr(r.message, "failover was not seen to start within 20 s") &&
+                          strstr(r.message, "It was not sent again, and SDRS may still start it"),
+                      "%s", r.message);
+        ck_assert_ptr_null(strstr(r.message, "nothing"));
+        ck_assert_int_eq(f.slept_ms, 20000);
+        ck_assert_uint_eq(f.group_reads, 5); /* at 0, 5, 10, 15 and 20 s */
+        ck_assert_int_eq(f.posts, 1);
+    }
+}
+END_TEST
+
+START_TEST(unreadable_or_elsewhere_is_unknown)
 {
     struct fake f = {.post = {.kind = API_POST_NO_ANSWER}};
     struct exec_result r;
 
-    /* still protected: not accepted */
-    f.groups[0] = group("protected", "source");
-    f.ngroups = 1;
-    r = run(&f, "failover", "source");
-    ck_assert_int_eq(r.outcome, EXEC_NOT_ACCEPTED);
-    ck_assert_int_eq(f.posts, 1);
-    /* moving: followed through the group */
-    f = (struct fake){.post = {.kind = API_POST_NO_ANSWER}};
-    f.groups[0] = group("failing-over", "source");
-    f.groups[1] = group("failing-over", "source");
-    f.groups[2] = group("failed-over", "target");
-    f.ngroups = 3;
-    r = run(&f, "failover", "source");
-    ck_assert_int_eq(r.outcome, EXEC_SUCCESS);
-    ck_assert_int_eq(f.posts, 1);
-    /* unreadable: unknown, and said so */
-    f = (struct fake){.post = {.kind = API_POST_NO_ANSWER}};
     f.groups[0] = group("", "");
     f.ngroups = 1;
     r = run(&f, "failover", "source");
-    ck_assert_int_eq(r.outcome, EXEC_UNKNOWN);
-    ck_assert_ptr_nonnull(strstr(r.message, "It was not sent again"));
+    ck_assert_int_eq(r.outcome, EXEC_NOT_SEEN);
+    ck_assert_msg(strstr(r.message, "the group could not be read") &&
+                      strstr(r.message, "It was not sent again"),
+                  "%s", r.message);
     ck_assert_int_eq(f.posts, 1);
+    /* a status the action does not lead to */
+    f = (struct fake){.post = {.kind = API_POST_UNCLEAR, .status = 500}};
+    f.groups[0] = group("stopping", "source");
+    f.ngroups = 1;
+    r = run(&f, "failover", "source");
+    ck_assert_int_eq(r.outcome, EXEC_UNKNOWN);
+    ck_assert_ptr_nonnull(strstr(r.message, "the group is now stopping"));
 }
 END_TEST
 
@@ -288,7 +332,8 @@ int main(void)
     tcase_add_test(tc, undocumented_job_status_is_not_success);
     tcase_add_test(tc, failed_polls_go_on_until_the_timeout);
     tcase_add_test(tc, refused_and_not_sent);
-    tcase_add_test(tc, no_answer_is_resolved_by_the_group);
+    tcase_add_test(tc, unclear_answers_are_resolved_by_the_group);
+    tcase_add_test(tc, unreadable_or_elsewhere_is_unknown);
     tcase_add_test(tc, not_submitted_sends_nothing);
     suite_add_tcase(s, tc);
     return tu_run(s);

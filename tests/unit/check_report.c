@@ -2,6 +2,7 @@
  * SDRS_UPDATE_GOLDEN=1 rewrites the golden files (review the diff before committing). */
 #include "testutil.h"
 
+#include "jsonutil.h"
 #include "report.h"
 
 #include <stdlib.h>
@@ -497,6 +498,143 @@ START_TEST(renderer_registry)
 }
 END_TEST
 
+/* Attaches an execution to r, with text s in every field that comes from the API or the group. */
+/* dst = prefix + s, cut to size (a cut character is just more bytes that are not UTF-8). */
+static void cat(char *dst, size_t size, const char *prefix, const char *s)
+{
+    size_t n = 0;
+
+    for (const char *p = prefix; *p && n + 1 < size; p++)
+        dst[n++] = *p;
+    for (const char *p = s; *p && n + 1 < size; p++)
+        dst[n++] = *p;
+    dst[n] = '\0';
+}
+
+static void attach_execution(struct report *r, const char *s, bool good)
+{
+    struct report_execution *x = calloc(1, sizeof *x);
+    struct verify_result *v = &x->verify;
+
+    ck_assert_ptr_nonnull(x);
+    snprintf(x->action, sizeof x->action, "failover");
+    cat(x->outcome, sizeof x->outcome, "", good ? "success" : "unverified");
+    x->verified = good;
+    cat(x->message, sizeof x->message, "message ", s);
+    x->duration_ms = 252000;
+    x->posts = 1;
+    x->http_status = 200;
+    cat(x->job_id, sizeof x->job_id, "job-", s);
+    snprintf(x->job_status, sizeof x->job_status, "SUCCESS");
+    cat(x->error_code, sizeof x->error_code, "", good ? "" : s);
+    x->nsubjobs = x->subjobs_total = 2;
+    snprintf(x->subjobs[0].id, sizeof x->subjobs[0].id, "sub-1");
+    snprintf(x->subjobs[0].type, sizeof x->subjobs[0].type, "failoverProtectionGroupRepNoCG");
+    snprintf(x->subjobs[0].status, sizeof x->subjobs[0].status, "SUCCESS");
+    cat(x->subjobs[1].id, sizeof x->subjobs[1].id, "sub-2 ", s);
+    cat(x->subjobs[1].type, sizeof x->subjobs[1].type, "", s);
+    snprintf(x->subjobs[1].status, sizeof x->subjobs[1].status, "SUCCESS");
+    snprintf(x->status_before, sizeof x->status_before, "protected");
+    snprintf(x->station_before, sizeof x->station_before, "source");
+    cat(x->status_after, sizeof x->status_after, "", good ? "failed-over" : s);
+    snprintf(x->station_after, sizeof x->station_after, "target");
+    x->effect = "the group is failed-over, production moves to the other site and replication "
+                "stops (sdrs-api.md §1.4, §6.1)";
+    x->checked = true;
+    v->nchecks = 2;
+    v->checks = calloc(2, sizeof *v->checks);
+    v->servers = calloc(2, sizeof *v->servers);
+    ck_assert(v->checks && v->servers);
+    snprintf(v->checks[0].what, sizeof v->checks[0].what, "group status");
+    snprintf(v->checks[0].expected, sizeof v->checks[0].expected, "failed-over");
+    cat(v->checks[0].found, sizeof v->checks[0].found, "", good ? "failed-over" : s);
+    v->checks[0].ok = good;
+    v->nfailed = !good;
+    cat(v->checks[1].what, sizeof v->checks[1].what, "3 of 3 protected instances ", s);
+    snprintf(v->checks[1].expected, sizeof v->checks[1].expected, "failed-over");
+    snprintf(v->checks[1].found, sizeof v->checks[1].found, "failed-over");
+    v->checks[1].ok = true;
+    v->nservers = 2;
+    v->nrunning = v->nstopped = 1;
+    snprintf(v->station_after, sizeof v->station_after, "target");
+    snprintf(v->servers[0].id, sizeof v->servers[0].id, "srv-1");
+    snprintf(v->servers[0].name, sizeof v->servers[0].name, "ecs-web-01");
+    snprintf(v->servers[0].status, sizeof v->servers[0].status, "ACTIVE");
+    v->servers[0].power = VERIFY_RUNNING;
+    snprintf(v->servers[1].id, sizeof v->servers[1].id, "srv-2");
+    cat(v->servers[1].name, sizeof v->servers[1].name, "", s);
+    snprintf(v->servers[1].status, sizeof v->servers[1].status, "SHUTOFF");
+    v->servers[1].power = VERIFY_STOPPED;
+    x->nnext = 2;
+    cat(x->next[0], sizeof x->next[0], "Start the 1 stopped server ", s);
+    snprintf(x->next[1], sizeof x->next[1], "replication has stopped");
+    snprintf(x->next_command, sizeof x->next_command,
+             "sdrs-preflight check pg-1 --action enable-protection");
+    x->replication_stopped = good;
+    snprintf(x->preflight_verdict, sizeof x->preflight_verdict, "GO");
+    r->execution = x;
+    r->exit_code = good ? EXIT_GO : EXIT_ACTION_FAILED;
+}
+
+/* A post-execution report in every format: the execution first, its goldens for review, and
+ * hostile API text kept out of every format that a person reads. */
+START_TEST(execution_in_every_format)
+{
+    static const struct {
+        const char *name;
+        int (*render)(const struct report *, const struct render_opts *, struct buf *);
+    } formats[] = {{"text", report_render_text},
+                   {"json", report_render_json},
+                   {"junit.xml", report_render_junit},
+                   {"md", report_render_markdown}};
+
+    for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+        for (int hostile = 0; hostile < 2; hostile++) {
+            struct snapshot *s = snapshot_with("");
+            struct rule_result *res = calloc(1, sizeof *res);
+            struct report r;
+            struct buf out;
+            char name[64];
+            size_t at = 0;
+
+            meta(&res[0], "SDRS-011", SEVERITY_BLOCKER, RESULT_PASS);
+            build(&r, s, res, 1, false);
+            attach_execution(&r, hostile ? HOSTILE : "db-01", !hostile);
+            buf_init(&out, 0);
+            ck_assert_int_eq(formats[f].render(&r, NULL, &out), 0);
+            if (strcmp(formats[f].name, "json") == 0) {
+                struct json_object *root = NULL, *x;
+                struct err e = {0};
+                ck_assert_msg(jsonutil_parse(out.data, out.len, "report", 64, &root, &e) == 0, "%s",
+                              e.msg);
+                ck_assert(jsonutil_get(root, "execution", &x));
+                /* faithful, but for bytes that are not UTF-8 (they would make it not JSON) */
+                if (!hostile)
+                    ck_assert_str_eq(jsonutil_get_str(x, "message"), r.execution->message);
+                else
+                    ck_assert_ptr_nonnull(strstr(jsonutil_get_str(x, "message"), "\033[2J"));
+                ck_assert_int_eq(json_object_get_int(json_object_object_get(root, "exit_code")),
+                                 hostile ? 4 : 0);
+                json_object_put(root);
+            } else {
+                ck_assert_msg(clean(out.data, &at), "%s: unsafe character at %zu: ...%.60s",
+                              formats[f].name, at, out.data + (at > 30 ? at - 30 : 0));
+            }
+            if (strcmp(formats[f].name, "junit.xml") == 0)
+                ck_assert_ptr_nonnull(strstr(out.data, hostile ? "tests=\"4\" failures=\"2\""
+                                                               : "tests=\"4\" failures=\"0\""));
+            if (!hostile) {
+                snprintf(name, sizeof name, "executed.%s", formats[f].name);
+                golden(name, &out);
+            }
+            buf_free(&out);
+            report_clear(&r);
+            snapshot_free(s);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("report");
@@ -511,6 +649,7 @@ int main(void)
     tcase_add_test(tc, expired_waivers_block_in_junit_and_markdown);
     tcase_add_test(tc, renderer_registry);
     tcase_add_test(tc, text_survives_hostile_text);
+    tcase_add_test(tc, execution_in_every_format);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
