@@ -161,21 +161,26 @@ static const struct command_def commands[] = {
      "usage: " SDRS_NAME " failover GROUP_ID [--action ACTION] [--execute [--yes]] [options]\n",
      "Runs the preflight of `check GROUP_ID` and prints its report. Without --execute that is all\n"
      "(a dry run: no write request is sent). With --execute and a GO verdict it asks for the\n"
-     "group's name on the terminal (unless --yes), re-reads and re-evaluates the group, and stops "
-     "if\n"
-     "anything that matters changed; then it sends the action once and follows its job to the "
-     "end.\n"
-     "On NO-GO or INDETERMINATE it refuses and sends nothing. A DR drill is checked with\n"
-     "`check --action drill`: failover does not create drills.\n"
+     "group's name on the terminal (unless --yes), re-reads and re-evaluates the group, and stops\n"
+     "if anything that matters changed; then it sends the action once, never again, and follows\n"
+     "it to the end. What happened is read from the group: an answer that leaves the outcome\n"
+     "unknown (5xx, 401, 403, a timeout, a reset) is watched for --accept-window; a job SUCCESS\n"
+     "is checked against the action's documented end state. The post-execution report gives the\n"
+     "outcome, the time from the POST to the verified end state (duration_ms), the job, each\n"
+     "end-state check, which servers of the new production site run, and the next step. One\n"
+     "execution per group per host. On NO-GO or INDETERMINATE it refuses and sends nothing. A DR\n"
+     "drill is checked with `check --action drill`: failover does not create drills.\n"
      "\n"
-     "Exit code: 0 the action succeeded (or, dry run, GO); 1 NO-GO, not confirmed, or the group\n"
-     "changed; 2 usage error; 3 INDETERMINATE; 4 the action was called but its job failed, SDRS\n"
-     "refused it, or it did not finish within --job-timeout.\n",
+     "Exit code: 0 the action succeeded and the end state is verified (or, dry run, GO); 1 NO-GO,\n"
+     "not confirmed, the group changed, the approved report does not cover the call, or another\n"
+     "run holds the group (nothing sent); 2 usage error; 3 INDETERMINATE (nothing sent); 4 the\n"
+     "action was sent and did not verifiably succeed: failed, unverified, refused, not seen to\n"
+     "start, unknown, or not finished within --job-timeout.\n",
      OUTPUT_REPORT},
     {"rules", CLI_RULES,
-     "usage: " SDRS_NAME " rules list [--format text|json] [--rules DIR] [--no-builtin-rules]\n"
-     "       " SDRS_NAME " rules show ID [--rules DIR]\n"
-     "       " SDRS_NAME " rules test DIR [--rules DIR] [--no-builtin-rules]\n",
+     "usage: " SDRS_NAME " rules list [--format text|json] [--rules PATH] [--no-builtin-rules]\n"
+     "       " SDRS_NAME " rules show ID [--rules PATH]\n"
+     "       " SDRS_NAME " rules test DIR [--rules PATH] [--no-builtin-rules]\n",
      "list  every effective rule: id, severity, actions, source (built-in or path) and title\n"
      "show  one rule's documentation: rationale, remediation, docs, what it reads\n"
      "test  run every test case (*.json with an \"expect\" key) under DIR through the engine and\n"
