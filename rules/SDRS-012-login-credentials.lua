@@ -135,8 +135,8 @@ local function inputs(ctx, pi, station)
   return x
 end
 
--- The finding for an instance whose OS and login are known: message, whether it warns, and evidence
--- fields added to `ev`.
+-- The finding for an instance whose OS and login are known: message, whether it warns, and what to
+-- do (for the credential plan); evidence fields are added to `ev`.
 local function table_finding(ctx, x, first, drill, head, ev)
   local rows, why = candidate_rows(x.os, x.login, x.coreos, x.ci)
   local parts, creds_a, creds_b, row_list, warn = {}, {}, {}, {}, why ~= nil
@@ -151,19 +151,25 @@ local function table_finding(ctx, x, first, drill, head, ev)
   ev.credential_A, ev.credential_B = cap(table.concat(creds_a, "; ")), cap(table.concat(creds_b, "; "))
   local msg = ("%s; login table row %s"):format(head, ev.table_row)
   if why then msg = msg .. (" (%s: %s)"):format(why, why == "CoreOS unknown" and x.coreos_src or x.ci_src) end
-  msg = msg .. ": " .. table.concat(parts, "; ")
+  local todo = table.concat(parts, "; ")
+  msg = msg .. ": " .. todo
+  local other = drill and "the drill server" or "B"
   if x.os == "Linux" and x.ci == "yes" and first ~= "no" then
     -- sdrs-api §10 footnote: the Linux rows ignore Cloud-Init, the general rule says it re-injects
     warn = true
     msg = msg .. ("; but Cloud-Init is installed (%s) and may re-inject the password or key on %s's first "
-                  .. "boot: check the login there"):format(x.ci_src, drill and "the drill server" or "B")
+                  .. "boot: check the login there"):format(x.ci_src, other)
+    todo = todo .. ("; Cloud-Init may re-inject the password or key on %s's first boot: check the login "
+                    .. "there"):format(other)
   elseif x.os == "Linux" and x.ci == "unknown" and first ~= "no" then
     -- the failover page's general rule (sdrs-api §10): with the agent the login changes, without it nothing
     -- changes; unknown therefore means it may change
     warn = true
     msg = msg .. ("; Cloud-Init unknown (%s): if installed it may re-inject the password or key on %s's first "
                   .. "boot; state it in the facts file (servers.<id>.cloud_init)")
-                 :format(x.ci_src, drill and "the drill server" or "B")
+                 :format(x.ci_src, other)
+    todo = todo .. ("; if Cloud-Init is installed it may re-inject the password or key on %s's first boot")
+                   :format(other)
   end
   if ctx.action == "planned-failover" and x.os == "Windows" and x.ci ~= "no" and first ~= "no" then
     msg = msg .. "; note: the planned-failover page says A's (obtained) password works on B during the "
@@ -172,7 +178,37 @@ local function table_finding(ctx, x, first, drill, head, ev)
   if drill and x.os == "Windows" and x.login == "key pair" then
     msg = msg .. ("; key pair %q must still exist, or the drill server cannot be created"):format(x.key_name)
   end
-  return msg, warn
+  return msg, warn, todo
+end
+
+-- What would settle the unknown inputs of an instance, for the credential plan.
+local function settle(x, first)
+  local s = {}
+  if first == "unknown" then s[#s + 1] = "first_switchover in --facts" end
+  if x.ci == "unknown" then s[#s + 1] = "servers.<id>.cloud_init in --facts" end
+  if x.coreos == "unknown" then s[#s + 1] = "CoreOS: the image's __os_version or name" end
+  if x.os ~= "Windows" and x.os ~= "Linux" then s[#s + 1] = "the OS: the server's metadata os_type" end
+  if x.login == "unknown" then s[#s + 1] = "the login mode: the server's key_name" end
+  if not x.known_sides then s[#s + 1] = "the production side: the group's priority_station" end
+  return #s > 0 and table.concat(s, "; ") or "nothing unknown"
+end
+
+-- One row of the credential plan (a table in the report): the same data for every instance with the
+-- same combination, and the instances it applies to.
+local function plan_row(ctx, pi, x, first, drill, ev, todo)
+  local agent = x.os == "Windows" and ("Cloudbase-Init " .. x.ci) or
+                (x.os == "Linux" and ("Cloud-Init " .. x.ci) or ("agent " .. x.ci))
+  ctx:row{
+    table = "credential_plan",
+    title = "Credential plan for the change window",
+    columns = { "OS", "Login", "Agent", "CoreOS", "First switchover", "Login table row",
+                drill and "On the drill server" or "On B (becomes production)",
+                drill and "On A (keeps running)" or "On A (becomes DR)",
+                "What to do, and when", "Unknown: settle with" },
+    values = { sdrs.scalar(x.os) or "unknown", x.login, agent, x.os == "Linux" and x.coreos or "n/a", first,
+               ev.table_row, ev.credential_B, ev.credential_A, todo, settle(x, first) },
+    resource = ev.resource, label = type(pi.name) == "string" and pi.name ~= "" and pi.name or nil,
+  }
 end
 
 return {
@@ -217,13 +253,17 @@ return {
         ev.observed = "priority_station " .. tostring(station)
         ctx:warn(("%s; the current production side is unknown (priority_station %s), so which server's "
                   .. "login changes cannot be told"):format(head, tostring(station)), ev)
+        plan_row(ctx, pi, x, first, drill, ev, "find out which side is production, then apply the login table")
       elseif (x.os ~= "Windows" and x.os ~= "Linux") or x.login == "unknown" then
         ev.observed = ("OS %s, login %s"):format(x.os, x.login)
         ctx:warn(("%s; OS %s (%s), so the login table cannot be applied; check how to log in to %s before "
                   .. "the operation"):format(head, x.os, x.os_src, drill and "the drill server" or "A and B"), ev)
+        plan_row(ctx, pi, x, first, drill, ev, ("check how to log in to %s before the operation")
+                 :format(drill and "the drill server" or "A and B"))
       else
-        local msg, warn = table_finding(ctx, x, first, drill, head, ev)
+        local msg, warn, todo = table_finding(ctx, x, first, drill, head, ev)
         if warn then ctx:warn(msg, ev) else ctx:note(msg, ev) end
+        plan_row(ctx, pi, x, first, drill, ev, todo)
       end
     end
   end,

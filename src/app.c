@@ -488,6 +488,15 @@ int app_emit_part(const struct app_opts *o, const struct report *rep, enum app_e
         }
         code = app_write_output(o, &out);
     }
+    /* A report that is not text on the terminal leaves a log empty: one line says the verdict and
+     * its first reason (-q silences it). */
+    if (!code && (part & APP_EMIT_DOCUMENTS) && !live_text(o) && !rep->execution) {
+        char reason[400];
+        report_first_reason(rep, reason, sizeof reason);
+        diag_notice("%s: %s of group %s%s%s%s", verdict_name(rep->verdict), rep->action,
+                    rep->group_id ? rep->group_id : "(unknown)", reason[0] ? ": " : "", reason,
+                    reason[0] && strlen(reason) == sizeof reason - 1 ? "…" : "");
+    }
     for (size_t i = 0; !code && (part & APP_EMIT_DOCUMENTS) && i < o->out.nreports; i++) {
         buf_reset(&out);
         if (report_format(o->out.reports[i].format)->report(rep, &plain, &out)) {

@@ -23,6 +23,9 @@
 #define ENGINE_MAX_EVIDENCE         32
 #define ENGINE_MAX_VALUE            1024
 #define ENGINE_MAX_RULE_FILE        (1u << 20)
+#define ENGINE_MAX_TABLES           4 /* ctx:row tables per rule */
+#define ENGINE_MAX_COLUMNS          16
+#define ENGINE_MAX_ROWS             1000 /* distinct rows per table */
 
 enum engine_log_level { ENGINE_LOG_NOTICE, ENGINE_LOG_VERBOSE, ENGINE_LOG_DEBUG };
 

@@ -283,6 +283,62 @@ size_t report_changes(const struct report *before, const struct report *after, s
     return n;
 }
 
+void report_counts_line(const struct report *r, char *out, size_t size)
+{
+    const size_t *c = r->counts;
+    size_t fail = report_count_findings(r, LEVEL_FAIL), warn = report_count_findings(r, LEVEL_WARN),
+           note = report_count_findings(r, LEVEL_INFO), prob = r->errors.n;
+    char problems[80];
+
+    if (prob)
+        snprintf(problems, sizeof problems, "%zu problem%s made the decision impossible", prob,
+                 prob == 1 ? "" : "s");
+    else
+        snprintf(problems, sizeof problems, "no problem");
+    snprintf(out, size,
+             "%zu rule%s: %zu passed, %zu failed, %zu warned, %zu noted, %zu skipped, %zu waived, "
+             "%zu errored; findings: %zu blocking, %zu warning%s, %zu note%s; %s",
+             r->nresults, r->nresults == 1 ? "" : "s", c[RESULT_PASS], c[RESULT_FAIL],
+             c[RESULT_WARN], c[RESULT_INFO], c[RESULT_SKIPPED], c[RESULT_WAIVED], c[RESULT_ERROR],
+             fail, warn, warn == 1 ? "" : "s", note, note == 1 ? "" : "s", problems);
+}
+
+void report_first_reason(const struct report *r, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (r->verdict == VERDICT_INDETERMINATE && r->errors.n) {
+        const struct problem *p = &r->errors.items[0];
+        snprintf(out, size, "%s%s%s: %s", p->kind, p->where && *p->where ? " " : "",
+                 p->where ? p->where : "", p->message);
+        return;
+    }
+    if (r->verdict != VERDICT_NOGO)
+        return;
+    for (enum level lvl = LEVEL_FAIL;; lvl = LEVEL_WARN) {
+        for (size_t i = 0; i < r->nresults; i++) {
+            const struct rule_result *res = &r->results[i];
+            if (res->result == RESULT_WAIVED)
+                continue;
+            for (size_t k = 0; k < res->nfindings; k++) {
+                const struct finding *f = &res->findings[k];
+                if (f->level != lvl)
+                    continue;
+                snprintf(out, size, "%s%s%s: %s", res->meta.id, f->resource ? " " : "",
+                         f->resource ? f->resource : "", f->message);
+                return;
+            }
+        }
+        if (lvl == LEVEL_WARN || !r->fail_on_warning)
+            break;
+    }
+    for (size_t i = 0; i < r->nwaivers; i++)
+        if (r->waivers[i].state == WAIVER_EXPIRED && r->waivers[i].for_group) {
+            snprintf(out, size, "the waiver of %s expired on %s", r->waivers[i].rule,
+                     r->waivers[i].expires);
+            return;
+        }
+}
+
 size_t report_count_findings(const struct report *r, enum level lvl)
 {
     size_t n = 0;

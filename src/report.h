@@ -125,6 +125,15 @@ const char *verdict_name(enum verdict v);
 /* Findings at lvl in results that are not waived. */
 size_t report_count_findings(const struct report *r, enum level lvl);
 
+/* The closing count, the same in every format: rules by result, the findings the sections show by
+ * level, and the problems that made the decision impossible ("14 rules: 11 passed, …; findings: 0
+ * blocking, 3 warnings, 1 note; no problem"). */
+void report_counts_line(const struct report *r, char *out, size_t size);
+
+/* The first reason for the verdict, for one line in a log: for NO-GO the first blocking finding
+ * (rule, resource, message) or expired waiver, for INDETERMINATE the first problem; "" for GO. */
+void report_first_reason(const struct report *r, char *out, size_t size);
+
 /* What changed between two evaluations of one group that matters for going ahead: the group's
  * status and priority_station, and the result of every blocker rule. Appends one phrase per change
  * ("status protected -> failing-over", "SDRS-005 pass -> fail") to out, separated by "; ", and

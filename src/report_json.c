@@ -1,6 +1,7 @@
 /* --format json: the report@1 object. Key order is fixed, so equal reports are equal bytes. */
 #include "report.h"
 #include "report_exec.h"
+#include "report_group.h"
 
 #include "jsonutil.h"
 #include "version.h"
@@ -71,6 +72,91 @@ static struct json_object *finding_json(const struct finding *f)
     return o;
 }
 
+/* The rule's tables (ctx:row): columns, and per row its values and the resources it applies to. */
+static struct json_object *tables_json(const struct rule_result *res)
+{
+    struct json_object *arr = json_object_new_array();
+    int rc = arr ? 0 : ERR_NOMEM;
+
+    for (size_t t = 0; !rc && t < res->ntables; t++) {
+        const struct rule_table *tb = &res->tables[t];
+        struct json_object *o = json_object_new_object(), *cols = NULL, *rows = NULL;
+        if (!o || json_object_array_add(arr, o)) {
+            json_object_put(o);
+            rc = ERR_NOMEM;
+            break;
+        }
+        rc = add_str(o, "name", tb->name, false);
+        rc = rc ? rc : add_str(o, "title", tb->title, false);
+        rc = rc ? rc : add(o, "columns", cols = json_object_new_array());
+        for (size_t c = 0; !rc && c < tb->ncolumns; c++)
+            rc =
+                json_object_array_add(cols, json_object_new_string(tb->columns[c])) ? ERR_NOMEM : 0;
+        rc = rc ? rc : add(o, "rows", rows = json_object_new_array());
+        for (size_t r = 0; !rc && r < tb->nrows; r++) {
+            const struct table_row *row = &tb->rows[r];
+            struct json_object *ro = json_object_new_object(), *vals = NULL, *refs = NULL;
+            if (!ro || json_object_array_add(rows, ro)) {
+                json_object_put(ro);
+                rc = ERR_NOMEM;
+                break;
+            }
+            rc = add(ro, "values", vals = json_object_new_array());
+            for (size_t c = 0; !rc && c < tb->ncolumns; c++)
+                rc = json_object_array_add(vals, json_object_new_string(row->values[c])) ? ERR_NOMEM
+                                                                                         : 0;
+            rc = rc ? rc : add(ro, "resources", refs = json_object_new_array());
+            for (size_t k = 0; !rc && k < row->nrefs; k++) {
+                struct json_object *ref = json_object_new_object();
+                if (!ref || json_object_array_add(refs, ref)) {
+                    json_object_put(ref);
+                    rc = ERR_NOMEM;
+                    break;
+                }
+                rc = add_str(ref, "resource", row->refs[k].resource, false);
+                rc = rc ? rc : add_str(ref, "label", row->refs[k].label, false);
+            }
+        }
+    }
+    if (rc) {
+        json_object_put(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+/* The findings folded as the text and Markdown reports fold them: indices into "findings". */
+static struct json_object *groups_json(const struct rule_result *res)
+{
+    struct json_object *arr = json_object_new_array();
+    struct finding_group *g = NULL;
+    size_t ng = 0;
+    int rc = arr ? report_group_findings(res, &g, &ng) : ERR_NOMEM;
+
+    for (size_t i = 0; !rc && i < ng; i++) {
+        struct json_object *o = json_object_new_object(), *idx = NULL;
+        if (!o || json_object_array_add(arr, o)) {
+            json_object_put(o);
+            rc = ERR_NOMEM;
+            break;
+        }
+        rc = add_str(o, "level", level_name(g[i].level), false);
+        rc = rc ? rc : add(o, "count", json_object_new_int64((long long)g[i].n));
+        rc = rc ? rc : add_str(o, "template", g[i].template_text, false);
+        rc = rc ? rc : add(o, "findings", idx = json_object_new_array());
+        for (size_t k = 0; !rc && k < g[i].n; k++)
+            rc = json_object_array_add(idx, json_object_new_int64((long long)g[i].members[k]))
+                     ? ERR_NOMEM
+                     : 0;
+    }
+    report_groups_free(g, ng);
+    if (rc) {
+        json_object_put(arr);
+        return NULL;
+    }
+    return arr;
+}
+
 static struct json_object *result_json(const struct rule_result *res)
 {
     struct json_object *o = json_object_new_object(), *findings = json_object_new_array();
@@ -99,7 +185,9 @@ static struct json_object *result_json(const struct rule_result *res)
         json_object_put(o);
         return NULL;
     }
-    rc = add_str(o, "remediation", res->meta.remediation, false);
+    rc = add(o, "groups", groups_json(res));
+    rc = rc ? rc : add(o, "tables", tables_json(res));
+    rc = rc ? rc : add_str(o, "remediation", res->meta.remediation, false);
     rc = rc ? rc : add_str(o, "docs", res->meta.docs, false);
     rc = rc ? rc : add_str(o, "skip_reason", res->skip_reason, false);
     rc = rc ? rc : add_str(o, "error", res->error, false);

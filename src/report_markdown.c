@@ -7,11 +7,13 @@
  * become spaces and bytes that are not UTF-8 become U+FFFD. */
 #include "report.h"
 #include "report_exec.h"
+#include "report_group.h"
 #include "textout.h"
 
 #include "version.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
@@ -198,9 +200,105 @@ static void put_rule_heading(struct textout *o, const struct rule_result *res)
     textout_putf(o, " (%s)\n\n", severity_name(res->meta.severity));
 }
 
-/* Every rule (not waived) with findings at lvl: a heading, those findings with their evidence,
- * the remediation and the docs. Returns how many rules. */
-static size_t put_rules_at(struct textout *o, const struct report *r, enum level lvl)
+/* The size a GitHub or GitLab comment takes, and how much of it blocking findings may fill in
+ * full (with evidence tables) and then as one line each. */
+#define MD_LIMIT          65536
+#define MD_FULL_BUDGET    40000
+#define MD_COMPACT_BUDGET 54000
+#define MD_NAMES          30 /* resources named per group or table row */
+#define MD_PROBLEMS       40 /* problems listed */
+
+/* What had to be shortened to fit MD_LIMIT. */
+struct md_cut {
+    size_t compact;  /* blocking findings shown as one line */
+    size_t omitted;  /* blocking findings not listed */
+    size_t problems; /* problems not listed */
+};
+
+/* Up to max resources, "name (`short id`)", then "and N more". */
+static void put_md_members(struct textout *o, const struct finding *const *f, size_t n, size_t max)
+{
+    const char **ids = calloc(n ? n : 1, sizeof *ids);
+    struct short_ids s = {0, false};
+
+    if (ids) {
+        for (size_t k = 0; k < n; k++)
+            ids[k] = report_resource_id(f[k]->resource);
+        s = report_short_ids(ids, n, 8);
+    }
+    for (size_t k = 0; k < n && k < max; k++) {
+        char label[200], id[120];
+        report_finding_label(f[k], label, sizeof label);
+        report_short_id(report_resource_id(f[k]->resource), s, id, sizeof id);
+        textout_put(o, k ? ", " : "");
+        if (label[0]) {
+            put_md(o, label);
+            textout_put(o, " ");
+        }
+        if (id[0])
+            put_code(o, id, false);
+    }
+    if (n > max)
+        textout_putf(o, " and %zu more", n - max);
+    free(ids);
+}
+
+/* The findings of res at lvl folded: one bullet per group of findings that say the same thing. */
+static void put_folded(struct textout *o, const struct rule_result *res, enum level lvl)
+{
+    struct finding_group *g = NULL;
+    size_t ng = 0;
+
+    if (report_group_findings(res, &g, &ng)) {
+        o->rc = o->rc ? o->rc : ERR_NOMEM;
+        return;
+    }
+    for (size_t i = 0; i < ng; i++) {
+        const struct finding **members;
+        if (g[i].level != lvl)
+            continue;
+        textout_put(o, "- ");
+        if (g[i].n == 1) {
+            put_md(o, res->findings[g[i].members[0]].message);
+            textout_put(o, "\n");
+            continue;
+        }
+        if (g[i].noun[0])
+            textout_putf(o, "**%zu %ss:** ", g[i].n, g[i].noun);
+        else
+            textout_putf(o, "**%zu×** ", g[i].n);
+        put_md(o, g[i].template_text + g[i].rest);
+        textout_put(o, " — ");
+        members = calloc(g[i].n, sizeof *members);
+        if (members) {
+            for (size_t k = 0; k < g[i].n; k++)
+                members[k] = &res->findings[g[i].members[k]];
+            put_md_members(o, members, g[i].n, MD_NAMES);
+            free(members);
+        }
+        textout_put(o, "\n");
+    }
+    textout_put(o, "\n");
+    report_groups_free(g, ng);
+}
+
+/* A blocking finding as one line, when the full ones have used their share. */
+static void put_compact(struct textout *o, const struct finding *f)
+{
+    textout_put(o, "- ");
+    if (f->resource) {
+        put_code(o, f->resource, false);
+        textout_put(o, ": ");
+    }
+    put_md(o, f->message);
+    textout_put(o, "\n");
+}
+
+/* Every rule (not waived) with findings at lvl: a heading, those findings (blocking ones in full
+ * with their evidence, as long as the budget lasts; others folded), the remediation and the docs.
+ * Returns how many rules. */
+static size_t put_rules_at(struct textout *o, const struct report *r, enum level lvl,
+                           struct md_cut *cut)
 {
     size_t shown = 0;
 
@@ -211,9 +309,26 @@ static size_t put_rules_at(struct textout *o, const struct report *r, enum level
             continue;
         shown++;
         put_rule_heading(o, res);
-        for (size_t k = 0; k < res->nfindings; k++)
-            if (res->findings[k].level == lvl)
-                put_finding(o, &res->findings[k]);
+        if (lvl != LEVEL_FAIL) {
+            put_folded(o, res, lvl);
+        } else {
+            bool list = false;
+            for (size_t k = 0; k < res->nfindings; k++) {
+                if (res->findings[k].level != lvl)
+                    continue;
+                if (o->b->len < MD_FULL_BUDGET) {
+                    put_finding(o, &res->findings[k]);
+                } else if (o->b->len < MD_COMPACT_BUDGET) {
+                    put_compact(o, &res->findings[k]);
+                    cut->compact++;
+                    list = true;
+                } else {
+                    cut->omitted++;
+                }
+            }
+            if (list)
+                textout_put(o, "\n");
+        }
         if (res->meta.remediation) {
             textout_put(o, "**Fix:** ");
             put_md(o, res->meta.remediation);
@@ -412,7 +527,7 @@ static void put_target(struct textout *o, const struct report *r)
     textout_put(o, "\n");
 }
 
-static void put_errors(struct textout *o, const struct report *r)
+static void put_errors(struct textout *o, const struct report *r, struct md_cut *cut)
 {
     if (r->errors.n == 0)
         return;
@@ -420,6 +535,11 @@ static void put_errors(struct textout *o, const struct report *r)
     for (size_t i = 0; i < r->errors.n; i++) {
         const struct problem *p = &r->errors.items[i];
 
+        if (i == MD_PROBLEMS) {
+            cut->problems = r->errors.n - MD_PROBLEMS;
+            textout_putf(o, "- and %zu more\n", cut->problems);
+            break;
+        }
         textout_put(o, "- **");
         put_md(o, p->kind);
         textout_put(o, "**");
@@ -442,19 +562,75 @@ static void put_notes(struct textout *o, const struct report *r)
     for (size_t i = 0; i < r->nresults; i++) {
         const struct rule_result *res = &r->results[i];
 
-        if (res->result == RESULT_WAIVED)
+        if (res->result == RESULT_WAIVED || !has_level(res, LEVEL_INFO))
             continue;
-        for (size_t k = 0; k < res->nfindings; k++) {
-            if (res->findings[k].level != LEVEL_INFO)
-                continue;
-            textout_put(o, "- **");
+        textout_put(o, "**");
+        put_md(o, res->meta.id);
+        textout_put(o, "** ");
+        put_md(o, res->meta.title);
+        textout_put(o, "\n\n");
+        put_folded(o, res, LEVEL_INFO);
+    }
+}
+
+/* The tables rules filled (ctx:row), e.g. SDRS-012's credential plan: one Markdown table each, a
+ * row per distinct combination, with the resources it applies to. */
+static void put_tables(struct textout *o, const struct report *r)
+{
+    for (size_t i = 0; i < r->nresults; i++) {
+        const struct rule_result *res = &r->results[i];
+        if (res->result == RESULT_ERROR || res->result == RESULT_SKIPPED)
+            continue;
+        for (size_t t = 0; t < res->ntables; t++) {
+            const struct rule_table *tb = &res->tables[t];
+            textout_put(o, "### ");
+            put_md(o, tb->title);
+            textout_put(o, " (");
             put_md(o, res->meta.id);
-            textout_put(o, "** ");
-            put_md(o, res->findings[k].message);
+            textout_put(o, ")\n\n|");
+            for (size_t c = 0; c < tb->ncolumns; c++) {
+                textout_put(o, " ");
+                put_md(o, tb->columns[c]);
+                textout_put(o, " |");
+            }
+            textout_put(o, " Applies to |\n|");
+            for (size_t c = 0; c <= tb->ncolumns; c++)
+                textout_put(o, " --- |");
+            textout_put(o, "\n");
+            for (size_t k = 0; k < tb->nrows; k++) {
+                const struct table_row *row = &tb->rows[k];
+                const char **ids = calloc(row->nrefs ? row->nrefs : 1, sizeof *ids);
+                struct short_ids s = {0, false};
+                textout_put(o, "|");
+                for (size_t c = 0; c < tb->ncolumns; c++) {
+                    textout_put(o, " ");
+                    put_md(o, row->values[c]);
+                    textout_put(o, " |");
+                }
+                textout_putf(o, " %zu: ", row->nrefs);
+                if (ids) {
+                    for (size_t n = 0; n < row->nrefs; n++)
+                        ids[n] = report_resource_id(row->refs[n].resource);
+                    s = report_short_ids(ids, row->nrefs, 8);
+                }
+                for (size_t n = 0; n < row->nrefs && n < MD_NAMES; n++) {
+                    char id[120];
+                    report_short_id(report_resource_id(row->refs[n].resource), s, id, sizeof id);
+                    textout_put(o, n ? ", " : "");
+                    if (row->refs[n].label) {
+                        put_md(o, row->refs[n].label);
+                        textout_put(o, " ");
+                    }
+                    put_code(o, id, true);
+                }
+                if (row->nrefs > MD_NAMES)
+                    textout_putf(o, " and %zu more", row->nrefs - MD_NAMES);
+                textout_put(o, " |\n");
+                free(ids);
+            }
             textout_put(o, "\n");
         }
     }
-    textout_put(o, "\n");
 }
 
 /* Expired waivers for this group: they block until renewed or removed. Returns how many. */
@@ -529,10 +705,46 @@ static void put_inputs(struct textout *o, const struct report *r)
     textout_putf(o, "| Tool | %s %s |\n", SDRS_NAME, SDRS_VERSION);
 }
 
+/* The line that says what was shortened, and where everything is. */
+static void put_cut_note(struct textout *o, const struct md_cut *cut)
+{
+    if (!cut->compact && !cut->omitted && !cut->problems)
+        return;
+    textout_put(o, "**Shortened to fit a comment:**");
+    if (cut->compact)
+        textout_putf(o, " %zu blocking finding%s shown without evidence;", cut->compact,
+                     plural(cut->compact));
+    if (cut->omitted)
+        textout_putf(o, " %zu blocking finding%s not listed;", cut->omitted, plural(cut->omitted));
+    if (cut->problems)
+        textout_putf(o, " %zu problem%s not listed;", cut->problems, plural(cut->problems));
+    textout_put(o, " the JSON report (`--format json`) has every finding with its evidence.\n\n");
+}
+
+/* Whatever happened above, the document stays within MD_LIMIT: cut at a line and say so. */
+static void enforce_limit(struct buf *b, size_t start)
+{
+    static const char note[] =
+        "\n**Shortened to fit a comment:** the report was cut here; the JSON report (`--format "
+        "json`) has everything.\n";
+    size_t keep;
+
+    if (b->len - start <= MD_LIMIT)
+        return;
+    keep = start + MD_LIMIT - (sizeof note - 1);
+    while (keep > start && b->data[keep - 1] != '\n')
+        keep--;
+    b->len = keep;
+    b->data[keep] = '\0';
+    buf_adds(b, note);
+}
+
 int report_render_markdown(const struct report *r, const struct render_opts *opts, struct buf *b)
 {
     struct textout o = {.b = b};
-    const size_t *c = r->counts;
+    struct md_cut cut = {0};
+    size_t start = b->len;
+    char counts[400];
     size_t blocking;
 
     (void)opts;
@@ -541,25 +753,25 @@ int report_render_markdown(const struct report *r, const struct render_opts *opt
     put_title(&o, r);
     put_target(&o, r);
     textout_put(&o, "### What blocks\n\n");
-    blocking = put_rules_at(&o, r, LEVEL_FAIL) + put_expired_waivers(&o, r);
+    blocking = put_rules_at(&o, r, LEVEL_FAIL, &cut) + put_expired_waivers(&o, r);
     if (blocking == 0)
         textout_put(&o, r->verdict == VERDICT_NOGO
                             ? "No rule fails; the warnings below block because of "
                               "`--fail-on warning`.\n\n"
                             : "Nothing: no rule reports a blocking finding.\n\n");
-    put_errors(&o, r);
+    put_errors(&o, r, &cut);
     if (report_count_findings(r, LEVEL_WARN) > 0) {
         textout_put(&o, "### Warnings\n\n");
-        put_rules_at(&o, r, LEVEL_WARN);
+        put_rules_at(&o, r, LEVEL_WARN, &cut);
     }
     put_notes(&o, r);
+    put_tables(&o, r);
     put_waivers(&o, r);
-    textout_putf(
-        &o,
-        "**Results:** %zu passed, %zu failed, %zu warned, %zu noted, %zu skipped, %zu waived, "
-        "%zu errored (%zu rules).\n\n",
-        c[RESULT_PASS], c[RESULT_FAIL], c[RESULT_WARN], c[RESULT_INFO], c[RESULT_SKIPPED],
-        c[RESULT_WAIVED], c[RESULT_ERROR], r->nresults);
+    report_counts_line(r, counts, sizeof counts);
+    textout_putf(&o, "**Results:** %s.\n\n", counts);
+    put_cut_note(&o, &cut);
     put_inputs(&o, r);
+    if (!o.rc)
+        enforce_limit(b, start);
     return o.rc;
 }

@@ -2,11 +2,13 @@
  * one-line count. Rule-supplied text is printed with control characters replaced. */
 #include "report.h"
 #include "report_exec.h"
+#include "report_group.h"
 #include "textout.h"
 
 #include "version.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define C_RESET   "\033[0m"
@@ -128,8 +130,87 @@ static void put_rule_head(struct textout *o, const char *tag, const char *code,
     textout_put(o, "\n");
 }
 
-/* Prints every rule that has findings at `lvl`, with those findings (with their evidence when
- * full). Returns how many rules. */
+#define FOLD_TEXT  150 /* characters of a group's message on its one line */
+#define FOLD_NAMES 3   /* resources named on it */
+
+/* s cut to at most max bytes on a character boundary, with "…" when cut. */
+static void put_cut(struct textout *o, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+
+    if (n <= max) {
+        put_text(o, s);
+        return;
+    }
+    n = util_utf8_prefix(s, max);
+    textout_putn_clean(o, s, n);
+    textout_put(o, "…");
+}
+
+/* Up to max resources of group g, "name (short id)", then "and N more". */
+static void put_members(struct textout *o, const struct rule_result *res,
+                        const struct finding_group *g, size_t max)
+{
+    const char **ids = calloc(g->n, sizeof *ids);
+    struct short_ids s = {0, false};
+
+    if (ids) {
+        for (size_t k = 0; k < g->n; k++)
+            ids[k] = report_resource_id(res->findings[g->members[k]].resource);
+        s = report_short_ids(ids, g->n, 8);
+    }
+    for (size_t k = 0; k < g->n && k < max; k++) {
+        const struct finding *f = &res->findings[g->members[k]];
+        char label[200], id[120];
+        report_finding_label(f, label, sizeof label);
+        report_short_id(report_resource_id(f->resource), s, id, sizeof id);
+        textout_put(o, k ? ", " : "");
+        if (label[0]) {
+            put_text(o, label);
+            textout_put(o, " (");
+            put_text(o, id);
+            textout_put(o, ")");
+        } else {
+            put_text(o, id[0] ? id : "(no resource)");
+        }
+    }
+    if (g->n > max)
+        textout_putf(o, " and %zu more", g->n - max);
+    free(ids);
+}
+
+/* The findings of res at lvl, one line per group of findings that say the same thing. */
+static void put_folded(struct textout *o, const struct rule_result *res, enum level lvl)
+{
+    struct finding_group *g = NULL;
+    size_t ng = 0;
+
+    if (report_group_findings(res, &g, &ng)) {
+        o->rc = o->rc ? o->rc : ERR_NOMEM;
+        return;
+    }
+    for (size_t i = 0; i < ng; i++) {
+        if (g[i].level != lvl)
+            continue;
+        textout_put(o, "         ");
+        if (g[i].n == 1) {
+            put_text(o, res->findings[g[i].members[0]].message);
+        } else {
+            if (g[i].noun[0])
+                textout_putf(o, "%zu %ss: ", g[i].n, g[i].noun);
+            else
+                textout_putf(o, "%zu× ", g[i].n);
+            put_cut(o, g[i].template_text + g[i].rest, FOLD_TEXT);
+            textout_put(o, " — ");
+            put_members(o, res, &g[i], FOLD_NAMES);
+        }
+        textout_put(o, "\n");
+    }
+    report_groups_free(g, ng);
+}
+
+/* Prints every rule that has findings at `lvl`, with those findings (in full, with their evidence,
+ * when full; else folded, one line per group). Returns how many rules. */
 static size_t put_section(struct textout *o, const struct report *r, enum level lvl,
                           const char *title, bool full)
 {
@@ -154,9 +235,13 @@ static size_t put_section(struct textout *o, const struct report *r, enum level 
             textout_put(o, "\n");
         }
         put_rule_head(o, tag, code, res);
-        for (size_t k = 0; k < res->nfindings; k++)
-            if (res->findings[k].level == lvl)
-                put_finding(o, &res->findings[k], full);
+        if (full) {
+            for (size_t k = 0; k < res->nfindings; k++)
+                if (res->findings[k].level == lvl)
+                    put_finding(o, &res->findings[k], true);
+        } else {
+            put_folded(o, res, lvl);
+        }
         if (res->meta.remediation && (lvl == LEVEL_FAIL || lvl == LEVEL_WARN)) {
             textout_put(o, "         fix: ");
             put_text(o, res->meta.remediation);
@@ -168,8 +253,12 @@ static size_t put_section(struct textout *o, const struct report *r, enum level 
 
 /* Everything that made the decision impossible; rule errors with the same message (several rules
  * that could not run for one missing part) share one line. */
-static void put_errors(struct textout *o, const struct report *r)
+#define TEXT_PROBLEMS 20 /* problem lines without -v */
+
+static void put_errors(struct textout *o, const struct report *r, bool verbose)
 {
+    size_t lines = 0;
+
     if (r->errors.n == 0)
         return;
     textout_put(o, "\n");
@@ -186,6 +275,11 @@ static void put_errors(struct textout *o, const struct report *r)
                    strcmp(r->errors.items[k].message, p->message) == 0;
         if (seen)
             continue;
+        if (!verbose && lines++ == TEXT_PROBLEMS) {
+            textout_putf(o, "  … %zu more problem%s (-v or --format json lists every one)\n",
+                         r->errors.n - i, r->errors.n - i == 1 ? "" : "s");
+            break;
+        }
         textout_put(o, "  ");
         color(o, C_MAGENTA);
         textout_put(o, "[ERROR]");
@@ -315,6 +409,88 @@ static void put_verdict(struct textout *o, const struct report *r)
     textout_put(o, "; data fetched ");
     put_text(o, r->fetched_at ? r->fetched_at : "at an unknown time");
     textout_put(o, "\n");
+}
+
+/* A column goes on a row's first line when every row's value for it is short. */
+static bool short_column(const struct rule_table *tb, size_t c)
+{
+    for (size_t k = 0; k < tb->nrows; k++)
+        if (strlen(tb->rows[k].values[c]) > 24)
+            return false;
+    return true;
+}
+
+/* The tables rules filled (ctx:row), e.g. SDRS-012's credential plan. In full with -v (every
+ * column, the resources each row applies to); otherwise one line that says where it is. */
+static void put_tables(struct textout *o, const struct report *r, bool verbose)
+{
+    for (size_t i = 0; i < r->nresults; i++) {
+        const struct rule_result *res = &r->results[i];
+        if (res->result == RESULT_ERROR || res->result == RESULT_SKIPPED)
+            continue;
+        for (size_t t = 0; t < res->ntables; t++) {
+            const struct rule_table *tb = &res->tables[t];
+            size_t refs = 0;
+            for (size_t k = 0; k < tb->nrows; k++)
+                refs += tb->rows[k].nrefs;
+            textout_put(o, "\n");
+            color(o, C_BOLD);
+            put_text(o, tb->title);
+            color(o, C_RESET);
+            textout_put(o, " (");
+            put_text(o, res->meta.id);
+            textout_putf(o, "): %zu row%s for %zu resource%s%s\n", tb->nrows,
+                         tb->nrows == 1 ? "" : "s", refs, refs == 1 ? "" : "s",
+                         verbose ? "" : " (-v, --format markdown or json)");
+            for (size_t k = 0; verbose && k < tb->nrows; k++) {
+                const struct table_row *row = &tb->rows[k];
+                const char **ids = calloc(row->nrefs ? row->nrefs : 1, sizeof *ids);
+                struct short_ids s = {0, false};
+                bool first = true;
+                textout_putf(o, "  %zu. ", k + 1);
+                for (size_t c = 0; c < tb->ncolumns; c++) {
+                    if (!short_column(tb, c))
+                        continue;
+                    textout_put(o, first ? "" : ", ");
+                    put_text(o, tb->columns[c]);
+                    textout_put(o, " ");
+                    put_text(o, row->values[c]);
+                    first = false;
+                }
+                textout_putf(o, " (%zu)\n", row->nrefs);
+                for (size_t c = 0; c < tb->ncolumns; c++) {
+                    if (short_column(tb, c))
+                        continue;
+                    textout_put(o, "       ");
+                    put_text(o, tb->columns[c]);
+                    textout_put(o, ": ");
+                    put_text(o, row->values[c]);
+                    textout_put(o, "\n");
+                }
+                if (ids) {
+                    for (size_t n = 0; n < row->nrefs; n++)
+                        ids[n] = report_resource_id(row->refs[n].resource);
+                    s = report_short_ids(ids, row->nrefs, 8);
+                }
+                textout_put(o, "       applies to: ");
+                for (size_t n = 0; n < row->nrefs; n++) {
+                    char id[120];
+                    report_short_id(report_resource_id(row->refs[n].resource), s, id, sizeof id);
+                    textout_put(o, n ? ", " : "");
+                    if (row->refs[n].label) {
+                        put_text(o, row->refs[n].label);
+                        textout_put(o, " (");
+                        put_text(o, id);
+                        textout_put(o, ")");
+                    } else {
+                        put_text(o, id);
+                    }
+                }
+                textout_put(o, "\n");
+                free(ids);
+            }
+        }
+    }
 }
 
 static void put_all_rules(struct textout *o, const struct report *r)
@@ -485,7 +661,7 @@ static void put_execution(struct textout *o, const struct report *r, bool quiet)
 int report_render_text(const struct report *r, const struct render_opts *opts, struct buf *b)
 {
     struct textout o = {.b = b, .color = opts && opts->color};
-    const size_t *c = r->counts;
+    char counts[400];
     bool verbose = opts && opts->verbose > 0;
 
     if (r->execution)
@@ -493,20 +669,18 @@ int report_render_text(const struct report *r, const struct render_opts *opts, s
     put_verdict(&o, r);
     if (opts && opts->quiet)
         return o.rc;
-    put_errors(&o, r);
+    put_errors(&o, r, verbose);
     put_section(&o, r, LEVEL_FAIL, "Blocking", true);
     put_waivers(&o, r, true);
     put_section(&o, r, LEVEL_WARN, "Warnings", verbose);
     put_section(&o, r, LEVEL_INFO, "Notes", verbose);
     put_waivers(&o, r, false);
+    put_tables(&o, r, verbose);
     if (verbose)
         put_all_rules(&o, r);
     else if (report_count_findings(r, LEVEL_WARN) + report_count_findings(r, LEVEL_INFO) > 0)
         textout_put(&o, "\n(evidence of warnings and notes: -v or --format json)\n");
-    textout_putf(
-        &o, "\n%zu passed, %zu failed, %zu warned, %zu noted, %zu skipped, %zu waived, %zu errored",
-        c[RESULT_PASS], c[RESULT_FAIL], c[RESULT_WARN], c[RESULT_INFO], c[RESULT_SKIPPED],
-        c[RESULT_WAIVED], c[RESULT_ERROR]);
-    textout_putf(&o, " (%zu rules, %s %s)\n", r->nresults, SDRS_NAME, SDRS_VERSION);
+    report_counts_line(r, counts, sizeof counts);
+    textout_putf(&o, "\n%s (%s %s)\n", counts, SDRS_NAME, SDRS_VERSION);
     return o.rc;
 }

@@ -145,12 +145,37 @@ void finding_clear(struct finding *f)
     memset(f, 0, sizeof *f);
 }
 
+void rule_table_clear(struct rule_table *t)
+{
+    for (size_t i = 0; i < t->nrows; i++) {
+        struct table_row *row = &t->rows[i];
+        for (size_t c = 0; row->values && c < t->ncolumns; c++)
+            free(row->values[c]);
+        free(row->values);
+        for (size_t k = 0; k < row->nrefs; k++) {
+            free(row->refs[k].resource);
+            free(row->refs[k].label);
+        }
+        free(row->refs);
+    }
+    free(t->rows);
+    for (size_t c = 0; t->columns && c < t->ncolumns; c++)
+        free(t->columns[c]);
+    free(t->columns);
+    free(t->name);
+    free(t->title);
+    memset(t, 0, sizeof *t);
+}
+
 void rule_result_clear(struct rule_result *r)
 {
     rule_meta_clear(&r->meta);
     for (size_t i = 0; i < r->nfindings; i++)
         finding_clear(&r->findings[i]);
     free(r->findings);
+    for (size_t i = 0; i < r->ntables; i++)
+        rule_table_clear(&r->tables[i]);
+    free(r->tables);
     free(r->error);
     free(r->skip_reason);
     free(r->waiver);

@@ -63,11 +63,34 @@ struct rule_meta {
     char *chunkname;
 };
 
+/* A table a rule fills row by row (ctx:row): rows with the same values are one row, with every
+ * resource it applies to. SDRS-012's credential plan is one: a row per distinct combination, the
+ * instances it applies to as its resources. */
+struct table_ref {
+    char *resource; /* "protected_instance/<id>" */
+    char *label;    /* a name for people, or NULL */
+};
+struct table_row {
+    char **values; /* ncolumns of them */
+    struct table_ref *refs;
+    size_t nrefs, cap;
+};
+struct rule_table {
+    char *name;  /* "credential_plan" */
+    char *title; /* "Credential plan" */
+    char **columns;
+    size_t ncolumns;
+    struct table_row *rows;
+    size_t nrows, cap;
+};
+
 struct rule_result {
     struct rule_meta meta;
     enum result_kind result;
     struct finding *findings;
     size_t nfindings;
+    struct rule_table *tables; /* ctx:row; kept whatever the result */
+    size_t ntables;
     char *error;       /* RESULT_ERROR: what went wrong, naming file and line */
     char *skip_reason; /* RESULT_SKIPPED: why */
     char *waiver;      /* RESULT_WAIVED: the waiver's reason (owned) */
@@ -102,6 +125,7 @@ void rule_meta_clear(struct rule_meta *m);
 bool rule_meta_applies(const struct rule_meta *m, const char *action);
 
 void finding_clear(struct finding *f);
+void rule_table_clear(struct rule_table *t);
 void rule_result_clear(struct rule_result *r);
 void rule_results_free(struct rule_result *r, size_t n);
 

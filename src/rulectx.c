@@ -304,6 +304,188 @@ static int l_image(lua_State *L)
     return 1;
 }
 
+/* ---- ctx:row: tables ------------------------------------------------------------------------- */
+
+/* The string field key of the table at idx (raw: no metamethod runs), or NULL when absent;
+ * raises unless it is UTF-8 text of 1..max bytes. Leaves the stack as it was. */
+static const char *row_field(lua_State *L, int idx, const char *key, size_t max, bool required,
+                             size_t *len)
+{
+    const char *s;
+
+    lua_pushstring(L, key);
+    lua_rawget(L, idx);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        if (required)
+            luaL_error(L, "ctx:row needs %s", key);
+        return NULL;
+    }
+    if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "ctx:row: %s must be a string (got %s)", key, luaL_typename(L, -1));
+    s = lua_tolstring(L, -1, len);
+    if (*len == 0 || *len > max || !util_utf8_valid(s, *len))
+        luaL_error(L, "ctx:row: %s must be UTF-8 text of 1 to %d bytes", key, (int)max);
+    lua_pop(L, 1); /* the string stays alive: it is referenced by the argument table */
+    return s;
+}
+
+/* The array field key of the table at idx: n strings, each UTF-8 of at most max bytes, into out
+ * (borrowed from the argument table). Returns n. */
+static size_t row_strings(lua_State *L, int idx, const char *key, size_t max, const char **out,
+                          size_t *lens)
+{
+    size_t n;
+    int arr;
+
+    lua_pushstring(L, key);
+    lua_rawget(L, idx);
+    if (!lua_istable(L, -1))
+        luaL_error(L, "ctx:row needs %s, a list of strings", key);
+    arr = lua_gettop(L);
+    n = lua_rawlen(L, arr);
+    if (n == 0 || n > ENGINE_MAX_COLUMNS)
+        luaL_error(L, "ctx:row: %s must have 1 to %d entries", key, ENGINE_MAX_COLUMNS);
+    for (size_t i = 0; i < n; i++) {
+        lua_rawgeti(L, arr, (lua_Integer)i + 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "ctx:row: %s[%d] must be a string (got %s)", key, (int)i + 1,
+                       luaL_typename(L, -1));
+        out[i] = lua_tolstring(L, -1, &lens[i]);
+        if (lens[i] > max || !util_utf8_valid(out[i], lens[i]))
+            luaL_error(L, "ctx:row: %s[%d] must be UTF-8 text of at most %d bytes", key, (int)i + 1,
+                       (int)max);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return n;
+}
+
+static char **copy_strings(const char *const *s, const size_t *lens, size_t n)
+{
+    char **out = calloc(n, sizeof *out);
+
+    for (size_t i = 0; out && i < n; i++) {
+        if (!(out[i] = util_strndup(s[i], lens[i]))) {
+            for (size_t k = 0; k < i; k++)
+                free(out[k]);
+            free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* ctx:row{table = name, title = t, columns = {...}, values = {...}, resource = r, label = l} */
+static int l_row(lua_State *L)
+{
+    struct job *j = engine_job_of(L);
+    struct rule_result *res = j->res;
+    const char *cols[ENGINE_MAX_COLUMNS], *vals[ENGINE_MAX_COLUMNS], *name, *title, *resource,
+        *label;
+    size_t clen[ENGINE_MAX_COLUMNS], vlen[ENGINE_MAX_COLUMNS], nlen, tlen, rlen = 0, llen = 0, ncol,
+                                                                           nval;
+    struct rule_table *t = NULL;
+    struct table_row *row = NULL;
+
+    check_self(L, "row");
+    luaL_checktype(L, 2, LUA_TTABLE);
+    name = row_field(L, 2, "table", 64, true, &nlen);
+    title = row_field(L, 2, "title", 200, true, &tlen);
+    resource = row_field(L, 2, "resource", ENGINE_MAX_VALUE, false, &rlen);
+    label = row_field(L, 2, "label", 256, false, &llen);
+    ncol = row_strings(L, 2, "columns", 100, cols, clen);
+    nval = row_strings(L, 2, "values", ENGINE_MAX_VALUE, vals, vlen);
+    if (nval != ncol)
+        luaL_error(L, "ctx:row: %d values for %d columns", (int)nval, (int)ncol);
+    for (size_t i = 0; i < res->ntables && !t; i++)
+        if (strlen(res->tables[i].name) == nlen && memcmp(res->tables[i].name, name, nlen) == 0)
+            t = &res->tables[i];
+    if (t) {
+        bool same =
+            t->ncolumns == ncol && strlen(t->title) == tlen && memcmp(t->title, title, tlen) == 0;
+        for (size_t c = 0; same && c < ncol; c++)
+            same = strlen(t->columns[c]) == clen[c] && memcmp(t->columns[c], cols[c], clen[c]) == 0;
+        if (!same)
+            luaL_error(L, "ctx:row: table '%s' was begun with another title or other columns",
+                       t->name);
+    } else if (res->ntables >= ENGINE_MAX_TABLES) {
+        luaL_error(L, "ctx:row: more than %d tables", ENGINE_MAX_TABLES);
+    }
+    for (size_t i = 0; t && i < t->nrows && !row; i++) {
+        bool same = true;
+        for (size_t c = 0; same && c < ncol; c++)
+            same = strlen(t->rows[i].values[c]) == vlen[c] &&
+                   memcmp(t->rows[i].values[c], vals[c], vlen[c]) == 0;
+        if (same)
+            row = &t->rows[i];
+    }
+    if (!row && t && t->nrows >= ENGINE_MAX_ROWS)
+        luaL_error(L, "ctx:row: table '%s' has more than %d distinct rows", t->name,
+                   ENGINE_MAX_ROWS);
+    if (row && resource && row->nrefs >= j->eng->opts.max_findings)
+        luaL_error(L, "ctx:row: a row of table '%s' names more than %d resources", t->name,
+                   (int)j->eng->opts.max_findings);
+    /* From here nothing raises but "out of memory", and the result stays consistent. */
+    if (!t) {
+        struct rule_table *nt = realloc(res->tables, (res->ntables + 1) * sizeof *nt);
+        if (!nt)
+            return luaL_error(L, "out of memory");
+        res->tables = nt;
+        t = &nt[res->ntables];
+        memset(t, 0, sizeof *t);
+        t->name = util_strndup(name, nlen);
+        t->title = util_strndup(title, tlen);
+        t->columns = copy_strings(cols, clen, ncol);
+        if (!t->name || !t->title || !t->columns) {
+            free(t->name);
+            free(t->title);
+            memset(t, 0, sizeof *t);
+            return luaL_error(L, "out of memory");
+        }
+        t->ncolumns = ncol;
+        res->ntables++;
+    }
+    if (!row) {
+        char **copy;
+        if (t->nrows == t->cap) {
+            size_t ncap = t->cap ? t->cap * 2 : 4;
+            struct table_row *nr = realloc(t->rows, ncap * sizeof *nr);
+            if (!nr)
+                return luaL_error(L, "out of memory");
+            t->rows = nr;
+            t->cap = ncap;
+        }
+        if (!(copy = copy_strings(vals, vlen, ncol)))
+            return luaL_error(L, "out of memory");
+        row = &t->rows[t->nrows++];
+        memset(row, 0, sizeof *row);
+        row->values = copy;
+    }
+    if (resource) {
+        struct table_ref ref = {util_strndup(resource, rlen),
+                                label ? util_strndup(label, llen) : NULL};
+        if (row->nrefs == row->cap) {
+            size_t ncap = row->cap ? row->cap * 2 : 8;
+            struct table_ref *nr = realloc(row->refs, ncap * sizeof *nr);
+            if (!nr) {
+                free(ref.resource);
+                free(ref.label);
+                return luaL_error(L, "out of memory");
+            }
+            row->refs = nr;
+            row->cap = ncap;
+        }
+        if (!ref.resource || (label && !ref.label)) {
+            free(ref.resource);
+            free(ref.label);
+            return luaL_error(L, "out of memory");
+        }
+        row->refs[row->nrefs++] = ref;
+    }
+    return 0;
+}
+
 /* ctx.parse_time(s) -> seconds since the epoch | nil */
 static int l_parse_time(lua_State *L)
 {
@@ -319,7 +501,7 @@ static int l_parse_time(lua_State *L)
 static const luaL_Reg ctx_methods[] = {
     {"fail", l_fail}, {"warn", l_warn},     {"note", l_note},   {"unknown", l_unknown},
     {"skip", l_skip}, {"server", l_server}, {"image", l_image}, {"parse_time", l_parse_time},
-    {NULL, NULL},
+    {"row", l_row},   {NULL, NULL},
 };
 
 /* __index of ctx: methods (upvalue 1), then plain values and data parts converted on first use
