@@ -68,8 +68,10 @@ static void check_output(const char *format, const struct render_opts *o, const 
         check_controls(format, out, "\n"); /* rule and API text is untrusted */
     else if (strcmp(format, "junit") == 0)
         check_controls(format, out, "\t\n\r"); /* XML 1.0 allows no others */
-    else if (strcmp(format, "markdown") == 0)
+    else if (strcmp(format, "markdown") == 0) {
         check_controls(format, out, "\n");
+        FUZZ_ASSERT(out->len <= 65536, "markdown report of %zu characters", out->len);
+    }
     FUZZ_ASSERT(util_utf8_valid(buf_str(out), out->len), "%s report is not valid UTF-8", format);
 }
 

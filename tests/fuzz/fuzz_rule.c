@@ -78,6 +78,26 @@ static void check_result(const struct rule_result *r, const char *action)
     for (size_t k = 1; k < r->nfindings; k++)
         FUZZ_ASSERT(r->findings[k - 1].level >= r->findings[k].level, "%s: findings not sorted",
                     id);
+    /* tables (ctx:row): within their limits, rows distinct, text UTF-8 */
+    FUZZ_ASSERT(r->ntables <= ENGINE_MAX_TABLES, "%s: %zu tables", id, r->ntables);
+    for (size_t t = 0; t < r->ntables; t++) {
+        const struct rule_table *tb = &r->tables[t];
+        FUZZ_ASSERT(tb->ncolumns >= 1 && tb->ncolumns <= ENGINE_MAX_COLUMNS &&
+                        tb->nrows <= ENGINE_MAX_ROWS,
+                    "%s: table %s is %zu x %zu", id, tb->name, tb->nrows, tb->ncolumns);
+        check_text(tb->title, false, "table title", id);
+        for (size_t k = 0; k < tb->nrows; k++) {
+            FUZZ_ASSERT(tb->rows[k].nrefs > 0, "%s: a row of %s applies to nothing", id, tb->name);
+            for (size_t c = 0; c < tb->ncolumns; c++)
+                check_text(tb->rows[k].values[c], false, "table value", id);
+            for (size_t q = 0; q < k; q++) {
+                bool same = true;
+                for (size_t c = 0; same && c < tb->ncolumns; c++)
+                    same = strcmp(tb->rows[k].values[c], tb->rows[q].values[c]) == 0;
+                FUZZ_ASSERT(!same, "%s: table %s has rows %zu and %zu equal", id, tb->name, q, k);
+            }
+        }
+    }
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
