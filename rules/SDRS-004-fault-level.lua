@@ -14,7 +14,9 @@ return {
   reads = { "replications" },
   check = function(ctx)
     for _, p in ipairs(ctx.replications) do
-      local cls = sdrs.recognise(ctx, sdrs.describe_pair(p), sdrs.res_pair(p), "replication.fault_level", p.fault_level)
+      -- the message and resource are built only when a value is not recognised (every pair runs this)
+      local cls = sdrs.class("replication.fault_level", p.fault_level)
+        or sdrs.recognise(ctx, sdrs.describe_pair(p), sdrs.res_pair(p), "replication.fault_level", p.fault_level)
       if cls ~= nil and sdrs.tag("replication.fault_level", p.fault_level) == "link broken" then
         ctx:fail(("%s: replication link broken (fault_level 5)"):format(sdrs.describe_pair(p)),
                  { resource = sdrs.res_pair(p), observed = 5, expected = "not 5", status = p.status,

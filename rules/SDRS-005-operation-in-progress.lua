@@ -2,10 +2,12 @@
 local sdrs = require("sdrs")
 
 -- One object: unknown without a documented status, fail in a transient one.
-local function check_status(ctx, what, obj, resource, field)
-  if sdrs.recognise(ctx, what, resource, field, obj.status) == "progress" then
-    ctx:fail(("%s is %q: an operation is in progress"):format(what, obj.status),
-             { resource = resource, observed = obj.status, expected = "no operation in progress" })
+-- describe and res make the message and resource of obj, only when there is something to report.
+local function check_status(ctx, describe, res, obj, field)
+  local cls = sdrs.class(field, obj.status) or sdrs.recognise(ctx, describe(obj), res(obj), field, obj.status)
+  if cls == "progress" then
+    ctx:fail(("%s is %q: an operation is in progress"):format(describe(obj), obj.status),
+             { resource = res(obj), observed = obj.status, expected = "no operation in progress" })
   end
 end
 
@@ -24,12 +26,12 @@ return {
   reads = { "group", "instances", "replications" },
   check = function(ctx)
     local g = ctx.group
-    check_status(ctx, sdrs.describe_group(g), g, sdrs.res_group(g), "server_group.status")
+    check_status(ctx, sdrs.describe_group, sdrs.res_group, g, "server_group.status")
     for _, pi in ipairs(ctx.instances) do
-      check_status(ctx, sdrs.describe_instance(pi), pi, sdrs.res_instance(pi), "protected_instance.status")
+      check_status(ctx, sdrs.describe_instance, sdrs.res_instance, pi, "protected_instance.status")
     end
     for _, p in ipairs(ctx.replications) do
-      check_status(ctx, sdrs.describe_pair(p), p, sdrs.res_pair(p), "replication.status")
+      check_status(ctx, sdrs.describe_pair, sdrs.res_pair, p, "replication.status")
     end
   end,
 }

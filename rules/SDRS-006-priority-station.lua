@@ -19,16 +19,18 @@ return {
     if sdrs.recognise(ctx, sdrs.describe_group(g), sdrs.res_group(g), "priority_station", want) == nil then
       return
     end
-    local function compare(what, obj, resource)
+    -- describe and res make obj's message and resource, only when there is something to report
+    local function compare(describe, res, obj)
       local got = obj.priority_station
-      if sdrs.recognise(ctx, what, resource, "priority_station", got, { group = want }) == nil then
+      if sdrs.class("priority_station", got) == nil
+         and sdrs.recognise(ctx, describe(obj), res(obj), "priority_station", got, { group = want }) == nil then
         return
       elseif got ~= want then
-        ctx:fail(("%s has priority_station %q but the group has %q"):format(what, got, want),
-                 { resource = resource, observed = got, expected = want, group = g.id })
+        ctx:fail(("%s has priority_station %q but the group has %q"):format(describe(obj), got, want),
+                 { resource = res(obj), observed = got, expected = want, group = g.id })
       end
     end
-    for _, pi in ipairs(ctx.instances) do compare(sdrs.describe_instance(pi), pi, sdrs.res_instance(pi)) end
-    for _, p in ipairs(ctx.replications) do compare(sdrs.describe_pair(p), p, sdrs.res_pair(p)) end
+    for _, pi in ipairs(ctx.instances) do compare(sdrs.describe_instance, sdrs.res_instance, pi) end
+    for _, p in ipairs(ctx.replications) do compare(sdrs.describe_pair, sdrs.res_pair, p) end
   end,
 }

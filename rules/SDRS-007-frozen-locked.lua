@@ -20,30 +20,34 @@ return {
   check = function(ctx)
     local station = ctx.group.priority_station
     for _, pi in ipairs(ctx.instances) do
-      local who = sdrs.describe_instance(pi)
       local md = type(pi.metadata) == "table" and pi.metadata or {}
       if md.__system__frozen == true then
-        ctx:fail(("%s is frozen (metadata __system__frozen true)"):format(who),
+        ctx:fail(("%s is frozen (metadata __system__frozen true)"):format(sdrs.describe_instance(pi)),
                  { resource = sdrs.res_instance(pi), observed = "__system__frozen=true", expected = "not frozen" })
       end
       for _, s in ipairs(sdrs.instance_servers(pi, station)) do
         local server, state
         if s.id ~= nil then server, state = ctx.server(s.id) end
         if state == "present" and type(server) == "table" then
-          local ev = { resource = sdrs.res_server(s.id), instance = pi.id, server = s.id, role = s.role }
           local ecm = sdrs.metadata(server).EcmResStatus
-          local cls = sdrs.recognise(ctx, ("%s %s of %s"):format(s.role, s.id, who), ev.resource,
-                                     "server.metadata.EcmResStatus", ecm,
-                                     { instance = pi.id, server = s.id, role = s.role })
+          local cls = sdrs.class("server.metadata.EcmResStatus", ecm)
+          if cls == nil then
+            -- only what is reported gets a message and a resource (every server runs through here)
+            cls = sdrs.recognise(ctx, ("%s %s of %s"):format(s.role, s.id, sdrs.describe_instance(pi)),
+                                 sdrs.res_server(s.id), "server.metadata.EcmResStatus", ecm,
+                                 { instance = pi.id, server = s.id, role = s.role })
+          end
           if cls == "blocks" then
-            ev.observed, ev.expected = "EcmResStatus=" .. ecm, "EcmResStatus normal"
-            ctx:fail(("%s %s of %s is frozen (metadata EcmResStatus %s)"):format(s.role, s.id, who, ecm), ev)
+            ctx:fail(("%s %s of %s is frozen (metadata EcmResStatus %s)")
+                     :format(s.role, s.id, sdrs.describe_instance(pi), ecm),
+                     { resource = sdrs.res_server(s.id), instance = pi.id, server = s.id, role = s.role,
+                       observed = "EcmResStatus=" .. ecm, expected = "EcmResStatus normal" })
           end
           if server.locked == true then
-            local lev = { resource = ev.resource, instance = pi.id, server = s.id, role = s.role,
+            local lev = { resource = sdrs.res_server(s.id), instance = pi.id, server = s.id, role = s.role,
                           observed = "locked=true", expected = "locked false",
                           lock_source = sdrs.scalar(sdrs.metadata(server).lockSource) }
-            ctx:fail(("%s %s of %s is locked (locked true)"):format(s.role, s.id, who), lev)
+            ctx:fail(("%s %s of %s is locked (locked true)"):format(s.role, s.id, sdrs.describe_instance(pi)), lev)
           end
         end
       end

@@ -22,20 +22,21 @@ return {
       ctx:fail(("%s has health_status %q"):format(sdrs.describe_group(g), g.health_status),
                { resource = sdrs.res_group(g), observed = g.health_status, expected = "normal" })
     end
-    local function health(what, obj, resource, field, failure_detail)
-      local cls = sdrs.recognise(ctx, what, resource, field, obj.status)
+    -- describe and res make obj's message and resource, only when there is something to report
+    local function health(describe, res, obj, field)
+      local cls = sdrs.class(field, obj.status) or sdrs.recognise(ctx, describe(obj), res(obj), field, obj.status)
       if cls == "warns" or cls == "blocks" then
-        ctx:fail(("%s is %q"):format(what, obj.status),
-                 { resource = resource, observed = obj.status, expected = "not fault, invalid, error or error-*",
-                   failure_detail = failure_detail })
+        local fd = type(obj.failure_detail) == "string" and obj.failure_detail or nil
+        ctx:fail(("%s is %q"):format(describe(obj), obj.status),
+                 { resource = res(obj), observed = obj.status, expected = "not fault, invalid, error or error-*",
+                   failure_detail = field == "replication.status" and fd or nil })
       end
     end
     for _, pi in ipairs(ctx.instances) do
-      health(sdrs.describe_instance(pi), pi, sdrs.res_instance(pi), "protected_instance.status", nil)
+      health(sdrs.describe_instance, sdrs.res_instance, pi, "protected_instance.status")
     end
     for _, p in ipairs(ctx.replications) do
-      local fd = type(p.failure_detail) == "string" and p.failure_detail or nil
-      health(sdrs.describe_pair(p), p, sdrs.res_pair(p), "replication.status", fd)
+      health(sdrs.describe_pair, sdrs.res_pair, p, "replication.status")
     end
   end,
 }

@@ -20,9 +20,14 @@ return {
   check = function(ctx)
     local drill = ctx.action == "drill"
     for _, p in ipairs(ctx.replications) do
-      local who, res = sdrs.describe_pair(p), sdrs.res_pair(p)
       local rs, pg = p.replication_status, p.progress
-      local cls = sdrs.recognise(ctx, who, res, "replication.replication_status", rs)
+      local cls = sdrs.class("replication.replication_status", rs)
+      local who, res
+      if cls == nil or pg == nil or math.type(pg) ~= "integer" or pg < 0 or pg > 100 or cls ~= "fine" or pg < 100 then
+        -- something to report: the message and resource are built only now
+        who, res = sdrs.describe_pair(p), sdrs.res_pair(p)
+        if cls == nil then cls = sdrs.recognise(ctx, who, res, "replication.replication_status", rs) end
+      end
       if pg == nil or math.type(pg) ~= "integer" or pg < 0 or pg > 100 then
         ctx:unknown(("%s has progress %s: a percentage from 0 to 100 is needed to tell whether it is in sync")
                     :format(who, pg == nil and "absent" or tostring(pg)),

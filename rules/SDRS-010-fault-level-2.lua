@@ -13,7 +13,8 @@ return {
   reads = { "replications" },
   check = function(ctx)
     for _, p in ipairs(ctx.replications) do
-      local cls = sdrs.recognise(ctx, sdrs.describe_pair(p), sdrs.res_pair(p), "replication.fault_level", p.fault_level)
+      local cls = sdrs.class("replication.fault_level", p.fault_level)
+        or sdrs.recognise(ctx, sdrs.describe_pair(p), sdrs.res_pair(p), "replication.fault_level", p.fault_level)
       if cls ~= nil and sdrs.tag("replication.fault_level", p.fault_level) == "failover recommended" then
         ctx:fail(("%s: production disk has no read/write access (fault_level 2); a failover is recommended")
                  :format(sdrs.describe_pair(p)),

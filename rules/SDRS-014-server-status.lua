@@ -22,17 +22,19 @@ return {
   check = function(ctx)
     local station = ctx.group.priority_station
     for _, pi in ipairs(ctx.instances) do
-      local who = sdrs.describe_instance(pi)
       for _, s in ipairs(sdrs.instance_servers(pi, station)) do
         local server, state
         if s.id ~= nil then server, state = ctx.server(s.id) end
-        if state == "present" and type(server) == "table" and not sdrs.server_gone(server, state) then
-          local what = ("%s %s of %s"):format(s.role, s.id, who)
+        local cls = state == "present" and type(server) == "table" and not sdrs.server_gone(server, state)
+                    and sdrs.class("server.status", server.status)
+        -- a server that is active or shut off (nearly all of them) needs no message: built only now
+        if cls ~= "fine" and state == "present" and type(server) == "table" and not sdrs.server_gone(server, state) then
+          local what = ("%s %s of %s"):format(s.role, s.id, sdrs.describe_instance(pi))
           local ev = { resource = sdrs.res_server(s.id), instance = pi.id, server = s.id, role = s.role,
                        vm_state = sdrs.scalar(server["OS-EXT-STS:vm_state"]),
                        task_state = sdrs.scalar(server["OS-EXT-STS:task_state"]) }
-          local cls = sdrs.recognise(ctx, what, ev.resource, "server.status", server.status,
-                                     { instance = pi.id, server = s.id, role = s.role })
+          cls = cls or sdrs.recognise(ctx, what, ev.resource, "server.status", server.status,
+                                      { instance = pi.id, server = s.id, role = s.role })
           if cls == "blocks" or cls == "progress" then
             ev.observed, ev.expected = server.status, "ACTIVE or SHUTOFF"
             local why = cls == "progress" and "an operation is in progress on it"

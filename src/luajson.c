@@ -222,7 +222,15 @@ void luajson_push_lazy(lua_State *L, struct json_object *v)
         lazy_setup(L);
         lua_rawgetp(L, LUA_REGISTRYINDEX, array ? &KEY_ARR_MT : &KEY_OBJ_MT);
     }
-    lua_createtable(L, 0, 1);
+    /* sized for what will be cached in it (the node key, members read), so it does not rehash
+     * field by field; objects up to 16 members */
+    if (array) {
+        size_t n = json_object_array_length(v);
+        lua_createtable(L, n > 4096 ? 4096 : (int)n, 1);
+    } else {
+        int n = json_object_object_length(v);
+        lua_createtable(L, 0, (n < 16 ? n : 16) + 1);
+    }
     lua_pushlightuserdata(L, v);
     lua_rawsetp(L, -2, &KEY_NODE);
     lua_insert(L, -2);

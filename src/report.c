@@ -1,4 +1,5 @@
 #include "report.h"
+#include "report_group.h"
 
 #include "fleet.h"
 #include "jsonutil.h"
@@ -198,6 +199,14 @@ int report_build(struct report *r, const struct report_inputs *in, struct rule_r
         report_clear(r);
         return err_set(e, ERR_NOMEM, "out of memory");
     }
+    r->groups = calloc(nresults ? nresults : 1, sizeof *r->groups);
+    r->ngroups = calloc(nresults ? nresults : 1, sizeof *r->ngroups);
+    for (size_t i = 0; ok && r->groups && r->ngroups && i < r->nresults; i++)
+        ok = report_group_findings(&r->results[i], &r->groups[i], &r->ngroups[i]) == 0;
+    if (!ok || !r->groups || !r->ngroups) {
+        report_clear(r);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
     for (size_t i = 0; i < r->nresults; i++)
         r->counts[r->results[i].result]++;
     if (r->errors.n > 0 || r->counts[RESULT_ERROR] > 0) {
@@ -223,6 +232,10 @@ void report_clear(struct report *r)
     free(r->group_status);
     free(r->priority_station);
     free(r->fetched_at);
+    for (size_t i = 0; r->groups && r->ngroups && i < r->nresults; i++)
+        report_groups_free(r->groups[i], r->ngroups[i]);
+    free(r->groups);
+    free(r->ngroups);
     rule_results_free(r->results, r->nresults);
     problem_list_clear(&r->errors);
     for (size_t i = 0; i < r->nwaivers; i++) {

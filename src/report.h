@@ -34,6 +34,8 @@ enum exit_code {
 enum verdict { VERDICT_GO, VERDICT_NOGO, VERDICT_INDETERMINATE };
 
 /* What became of one waiver in this evaluation. */
+struct finding_group;
+
 struct report_waiver {
     char *rule, *group, *reason, *approved_by, *expires, *ticket;
     enum waiver_state state;
@@ -102,6 +104,9 @@ struct report {
     size_t nwaivers;
     size_t expired_waivers; /* expired waivers for this group: they make the verdict NO-GO */
     struct report_execution *execution; /* owned; NULL for a preflight */
+    /* results[i]'s findings folded (report_group.h), computed once for every renderer */
+    struct finding_group **groups;
+    size_t *ngroups;
 };
 
 struct report_inputs {

@@ -34,7 +34,8 @@ const char *report_resource_id(const char *resource)
 static int masked(const struct finding *f, struct buf *out)
 {
     const char *ids[REPORT_GROUP_MAX_IDS + 2];
-    size_t nids = 0;
+    size_t lens[REPORT_GROUP_MAX_IDS + 2], nids = 0;
+    bool starts[256] = {false};
     const char *m = f->message;
 
     if (f->resource && *report_resource_id(f->resource))
@@ -42,13 +43,24 @@ static int masked(const struct finding *f, struct buf *out)
     for (size_t i = 0; i < f->nev && nids < REPORT_GROUP_MAX_IDS; i++)
         if (f->ev[i].type == EV_STRING && identity_key(f->ev[i].key) && strlen(f->ev[i].s) >= 2)
             ids[nids++] = f->ev[i].s;
+    for (size_t k = 0; k < nids; k++) {
+        lens[k] = strlen(ids[k]);
+        starts[(unsigned char)ids[k][0]] = true;
+    }
     while (*m) {
-        size_t hit = 0;
-        for (size_t k = 0; k < nids; k++) {
-            size_t l = strlen(ids[k]);
-            if (l > hit && strncmp(m, ids[k], l) == 0)
-                hit = l;
+        size_t hit = 0, run = 0;
+        /* what cannot start an id goes through in one piece */
+        while (m[run] && !starts[(unsigned char)m[run]])
+            run++;
+        if (run) {
+            if (buf_add(out, m, run))
+                return ERR_NOMEM;
+            m += run;
+            continue;
         }
+        for (size_t k = 0; k < nids; k++)
+            if (lens[k] > hit && strncmp(m, ids[k], lens[k]) == 0)
+                hit = lens[k];
         if (hit) {
             /* `"name" (id)`: the name goes too */
             if (out->len >= 3 && out->data[out->len - 1] == '(' && out->data[out->len - 2] == ' ' &&
@@ -76,7 +88,10 @@ static int masked(const struct finding *f, struct buf *out)
 /* The grouping key: level, masked message, and the evidence that does not name the resource. */
 static int key_of(const struct finding *f, struct buf *tmpl, struct buf *key)
 {
-    if (masked(f, tmpl) || buf_printf(key, "%d\x1e%s\x1e", (int)f->level, buf_str(tmpl)))
+    char lvl[4] = {(char)('0' + (int)f->level), '\x1e', '\0', '\0'};
+
+    if (masked(f, tmpl) || buf_adds(key, lvl) || buf_add(key, tmpl->data, tmpl->len) ||
+        buf_adds(key, "\x1e"))
         return ERR_NOMEM;
     for (size_t i = 0; i < f->nev; i++) {
         const struct evidence *ev = &f->ev[i];
@@ -85,7 +100,8 @@ static int key_of(const struct finding *f, struct buf *tmpl, struct buf *key)
             continue;
         switch (ev->type) {
         case EV_STRING:
-            rc = buf_printf(key, "%s=%s\x1f", ev->key, ev->s);
+            rc = buf_adds(key, ev->key) || buf_adds(key, "=") || buf_adds(key, ev->s) ||
+                 buf_adds(key, "\x1f");
             break;
         case EV_INT:
             rc = buf_printf(key, "%s=%lld\x1f", ev->key, ev->i);

@@ -126,12 +126,10 @@ static struct json_object *tables_json(const struct rule_result *res)
 }
 
 /* The findings folded as the text and Markdown reports fold them: indices into "findings". */
-static struct json_object *groups_json(const struct rule_result *res)
+static struct json_object *groups_json(const struct finding_group *g, size_t ng)
 {
     struct json_object *arr = json_object_new_array();
-    struct finding_group *g = NULL;
-    size_t ng = 0;
-    int rc = arr ? report_group_findings(res, &g, &ng) : ERR_NOMEM;
+    int rc = arr ? 0 : ERR_NOMEM;
 
     for (size_t i = 0; !rc && i < ng; i++) {
         struct json_object *o = json_object_new_object(), *idx = NULL;
@@ -149,7 +147,6 @@ static struct json_object *groups_json(const struct rule_result *res)
                      ? ERR_NOMEM
                      : 0;
     }
-    report_groups_free(g, ng);
     if (rc) {
         json_object_put(arr);
         return NULL;
@@ -157,7 +154,8 @@ static struct json_object *groups_json(const struct rule_result *res)
     return arr;
 }
 
-static struct json_object *result_json(const struct rule_result *res)
+static struct json_object *result_json(const struct rule_result *res, const struct finding_group *g,
+                                       size_t ng)
 {
     struct json_object *o = json_object_new_object(), *findings = json_object_new_array();
     int rc = 0;
@@ -185,7 +183,7 @@ static struct json_object *result_json(const struct rule_result *res)
         json_object_put(o);
         return NULL;
     }
-    rc = add(o, "groups", groups_json(res));
+    rc = add(o, "groups", groups_json(g, ng));
     rc = rc ? rc : add(o, "tables", tables_json(res));
     rc = rc ? rc : add_str(o, "remediation", res->meta.remediation, false);
     rc = rc ? rc : add_str(o, "docs", res->meta.docs, false);
@@ -248,7 +246,8 @@ struct json_object *report_json_tree(const struct report *r)
     }
     if (!rc && !(rc = add(o, "results", results = json_object_new_array())))
         for (size_t i = 0; !rc && i < r->nresults; i++) {
-            struct json_object *res = result_json(&r->results[i]);
+            struct json_object *res = result_json(&r->results[i], r->groups ? r->groups[i] : NULL,
+                                                  r->ngroups ? r->ngroups[i] : 0);
             if (!res || json_object_array_add(results, res)) {
                 json_object_put(res);
                 rc = ERR_NOMEM;

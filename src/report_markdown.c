@@ -244,15 +244,9 @@ static void put_md_members(struct textout *o, const struct finding *const *f, si
 }
 
 /* The findings of res at lvl folded: one bullet per group of findings that say the same thing. */
-static void put_folded(struct textout *o, const struct rule_result *res, enum level lvl)
+static void put_folded(struct textout *o, const struct rule_result *res,
+                       const struct finding_group *g, size_t ng, enum level lvl)
 {
-    struct finding_group *g = NULL;
-    size_t ng = 0;
-
-    if (report_group_findings(res, &g, &ng)) {
-        o->rc = o->rc ? o->rc : ERR_NOMEM;
-        return;
-    }
     for (size_t i = 0; i < ng; i++) {
         const struct finding **members;
         if (g[i].level != lvl)
@@ -279,7 +273,6 @@ static void put_folded(struct textout *o, const struct rule_result *res, enum le
         textout_put(o, "\n");
     }
     textout_put(o, "\n");
-    report_groups_free(g, ng);
 }
 
 /* A blocking finding as one line, when the full ones have used their share. */
@@ -310,7 +303,7 @@ static size_t put_rules_at(struct textout *o, const struct report *r, enum level
         shown++;
         put_rule_heading(o, res);
         if (lvl != LEVEL_FAIL) {
-            put_folded(o, res, lvl);
+            put_folded(o, res, r->groups[i], r->ngroups[i], lvl);
         } else {
             bool list = false;
             for (size_t k = 0; k < res->nfindings; k++) {
@@ -569,7 +562,7 @@ static void put_notes(struct textout *o, const struct report *r)
         textout_put(o, "** ");
         put_md(o, res->meta.title);
         textout_put(o, "\n\n");
-        put_folded(o, res, LEVEL_INFO);
+        put_folded(o, res, r->groups[i], r->ngroups[i], LEVEL_INFO);
     }
 }
 

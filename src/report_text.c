@@ -180,15 +180,9 @@ static void put_members(struct textout *o, const struct rule_result *res,
 }
 
 /* The findings of res at lvl, one line per group of findings that say the same thing. */
-static void put_folded(struct textout *o, const struct rule_result *res, enum level lvl)
+static void put_folded(struct textout *o, const struct rule_result *res,
+                       const struct finding_group *g, size_t ng, enum level lvl)
 {
-    struct finding_group *g = NULL;
-    size_t ng = 0;
-
-    if (report_group_findings(res, &g, &ng)) {
-        o->rc = o->rc ? o->rc : ERR_NOMEM;
-        return;
-    }
     for (size_t i = 0; i < ng; i++) {
         if (g[i].level != lvl)
             continue;
@@ -206,7 +200,6 @@ static void put_folded(struct textout *o, const struct rule_result *res, enum le
         }
         textout_put(o, "\n");
     }
-    report_groups_free(g, ng);
 }
 
 /* Prints every rule that has findings at `lvl`, with those findings (in full, with their evidence,
@@ -240,7 +233,7 @@ static size_t put_section(struct textout *o, const struct report *r, enum level 
                 if (res->findings[k].level == lvl)
                     put_finding(o, &res->findings[k], true);
         } else {
-            put_folded(o, res, lvl);
+            put_folded(o, res, r->groups[i], r->ngroups[i], lvl);
         }
         if (res->meta.remediation && (lvl == LEVEL_FAIL || lvl == LEVEL_WARN)) {
             textout_put(o, "         fix: ");

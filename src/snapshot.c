@@ -245,11 +245,12 @@ static bool normalize_field(struct loader *ld, struct json_object *obj, const ch
     double dval;
     bool bval, exists;
 
-    snprintf(where, sizeof where, "%s.%s", path, key);
+    /* where is written only when a problem names it: this runs for every field of every object */
+#define WHERE() (snprintf(where, sizeof where, "%s.%s", path, key), where)
     exists = jsonutil_get(obj, key, &v);
     if (!exists || v == NULL) {
         if (required)
-            problem(ld, where, "required field is %s", exists ? "null" : "missing");
+            problem(ld, WHERE(), "required field is %s", exists ? "null" : "missing");
         return false;
     }
     t = json_object_get_type(v);
@@ -276,7 +277,7 @@ static bool normalize_field(struct loader *ld, struct json_object *obj, const ch
             if (*s == '\0') {
                 json_object_object_del(obj, key); /* "" stands for "not set" */
                 if (required)
-                    problem(ld, where, "required field is empty");
+                    problem(ld, WHERE(), "required field is empty");
                 return false;
             }
             if (parse_int_string(s, &ival)) {
@@ -303,7 +304,7 @@ static bool normalize_field(struct loader *ld, struct json_object *obj, const ch
         break;
     }
     excerpt(v, ex, sizeof ex);
-    problem(ld, where, "expected %s, got %s %s",
+    problem(ld, WHERE(), "expected %s, got %s %s",
             kind == F_STR    ? "a string"
             : kind == F_INT  ? "an integer"
             : kind == F_BOOL ? "a boolean"
@@ -312,6 +313,7 @@ static bool normalize_field(struct loader *ld, struct json_object *obj, const ch
             jsonutil_type(v), ex);
     json_object_object_del(obj, key);
     return false;
+#undef WHERE
 }
 
 static void normalize_object(struct loader *ld, struct json_object *obj, const char *path,

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -484,7 +485,19 @@ bool util_utf8_valid(const char *s, size_t len)
     unsigned long cp;
 
     while (len > 0) {
-        size_t n = util_utf8_next(s, len, &cp);
+        size_t n;
+        /* eight ASCII bytes, none of them NUL, at a time: most text is ASCII */
+        if (len >= 8) {
+            uint64_t w;
+            memcpy(&w, s, 8);
+            if (!(w & 0x8080808080808080ULL) &&
+                !((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL)) {
+                s += 8;
+                len -= 8;
+                continue;
+            }
+        }
+        n = util_utf8_next(s, len, &cp);
         if (!n || cp == 0)
             return false;
         s += n;
@@ -546,8 +559,17 @@ int util_put_clean(struct buf *out, const char *s, size_t len)
     int rc = 0;
 
     while (len > 0 && !rc) {
-        size_t n = util_utf8_next(s, len, &cp);
+        size_t n = 0;
 
+        /* a run of printable ASCII at once; near the cap, one character at a time */
+        while (n < len && (unsigned char)s[n] >= 0x20 && (unsigned char)s[n] < 0x7f)
+            n++;
+        if (n > 1 && buf_add(out, s, n) == 0) {
+            s += n;
+            len -= n;
+            continue;
+        }
+        n = util_utf8_next(s, len, &cp);
         if (n == 0) {
             rc = buf_add(out, "?", 1);
             n = 1;
