@@ -417,7 +417,7 @@ class Bench:
 
     def offline(self):
         a = self.args
-        ns = [100, 500] if a.quick else [100, 500, 2000]
+        ns = [100, 500] if a.quick else [100, 500, 2000, 5000]
         repeat = max(a.repeat, 10)
         for n in ns:
             snap = self.path("snapshot-%d.json" % n)
@@ -435,8 +435,16 @@ class Bench:
                 runs.append(r)
             walls = [r.wall_ms for r in runs]
             med = statistics.median(walls)
+            # what a reviewer gets: the text report's lines and bytes, the Markdown report's size
+            text, md = self.path("report-%d.txt" % n), self.path("report-%d.md" % n)
+            expect(self.spawn(argv + ["-o", text, "--report", "markdown=" + md], stderr_path=err), 0,
+                   "offline N=%d (reports)" % n, err)
+            with open(text, encoding="utf-8") as f:
+                text_lines = len(f.read().splitlines())
             self.results["offline"].append({
                 "n": n, "snapshot_bytes": os.path.getsize(snap), "runs": walls, "median_ms": med,
+                "text_lines": text_lines, "text_bytes": os.path.getsize(text),
+                "markdown_bytes": os.path.getsize(md),
                 "min_ms": min(walls), "rss_mib": max(r.rss_kib for r in runs) / 1024.0,
                 "client_cpu_ms": statistics.median(r.cpu_ms for r in runs),
                 "ms_per_instance": med / n,
@@ -702,9 +710,11 @@ def offline_section(a, res):
                      f2(m["net_ms_per_instance"] / base["net_ms_per_instance"]) if base["net_ms_per_instance"] > 0
                      else "-",
                      ("%s / %s" % (verdict(m["median_ms"] < TARGET_OFFLINE_MS), verdict(m["rss_mib"] < TARGET_OFFLINE_MIB))
-                      if m["n"] == 500 else "")])
+                      if m["n"] == 500 else ""),
+                     m["text_lines"], f1(m["text_bytes"] / 1024), f1(m["markdown_bytes"] / 1024)])
     out.append(table(["N", "snapshot KiB", "median ms", "min ms", "RSS MiB", "CPU ms", "ms/inst", "net ms/inst",
-                      "vs N=%d" % (base["n"] if base else 0), "N=500 <50ms / <32MiB"], rows))
+                      "vs N=%d" % (base["n"] if base else 0), "N=500 <50ms / <32MiB", "text lines", "text KiB",
+                      "md KiB"], rows))
     if len(res["offline"]) > 1:
         last = res["offline"][-1]
         out.append("   linearity: time per instance N=%d / N=%d = %.2f (raw), %.2f (net of start-up)"
