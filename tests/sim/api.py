@@ -48,7 +48,8 @@ def json_response(status, obj, headers=()):
 # ---- error bodies -------------------------------------------------------------------------------
 
 def apig_error(status, code, message, request_id):
-    """The API gateway's flat error body (APIG.0301 auth, APIG.0308 throttling, APIG.0101 no such API)."""
+    """The API gateway's flat error body (APIG.0301 auth, APIG.0302 not authorized, APIG.0308 throttling,
+    APIG.0101 no such API)."""
     return json_response(status, {"error_msg": message, "error_code": code, "request_id": request_id})
 
 
@@ -116,6 +117,7 @@ _ROUTES = [
     ("GET", _PID + r"/disaster-recovery-drills", "list_drills"),
     ("GET", _PID + r"/disaster-recovery-drills/(?P<oid>[^/]+)", "show_drill"),
     ("GET", _PID + r"/jobs/(?P<oid>[^/]+)", "show_job"),
+    ("GET", _PID + r"/cloudservers/detail", "list_servers"),
     ("GET", _PID + r"/cloudservers/(?P<oid>[^/]+)", "show_server"),
     ("GET", r"/v2/cloudimages", "list_images"),
 ]
@@ -149,8 +151,8 @@ class Api:
         params = {k: unquote(v) for k, v in m.groupdict().items()}
         service = service_of(req.path)
         if service != "iam":
-            if auth.kind not in ("token", "aksk"):
-                return apig_error(401, "APIG.0301", auth.error, req.request_id)
+            if auth.kind not in ("token", "aksk"):  # 401 APIG.0301, or 403 APIG.0302 (X-Project-Id)
+                return apig_error(auth.status, auth.code, auth.error, req.request_id)
             pid = params.pop("pid", None)
             if pid is not None and (pid != self.world.project_id or auth.project_id not in (None, pid)):
                 if service == "ecs":
@@ -311,6 +313,16 @@ class Api:
         if status == 404:
             return json_response(404, {"error": {"message": "The ECS does not exist.", "code": "Ecs.0114"}})
         return default_error("ecs", status, req.request_id)
+
+    def list_servers(self, req):
+        """GET cloudservers/detail: the servers, `limit` (default 25, at most 1000) from `offset`
+        (ECS paging), with the total as `count`."""
+        q = _query(req)
+        servers = self.world.select("servers", lambda s: True, req.stale)
+        limit = _int_param(q, "limit", 25, "Ecs.0005", "Invalid limit", lambda v: 1 <= v <= 1000)
+        offset = _int_param(q, "offset", 1, "Ecs.0005", "Invalid offset", lambda v: v >= 1)
+        start = (offset - 1) * limit
+        return json_response(200, {"count": len(servers), "servers": servers[start:start + limit]})
 
     def list_images(self, req):
         q = _query(req)

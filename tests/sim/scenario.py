@@ -11,7 +11,23 @@ SNAPSHOT_SCHEMA = "sdrs-preflight/snapshot@1"
 LIST_COLLECTIONS = ("server_groups", "protected_instances", "replications", "disaster_recovery_drills")
 MAP_COLLECTIONS = ("servers", "images")
 _TOP_KEYS = {"project_id", "region", "credentials", "snapshot", "snapshots", "page_limit", "latency_ms",
-             "token_ttl_seconds", "clock_offset_seconds", "faults", "jobs", "note"} | set(LIST_COLLECTIONS) | set(MAP_COLLECTIONS)
+             "token_ttl_seconds", "clock_offset_seconds", "faults", "jobs", "note",
+             "aksk_project_header"} | set(LIST_COLLECTIONS) | set(MAP_COLLECTIONS)
+
+# How strictly AK/SK requests to the project-scoped services (SDRS, ECS, IMS) must carry a signed
+# X-Project-Id equal to the project they address (README: "X-Project-Id"):
+#   "required"  a request without it, or with it unsigned, or naming another project is refused
+#               (what the real gateway does for a sub-project; the official SDKs always send it);
+#   "optional"  accepted without it, but when present it must be signed and match;
+#   "ignored"   never looked at.
+AKSK_PROJECT_HEADER_MODES = ("required", "optional", "ignored")
+
+# THE SWITCH. The scenario's "aksk_project_header" overrides it; basic.json and the generated
+# scenarios do not set it, so they follow this: "required", the real gateway's behaviour for
+# sub-projects, now that the C client sends and signs X-Project-Id (src/auth.c).
+DEFAULT_AKSK_PROJECT_HEADER = "required"
+
+_AKSK_KEYS = {"ak", "sk", "security_token"}
 
 
 class ScenarioError(Exception):
@@ -26,7 +42,9 @@ class Scenario:
         self.project_id = None
         self.region = "eu-de"
         self.tokens = []
-        self.aksk = {}
+        self.aksk = {}  # access key -> secret key
+        self.security_tokens = {}  # access key -> security token, for the temporary pairs only
+        self.aksk_project_header = DEFAULT_AKSK_PROJECT_HEADER
         self.users = []
         self.page_limit = None
         self.latency_ms = 0
@@ -97,6 +115,10 @@ def _parse(doc, base_dir):
         raise ScenarioError("latency_ms must be >= 0")
     sc.token_ttl_seconds = _typed(doc, "token_ttl_seconds", (int, float), sc.token_ttl_seconds)
     sc.clock_offset_seconds = _typed(doc, "clock_offset_seconds", (int, float), 0)
+    sc.aksk_project_header = doc.get("aksk_project_header", DEFAULT_AKSK_PROJECT_HEADER)
+    if sc.aksk_project_header not in AKSK_PROJECT_HEADER_MODES:
+        raise ScenarioError("aksk_project_header must be %s (got %r)"
+                            % (", ".join('"%s"' % m for m in AKSK_PROJECT_HEADER_MODES), sc.aksk_project_header))
     _parse_credentials(sc, doc.get("credentials", {}))
     try:
         sc.fault_specs = doc.get("faults", [])
@@ -127,10 +149,25 @@ def _parse_credentials(sc, creds):
     sc.tokens = creds.get("tokens", [])
     if not isinstance(sc.tokens, list) or not all(isinstance(t, str) and t for t in sc.tokens):
         raise ScenarioError("credentials.tokens must be a list of strings")
-    for pair in creds.get("aksk", []):
+    pairs = creds.get("aksk", [])
+    if not isinstance(pairs, list):
+        raise ScenarioError("credentials.aksk must be a list")
+    for pair in pairs:
         if not isinstance(pair, dict) or not isinstance(pair.get("ak"), str) or not isinstance(pair.get("sk"), str):
             raise ScenarioError("credentials.aksk items need string ak and sk")
+        unknown = set(pair) - _AKSK_KEYS
+        if unknown:
+            hint = " (IAM's \"securitytoken\" goes in security_token)" if "securitytoken" in unknown else ""
+            raise ScenarioError("credentials.aksk items take ak, sk and security_token, not %s%s"
+                                % (", ".join(sorted(unknown)), hint))
         sc.aksk[pair["ak"]] = pair["sk"]
+        sc.security_tokens.pop(pair["ak"], None)
+        if "security_token" in pair:
+            token = pair["security_token"]
+            if not isinstance(token, str) or not token:
+                raise ScenarioError("credentials.aksk security_token must be a non-empty string (a temporary "
+                                    "AK/SK's token); leave it out for a permanent pair")
+            sc.security_tokens[pair["ak"]] = token
     for user in creds.get("users", []):
         if not isinstance(user, dict) or not all(isinstance(user.get(k), str) for k in ("name", "password", "domain")):
             raise ScenarioError("credentials.users items need string name, password and domain")

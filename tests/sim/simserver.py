@@ -18,7 +18,7 @@ from api import Request, Response, json_response
 from auth import Authenticator
 from world import World
 
-REDACTED_HEADERS = ("x-auth-token", "authorization", "x-subject-token")
+REDACTED_HEADERS = ("x-auth-token", "authorization", "x-subject-token", "x-security-token")
 CONTROL_PREFIX = "/__sim/"
 MALFORMED_BODY = b'{"sdrs-sim": "malformed", "items": [{"id": "1"'
 
@@ -42,7 +42,7 @@ class RequestLog:
         if req.path.startswith("/v3/auth/tokens") and body:
             body = _redact_password(body)
         return {"seq": seq, "time": _iso(arrived), "method": req.method, "path": req.path, "query": req.query,
-                "status": None, "auth": None, "fault": None, "body": body, "headers": headers,
+                "status": None, "auth": None, "signed_headers": None, "fault": None, "body": body, "headers": headers,
                 "request_id": req.request_id}
 
     def append(self, entry):
@@ -111,6 +111,7 @@ class Simulator:
     def _state(self):
         state = self.world.state()
         state["faults"] = self.faults.describe()
+        state["aksk_project_header"] = self.auth.project_header
         state["tokens_issued"] = self.auth.issued_count()
         state["issued_tokens"] = self.auth.issued_tokens()
         return state
@@ -192,6 +193,7 @@ class Handler(BaseHTTPRequestHandler):
         fault = sim.faults.pick(req.method, path, query, sim.world.actions_accepted() > 0)
         auth = sim.auth.authenticate(req.method, path, query, headers, body)
         entry["auth"] = auth.kind
+        entry["signed_headers"] = auth.signed_headers  # AK/SK requests only (else None)
         if auth.error and auth.kind == "invalid":
             entry["auth_error"] = auth.error + (" | canonical request: %r" % auth.detail if auth.detail else "")
         entry["fault"] = fault.kind if fault else None

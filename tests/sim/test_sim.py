@@ -23,7 +23,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import aksk  # noqa: E402
+import auth as auth_mod  # noqa: E402
 import gen_scenario  # noqa: E402
+import scenario as scenario_mod  # noqa: E402
 
 SHARED = os.environ.get("SDRS_SHARED_DIR", os.path.join(HERE, "..", "..", "..", "shared"))
 VECTORS = os.path.join(SHARED, "api-examples", "signing-vectors.json")
@@ -203,6 +205,9 @@ class AkskTest(unittest.TestCase):
 
 # ---- the running simulator --------------------------------------------------------------------------
 
+SDK_PROJECT = object()  # SimProcess.signed: send X-Project-Id as the official SDKs do
+
+
 class SimProcess:
     """sdrs_sim.py in a subprocess on a free port, with small helpers to talk to it."""
 
@@ -277,11 +282,19 @@ class SimProcess:
     def fault(self, **spec):
         self.control("faults", {"faults": [spec]})
 
-    def signed(self, method, path, query="", body=b"", date=None, secret=SK, extra=None):
-        """A request signed with AK/SK (host and x-sdk-date signed)."""
+    def signed(self, method, path, query="", body=b"", date=None, secret=SK, extra=None, ak=AK,
+               project=SDK_PROJECT, signed_headers=None):
+        """A request signed with AK/SK: host, x-sdk-date and every extra header signed, as the official
+        SDKs do. project: the X-Project-Id to send (signed); by default the project the path addresses,
+        as the SDKs send it (none for IAM); None sends none. signed_headers: only these (lower-case)."""
         headers = {"Host": "127.0.0.1:%d" % self.port, "X-Sdk-Date": date or sdk_now()}
+        if project is SDK_PROJECT:
+            project = auth_mod.project_of(path, PID)
+        if project is not None:
+            headers["X-Project-Id"] = project
         headers.update(extra or {})
-        headers["Authorization"] = aksk.sign(AK, secret, method, path, aksk.query_pairs(query), headers, body)
+        headers["Authorization"] = aksk.sign(ak, secret, method, path, aksk.query_pairs(query), headers, body,
+                                             signed_headers)
         return self.request(method, path + ("?" + query if query else ""), body or None, headers, token=None)
 
 
@@ -384,6 +397,15 @@ class SdrsApiTest(SimTestCase):
         self.assertEqual((status, len(doc["protected_instances"]), doc["count"]), (200, 1, 3))
         self.assertEqual(self.sim.get(base + "limit=1000&offset=10")[1], {"protected_instances": [], "count": 3})
 
+    def test_ecs_server_list(self):
+        """GET cloudservers/detail: ECS paging (limit, offset from 1) and the total."""
+        status, doc = self.sim.get("/v1/%s/cloudservers/detail?limit=1" % PID)
+        self.assertEqual((status, doc["count"], len(doc["servers"])),
+                         (200, len(BASIC_DOC["servers"]), 1))
+        status, doc = self.sim.get("/v1/%s/cloudservers/detail?limit=4&offset=2" % PID)
+        self.assertEqual(len(doc["servers"]), len(BASIC_DOC["servers"]) - 4)
+        self.assertError(self.sim.get("/v1/%s/cloudservers/detail?limit=0" % PID), 400, "Ecs.0005")
+
     def test_ecs_and_ims(self):
         server_id = INSTANCES[0]["source_server"]
         status, doc = self.sim.get("/v1/%s/cloudservers/%s" % (PID, server_id))
@@ -469,6 +491,242 @@ class AuthTest(SimTestCase):
         self.assertEqual(status, 201)
         self.assertError(self.sim.get("/v1/%s/server-groups" % PID, token=headers["x-subject-token"]), 401,
                          "APIG.0301", "not scoped to a project")
+
+    def test_aksk_project_header_default(self):
+        """Without aksk_project_header a scenario follows scenario.DEFAULT_AKSK_PROJECT_HEADER, the one
+        switch (basic.json must not pin it, or flipping the default would not reach it)."""
+        self.assertNotIn("aksk_project_header", BASIC_DOC)
+        default = scenario_mod.DEFAULT_AKSK_PROJECT_HEADER
+        self.assertIn(default, ("required", "optional"))
+        self.assertEqual(self.sim.control("state")["aksk_project_header"], default)
+        path = "/v1/%s/server-groups" % PID
+        self.assertEqual(self.sim.signed("GET", path)[0], 200)  # X-Project-Id sent and signed
+        status, _, body = self.sim.signed("GET", path, project=None)
+        if default == "required":
+            self.assertEqual((status, json.loads(body)["error_code"]), (401, "APIG.0301"))
+        else:
+            self.assertEqual(status, 200, body)
+        self.assertEqual(self.sim.signed("GET", path, project="other")[0], 403)  # present: must match
+
+
+# a temporary AK/SK pair and its security token (IAM's "securitytoken")
+TEMP_AK, TEMP_SK = "TEMPSIMAK00000000001", "tempSimSecretKey0123456789abcdefghijklmno"
+TEMP_TOKEN = "gQpzZWN1cml0eS10b2tlbi1mb3ItdGhlLXNpbQ"
+
+
+def gateway_scenario(mode):
+    """scenario() with aksk_project_header = mode (None: not set) and a temporary AK/SK pair added."""
+    doc = scenario()
+    doc["credentials"]["aksk"].append({"ak": TEMP_AK, "sk": TEMP_SK, "security_token": TEMP_TOKEN})
+    if mode is not None:
+        doc["aksk_project_header"] = mode
+    return doc
+
+
+class AkskRequiredProjectTest(SimTestCase):
+    """aksk_project_header "required": the real gateway for a sub-project, and the official SDKs."""
+    SCENARIO = gateway_scenario("required")
+    SERVER = INSTANCES[0]["source_server"]
+    IMAGE = BASIC_DOC["servers"][INSTANCES[1]["source_server"]]["image"]["id"]
+    # (method, path, query) of each project-scoped service the client reads
+    READS = [("GET", "/v1/%s/server-groups/%s" % (PID, GID), ""),
+             ("GET", "/v1/%s/protected-instances" % PID, "server_group_id=%s&limit=2" % GID),
+             ("GET", "/v1/%s/cloudservers/%s" % (PID, SERVER), ""),
+             ("GET", "/v2/cloudimages", "id=" + IMAGE)]
+
+    def test_state(self):
+        self.assertEqual(self.sim.control("state")["aksk_project_header"], "required")
+
+    def test_each_service(self):
+        for method, path, query in self.READS:
+            with self.subTest(path=path):
+                self.sim.control("reset-log", {})
+                status, _, body = self.sim.signed(method, path, query)
+                self.assertEqual(status, 200, body)
+                self.assertError(self._json(self.sim.signed(method, path, query, project=None)), 401, "APIG.0301",
+                                 "must carry X-Project-Id: %s, signed" % PID)
+                self.assertError(self._json(self.sim.signed(method, path, query,
+                                                            signed_headers=["host", "x-sdk-date"])),
+                                 401, "APIG.0301", "X-Project-Id must be among the SignedHeaders (got host;x-sdk-date)")
+                self.assertError(self._json(self.sim.signed(method, path, query, project="0" * 32)), 403, "APIG.0302",
+                                 "X-Project-Id %s is not the project of the request (%s)" % ("0" * 32, PID))
+                log = self.sim.control("requests")
+                self.assertEqual([(e["auth"], e["status"]) for e in log],
+                                 [("aksk", 200), ("invalid", 401), ("invalid", 401), ("invalid", 403)])
+                self.assertEqual([e["signed_headers"] for e in log],
+                                 [["host", "x-project-id", "x-sdk-date"], ["host", "x-sdk-date"],
+                                  ["host", "x-sdk-date"], ["host", "x-project-id", "x-sdk-date"]])
+                self.assertEqual(log[0]["headers"]["X-Project-Id"], PID)  # not a secret: logged as sent
+                self.assertIn("must carry X-Project-Id", log[1]["auth_error"])
+
+    def test_error_body(self):
+        status, headers, body = self.sim.signed("GET", "/v1/%s/server-groups" % PID, project=None)
+        doc = json.loads(body)
+        self.assertEqual((status, set(doc), doc["request_id"]), (401, {"error_msg", "error_code", "request_id"},
+                                                                 headers["x-request-id"]))
+        self.assertTrue(doc["error_msg"].startswith("Incorrect IAM authentication information: "), doc)
+        status, _, body = self.sim.signed("GET", "/v1/%s/server-groups" % PID, project="other")
+        doc = json.loads(body)
+        self.assertEqual((status, doc["error_code"]), (403, "APIG.0302"))
+        self.assertTrue(doc["error_msg"].startswith("The IAM user is not authorized to access the API: "), doc)
+
+    def test_refused_action_does_nothing(self):
+        path = "/v1/%s/server-groups/%s/action" % (PID, GID)
+        body = json.dumps({"failover-server-group": {}}).encode()
+        ctype = {"Content-Type": "application/json"}
+        for project in (None, "other"):
+            status, _, answer = self.sim.signed("POST", path, body=body, extra=ctype, project=project)
+            self.assertIn(status, (401, 403), answer)
+        self.assertEqual((self.group()["status"], self.sim.control("state")["actions_accepted"]), ("protected", 0))
+        status, _, answer = self.sim.signed("POST", path, body=body, extra=ctype)
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(self.sim.control("requests")[-1]["signed_headers"],
+                         ["content-type", "host", "x-project-id", "x-sdk-date"])
+
+    def test_path_project_is_the_one_checked(self):
+        """X-Project-Id must equal the path's project; the services then check the path as before."""
+        self.assertError(self._json(self.sim.signed("GET", "/v1/other/server-groups/%s" % GID)), 400, "SDRS.0001")
+        self.assertEqual(self.sim.signed("GET", "/v1/other/cloudservers/%s" % self.SERVER)[0], 403)
+        self.assertError(self._json(self.sim.signed("GET", "/v1/other/server-groups/%s" % GID, project=PID)),
+                         403, "APIG.0302")
+        # IMS names no project: the scenario's is the one
+        self.assertError(self._json(self.sim.signed("GET", "/v2/cloudimages", project="other")), 403, "APIG.0302")
+
+    def test_tokens_and_iam_unaffected(self):
+        path = "/v1/%s/server-groups" % PID
+        self.assertEqual(self.sim.get(path)[0], 200)
+        self.assertEqual(self.sim.get(path, headers={"X-Project-Id": "other"})[0], 200)
+        status, headers, _ = self.sim.request("POST", "/v3/auth/tokens", {"auth": {"identity": {
+            "methods": ["password"], "password": {"user": {"name": USER["name"], "password": USER["password"],
+                                                           "domain": {"name": USER["domain"]}}}},
+            "scope": {"project": {"id": PID}}}}, token=None)
+        self.assertEqual(status, 201)
+        self.assertEqual(self.sim.get(path, token=headers["x-subject-token"])[0], 200)
+        log = self.sim.control("requests")
+        self.assertEqual([(e["auth"], e["signed_headers"]) for e in log],
+                         [("token", None), ("token", None), ("none", None), ("token", None)])
+
+    def test_signed_headers_of_refused_signatures(self):
+        path = "/v1/%s/server-groups" % PID
+        self.assertEqual(self.sim.signed("GET", path, secret="wrong")[0], 401)
+        self.assertEqual(self.sim.request("GET", path, headers={"Authorization": "SDK-HMAC-SHA256 Access=x"},
+                                          token=None)[0], 401)
+        log = self.sim.control("requests")
+        self.assertEqual([(e["auth"], e["signed_headers"]) for e in log],
+                         [("invalid", ["host", "x-project-id", "x-sdk-date"]), ("invalid", None)])
+        self.assertIn("verify aksk signature fail", log[0]["auth_error"])
+
+    def test_temporary_aksk(self):
+        path = "/v1/%s/server-groups/%s" % (PID, GID)
+        token = {"X-Security-Token": TEMP_TOKEN}
+
+        def call(extra=None, secret=TEMP_SK, **kwargs):
+            return self._json(self.sim.signed("GET", path, ak=TEMP_AK, secret=secret, extra=extra, **kwargs))
+
+        self.assertEqual(call(token)[0], 200)
+        self.assertError(call(), 401, "APIG.0301", "ak %s is a temporary access key: the request must carry its "
+                                                   "X-Security-Token" % TEMP_AK)
+        self.assertError(call(token, signed_headers=["host", "x-project-id", "x-sdk-date"]), 401, "APIG.0301",
+                         "X-Security-Token must be among the SignedHeaders (got host;x-project-id;x-sdk-date)")
+        self.assertError(call({"X-Security-Token": TEMP_TOKEN + "x"}), 401, "APIG.0301",
+                         "X-Security-Token is not the security token of ak %s" % TEMP_AK)
+        self.assertError(call(token, project=None), 401, "APIG.0301", "must carry X-Project-Id")
+        self.assertError(call(token, secret="wrong"), 401, "APIG.0301", "verify aksk signature fail")
+        log = self.sim.control("requests")
+        self.assertEqual([e["status"] for e in log], [200, 401, 401, 401, 401, 401])
+        self.assertEqual(log[0]["signed_headers"], ["host", "x-project-id", "x-sdk-date", "x-security-token"])
+        self.assertEqual(log[0]["headers"]["X-Security-Token"], "***")  # a credential: never logged
+        self.assertIn("x-security-token:***", log[5]["auth_error"])  # the canonical request, redacted
+        self.assertNotIn(TEMP_TOKEN, json.dumps(log))
+        with open(self.sim.log_file) as f:
+            self.assertNotIn(TEMP_TOKEN, f.read())
+        # a permanent pair's X-Security-Token is not looked at
+        self.assertEqual(self.sim.signed("GET", path, extra={"X-Security-Token": "whatever"})[0], 200)
+
+    @staticmethod
+    def _json(response):
+        status, _, body = response
+        return status, json.loads(body)
+
+
+class AkskOptionalProjectTest(SimTestCase):
+    SCENARIO = gateway_scenario("optional")
+
+    def test_optional(self):
+        path = "/v1/%s/server-groups" % PID
+        self.assertEqual(self.sim.control("state")["aksk_project_header"], "optional")
+        self.assertEqual(self.sim.signed("GET", path)[0], 200)
+        self.assertEqual(self.sim.signed("GET", path, project=None)[0], 200)
+        self.assertEqual(self.sim.signed("GET", "/v2/cloudimages", project=None)[0], 200)
+        status, _, body = self.sim.signed("GET", path, signed_headers=["host", "x-sdk-date"])
+        self.assertEqual((status, json.loads(body)["error_code"]), (401, "APIG.0301"))
+        status, _, body = self.sim.signed("GET", path, project="other")
+        self.assertEqual((status, json.loads(body)["error_code"]), (403, "APIG.0302"))
+        # the security token is checked whatever the mode
+        status, _, body = self.sim.signed("GET", path, ak=TEMP_AK, secret=TEMP_SK, project=None)
+        self.assertEqual((status, json.loads(body)["error_code"]), (401, "APIG.0301"))
+        self.assertEqual(self.sim.signed("GET", path, ak=TEMP_AK, secret=TEMP_SK, project=None,
+                                         extra={"X-Security-Token": TEMP_TOKEN})[0], 200)
+        self.assertEqual([e["signed_headers"] for e in self.sim.control("requests")][:2],
+                         [["host", "x-project-id", "x-sdk-date"], ["host", "x-sdk-date"]])
+
+
+class AkskIgnoredProjectTest(SimTestCase):
+    SCENARIO = gateway_scenario("ignored")
+
+    def test_ignored(self):
+        path = "/v1/%s/server-groups" % PID
+        self.assertEqual(self.sim.control("state")["aksk_project_header"], "ignored")
+        for kwargs in ({}, {"project": None}, {"signed_headers": ["host", "x-sdk-date"]}, {"project": "other"}):
+            with self.subTest(**{k: str(v) for k, v in kwargs.items()}):
+                self.assertEqual(self.sim.signed("GET", path, **kwargs)[0], 200)
+        status, _, body = self.sim.signed("GET", path, ak=TEMP_AK, secret=TEMP_SK)
+        self.assertEqual((status, json.loads(body)["error_code"]), (401, "APIG.0301"))
+
+
+class GatewayScenarioTest(unittest.TestCase):
+    """Loading aksk_project_header and temporary AK/SK pairs; which paths are project-scoped."""
+
+    def load(self, doc):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "s.json")
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            return scenario_mod.load(path)
+
+    def test_load(self):
+        sc = self.load(scenario())
+        self.assertEqual((sc.aksk_project_header, sc.aksk, sc.security_tokens),
+                         (scenario_mod.DEFAULT_AKSK_PROJECT_HEADER, {AK: SK}, {}))
+        sc = self.load(gateway_scenario("required"))
+        self.assertEqual((sc.aksk_project_header, sc.aksk, sc.security_tokens),
+                         ("required", {AK: SK, TEMP_AK: TEMP_SK}, {TEMP_AK: TEMP_TOKEN}))
+        for mode in ("optional", "ignored"):
+            self.assertEqual(self.load(gateway_scenario(mode)).aksk_project_header, mode)
+
+    def test_bad(self):
+        def creds(*pairs):
+            return {"tokens": [TOKEN], "aksk": list(pairs)}
+        for doc, message in ((dict(scenario(), aksk_project_header="always"), "aksk_project_header must be"),
+                             (dict(scenario(), aksk_project_header=True), "aksk_project_header must be"),
+                             (dict(scenario(), credentials=creds({"ak": "A", "sk": "S", "security_token": ""})),
+                              "security_token must be a non-empty string"),
+                             (dict(scenario(), credentials=creds({"ak": "A", "sk": "S", "security_token": 1})),
+                              "security_token must be a non-empty string"),
+                             (dict(scenario(), credentials=creds({"ak": "A", "sk": "S", "securitytoken": "t"})),
+                              "goes in security_token"),
+                             (dict(scenario(), credentials={"aksk": {"ak": "A", "sk": "S"}}), "must be a list")):
+            with self.subTest(message=message):
+                with self.assertRaisesRegex(scenario_mod.ScenarioError, message):
+                    self.load(doc)
+
+    def test_project_of(self):
+        for path, project in (("/v1/%s/server-groups" % PID, PID), ("/v1/p1/cloudservers/x", "p1"),
+                              ("/v2.1/p2/servers/x", "p2"), ("/v1/p%203/jobs/j", "p 3"), ("/v1/p4", "p4"),
+                              ("/v2/cloudimages", PID), ("/v2/cloudimages/", PID), ("/v3/auth/tokens", None),
+                              ("/v1/", None), ("/", None), ("/v2/other", None)):
+            with self.subTest(path=path):
+                self.assertEqual(auth_mod.project_of(path, PID), project)
 
 
 class ActionTest(SimTestCase):
