@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config ca-certificates
-  libcurl4-openssl-dev libssl-dev libjson-c-dev liblua5.4-dev lua5.4 check
+  libcurl4-openssl-dev libssl-dev libjson-c-dev liblua5.4-dev lua5.4 libyaml-dev check
   python3 openssl
 )
 PACKAGES+=("$@")

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds sdrs-preflight and runs it on bundled example snapshots.
-#   bash examples/demo.sh
+# Installs what is missing, builds sdrs-preflight, installs it in /usr/local (the binary, the man
+# page and the bash completion, so that the README's commands work as written) and runs it on
+# bundled example snapshots and against the bundled simulator.
+#   bash examples/demo.sh          (as root; otherwise it says the one command that installs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +10,13 @@ bash .ci/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target sdrs-preflight -j"$(nproc)" >/dev/null
 bin=build/sdrs-preflight
+if [ -w "${PREFIX:-/usr/local}/bin" ] || [ "$(id -u)" -eq 0 ]; then
+  cmake --install build --prefix "${PREFIX:-/usr/local}" >/dev/null
+  bin=sdrs-preflight
+  command -v sdrs-preflight >/dev/null || bin="${PREFIX:-/usr/local}/bin/sdrs-preflight"
+else
+  echo "demo: to put sdrs-preflight on PATH: sudo cmake --install build --prefix /usr/local" >&2
+fi
 
 step() { if [ -t 1 ]; then printf '\n\033[1m$ %s\033[0m\n' "$*"; else printf '\n$ %s\n' "$*"; fi; }
 

@@ -641,6 +641,59 @@ static int sync_failed(const struct api_session *s, const struct sync *sy, const
                    problem ? problem : sy->a.detail);
 }
 
+int api_probe(struct api_session *s, enum api_service svc, struct api_probe *out, struct err *e)
+{
+    const struct endpoints *ep = s->o.ep;
+    const char *base = svc == API_SDRS ? ep->sdrs : svc == API_ECS ? ep->ecs : ep->ims;
+    long long t0 = util_now_ms();
+    struct sync sy;
+    struct buf url;
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    if (!base)
+        return err_set(e, ERR_INVALID, "the %s endpoint is unknown",
+                       svc == API_SDRS  ? "SDRS"
+                       : svc == API_ECS ? "ECS"
+                                        : "IMS");
+    buf_init(&url, 0);
+    rc = svc == API_SDRS ? buf_printf(&url, "%s/v1/%s/server-groups?limit=1", base, ep->project_id)
+         : svc == API_ECS
+             ? buf_printf(&url, "%s/v1/%s/cloudservers/detail?limit=1", base, ep->project_id)
+             : buf_printf(&url, "%s/v2/cloudimages?limit=1", base);
+    if (rc) {
+        buf_free(&url);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    rc = sync_call(s, "GET", url.data, NULL, &sy, e);
+    buf_free(&url);
+    if (rc)
+        return rc;
+    out->elapsed_ms = (long)(util_now_ms() - t0);
+    out->status = sy.a.status;
+    snprintf(out->label, sizeof out->label, "%s", sy.label);
+    snprintf(out->detail, sizeof out->detail, "%s", sy.a.detail);
+    switch (sy.a.kind) {
+    case ANSWER_JSON:
+        out->kind = API_PROBE_OK;
+        break;
+    case ANSWER_FAILED:
+        out->kind = API_PROBE_NO_ANSWER;
+        break;
+    case ANSWER_DENIED:
+        out->kind = API_PROBE_DENIED;
+        break;
+    case ANSWER_ERROR:
+        out->kind = API_PROBE_ERROR;
+        break;
+    case ANSWER_BAD:
+        out->kind = API_PROBE_BAD;
+        break;
+    }
+    json_object_put(sy.a.json);
+    return 0;
+}
+
 int api_read_group(struct api_session *s, const char *id, struct api_group_state *out,
                    struct err *e)
 {

@@ -159,6 +159,28 @@ struct api_post {
 int api_post_action(struct api_session *s, const char *id, const char *key, const char *station,
                     struct api_post *out, struct err *e);
 
+/* One read-only GET to see whether a service answers, accepts the credential and shows the project
+ * (doctor). */
+enum api_service { API_SDRS, API_ECS, API_IMS };
+enum api_probe_kind {
+    API_PROBE_OK,        /* a JSON answer */
+    API_PROBE_NO_ANSWER, /* no HTTP answer: DNS, connection, TLS (detail says which) */
+    API_PROBE_DENIED,    /* 401 or 403: the credential is refused, or lacks the permission */
+    API_PROBE_ERROR,     /* another error answer (a wrong project, an API the endpoint lacks) */
+    API_PROBE_BAD,       /* an answer that is not the JSON asked for */
+};
+struct api_probe {
+    enum api_probe_kind kind;
+    int status;
+    char label[384];
+    char detail[512];
+    long elapsed_ms;
+};
+/* GET of one harmless list of the service (SDRS: server-groups?limit=1; ECS:
+ * cloudservers/detail?limit=1; IMS: cloudimages?limit=1). Returns 0 when it was sent (see out),
+ * else ERR_* (the endpoint is unknown, nothing was sent). */
+int api_probe(struct api_session *s, enum api_service svc, struct api_probe *out, struct err *e);
+
 /* One sub-job of a job, made printable. */
 #define API_MAX_SUBJOBS 32
 struct api_subjob {

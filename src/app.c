@@ -225,36 +225,68 @@ void app_live_close(struct live *lv)
         http_global_cleanup();
     credentials_clear(&lv->cred);
     endpoints_clear(&lv->ep);
+    cloud_config_clear(&lv->cloud);
     memset(lv, 0, sizeof *lv);
 }
 
-int app_live_open(const struct app_opts *o, struct live *lv)
+int app_live_config(const struct app_opts *o, struct live *lv)
 {
     struct endpoint_flags flags = o->live.endpoints;
-    struct api_opts ao = {0};
+    const char *cloud = o->live.os_cloud ? o->live.os_cloud : getenv("OS_CLOUD");
     struct err e = {0};
     char incomplete[512];
-    unsigned warned;
     int code;
 
     memset(lv, 0, sizeof *lv);
-    if (credentials_load(o->in.token_file, env_get, &lv->cred, &e))
-        return app_fail(ERR_INVALID, &e);
+    if (cloud && *cloud) {
+        if (clouds_load(cloud, NULL, &lv->cloud, &e))
+            return app_fail(ERR_INVALID, &e);
+        lv->have_cloud = true;
+        diag_verbose(1, "cloud '%s' from %s%s%s", lv->cloud.name, lv->cloud.file,
+                     lv->cloud.secure ? " and " : "", lv->cloud.secure ? lv->cloud.secure : "");
+        if (lv->cloud.world_readable)
+            diag_alert("clouds.yaml cloud '%s': a file holding its secrets (%s%s%s) may be read "
+                       "by others than its owner: chmod 600 it",
+                       lv->cloud.name, lv->cloud.file, lv->cloud.secure ? ", " : "",
+                       lv->cloud.secure ? lv->cloud.secure : "");
+    }
+    if (credentials_resolve(o->in.token_file, env_get, lv->have_cloud ? &lv->cloud : NULL,
+                            &lv->cred, &e)) {
+        code = app_fail(ERR_INVALID, &e);
+        goto fail;
+    }
     credentials_incomplete(env_get, incomplete, sizeof incomplete);
     if (*incomplete)
         diag_verbose(1, "ignored: %s", incomplete);
     diag_verbose(1, "credentials: %s from %s", credentials_kind_name(lv->cred.kind),
                  lv->cred.source);
-    if (!flags.region)
-        flags.region = getenv("OS_REGION_NAME");
-    if (!flags.project_id)
-        flags.project_id =
-            lv->cred.kind == CRED_PASSWORD ? lv->cred.project_id : getenv("OS_PROJECT_ID");
-    code = EXIT_USAGE;
+    flags.region_env = getenv("OS_REGION_NAME");
+    flags.project_env = getenv("OS_PROJECT_ID");
+    flags.project_name = lv->cred.project_name       ? lv->cred.project_name
+                         : getenv("OS_PROJECT_NAME") ? getenv("OS_PROJECT_NAME")
+                         : lv->have_cloud            ? lv->cloud.project_name
+                                                     : NULL;
+    flags.cloud = lv->have_cloud ? &lv->cloud : NULL;
     if (endpoints_resolve(&flags, &lv->ep, &e)) {
         code = app_fail(ERR_INVALID, &e);
         goto fail;
     }
+    return 0;
+fail:
+    app_live_close(lv);
+    return code;
+}
+
+int app_live_open(const struct app_opts *o, struct live *lv)
+{
+    struct api_opts ao = {0};
+    struct err e = {0};
+    unsigned warned;
+    int code;
+
+    if ((code = app_live_config(o, lv)) != 0)
+        return code;
+    code = EXIT_USAGE;
     if (lv->cred.kind == CRED_PASSWORD && !lv->ep.iam) {
         diag_error("the IAM endpoint is unknown: give --iam-endpoint URL or --region (or set "
                    "OS_REGION_NAME)");

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "clouds.h"
 #include "config.h"
 #include "engine.h"
 #include "execute.h"
@@ -62,6 +63,7 @@ struct output_opts {
 /* The live connection besides the endpoints and credentials. */
 struct live_opts {
     struct endpoint_flags endpoints;
+    const char *os_cloud;  /* --os-cloud NAME, else OS_CLOUD */
     struct http_opts http; /* timeout, retries, concurrency, body cap, CA file, --insecure */
     size_t page_limit;
     bool no_images;
@@ -98,6 +100,8 @@ int cmd_fetch(const struct app_opts *o);
 int cmd_fleet(const struct app_opts *o);
 int cmd_failover(const struct app_opts *o);
 int cmd_verify_log(const struct app_opts *o);
+int cmd_endpoints(const struct app_opts *o);
+int cmd_doctor(const struct app_opts *o);
 int cmd_rules(const struct app_opts *o);
 int cmd_version(const struct app_opts *o);
 
@@ -114,12 +118,17 @@ int app_fail(int code, const struct err *e);
 /* A live connection: credentials, endpoints and the API session that borrows them. */
 struct api_session;
 struct live {
+    struct cloud_config cloud; /* the clouds.yaml cloud selected, when have_cloud */
+    bool have_cloud;
     struct credentials cred;
     struct endpoints ep;
     struct api_session *session;
     struct fetch_opts fo;
     bool http_ready;
 };
+/* The credentials and endpoints a live run would use, without any network (app_live_open, the
+ * endpoints and doctor commands). Returns 0 or an exit code (lv is then closed). */
+int app_live_config(const struct app_opts *o, struct live *lv);
 int app_live_open(const struct app_opts *o, struct live *lv);
 void app_live_close(struct live *lv);
 

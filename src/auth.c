@@ -16,7 +16,8 @@
 struct auth {
     const struct credentials *c; /* borrowed */
     long long (*clock)(void);
-    char *iam_token; /* issued by IAM (owned, a secret) */
+    char *iam_token;            /* issued by IAM (owned, a secret) */
+    const struct endpoints *ep; /* borrowed from auth_login: the project of AK/SK requests */
 };
 
 int auth_new(const struct credentials *c, long long (*clock)(void), struct auth **out,
@@ -99,16 +100,27 @@ static int split_url(const char *url, char *host, size_t hsize, struct buf *path
     return buf_adds(path, slash);
 }
 
-/* SDK-HMAC-SHA256 for one attempt: signs host, x-sdk-date and (with a body) content-type. */
+/* SDK-HMAC-SHA256 for one attempt, as the official SDKs sign: host, x-sdk-date, X-Project-Id
+ * (every request goes to a project-scoped service: SDRS, ECS, IMS; a sub-project needs it), the
+ * X-Security-Token of temporary keys, and with a body Content-Type. */
 static int sign_aksk(const struct auth *a, const char *method, const char *url, const char *body,
                      size_t body_len, struct buf *out, struct err *e)
 {
     const struct credentials *c = a->c;
+    const char *project = a->ep ? a->ep->project_id : NULL;
     char host[256], date[SIGN_DATE_SIZE], hash[UTIL_SHA256_HEX];
     struct buf path, query, authz;
-    struct sign_header ct = {"Content-Type", "application/json"};
+    struct sign_header hdr[3];
     struct sign_request sr;
+    size_t nh = 0;
     int rc;
+
+    if (body)
+        hdr[nh++] = (struct sign_header){"Content-Type", "application/json"};
+    if (project)
+        hdr[nh++] = (struct sign_header){"X-Project-Id", project};
+    if (c->security_token)
+        hdr[nh++] = (struct sign_header){"X-Security-Token", c->security_token};
 
     buf_init(&path, 0);
     buf_init(&query, 0);
@@ -125,8 +137,8 @@ static int sign_aksk(const struct auth *a, const char *method, const char *url, 
                                .host = host,
                                .path = buf_str(&path),
                                .query = buf_str(&query),
-                               .headers = body ? &ct : NULL,
-                               .nheaders = body ? 1 : 0,
+                               .headers = nh ? hdr : NULL,
+                               .nheaders = nh,
                                .body_sha256_hex = hash,
                                .time = a->clock ? a->clock() : (long long)time(NULL)};
     rc = sign_request(&sr, c->access_key, c->secret_key, date, sizeof date, &authz, e);
@@ -134,6 +146,7 @@ static int sign_aksk(const struct auth *a, const char *method, const char *url, 
         goto out;
     if (buf_printf(out, "Host: %s\nX-Sdk-Date: %s\nAuthorization: %s\n", host, date,
                    buf_str(&authz)) ||
+        (project && buf_printf(out, "X-Project-Id: %s\n", project)) ||
         (c->security_token && buf_printf(out, "X-Security-Token: %s\n", c->security_token)))
         rc = err_set(e, ERR_NOMEM, "out of memory");
 out:
@@ -381,6 +394,7 @@ int auth_login(struct auth *a, struct requester *rq, struct endpoints *ep,
     struct buf url, body;
     int rc;
 
+    a->ep = ep;
     if (!auth_needs_login(a))
         return 0;
     if (!ep->iam)

@@ -32,7 +32,12 @@ enum kind {
 #define C_LIVE   (CLI_CHECK | CLI_FETCH | CLI_FAILOVER)
 #define C_DECIDE (CLI_CHECK | CLI_FAILOVER)
 #define C_RULES  (CLI_CHECK | CLI_FAILOVER | CLI_RULES)
-#define C_ALL    (CLI_CHECK | CLI_FETCH | CLI_FAILOVER | CLI_RULES | CLI_VERIFY_LOG | CLI_VERSION)
+#define C_WHERE                                                                                    \
+    (C_LIVE | CLI_ENDPOINTS | CLI_DOCTOR) /* where a live run goes, with which credentials */
+#define C_NET (C_LIVE | CLI_DOCTOR)       /* how it talks to the endpoints */
+#define C_ALL                                                                                      \
+    (CLI_CHECK | CLI_FETCH | CLI_FAILOVER | CLI_RULES | CLI_VERIFY_LOG | CLI_VERSION |             \
+     CLI_ENDPOINTS | CLI_DOCTOR)
 
 #define AT(field) offsetof(struct app_opts, field)
 
@@ -81,29 +86,30 @@ static const struct option_def table[] = {
     {{"max-depth", 0, "N", C_LIVE, "JSON nesting of a snapshot or an API answer (default 64)", SEC_RULES}, K_INT, AT(limits.max_depth), 8, 1000, S_NONE, false},
     {{"max-items", 0, "N", C_LIVE, "instances, pairs, drills and servers, each (default 20000)", SEC_RULES}, K_SIZE, AT(limits.max_items), 1, 1000000, S_NONE, false},
     /* output */
-    {{"format", 0, "FORMAT", C_RULES, "the output format (see below)", SEC_OUTPUT}, K_STRING, AT(out.format), 0, 0, S_NONE, false},
+    {{"format", 0, "FORMAT", C_RULES | CLI_ENDPOINTS | CLI_DOCTOR, "the output format (see below)", SEC_OUTPUT}, K_STRING, AT(out.format), 0, 0, S_NONE, false},
     {{"output", 'o', "FILE", C_RULES | CLI_FETCH, "write to FILE instead of standard output (replaced atomically, never an input file)", SEC_OUTPUT}, K_STRING, AT(out.output), 0, 0, S_NONE, false},
     {{"report", 0, "FORMAT=FILE", C_DECIDE, "also write the report in FORMAT to FILE (repeatable: one evaluation, several formats)", SEC_OUTPUT}, K_SPECIAL, AT(out.reports), 0, 0, S_REPORT, false},
     {{"audit-log", 0, "FILE", C_DECIDE, "append the decisions (and an executed action) to a hash-chained log", SEC_OUTPUT}, K_STRING, AT(out.audit_log), 0, 0, S_NONE, false},
     {{"audit-key-file", 0, "FILE", C_DECIDE | CLI_VERIFY_LOG, "key the audit log's chain with HMAC-SHA256 under the key in FILE (16 bytes or more; never on the command line): without the key, an edited log cannot be re-chained", SEC_OUTPUT}, K_STRING, AT(out.audit_key_file), 0, 0, S_NONE, false},
-    {{"verbose", 'v', NULL, C_RULES | CLI_FETCH, "every rule's result; one line per request on stderr; -vv adds debug output", SEC_OUTPUT}, K_COUNT, AT(out.verbose), 0, 0, S_NONE, false},
+    {{"verbose", 'v', NULL, C_RULES | CLI_FETCH | CLI_DOCTOR, "every rule's result; one line per request on stderr; -vv adds debug output", SEC_OUTPUT}, K_COUNT, AT(out.verbose), 0, 0, S_NONE, false},
     {{"quiet", 'q', NULL, C_RULES | CLI_FETCH, "only the verdict line (text) and errors", SEC_OUTPUT}, K_FLAG, AT(out.quiet), 0, 0, S_NONE, false},
     {{"no-color", 0, NULL, C_DECIDE, "no colour (also off when NO_COLOR is set or the output is not a terminal)", SEC_OUTPUT}, K_FLAG, AT(out.no_color), 0, 0, S_NONE, false},
     /* connection */
-    {{"region", 0, "REGION", C_LIVE, "e.g. eu-de: the SDRS, ECS, IMS and IAM endpoints of the region (also OS_REGION_NAME)", SEC_LIVE}, K_STRING, AT(live.endpoints.region), 0, 0, S_NONE, true},
-    {{"endpoint", 0, "URL", C_LIVE, "the SDRS endpoint, e.g. https://sdrs.eu-de.otc.t-systems.com", SEC_LIVE}, K_STRING, AT(live.endpoints.sdrs), 0, 0, S_NONE, true},
-    {{"ecs-endpoint", 0, "URL", C_LIVE, "the ECS endpoint", SEC_LIVE}, K_STRING, AT(live.endpoints.ecs), 0, 0, S_NONE, true},
-    {{"ims-endpoint", 0, "URL", C_LIVE, "the IMS endpoint", SEC_LIVE}, K_STRING, AT(live.endpoints.ims), 0, 0, S_NONE, true},
-    {{"iam-endpoint", 0, "URL", C_LIVE, "the IAM endpoint (password credentials)", SEC_LIVE}, K_STRING, AT(live.endpoints.iam), 0, 0, S_NONE, true},
-    {{"project-id", 0, "ID", C_LIVE, "the project (also OS_PROJECT_ID)", SEC_LIVE}, K_STRING, AT(live.endpoints.project_id), 0, 0, S_NONE, true},
-    {{"token-file", 0, "FILE", C_LIVE, "read the token from FILE instead of OS_AUTH_TOKEN", SEC_LIVE}, K_STRING, AT(in.token_file), 0, 0, S_NONE, true},
-    {{"timeout", 0, "SECONDS", C_LIVE, "per request attempt (default 30)", SEC_LIVE}, K_SECONDS, AT(live.http.timeout_ms), 100, 3600000, S_NONE, true},
-    {{"retries", 0, "N", C_LIVE, "retries after a failed attempt (default 3)", SEC_LIVE}, K_INT, AT(live.http.retries), 0, 10, S_NONE, true},
-    {{"concurrency", 0, "N", C_LIVE, "requests in flight (default 16)", SEC_LIVE}, K_INT, AT(live.http.concurrency), 1, 256, S_NONE, true},
-    {{"max-body", 0, "MIB", C_LIVE, "largest response body accepted (default 32)", SEC_LIVE}, K_MIB, AT(live.http.max_body), 1, 1024, S_NONE, true},
+    {{"region", 0, "REGION", C_WHERE, "e.g. eu-de: the SDRS, ECS, IMS and IAM endpoints of the region (also OS_REGION_NAME)", SEC_LIVE}, K_STRING, AT(live.endpoints.region), 0, 0, S_NONE, true},
+    {{"endpoint", 0, "URL", C_WHERE, "the SDRS endpoint, e.g. https://sdrs.eu-de.otc.t-systems.com", SEC_LIVE}, K_STRING, AT(live.endpoints.sdrs), 0, 0, S_NONE, true},
+    {{"ecs-endpoint", 0, "URL", C_WHERE, "the ECS endpoint", SEC_LIVE}, K_STRING, AT(live.endpoints.ecs), 0, 0, S_NONE, true},
+    {{"ims-endpoint", 0, "URL", C_WHERE, "the IMS endpoint", SEC_LIVE}, K_STRING, AT(live.endpoints.ims), 0, 0, S_NONE, true},
+    {{"iam-endpoint", 0, "URL", C_WHERE, "the IAM endpoint (password credentials)", SEC_LIVE}, K_STRING, AT(live.endpoints.iam), 0, 0, S_NONE, true},
+    {{"project-id", 0, "ID", C_WHERE, "the project (also OS_PROJECT_ID)", SEC_LIVE}, K_STRING, AT(live.endpoints.project_id), 0, 0, S_NONE, true},
+    {{"os-cloud", 0, "NAME", C_WHERE, "read credentials, region and endpoints of cloud NAME from clouds.yaml (also OS_CLOUD); flags and OS_* variables win", SEC_LIVE}, K_STRING, AT(live.os_cloud), 0, 0, S_NONE, true},
+    {{"token-file", 0, "FILE", C_WHERE, "read the token from FILE instead of OS_AUTH_TOKEN", SEC_LIVE}, K_STRING, AT(in.token_file), 0, 0, S_NONE, true},
+    {{"timeout", 0, "SECONDS", C_NET, "per request attempt (default 30)", SEC_LIVE}, K_SECONDS, AT(live.http.timeout_ms), 100, 3600000, S_NONE, true},
+    {{"retries", 0, "N", C_NET, "retries after a failed attempt (default 3)", SEC_LIVE}, K_INT, AT(live.http.retries), 0, 10, S_NONE, true},
+    {{"concurrency", 0, "N", C_NET, "requests in flight (default 16)", SEC_LIVE}, K_INT, AT(live.http.concurrency), 1, 256, S_NONE, true},
+    {{"max-body", 0, "MIB", C_NET, "largest response body accepted (default 32)", SEC_LIVE}, K_MIB, AT(live.http.max_body), 1, 1024, S_NONE, true},
     {{"page-limit", 0, "N", C_LIVE, "items asked per list page (default 1000, the API's maximum)", SEC_LIVE}, K_SIZE, AT(live.page_limit), 1, 1000, S_NONE, true},
-    {{"cacert", 0, "FILE", C_LIVE, "verify the servers with the PEM certificates in FILE only (not the system's)", SEC_LIVE}, K_STRING, AT(live.http.cacert), 0, 0, S_NONE, true},
-    {{"insecure", 0, NULL, C_LIVE, "do not verify TLS certificates (loud warning; never in production)", SEC_LIVE}, K_FLAG, AT(live.http.insecure), 0, 0, S_NONE, true},
+    {{"cacert", 0, "FILE", C_NET, "verify the servers with the PEM certificates in FILE only (not the system's)", SEC_LIVE}, K_STRING, AT(live.http.cacert), 0, 0, S_NONE, true},
+    {{"insecure", 0, NULL, C_NET, "do not verify TLS certificates (loud warning; never in production)", SEC_LIVE}, K_FLAG, AT(live.http.insecure), 0, 0, S_NONE, true},
     {{"no-images", 0, NULL, C_LIVE, "do not read image details from IMS", SEC_LIVE}, K_FLAG, AT(live.no_images), 0, 0, S_NONE, true},
     /* failover */
     {{"execute", 0, NULL, CLI_FAILOVER, "really call the action (only on GO)", SEC_FAILOVER}, K_FLAG, AT(execute), 0, 0, S_NONE, false},
@@ -195,6 +201,21 @@ static const struct command_def commands[] = {
      "cannot be seen from inside the file), or the first broken line. Exit code 0 intact, 1\n"
      "broken, 2 unreadable.\n",
      OUTPUT_REPORT},
+    {"endpoints", CLI_ENDPOINTS,
+     "usage: " SDRS_NAME " endpoints [--region R] [--os-cloud NAME] [--format text|json]\n",
+     "Prints the SDRS, ECS, IMS and IAM endpoints, the region, the project and the credentials a\n"
+     "live run would use, and where each comes from (a flag, an OS_* variable, clouds.yaml, the\n"
+     "region table, the IAM catalog at login). No network access; no secret is shown. Exit code\n"
+     "0, or 2 for a configuration error (an unknown region, an unreadable clouds.yaml).\n",
+     OUTPUT_REPORT},
+    {"doctor", CLI_DOCTOR,
+     "usage: " SDRS_NAME " doctor [--region R] [--os-cloud NAME] [--format text|json]\n",
+     "Checks, one line each, what a live check needs: the credentials found (kind and source,\n"
+     "never the secret), the endpoints, that each answers over TLS, that the credential is\n"
+     "accepted, that the project is visible, and read access to SDRS, ECS and IMS (one harmless\n"
+     "GET each). Exit code 0 when a live check can run, 3 when it cannot (the failed line or the\n"
+     "error says what to fix).\n",
+     OUTPUT_REPORT},
     {"version", CLI_VERSION, "usage: " SDRS_NAME " version\n", "Prints the version.\n",
      OUTPUT_REPORT},
 };
@@ -213,7 +234,10 @@ static const char usage_main[] =
     "  failover GROUP_ID       preflight, then (only with --execute, on GO, after a re-check)\n"
     "                          call the action and follow its job to the end\n"
     "  verify-log FILE         check the hash chain of an --audit-log file\n"
-    "  rules list              list the rules: built-in and those added with --rules DIR\n"
+    "  endpoints               the endpoints, region, project and credentials a live run would "
+    "use\n"
+    "  doctor                  check that a live check can run: credentials, endpoints, access\n"
+    "  rules list              list the rules: built-in and those added with --rules PATH\n"
     "  rules show ID           one rule: rationale, remediation, documentation, what it reads\n"
     "  rules test DIR          run rule test cases (for rule authors)\n"
     "  version                 print the version\n"
@@ -706,6 +730,14 @@ static int dispatch(const struct command_def *c, struct app_opts *o, const struc
         return cmd_fetch(o);
     case CLI_FAILOVER:
         return run_failover(c, o, pos, npos);
+    case CLI_ENDPOINTS:
+    case CLI_DOCTOR:
+        if (npos > 0)
+            return usage_error(c, "unexpected argument '%s'", pos[0]);
+        if (o->out.format && strcmp(o->out.format, "text") && strcmp(o->out.format, "json"))
+            return usage_error(c, "%s writes --format text or json, not '%s'", c->name,
+                               o->out.format);
+        return c->bit == CLI_ENDPOINTS ? cmd_endpoints(o) : cmd_doctor(o);
     case CLI_VERIFY_LOG:
         if (npos != 1)
             return usage_error(c, "%s", "verify-log needs exactly one FILE");

@@ -20,6 +20,8 @@ enum cli_command {
     CLI_RULES = 1 << 3,
     CLI_VERIFY_LOG = 1 << 4,
     CLI_VERSION = 1 << 5,
+    CLI_ENDPOINTS = 1 << 6,
+    CLI_DOCTOR = 1 << 7,
 };
 
 /* One option of the table (the details of parsing are private to cli.c). */

@@ -1,6 +1,8 @@
 #include "config.h"
 
 #include "buf.h"
+#include "clouds.h"
+#include "regions.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -132,10 +134,41 @@ static int refuse_control(const char *(*getenv_fn)(const char *), const char *co
     return 0;
 }
 
+/* What credentials_load does; *none tells that no set was complete (rather than refused). */
+static int load_env(const char *token_file, const char *(*getenv_fn)(const char *name),
+                    struct credentials *c, bool *none, struct err *e);
+
 int credentials_load(const char *token_file, const char *(*getenv_fn)(const char *name),
                      struct credentials *c, struct err *e)
 {
+    bool none;
 
+    return load_env(token_file, getenv_fn, c, &none, e);
+}
+
+int credentials_resolve(const char *token_file, const char *(*getenv_fn)(const char *name),
+                        const struct cloud_config *cloud, struct credentials *c, struct err *e)
+{
+    bool none = false;
+    int rc = load_env(token_file, getenv_fn, c, &none, e);
+
+    if (rc && none && cloud)
+        return credentials_from_cloud(cloud, c, e);
+    if (rc && none) {
+        char was[sizeof e->msg];
+        snprintf(was, sizeof was, "%s", e->msg);
+        e->code = 0;
+        rc = err_set(e, ERR_INVALID,
+                     "%.400s; or select a cloud of clouds.yaml with OS_CLOUD or --os-cloud NAME",
+                     was);
+    }
+    return rc;
+}
+
+static int load_env(const char *token_file, const char *(*getenv_fn)(const char *name),
+                    struct credentials *c, bool *none, struct err *e)
+{
+    *none = false;
     static const char *const os_aksk[] = {"OS_ACCESS_KEY", "OS_SECRET_KEY", "OS_SECURITY_TOKEN",
                                           NULL};
     static const char *const hw_aksk[] = {"HW_ACCESS_KEY", "HW_SECRET_KEY", "HW_SECURITY_TOKEN",
@@ -217,11 +250,48 @@ int credentials_load(const char *token_file, const char *(*getenv_fn)(const char
         return 0;
     }
     memset(c, 0, sizeof *c);
+    *none = true;
     return err_set(e, ERR_INVALID,
                    "no credentials: set OS_AUTH_TOKEN (or give --token-file FILE), or "
                    "OS_ACCESS_KEY and OS_SECRET_KEY, or OS_USERNAME, OS_PASSWORD, "
                    "OS_USER_DOMAIN_NAME and OS_PROJECT_ID (secrets are never taken from the "
                    "command line)");
+}
+
+int credentials_from_cloud(const struct cloud_config *cl, struct credentials *c, struct err *e)
+{
+    bool ok = true;
+
+    memset(c, 0, sizeof *c);
+    c->source = "clouds.yaml";
+    if (cl->token && *cl->token) {
+        c->kind = CRED_TOKEN;
+        c->token = util_strdup_ok(cl->token, &ok);
+    } else if (cl->ak && cl->sk) {
+        c->kind = CRED_AKSK;
+        c->access_key = util_strdup_ok(cl->ak, &ok);
+        c->secret_key = util_strdup_ok(cl->sk, &ok);
+        c->security_token = util_strdup_ok(cl->security_token, &ok);
+    } else if (cl->username && cl->password && cl->user_domain_name &&
+               (cl->project_id || cl->project_name)) {
+        c->kind = CRED_PASSWORD;
+        c->username = util_strdup_ok(cl->username, &ok);
+        c->password = util_strdup_ok(cl->password, &ok);
+        c->domain = util_strdup_ok(cl->user_domain_name, &ok);
+        c->project_id = util_strdup_ok(cl->project_id, &ok);
+        c->project_name = util_strdup_ok(cl->project_name, &ok);
+    } else {
+        return err_set(e, ERR_INVALID,
+                       "clouds.yaml cloud '%s' (%s) has no complete credentials: auth.token; or "
+                       "ak and sk; or auth.username, auth.password, auth.user_domain_name and "
+                       "auth.project_id or auth.project_name",
+                       cl->name, cl->file);
+    }
+    if (!ok) {
+        credentials_clear(c);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    return 0;
 }
 
 void credentials_incomplete(const char *(*getenv_fn)(const char *name), char *buf, size_t size)
@@ -351,73 +421,112 @@ int endpoint_normalize(const char *url, char **out, char **project, struct err *
     return 0;
 }
 
-char *endpoint_for_region(const char *service, const char *region)
+const char *region_of_project_name(const char *name)
 {
-    struct buf b;
-    bool otc = strcmp(region, "eu-de") == 0 || strcmp(region, "eu-nl") == 0 ||
-               strncmp(region, "eu-de-", 6) == 0 || strncmp(region, "eu-nl-", 6) == 0;
+    char prefix[64];
+    size_t n = name ? strcspn(name, "_") : 0;
+    const struct region_info *r;
 
-    buf_init(&b, 0);
-    if (buf_printf(&b, "https://%s.%s.%s", service, region,
-                   otc ? "otc.t-systems.com" : "myhuaweicloud.com")) {
-        buf_free(&b);
+    if (!n || n >= sizeof prefix)
         return NULL;
-    }
-    return buf_take(&b);
+    memcpy(prefix, name, n);
+    prefix[n] = '\0';
+    r = region_lookup(prefix);
+    return r ? r->region : NULL;
 }
 
-static bool region_valid(const char *r)
+/* Sets slot from a URL and names its source. */
+static int set_url(struct endpoints *ep, int which, char **slot, const char *url, char **found,
+                   const char *source, struct err *e)
 {
-    size_t n = strlen(r);
+    int rc = endpoint_normalize(url, slot, found && !*found ? found : NULL, e);
 
-    if (n == 0 || n > 40)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!islower((unsigned char)r[i]) && !isdigit((unsigned char)r[i]) && r[i] != '-')
-            return false;
-    return true;
+    if (!rc)
+        snprintf(ep->source[which], ENDPOINT_SOURCE_SIZE, "%s", source);
+    return rc;
 }
 
 int endpoints_resolve(const struct endpoint_flags *f, struct endpoints *ep, struct err *e)
 {
+    const struct cloud_config *cl = f->cloud;
     const char *flags[] = {f->sdrs, f->ecs, f->ims, f->iam};
-    const char *names[] = {"sdrs", "ecs", "ims", "iam"};
+    const char *flag_names[] = {"--endpoint", "--ecs-endpoint", "--ims-endpoint", "--iam-endpoint"};
+    const char *cloud_urls[] = {cl ? cl->sdrs_endpoint : NULL, cl ? cl->ecs_endpoint : NULL,
+                                cl ? cl->ims_endpoint : NULL,
+                                cl ? (cl->iam_endpoint ? cl->iam_endpoint : cl->auth_url) : NULL};
     char **slots[] = {&ep->sdrs, &ep->ecs, &ep->ims, &ep->iam};
-    char *found = NULL;
+    const char *region = NULL, *region_src = NULL, *by_name;
+    const struct region_info *ri = NULL;
+    char *found = NULL, src[ENDPOINT_SOURCE_SIZE];
     int rc = 0;
 
     memset(ep, 0, sizeof *ep);
-    if (f->region) {
-        if (!region_valid(f->region)) {
-            rc = err_set(e, ERR_INVALID, "region '%s' is not a region name like eu-de", f->region);
+    by_name = region_of_project_name(f->project_name);
+    if (f->region)
+        region = f->region, region_src = "--region";
+    else if (f->region_env && *f->region_env)
+        region = f->region_env, region_src = "OS_REGION_NAME";
+    else if (cl && cl->region_name)
+        region = cl->region_name, region_src = "clouds.yaml region_name";
+    else if (by_name)
+        region = by_name, region_src = "the OTC project name";
+    if (region) {
+        char names[300];
+        ri = region_lookup(region);
+        if (!ri) {
+            region_names(names, sizeof names);
+            rc = err_set(e, ERR_INVALID,
+                         "region '%.64s' (%s) is not a region this tool knows (%s); for another "
+                         "cloud give the endpoints with --endpoint, --ecs-endpoint, "
+                         "--ims-endpoint and --iam-endpoint",
+                         region, region_src, names);
             goto fail;
         }
-        ep->region = util_strdup(f->region);
+        ep->region = util_strdup(ri->region);
         if (!ep->region)
             goto nomem;
+        snprintf(ep->source[EP_REGION], ENDPOINT_SOURCE_SIZE, "%s", region_src);
     }
     for (size_t i = 0; i < 4; i++) {
+        const char *table = !ri      ? NULL
+                            : i == 0 ? ri->sdrs
+                            : i == 1 ? ri->ecs
+                            : i == 2 ? ri->ims
+                                     : ri->iam;
         if (flags[i]) {
-            rc = endpoint_normalize(flags[i], slots[i], found ? NULL : &found, e);
-            if (rc)
-                goto fail;
-        } else if (ep->region) {
-            *slots[i] = endpoint_for_region(names[i], ep->region);
-            if (!*slots[i])
-                goto nomem;
+            rc = set_url(ep, (int)i, slots[i], flags[i], &found, flag_names[i], e);
+        } else if (cloud_urls[i]) {
+            snprintf(src, sizeof src, "clouds.yaml cloud '%.60s'", cl->name);
+            rc = set_url(ep, (int)i, slots[i], cloud_urls[i], &found, src, e);
+        } else if (table) {
+            snprintf(src, sizeof src, "region table: %s, %s", ri->region,
+                     region_cloud_name(ri->cloud));
+            rc = set_url(ep, (int)i, slots[i], table, NULL, src, e);
         }
+        if (rc)
+            goto fail;
     }
-    if (f->project_id) {
+    if (f->project_id || (f->project_env && *f->project_env) || (cl && cl->project_id)) {
+        const char *pid = f->project_id                       ? f->project_id
+                          : f->project_env && *f->project_env ? f->project_env
+                                                              : cl->project_id;
         free(found);
-        found = util_strdup(f->project_id);
+        found = util_strdup(pid);
         if (!found)
             goto nomem;
+        snprintf(ep->source[EP_PROJECT], ENDPOINT_SOURCE_SIZE, "%s",
+                 f->project_id                       ? "--project-id"
+                 : f->project_env && *f->project_env ? "OS_PROJECT_ID"
+                                                     : "clouds.yaml auth.project_id");
+    } else if (found) {
+        snprintf(ep->source[EP_PROJECT], ENDPOINT_SOURCE_SIZE, "an endpoint's /v1/<project>");
     }
     ep->project_id = found;
     return 0;
 nomem:
     rc = err_set(e, ERR_NOMEM, "out of memory");
 fail:
+    free(found);
     endpoints_clear(ep);
     return rc;
 }

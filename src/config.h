@@ -7,8 +7,14 @@
  * OS_PROJECT_NAME). Never from the command line. A struct credentials owns its strings and
  * credentials_clear() wipes the secrets (secret_free) before freeing them.
  *
- * Endpoints: a flag wins, else the region's well-known host, else (password flow) the IAM catalog,
- * filled in later by the IAM module. A struct endpoints owns its strings (endpoints_clear).
+ * With none of these complete and a cloud selected (OS_CLOUD or --os-cloud), clouds.yaml gives them
+ * (credentials_from_cloud).
+ *
+ * Endpoints: a flag wins, else the cloud's *_endpoint_override (or auth_url for IAM), else the
+ * region table's host (regions.h), else (password flow) the IAM catalog, filled in later by the IAM
+ * module. The region: --region, else OS_REGION_NAME, else the cloud's region_name, else the region
+ * an OTC project name starts with ("eu-de_sub" is in eu-de). A struct endpoints owns its strings
+ * (endpoints_clear) and says where each came from.
  */
 #ifndef SDRS_CONFIG_H
 #define SDRS_CONFIG_H
@@ -41,6 +47,15 @@ struct credentials {
 int credentials_load(const char *token_file, const char *(*getenv_fn)(const char *name),
                      struct credentials *out, struct err *e);
 void credentials_clear(struct credentials *c);
+struct cloud_config;
+/* credentials_load, and when the environment has no complete set, the cloud's (when one was
+ * selected): flags and variables win over clouds.yaml. */
+int credentials_resolve(const char *token_file, const char *(*getenv_fn)(const char *name),
+                        const struct cloud_config *cloud, struct credentials *out, struct err *e);
+/* The credentials of a clouds.yaml cloud: a token, else ak and sk (with security_token), else a
+ * password with username, user domain and project. ERR_INVALID naming what is missing. */
+int credentials_from_cloud(const struct cloud_config *cloud, struct credentials *out,
+                           struct err *e);
 /* Overwrites a secret string (explicit_bzero) and frees it. NULL is a no-op. */
 void secret_free(char *s);
 /* "token", "AK/SK" or "IAM password". */
@@ -49,6 +64,10 @@ const char *credentials_kind_name(enum cred_kind k);
  * OS_SECRET_KEY), for a notice; "" when none. Writes into buf. */
 void credentials_incomplete(const char *(*getenv_fn)(const char *name), char *buf, size_t size);
 
+/* Where an endpoint, the region or the project came from, for `endpoints` and -v. */
+#define ENDPOINT_SOURCE_SIZE 160
+enum { EP_SDRS, EP_ECS, EP_IMS, EP_IAM, EP_REGION, EP_PROJECT, EP_COUNT };
+
 struct endpoints {
     char *sdrs; /* base URLs without a trailing slash and without /v1/{project_id} */
     char *ecs;
@@ -56,13 +75,18 @@ struct endpoints {
     char *iam;
     char *project_id;
     char *region;
+    char source[EP_COUNT][ENDPOINT_SOURCE_SIZE]; /* "" when not set */
 };
 
 struct endpoint_flags {
     const char *sdrs, *ecs, *ims,
-        *iam;               /* --endpoint, --ecs-endpoint, --ims-endpoint, --iam-endpoint */
-    const char *region;     /* --region, else OS_REGION_NAME */
-    const char *project_id; /* --project-id, else OS_PROJECT_ID */
+        *iam;                 /* --endpoint, --ecs-endpoint, --ims-endpoint, --iam-endpoint */
+    const char *region;       /* --region */
+    const char *region_env;   /* OS_REGION_NAME */
+    const char *project_id;   /* --project-id */
+    const char *project_env;  /* OS_PROJECT_ID */
+    const char *project_name; /* OS_PROJECT_NAME or the cloud's: its region prefix */
+    const struct cloud_config *cloud; /* the selected clouds.yaml cloud, or NULL */
 };
 
 /* Fills what the flags and the region give. Missing endpoints stay NULL (the catalog may fill
@@ -79,8 +103,8 @@ void endpoints_clear(struct endpoints *ep);
 bool endpoint_cleartext(const char *url);
 
 int endpoint_normalize(const char *url, char **out, char **project, struct err *e);
-/* The well-known endpoint of a service ("sdrs", "ecs", "ims", "iam") in a region: Open Telekom
- * Cloud for eu-de and eu-nl, Huawei Cloud otherwise. Malloc'ed. */
-char *endpoint_for_region(const char *service, const char *region);
+/* The region an OTC project name belongs to ("eu-de_sub" and "eu-de" are in eu-de) when it is a
+ * known region, else NULL (static). */
+const char *region_of_project_name(const char *name);
 
 #endif

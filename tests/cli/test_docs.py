@@ -10,7 +10,7 @@ import unittest
 
 from clitest import run, src
 
-COMMANDS = ["check", "fetch", "failover", "rules", "verify-log", "version"]
+COMMANDS = ["check", "fetch", "failover", "rules", "verify-log", "endpoints", "doctor", "version"]
 
 
 def help_options(command):

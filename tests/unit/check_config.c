@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include "api.h"
+#include "clouds.h"
 #include "config.h"
 
 #include <stdlib.h>
@@ -244,6 +245,152 @@ START_TEST(endpoints_from_flags_region_and_catalog_urls)
 }
 END_TEST
 
+/* The region table (regions.h), where each endpoint came from, and the region of an OTC project. */
+START_TEST(regions_and_sources)
+{
+    struct endpoint_flags f = {.region = "eu-ch2"};
+    struct endpoints ep;
+    struct err e = {0};
+
+    ck_assert_int_eq(endpoints_resolve(&f, &ep, &e), 0);
+    ck_assert_str_eq(ep.sdrs, "https://sdrs.eu-ch2.sc.otc.t-systems.com");
+    ck_assert_str_eq(ep.iam, "https://iam-pub.eu-ch2.sc.otc.t-systems.com");
+    ck_assert_ptr_nonnull(strstr(ep.source[EP_SDRS], "region table: eu-ch2"));
+    ck_assert_str_eq(ep.source[EP_REGION], "--region");
+    endpoints_clear(&ep);
+    f = (struct endpoint_flags){.region_env = "eu-west-101", .sdrs = "https://sdrs.example"};
+    ck_assert_int_eq(endpoints_resolve(&f, &ep, &e), 0);
+    ck_assert_str_eq(ep.iam, "https://iam.eu-west-101.myhuaweicloud.eu");
+    ck_assert_str_eq(ep.source[EP_SDRS], "--endpoint");
+    ck_assert_str_eq(ep.source[EP_REGION], "OS_REGION_NAME");
+    endpoints_clear(&ep);
+    f = (struct endpoint_flags){.region = "af-north-1"};
+    ck_assert_int_eq(endpoints_resolve(&f, &ep, &e), 0);
+    ck_assert_str_eq(ep.iam, "https://iam.myhuaweicloud.com"); /* no regional IAM host */
+    endpoints_clear(&ep);
+    /* an availability zone is not a region: exit 2, listing the known ones, naming the flags */
+    f = (struct endpoint_flags){.region = "eu-de-01"};
+    ck_assert_int_eq(endpoints_resolve(&f, &ep, &e), ERR_INVALID);
+    ck_assert_msg(strstr(e.msg, "region 'eu-de-01' (--region) is not a region this tool knows") &&
+                      strstr(e.msg, "eu-de, eu-nl") && strstr(e.msg, "--endpoint"),
+                  "%s", e.msg);
+    /* an OTC project name says its region */
+    f = (struct endpoint_flags){.project_name = "eu-nl_sub-project"};
+    ck_assert_int_eq(endpoints_resolve(&f, &ep, &e), 0);
+    ck_assert_str_eq(ep.region, "eu-nl");
+    ck_assert_str_eq(ep.source[EP_REGION], "the OTC project name");
+    ck_assert_str_eq(ep.ecs, "https://ecs.eu-nl.otc.t-systems.com");
+    endpoints_clear(&ep);
+    ck_assert_ptr_null(region_of_project_name("myproject"));
+    ck_assert_str_eq(region_of_project_name("eu-de"), "eu-de");
+}
+END_TEST
+
+/* clouds.yaml and secure.yaml, as openstacksdk reads them. */
+START_TEST(clouds_yaml)
+{
+    char *dir = tu_tmpdir();
+    char *clouds = tu_write(dir, "clouds.yaml",
+                            "clouds:\n"
+                            "  otc:\n"
+                            "    auth:\n"
+                            "      username: 'alice'\n"
+                            "      project_name: eu-nl_ops\n"
+                            "      auth_url: 'https://iam.eu-nl.otc.t-systems.com:443/v3'\n"
+                            "      user_domain_name: OTC00000000001000000xxx\n"
+                            "    interface: public\n"
+                            "    sdrs_endpoint_override: https://sdrs.example.test/v1/p1\n"
+                            "  keys:\n"
+                            "    region_name: eu-de\n"
+                            "    ak: AKEXAMPLE\n"
+                            "    sk: topsecret-sk\n"
+                            "  bad:\n"
+                            "    auth:\n"
+                            "      password: {nested: yes}\n"
+                            "  ctl:\n"
+                            "    auth:\n"
+                            "      password: \"pw\\u0007x\"\n");
+    char *secure =
+        tu_write(dir, "secure.yaml", "clouds:\n  otc:\n    auth:\n      password: s3cret\n");
+    const char *dirs[] = {dir, NULL};
+    struct cloud_config c;
+    struct credentials cred;
+    struct endpoint_flags f;
+    struct endpoints ep;
+    struct err e = {0};
+
+    ck_assert_msg(clouds_load("otc", dirs, &c, &e) == 0, "%s", e.msg);
+    ck_assert_str_eq(c.username, "alice");
+    ck_assert_str_eq(c.password, "s3cret"); /* from secure.yaml */
+    ck_assert_ptr_nonnull(c.secure);
+    ck_assert_int_eq(credentials_from_cloud(&c, &cred, &e), 0);
+    ck_assert_int_eq(cred.kind, CRED_PASSWORD);
+    ck_assert_str_eq(cred.project_name, "eu-nl_ops");
+    credentials_clear(&cred);
+    f = (struct endpoint_flags){.cloud = &c, .project_name = c.project_name};
+    ck_assert_int_eq(endpoints_resolve(&f, &ep, &e), 0);
+    ck_assert_str_eq(ep.region, "eu-nl"); /* from the project name */
+    ck_assert_str_eq(ep.sdrs, "https://sdrs.example.test");
+    ck_assert_str_eq(ep.project_id, "p1");
+    ck_assert_str_eq(ep.iam, "https://iam.eu-nl.otc.t-systems.com:443");
+    ck_assert_ptr_nonnull(strstr(ep.source[EP_SDRS], "clouds.yaml cloud 'otc'"));
+    endpoints_clear(&ep);
+    /* flags and OS_* variables win */
+    f.region = "eu-de";
+    f.sdrs = "https://flag.example";
+    ck_assert_int_eq(endpoints_resolve(&f, &ep, &e), 0);
+    ck_assert_str_eq(ep.region, "eu-de");
+    ck_assert_str_eq(ep.sdrs, "https://flag.example");
+    endpoints_clear(&ep);
+    cloud_config_clear(&c);
+
+    ck_assert_msg(clouds_load("keys", dirs, &c, &e) == 0, "%s", e.msg);
+    ck_assert_int_eq(credentials_from_cloud(&c, &cred, &e), 0);
+    ck_assert_int_eq(cred.kind, CRED_AKSK);
+    ck_assert_str_eq(cred.access_key, "AKEXAMPLE");
+    credentials_clear(&cred);
+    cloud_config_clear(&c);
+    /* errors name the file and the key, never a secret */
+    ck_assert_int_eq(clouds_load("bad", dirs, &c, &e), ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(e.msg, "auth.password must be a single value"));
+    ck_assert_int_eq(clouds_load("ctl", dirs, &c, &e), ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(e.msg, "auth.password contains a control character"));
+    ck_assert_ptr_null(strstr(e.msg, "pw"));
+    ck_assert_int_eq(clouds_load("nosuch", dirs, &c, &e), ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(e.msg, "has no cloud 'nosuch'"));
+    tu_write(dir, "clouds.yaml", "clouds: [unclosed\n");
+    ck_assert_int_eq(clouds_load("otc", dirs, &c, &e), ERR_PARSE);
+    ck_assert_ptr_nonnull(strstr(e.msg, "is not YAML"));
+    tu_rmtree(dir);
+    free(dir);
+    free(clouds);
+    free(secure);
+}
+END_TEST
+
+/* Flags and variables win over clouds.yaml; with neither, the cloud's credentials. */
+START_TEST(credentials_precedence)
+{
+    static const char *const env[] = {"OS_AUTH_TOKEN=from-env", NULL};
+    char name[] = "x", file[] = "clouds.yaml", token[] = "from-cloud";
+    struct cloud_config c = {.name = name, .file = file, .token = token};
+    struct credentials cred;
+    struct err e = {0};
+
+    vars = env;
+    ck_assert_int_eq(credentials_resolve(NULL, fake_getenv, &c, &cred, &e), 0);
+    ck_assert_str_eq(cred.token, "from-env");
+    credentials_clear(&cred);
+    vars = NULL;
+    ck_assert_int_eq(credentials_resolve(NULL, fake_getenv, &c, &cred, &e), 0);
+    ck_assert_str_eq(cred.token, "from-cloud");
+    ck_assert_str_eq(cred.source, "clouds.yaml");
+    credentials_clear(&cred);
+    ck_assert_int_eq(credentials_resolve(NULL, fake_getenv, NULL, &cred, &e), ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(e.msg, "OS_CLOUD or --os-cloud NAME"));
+}
+END_TEST
+
 START_TEST(ids_for_urls)
 {
     ck_assert(api_id_valid("5c8f0e9a-3d2b-4c1e-9a7f-6b5d4c3e2f10"));
@@ -270,6 +417,9 @@ int main(void)
     tcase_add_test(tc, cleartext_endpoints);
     tcase_add_test(tc, endpoints_from_flags_region_and_catalog_urls);
     tcase_add_test(tc, ids_for_urls);
+    tcase_add_test(tc, regions_and_sources);
+    tcase_add_test(tc, clouds_yaml);
+    tcase_add_test(tc, credentials_precedence);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -23,6 +23,7 @@
 
 static struct json_object *shared_doc; /* signing-vectors.json, or NULL */
 static struct json_object *own_doc;    /* tests/unit/sign-vectors.json */
+static struct json_object *sdk_doc;    /* tests/unit/sign-vectors-sdk.json */
 
 static struct json_object *jget(struct json_object *o, const char *key)
 {
@@ -298,9 +299,9 @@ END_TEST
 
 /* ---- own vectors ---------------------------------------------------------------------------- */
 
-START_TEST(test_own_vector)
+/* Signs the request of vector v and compares every intermediate the vector gives. */
+static void check_vector(struct json_object *v)
 {
-    struct json_object *v = json_object_array_get_idx(jget(own_doc, "vectors"), (size_t)_i);
     struct json_object *want = jget(v, "expected"), *hs = jget(v, "headers"), *x;
     struct sign_header hdrs[8];
     struct sign_request req = {0};
@@ -336,6 +337,19 @@ START_TEST(test_own_vector)
                   jget(want, "canonical_request"), jget(want, "signed_headers"),
                   jget(want, "string_to_sign"), jstr(want, "authorization"),
                   jstr(want, "x_sdk_date"));
+}
+
+START_TEST(test_own_vector)
+{
+    check_vector(json_object_array_get_idx(jget(own_doc, "vectors"), (size_t)_i));
+}
+END_TEST
+
+/* The official Huawei Cloud SDK's own signatures of requests with X-Project-Id, X-Security-Token
+ * and Content-Type (tests/unit/sign-vectors-sdk.json names the package, version and function). */
+START_TEST(test_sdk_vector)
+{
+    check_vector(json_object_array_get_idx(jget(sdk_doc, "vectors"), (size_t)_i));
 }
 END_TEST
 
@@ -721,6 +735,12 @@ static Suite *sign_suite(void)
     tcase_add_loop_test(tc, test_own_vector, 0, n);
     suite_add_tcase(s, tc);
 
+    tc = tcase_create("sdk-vectors");
+    n = json_object_object_get_ex(sdk_doc, "vectors", &a) ? (int)json_object_array_length(a) : 0;
+    fprintf(stderr, "check_sign: %d vectors of the official SDK\n", n);
+    tcase_add_loop_test(tc, test_sdk_vector, 0, n);
+    suite_add_tcase(s, tc);
+
     tc = tcase_create("canonical");
     tcase_add_test(tc, test_canonical_uri);
     tcase_add_test(tc, test_canonical_query);
@@ -743,11 +763,13 @@ static Suite *sign_suite(void)
 int main(void)
 {
     char *own = tu_src_path("tests/unit/sign-vectors.json");
+    char *sdk = tu_src_path("tests/unit/sign-vectors-sdk.json");
     const char *shared = tu_shared_dir();
     int rc;
 
     own_doc = load_json(own);
-    if (!own_doc)
+    sdk_doc = load_json(sdk);
+    if (!own_doc || !sdk_doc)
         return EXIT_FAILURE;
     if (shared) {
         struct buf path;
@@ -762,6 +784,8 @@ int main(void)
     rc = tu_run(sign_suite());
     json_object_put(shared_doc);
     json_object_put(own_doc);
+    json_object_put(sdk_doc);
     free(own);
+    free(sdk);
     return rc;
 }
