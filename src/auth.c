@@ -183,9 +183,10 @@ struct login {
     struct err err;
 };
 
-/* The public URL of the first catalog entry of one of the types, preferring the region. */
+/* The URL of the first catalog entry of one of the types with the interface (public unless
+ * clouds.yaml says otherwise), preferring the region. */
 static const char *catalog_url(struct json_object *catalog, const char *const *types,
-                               const char *region)
+                               const char *region, const char *interface)
 {
     size_t n = json_object_array_length(catalog);
     const char *fallback = NULL;
@@ -206,7 +207,7 @@ static const char *catalog_url(struct json_object *catalog, const char *const *t
                 const char *iface = jsonutil_get_str(ep, "interface");
                 const char *url = jsonutil_get_str(ep, "url");
                 const char *reg = jsonutil_get_str(ep, "region");
-                if (!url || (iface && strcmp(iface, "public") != 0))
+                if (!url || (iface && strcmp(iface, interface ? interface : "public") != 0))
                     continue;
                 if (!region || (reg && strcmp(reg, region) == 0))
                     return url;
@@ -260,10 +261,13 @@ static void take_catalog(struct login *l, const char *label, struct json_object 
     for (size_t i = 0; i < 3; i++) {
         const char *url;
         struct err e = {0};
-        if (*slots[i] || !(url = catalog_url(catalog, types[i], l->ep->region)))
+        if (*slots[i] || !(url = catalog_url(catalog, types[i], l->ep->region, l->ep->interface)))
             continue;
-        if (endpoint_normalize(url, slots[i], NULL, &e) == 0)
+        if (endpoint_normalize(url, slots[i], NULL, &e) == 0) {
+            snprintf(l->ep->source[i], ENDPOINT_SOURCE_SIZE, "the IAM catalog (%s)",
+                     l->ep->interface ? l->ep->interface : "public");
             login_log(l, *slots[i]);
+        }
     }
 }
 

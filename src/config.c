@@ -345,6 +345,7 @@ void endpoints_clear(struct endpoints *ep)
     free(ep->iam);
     free(ep->project_id);
     free(ep->region);
+    free(ep->interface);
     memset(ep, 0, sizeof *ep);
 }
 
@@ -522,6 +523,9 @@ int endpoints_resolve(const struct endpoint_flags *f, struct endpoints *ep, stru
         snprintf(ep->source[EP_PROJECT], ENDPOINT_SOURCE_SIZE, "an endpoint's /v1/<project>");
     }
     ep->project_id = found;
+    ep->interface = util_strdup(cl && cl->interface ? cl->interface : "public");
+    if (!ep->interface)
+        goto nomem;
     return 0;
 nomem:
     rc = err_set(e, ERR_NOMEM, "out of memory");

@@ -75,6 +75,7 @@ struct endpoints {
     char *iam;
     char *project_id;
     char *region;
+    char *interface; /* of catalog endpoints: "public" unless clouds.yaml says otherwise */
     char source[EP_COUNT][ENDPOINT_SOURCE_SIZE]; /* "" when not set */
 };
 

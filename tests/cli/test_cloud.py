@@ -207,5 +207,33 @@ class ProjectHeader(TempDirTest):
             sim.stop()
 
 
+class TemporaryKeys(TempDirTest):
+    """A temporary AK/SK pair: X-Security-Token is sent and signed; without it, refused."""
+
+    TEMP = {"ak": "TEMPSIMAK00000000001", "sk": "tempSimSecretKey0123456789abcdefghijklmno",
+            "security_token": "gQpzZWN1cml0eS10b2tlbi1mb3ItdGhlLXNpbQ"}
+
+    def test_security_token_signed(self):
+        sc = basic_scenario()
+        sc["credentials"]["aksk"] = list(sc["credentials"].get("aksk", [])) + [self.TEMP]
+        sim = Sim(self.tmp, sc)
+        try:
+            env = {"OS_ACCESS_KEY": self.TEMP["ak"], "OS_SECRET_KEY": self.TEMP["sk"],
+                   "OS_SECURITY_TOKEN": self.TEMP["security_token"]}
+            res = run("check", SIM_GROUP, *sim.endpoint_args(), env=creds(env))
+            self.assertEqual(res.code, 0, res.out + res.err)
+            signed = [r["signed_headers"] for r in sim.requests() if r.get("signed_headers")]
+            self.assertTrue(signed)
+            for s in signed:
+                self.assertIn("x-security-token", s)
+                self.assertIn("x-project-id", s)
+            self.assertNotIn(self.TEMP["security_token"], res.out + res.err)
+            del env["OS_SECURITY_TOKEN"]
+            res = run("check", SIM_GROUP, *sim.endpoint_args(), env=creds(env))
+            self.assertEqual(res.code, 3, res.out + res.err)
+        finally:
+            sim.stop()
+
+
 if __name__ == "__main__":
     unittest.main()
