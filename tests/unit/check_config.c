@@ -358,7 +358,7 @@ START_TEST(clouds_yaml)
     ck_assert_ptr_null(strstr(e.msg, "pw"));
     ck_assert_int_eq(clouds_load("nosuch", dirs, &c, &e), ERR_INVALID);
     ck_assert_ptr_nonnull(strstr(e.msg, "has no cloud 'nosuch'"));
-    tu_write(dir, "clouds.yaml", "clouds: [unclosed\n");
+    free(tu_write(dir, "clouds.yaml", "clouds: [unclosed\n"));
     ck_assert_int_eq(clouds_load("otc", dirs, &c, &e), ERR_PARSE);
     ck_assert_ptr_nonnull(strstr(e.msg, "is not YAML"));
     tu_rmtree(dir);
