@@ -115,7 +115,7 @@ struct call {
     api_reply_fn *fn;
     void *ud;
     char id[80];
-    enum { CALL_GROUP, CALL_SERVER, CALL_IMAGE } what;
+    enum { CALL_GROUP, CALL_SERVER, CALL_IMAGE, CALL_SERVERS } what;
 };
 
 /* Checks the shape of a JSON answer and picks the object the call asked for. */
@@ -152,6 +152,26 @@ static void on_object(void *ud, const struct answer *a)
                 r.obj = o;
             }
             break;
+        case CALL_SERVERS: {
+            struct json_object *list;
+            size_t n;
+
+            if (!jsonutil_get(a->json, "servers", &list) ||
+                !json_object_is_type(list, json_type_array)) {
+                r.problem = "unexpected response: no \"servers\" array";
+                break;
+            }
+            n = json_object_array_length(list);
+            for (size_t i = 0; i < n && !r.problem; i++)
+                if (!jsonutil_get_str(json_object_array_get_idx(list, i), "id")) {
+                    snprintf(why, sizeof why,
+                             "unexpected response: servers[%zu] is not a server with an id", i);
+                    r.problem = why;
+                }
+            if (!r.problem)
+                r.obj = list;
+            break;
+        }
         case CALL_IMAGE: {
             struct json_object *list;
             size_t n;
@@ -183,9 +203,11 @@ static void on_object(void *ud, const struct answer *a)
     free(c);
 }
 
-/* Submits GET url for a typed call. */
+/* Submits GET url for a typed call (labelled label_in when not NULL). An image lookup goes ahead
+ * of the queue: the servers that name it are read already, and it should not trail them. */
 static int get_object(struct api_session *s, int what, const char *id, const char *url,
-                      api_reply_fn *fn, void *ud, char *label, size_t lsize, struct err *e)
+                      const char *label_in, api_reply_fn *fn, void *ud, char *label, size_t lsize,
+                      struct err *e)
 {
     struct call *c = calloc(1, sizeof *c);
     int rc;
@@ -197,7 +219,12 @@ static int get_object(struct api_session *s, int what, const char *id, const cha
     c->what = what;
     snprintf(c->id, sizeof c->id, "%s", id);
     rc = request_submit(s->rq,
-                        &(struct request){.method = "GET", .url = url, .done = on_object, .ud = c},
+                        &(struct request){.method = "GET",
+                                          .url = url,
+                                          .urgent = what == CALL_IMAGE,
+                                          .label = label_in,
+                                          .done = on_object,
+                                          .ud = c},
                         label, lsize, e);
     if (rc)
         free(c);
@@ -225,7 +252,7 @@ static int get_typed(struct api_session *s, int what, const char *id, api_reply_
     if (rc)
         rc = err_set(e, ERR_NOMEM, "out of memory");
     else
-        rc = get_object(s, what, id, url.data, fn, ud, label, lsize, e);
+        rc = get_object(s, what, id, url.data, NULL, fn, ud, label, lsize, e);
     buf_free(&url);
     return rc;
 }
@@ -251,6 +278,38 @@ int api_get_image(struct api_session *s, const char *id, api_reply_fn *fn, void 
         return err_set(e, ERR_INVALID, "no IMS endpoint");
     return get_typed(s, CALL_IMAGE, id, fn, ud, label, lsize, e, "%s/v2/cloudimages?id=%s",
                      s->o.ep->ims, id);
+}
+
+int api_get_servers(struct api_session *s, const char *const *ids, size_t n, api_reply_fn *fn,
+                    void *ud, char *label, size_t lsize, struct err *e)
+{
+    struct buf url;
+    char lab[384];
+    int rc = 0;
+
+    if (n == 0 || n > API_BATCH_MAX)
+        return err_set(e, ERR_INVALID, "a batch of %zu servers (1 to %d)", n, API_BATCH_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (!api_id_valid(ids[i]))
+            return err_set(e, ERR_INVALID, "'%.80s' cannot go into a URL (unexpected characters)",
+                           ids[i]);
+    buf_init(&url, 0);
+    rc = buf_printf(&url, "%s/v1/%s/cloudservers/detail?server_id=", s->o.ep->ecs,
+                    s->o.ep->project_id);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = buf_printf(&url, "%s%s", i ? "," : "", ids[i]);
+    if (!rc)
+        rc = buf_printf(&url, "&limit=%zu", n);
+    if (rc) {
+        buf_free(&url);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    /* the label names the batch, not a hundred ids */
+    snprintf(lab, sizeof lab, "GET /v1/%s/cloudservers/detail?server_id=%s,...(%zu ids)",
+             s->o.ep->project_id, ids[0], n);
+    rc = get_object(s, CALL_SERVERS, ids[0], url.data, lab, fn, ud, label, lsize, e);
+    buf_free(&url);
+    return rc;
 }
 
 /* ---- the pager ------------------------------------------------------------------------------- */
@@ -431,6 +490,8 @@ static void take_page(struct pager *p, const struct answer *a)
         if (p->spec.item)
             p->spec.item(p->spec.ud, pos, item);
     }
+    if (p->spec.page_end)
+        p->spec.page_end(p->spec.ud);
     if (p->pending == 0 && first_gap(p) < (size_t)p->count) {
         /* Pages came back shorter than the first one: read what is still missing. */
         if (n == 0 || ++p->gap_fills > API_MAX_GAP_FILLS) {

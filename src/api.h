@@ -27,6 +27,7 @@ struct json_object;
 #define API_DEFAULT_PAGE_LIMIT 1000
 #define API_DEFAULT_MAX_ITEMS  20000
 #define API_MAX_GAP_FILLS      8
+#define API_BATCH_MAX          100 /* ids in one server_id filter (sdrs-api.md 9.3) */
 
 struct api_opts {
     const struct credentials *cred;
@@ -80,8 +81,16 @@ int api_get_group(struct api_session *s, const char *id, api_reply_fn *fn, void 
  * is id). A deleted server is an ANSWER_ERROR with status 404 and an Ecs.* code. */
 int api_get_server(struct api_session *s, const char *id, api_reply_fn *fn, void *ud, char *label,
                    size_t lsize, struct err *e);
+/* GET {ecs}/v1/{project}/cloudservers/detail?server_id=<id>,...&limit=n, Huawei Cloud's id filter
+ * (1..API_BATCH_MAX ids): obj is the "servers" array, every element an object with a string id.
+ * What it means (which ids came back, and whether with real fields) is the caller's to judge: a
+ * cloud that ignores the filter answers with other servers, and an unknown id comes back with
+ * null fields. */
+int api_get_servers(struct api_session *s, const char *const *ids, size_t n, api_reply_fn *fn,
+                    void *ud, char *label, size_t lsize, struct err *e);
 /* GET {ims}/v2/cloudimages?id={id}: obj is the image with that id, or NULL (problem NULL) when
- * the list has none; every element of "images" must be an object with an id. */
+ * the list has none; every element of "images" must be an object with an id. It goes ahead of
+ * the requests queued (the servers that name it are read already). */
 int api_get_image(struct api_session *s, const char *id, api_reply_fn *fn, void *ud, char *label,
                   size_t lsize, struct err *e);
 
@@ -103,6 +112,8 @@ struct api_list_spec {
     const char *filter; /* a query filter ("server_group_id=ID") or NULL */
     /* each item once, as it arrives (pages may come in any order); may be NULL */
     void (*item)(void *ud, size_t pos, struct json_object *item);
+    /* after the items of each page that was taken; may be NULL */
+    void (*page_end)(void *ud);
     /* once, when the list is complete or cannot be */
     void (*done)(void *ud, const struct api_list_end *end);
     void *ud;

@@ -5,6 +5,7 @@
 #include "auditlog.h"
 #include "diag.h"
 #include "facts.h"
+#include "regions.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -277,11 +278,35 @@ fail:
     return code;
 }
 
+/* --batch-servers: auto reads servers in batches where the region table says the cloud has ECS's
+ * server_id filter (Huawei Cloud); on everywhere (fetch.c notices a cloud that ignores it); off
+ * never. Returns 0 or EXIT_USAGE. */
+static int batch_mode(const char *mode, const struct endpoints *ep, bool *on)
+{
+    const struct region_info *ri = region_lookup(ep->region);
+
+    if (!mode || strcmp(mode, "auto") == 0) {
+        *on = ri && region_cloud_has_server_id_filter(ri->cloud);
+        diag_verbose(1, "servers: %s (--batch-servers auto: %s%s%s)",
+                     *on ? "read in batches of up to 100" : "one request each",
+                     ri ? region_cloud_name(ri->cloud) : "the region is not known",
+                     ri ? (*on ? " has" : " does not document") : "", ri ? " the id filter" : "");
+        return 0;
+    }
+    if (strcmp(mode, "on") == 0 || strcmp(mode, "off") == 0) {
+        *on = strcmp(mode, "on") == 0;
+        return 0;
+    }
+    diag_error("--batch-servers: unknown mode '%s' (choose auto, on or off)", mode);
+    return EXIT_USAGE;
+}
+
 int app_live_open(const struct app_opts *o, struct live *lv)
 {
     struct api_opts ao = {0};
     struct err e = {0};
     unsigned warned;
+    bool batch = false;
     int code;
 
     if ((code = app_live_config(o, lv)) != 0)
@@ -301,6 +326,8 @@ int app_live_open(const struct app_opts *o, struct live *lv)
         diag_error("the project id is unknown: give --project-id or set OS_PROJECT_ID");
         goto fail;
     }
+    if (batch_mode(o->live.batch_servers, &lv->ep, &batch))
+        goto fail;
     warned = alert_cleartext(&lv->ep, lv->cred.kind, 0);
     if (o->live.http.insecure)
         diag_alert("--insecure: TLS certificates are NOT verified; anyone on the network path can "
@@ -319,7 +346,8 @@ int app_live_open(const struct app_opts *o, struct live *lv)
     ao.max_depth = o->limits.max_depth;
     ao.clock = clock_now;
     ao.log = http_logger;
-    lv->fo = (struct fetch_opts){.no_images = o->live.no_images, .clock = clock_now};
+    lv->fo = (struct fetch_opts){
+        .no_images = o->live.no_images, .batch_servers = batch, .clock = clock_now};
     if (api_session_new(&ao, &lv->session, &e)) {
         code = app_fail(ERR_NET, &e);
         goto fail;

@@ -67,6 +67,7 @@ struct live_opts {
     struct http_opts http; /* timeout, retries, concurrency, body cap, CA file, --insecure */
     size_t page_limit;
     bool no_images;
+    const char *batch_servers; /* --batch-servers auto|on|off (NULL: auto) */
 };
 
 struct app_opts {

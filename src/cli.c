@@ -111,6 +111,7 @@ static const struct option_def table[] = {
     {{"cacert", 0, "FILE", C_NET, "verify the servers with the PEM certificates in FILE only (not the system's)", SEC_LIVE}, K_STRING, AT(live.http.cacert), 0, 0, S_NONE, true},
     {{"insecure", 0, NULL, C_NET, "do not verify TLS certificates (loud warning; never in production)", SEC_LIVE}, K_FLAG, AT(live.http.insecure), 0, 0, S_NONE, true},
     {{"no-images", 0, NULL, C_LIVE, "do not read image details from IMS", SEC_LIVE}, K_FLAG, AT(live.no_images), 0, 0, S_NONE, true},
+    {{"batch-servers", 0, "MODE", C_LIVE, "read up to 100 servers per request with ECS's server_id filter: auto (default: where the region is Huawei Cloud's, which has the filter), on (any cloud: one that ignores the filter is noticed and read server by server), off", SEC_LIVE}, K_STRING, AT(live.batch_servers), 0, 0, S_NONE, true},
     /* failover */
     {{"execute", 0, NULL, CLI_FAILOVER, "really call the action (only on GO)", SEC_FAILOVER}, K_FLAG, AT(execute), 0, 0, S_NONE, false},
     {{"yes", 0, NULL, CLI_FAILOVER, "do not ask for confirmation (pipelines)", SEC_FAILOVER}, K_FLAG, AT(yes), 0, 0, S_NONE, false},

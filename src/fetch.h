@@ -5,7 +5,8 @@
  *
  * Requests go out as soon as their inputs are known: the group and the first page of each list
  * together, further pages as soon as a first page tells the count, each server as soon as an
- * instance names it, each image as soon as a server names it. What could not be fetched after the
+ * instance names it (or, in batch mode, the servers of a page of instances together), each image as
+ * soon as a server names it, ahead of the queue. What could not be fetched after the
  * HTTP layer's retries goes into the snapshot's fetch_errors, never into silence.
  *
  * Ownership: a struct fetch_result owns its snapshot bytes and tree (fetch_result_clear) and holds
@@ -25,6 +26,9 @@ struct json_object;
 
 struct fetch_opts {
     bool no_images;           /* skip IMS */
+    bool batch_servers;       /* read servers in batches with ECS's server_id filter (Huawei
+                                 Cloud); ids it does not return with real fields are read one by
+                                 one, and a cloud that ignores the filter turns it off */
     long long (*clock)(void); /* seconds since the epoch: fetched_at (NULL: time()) */
 };
 

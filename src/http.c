@@ -484,6 +484,25 @@ out:
     return rc;
 }
 
+/* Queues x: at the tail, or (urgent) after the urgent ones already queued, which lead. */
+static void pending_add(struct http_client *c, struct xfer *x, bool urgent)
+{
+    struct xfer *after = urgent ? c->urgent_tail : c->pending_tail;
+
+    if (!after) {
+        x->next = c->pending_head;
+        c->pending_head = x;
+    } else {
+        x->next = after->next;
+        after->next = x;
+    }
+    if (!x->next)
+        c->pending_tail = x;
+    if (urgent)
+        c->urgent_tail = x;
+    c->npending++;
+}
+
 int http_submit(struct http_client *c, const struct http_request *r, http_done_fn done, void *ud,
                 struct err *e)
 {
@@ -537,12 +556,7 @@ int http_submit(struct http_client *c, const struct http_request *r, http_done_f
     x->auth_ud = r->auth_ud;
     x->done = done;
     x->ud = ud;
-    if (c->pending_tail)
-        c->pending_tail->next = x;
-    else
-        c->pending_head = x;
-    c->pending_tail = x;
-    c->npending++;
+    pending_add(c, x, r->urgent);
     return 0;
 fail:
     hx_xfer_free(x);
@@ -578,6 +592,8 @@ static struct xfer *pending_pop(struct http_client *c)
     c->pending_head = x->next;
     if (!c->pending_head)
         c->pending_tail = NULL;
+    if (c->urgent_tail == x)
+        c->urgent_tail = NULL;
     c->npending--;
     x->next = NULL;
     return x;

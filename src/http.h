@@ -91,6 +91,9 @@ struct http_request {
     void *auth_ud;
     const char *label; /* for log lines, e.g. "GET /v1/{project_id}/replications?offset=0"
                           (NULL: the method and the URL without its query) */
+    bool urgent;       /* takes the next free slot, before every queued request that is not
+                          urgent (urgent ones keep their order): a lookup that other work waits
+                          for, so that it overlaps the queue instead of trailing it */
 };
 
 struct http_response {

@@ -61,6 +61,7 @@ struct http_client {
     CURLM *multi;
     CURLSH *share;
     struct xfer *pending_head, *pending_tail; /* FIFO, waiting for a slot */
+    struct xfer *urgent_tail;                 /* the last urgent one on it (they lead), or NULL */
     size_t npending;                          /* on that list */
     struct xfer *waiting;                     /* waiting to retry, sorted by due_ms */
     struct xfer *running;                     /* in flight */

@@ -230,3 +230,8 @@ void region_names(char *out, size_t size)
         len += seplen + namelen;
     }
 }
+
+bool region_cloud_has_server_id_filter(enum region_cloud c)
+{
+    return c == CLOUD_HUAWEI;
+}

@@ -9,6 +9,7 @@
 #ifndef SDRS_REGIONS_H
 #define SDRS_REGIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum region_cloud {
@@ -37,6 +38,10 @@ const struct region_info *region_at(size_t i);
 /* "Open Telekom Cloud", "Open Telekom Cloud (Swiss)" or "Huawei Cloud" ("unknown cloud" for a
  * value outside the enum). */
 const char *region_cloud_name(enum region_cloud c);
+
+/* True when the cloud's ECS filters cloudservers/detail by server_id (Huawei Cloud, per its API
+ * reference and SDK; Open Telekom Cloud documents no such filter): sdrs-api.md 9.3. */
+bool region_cloud_has_server_id_filter(enum region_cloud c);
 
 /* Writes every known region name, in table order and separated by ", ", into out (for an error
  * message). Always NUL-terminates when size > 0; when out is too small the list is cut at a name

@@ -141,7 +141,10 @@ int request_submit(struct requester *rq, const struct request *r, char *label, s
     if (!p)
         return err_set(e, ERR_NOMEM, "out of memory");
     *p = (struct pending){.rq = rq, .done = r->done, .ud = r->ud};
-    request_label(r->method, r->url, p->label, sizeof p->label);
+    if (r->label)
+        snprintf(p->label, sizeof p->label, "%s", r->label);
+    else
+        request_label(r->method, r->url, p->label, sizeof p->label);
     if (label)
         snprintf(label, lsize, "%s", p->label);
     hr = (struct http_request){.method = r->method,
@@ -152,7 +155,8 @@ int request_submit(struct requester *rq, const struct request *r, char *label, s
                                .retry_unsafe = r->unsigned_post,
                                .auth = r->unsigned_post ? NULL : rq->sign,
                                .auth_ud = r->unsigned_post ? NULL : rq->sign_ud,
-                               .label = p->label};
+                               .label = p->label,
+                               .urgent = r->urgent};
     if ((rc = http_submit(rq->http, &hr, on_http_done, p, e)) != 0)
         free(p);
     return rc;

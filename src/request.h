@@ -56,6 +56,8 @@ struct request {
     bool unsigned_post; /* the IAM token request: not signed (its body carries the password)
                            and safe to repeat; every other request is signed and a POST is never
                            repeated once it may have reached the server */
+    bool urgent;        /* ahead of the queue (struct http_request.urgent) */
+    const char *label;  /* the label, when the URL would make a poor one (NULL: from the URL) */
     request_done_fn *done;
     void *ud;
 };

@@ -12,7 +12,7 @@ LIST_COLLECTIONS = ("server_groups", "protected_instances", "replications", "dis
 MAP_COLLECTIONS = ("servers", "images")
 _TOP_KEYS = {"project_id", "region", "credentials", "snapshot", "snapshots", "page_limit", "latency_ms",
              "token_ttl_seconds", "clock_offset_seconds", "faults", "jobs", "note",
-             "aksk_project_header"} | set(LIST_COLLECTIONS) | set(MAP_COLLECTIONS)
+             "aksk_project_header", "ecs_server_id_filter"} | set(LIST_COLLECTIONS) | set(MAP_COLLECTIONS)
 
 # How strictly AK/SK requests to the project-scoped services (SDRS, ECS, IMS) must carry a signed
 # X-Project-Id equal to the project they address (README: "X-Project-Id"):
@@ -45,6 +45,7 @@ class Scenario:
         self.aksk = {}  # access key -> secret key
         self.security_tokens = {}  # access key -> security token, for the temporary pairs only
         self.aksk_project_header = DEFAULT_AKSK_PROJECT_HEADER
+        self.ecs_server_id_filter = True
         self.users = []
         self.page_limit = None
         self.latency_ms = 0
@@ -119,6 +120,9 @@ def _parse(doc, base_dir):
     if sc.aksk_project_header not in AKSK_PROJECT_HEADER_MODES:
         raise ScenarioError("aksk_project_header must be %s (got %r)"
                             % (", ".join('"%s"' % m for m in AKSK_PROJECT_HEADER_MODES), sc.aksk_project_header))
+    sc.ecs_server_id_filter = doc.get("ecs_server_id_filter", True)
+    if not isinstance(sc.ecs_server_id_filter, bool):
+        raise ScenarioError("ecs_server_id_filter must be true or false")
     _parse_credentials(sc, doc.get("credentials", {}))
     try:
         sc.fault_specs = doc.get("faults", [])

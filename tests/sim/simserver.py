@@ -72,7 +72,7 @@ class Simulator:
         self.world = World(scenario.project_id, scenario.region, scenario.world, scenario.server_errors,
                            scenario.jobs, scenario.page_limit, scenario.latency_ms)
         self.auth = Authenticator(scenario)
-        self.api = api_mod.Api(self.world, self.auth)
+        self.api = api_mod.Api(self.world, self.auth, scenario.ecs_server_id_filter)
         self.faults = faults_mod.FaultSet(faults_mod.parse_faults(scenario.fault_specs))
         self.log = RequestLog(log_path)
 
