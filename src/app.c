@@ -507,7 +507,7 @@ int app_decide_keep(const struct app_opts *o, struct session *ss, bool save, str
     if (keep)
         *keep = snap;
     else
-        snapshot_free(snap);
+        snapshot_free_at_exit(snap);
     return code;
 }
 

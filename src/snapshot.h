@@ -96,6 +96,8 @@ int snapshot_load_buffer(const char *data, size_t len, const char *label,
 int snapshot_load_tree(struct json_object *root, const char *data, size_t len, const char *label,
                        const struct snapshot_limits *lim, struct snapshot **out, struct err *e);
 void snapshot_free(struct snapshot *s);
+/* Frees s when the process exits, for the last snapshot a command evaluates: see snapshot.c. */
+void snapshot_free_at_exit(struct snapshot *s);
 
 /* The value of a part in s (borrowed; NULL when the snapshot lacks it). */
 struct json_object *snapshot_part_value(const struct snapshot *s, const struct snapshot_part *p);
