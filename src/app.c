@@ -436,10 +436,31 @@ struct snapshot_limits app_limits(const struct app_opts *o)
     return o->limits;
 }
 
+/* Where a decision's time went, for -v (and the benchmark's account of the fixed costs). */
+struct timings {
+    long long start_us;
+    long long fetch_us;    /* requests and answers, the assembly included */
+    long long assemble_us; /* the document and its bytes, after the last answer */
+    long long read_us;     /* checking the snapshot (and its digest), or reading the file */
+    long long eval_us;     /* the rules and the report */
+};
+
+static void log_timings(const struct timings *t)
+{
+    if (t->fetch_us)
+        diag_verbose(1,
+                     "time: fetch %.1f ms (assembling the snapshot after the last answer %.1f ms), "
+                     "checking the snapshot %.1f ms, rules and report %.1f ms",
+                     t->fetch_us / 1e3, t->assemble_us / 1e3, t->read_us / 1e3, t->eval_us / 1e3);
+    else
+        diag_verbose(1, "time: reading the snapshot %.1f ms, rules and report %.1f ms",
+                     t->read_us / 1e3, t->eval_us / 1e3);
+}
+
 /* The snapshot to evaluate: the file of --snapshot, or a live fetch of the group over lv (opened
  * here when it is not open yet). */
 static int obtain_snapshot(const struct app_opts *o, bool save, struct live *lv,
-                           struct snapshot **snap)
+                           struct snapshot **snap, struct timings *t)
 {
     struct snapshot_limits lim = app_limits(o);
     struct fetch_result res = {0};
@@ -450,11 +471,14 @@ static int obtain_snapshot(const struct app_opts *o, bool save, struct live *lv,
     if (o->in.snapshot) {
         if (snapshot_load_file(o->in.snapshot, &lim, snap, &e))
             return app_fail(ERR_PARSE, &e);
+        t->read_us = util_now_us() - t->start_us;
         return 0;
     }
     if (!lv->session && (code = app_live_open(o, lv)) != 0)
         return code;
     code = live_fetch(o, lv, &res);
+    t->fetch_us = util_now_us() - t->start_us;
+    t->assemble_us = res.assemble_us;
     if (!code && save && o->in.save_snapshot)
         code = app_write_file(o, "snapshot", o->in.save_snapshot, &res.snapshot);
     if (!code) {
@@ -466,6 +490,7 @@ static int obtain_snapshot(const struct app_opts *o, bool save, struct live *lv,
             code = EXIT_INDETERMINATE;
         }
         res.tree = NULL;
+        t->read_us = util_now_us() - t->start_us - t->fetch_us;
     }
     fetch_result_clear(&res);
     return code;
@@ -497,13 +522,17 @@ int app_decide_keep(const struct app_opts *o, struct session *ss, bool save, str
                     struct snapshot **keep)
 {
     struct snapshot *snap = NULL;
+    struct timings t = {.start_us = util_now_us()};
     int code;
 
     if (keep)
         *keep = NULL;
-    if ((code = obtain_snapshot(o, save, &ss->lv, &snap)) != 0)
+    if ((code = obtain_snapshot(o, save, &ss->lv, &snap, &t)) != 0)
         return code;
+    t.eval_us = util_now_us();
     code = app_evaluate(o, ss, snap, rep);
+    t.eval_us = util_now_us() - t.eval_us;
+    log_timings(&t);
     if (keep)
         *keep = snap;
     else

@@ -896,6 +896,9 @@ static int fetch_init(struct fetch *f, struct api_session *s, const struct fetch
 /* The result of a settled fetch: the snapshot, or why there is none. Returns 0 or ERR_NOMEM. */
 static int conclude(struct fetch *f, struct fetch_result *out)
 {
+    long long t0 = util_now_us();
+    int rc;
+
     if (f->fatal) {
         out->error = f->fatal;
         snprintf(out->message, sizeof out->message, "%s", f->fatal_err.msg);
@@ -904,7 +907,9 @@ static int conclude(struct fetch *f, struct fetch_result *out)
     if (!f->group && json_object_array_length(f->errors) == 0)
         fetch_error(f, "GET server group", "no answer");
     api_session_stats(f->s, &out->stats);
-    return assemble(f, out);
+    rc = assemble(f, out);
+    out->assemble_us = util_now_us() - t0;
+    return rc;
 }
 
 int fetch_group(struct api_session *s, const char *group_id, const struct fetch_opts *fo,

@@ -37,6 +37,7 @@ struct fetch_result {
     struct json_object *tree; /* the same document, parsed (owned; snapshot_load_tree takes it) */
     size_t fetch_errors;      /* entries in its fetch_errors */
     struct http_stats stats;  /* the session's counters when the group was done */
+    long long assemble_us;    /* building the document and its bytes after the last answer */
     int error;                /* fetch_groups: why this group has no snapshot (0: it has one) */
     char message[512];
 };

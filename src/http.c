@@ -400,6 +400,7 @@ void http_client_free(struct http_client *c)
     free_list(c->running);
     free_list(c->pending_head);
     free_list(c->waiting);
+    free_list(c->finished_head);
     if (c->multi)
         curl_multi_cleanup(c->multi);
     if (c->share)
@@ -599,6 +600,40 @@ static struct xfer *pending_pop(struct http_client *c)
     return x;
 }
 
+/* Starts pending requests while there are free slots and puts them on the wire at once (a
+ * failure of the multi handle shows again in the loop's own curl_multi_perform). */
+static void send_pending(struct http_client *c)
+{
+    int started = 0, still = 0;
+
+    while (c->pending_head && c->in_flight < c->o.concurrency) {
+        hx_start_attempt(c, pending_pop(c));
+        started++;
+    }
+    if (started && c->in_flight)
+        curl_multi_perform(c->multi, &still);
+}
+
+/* Runs the done callbacks of the finished requests, in the order they finished. The slots they
+ * freed are refilled and the requests sent before each answer is parsed and handled: at high
+ * concurrency, handling 64 answers one after the other would otherwise hold the next round back
+ * by all of that time. A callback may submit more requests; they go out before the next answer is
+ * handled. */
+static void run_finished(struct http_client *c)
+{
+    while (c->finished_head) {
+        struct xfer *x = c->finished_head;
+
+        send_pending(c);
+        c->finished_head = x->next;
+        if (!c->finished_head)
+            c->finished_tail = NULL;
+        x->next = NULL;
+        x->done(x->ud, &x->resp);
+        hx_xfer_free(x);
+    }
+}
+
 /* After a failure of the multi handle itself: completes everything outstanding with error. */
 static void fail_all(struct http_client *c, int error, const char *message)
 {
@@ -620,6 +655,7 @@ static void fail_all(struct http_client *c, int error, const char *message)
         }
         hx_finish(c, x, error, HTTP_FAIL_OTHER, x->resp.attempts > 0, message);
     }
+    run_finished(c);
 }
 
 int http_run(struct http_client *c, struct err *e)
@@ -639,6 +675,7 @@ int http_run(struct http_client *c, struct err *e)
         promote_due(c, now);
         while (c->pending_head && c->in_flight < c->o.concurrency)
             hx_start_attempt(c, pending_pop(c));
+        run_finished(c); /* requests that could not start */
         if (!c->in_flight && !c->pending_head && !c->waiting)
             break;
         if (c->in_flight) {
@@ -654,6 +691,7 @@ int http_run(struct http_client *c, struct err *e)
                 hx_attempt_done(c, x, msg->data.result);
             }
         }
+        run_finished(c);
         if (c->pending_head && c->in_flight < c->o.concurrency)
             continue; /* callbacks queued more: start them before waiting */
         if (!c->in_flight && !c->pending_head && !c->waiting)

@@ -40,8 +40,12 @@ void hx_finish(struct http_client *c, struct xfer *x, int error, enum http_fail 
         buf_wipe_free(&x->resp.subject_token);
     }
     c->stats.requests++;
-    x->done(x->ud, &x->resp);
-    hx_xfer_free(x);
+    x->next = NULL;
+    if (c->finished_tail)
+        c->finished_tail->next = x;
+    else
+        c->finished_head = x;
+    c->finished_tail = x;
 }
 
 /* Removes the attempt's easy handle from the multi handle and the running list. */

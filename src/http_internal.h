@@ -19,7 +19,7 @@
 
 struct xfer {
     struct http_client *c;
-    struct xfer *next; /* in exactly one of: pending, waiting, running */
+    struct xfer *next; /* in exactly one of: pending, waiting, running, finished */
 
     /* the request, copied */
     char *method;
@@ -60,11 +60,12 @@ struct http_client {
                           trusts the same certificates */
     CURLM *multi;
     CURLSH *share;
-    struct xfer *pending_head, *pending_tail; /* FIFO, waiting for a slot */
-    struct xfer *urgent_tail;                 /* the last urgent one on it (they lead), or NULL */
-    size_t npending;                          /* on that list */
-    struct xfer *waiting;                     /* waiting to retry, sorted by due_ms */
-    struct xfer *running;                     /* in flight */
+    struct xfer *pending_head, *pending_tail;   /* FIFO, waiting for a slot */
+    struct xfer *urgent_tail;                   /* the last urgent one on it (they lead), or NULL */
+    size_t npending;                            /* on that list */
+    struct xfer *waiting;                       /* waiting to retry, sorted by due_ms */
+    struct xfer *running;                       /* in flight */
+    struct xfer *finished_head, *finished_tail; /* FIFO, done: their callbacks run next */
     int in_flight;
     unsigned seed;
     bool in_run;
@@ -89,7 +90,8 @@ void hx_xfer_free(struct xfer *x);
 /* True for a "Name: value" header line without control characters or a blank in the name. */
 bool hx_valid_header(const char *h);
 
-/* Ends a request: fills its response's outcome and calls its done callback. */
+/* Ends a request: fills its response's outcome and queues it; http_run calls its done callback
+ * (after refilling the slots it freed). */
 void hx_finish(struct http_client *c, struct xfer *x, int error, enum http_fail fail,
                bool maybe_sent, const char *message);
 /* Takes an attempt's transfer off the multi handle and the running list. */

@@ -629,8 +629,13 @@ bool util_url_id(const char *id)
 
 long long util_now_ms(void)
 {
+    return util_now_us() / 1000;
+}
+
+long long util_now_us(void)
+{
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }

@@ -108,6 +108,8 @@ int util_put_clean(struct buf *out, const char *s, size_t len);
 bool util_same_id(const char *a, const char *b);
 /* Milliseconds of the monotonic clock (for deadlines and durations, not the time of day). */
 long long util_now_ms(void);
+/* Microseconds of the same clock (for the -v timings). */
+long long util_now_us(void);
 
 /* True for ids that may go into a URL path: letters, digits, '-', '_', '.', 1..64 bytes, and not
  * "." or "..". */
