@@ -10,6 +10,13 @@ injected latency, offline snapshot checks, a fleet check and start-up, in one ru
    of C. One server process per scenario: started, warmed by one untimed run (with -vv, whose log
    gives the HTTP statistics), then --repeat timed runs; the median is reported.
    Every case is run at L = 20 ms and at L = 0 (the fixed costs: client CPU, server CPU, start-up).
+   Batch mode (--batch-servers on: up to 100 servers a request) at C = 16 (and 64 for N = 500):
+   floor = (2 + ceil(ceil(2N / 100) / C)) x L (the group and lists, the batches, the images they
+   name); round trips are counted in the simulator's request log. The client's -v time line gives
+   what it spends after the last answer; client CPU per request is reported, and the CPU of a
+   request itself (one-per-server minus batched, over the requests saved).
+   For N = 10 and 100, bench/sequential.sh (curl + jq, one request at a time: what a user writes
+   instead) runs once against the same server at L = 20 ms, and the speed-up is reported.
    Two servers: `sim` is tests/sim/sdrs_sim.py (the simulator the issue names: a thread per
    connection, every answer computed under the GIL); `ref` is bench/refserver.py (the same answers,
    computed once and served from a cache by one asyncio loop), which tells the client's cost apart
@@ -17,6 +24,7 @@ injected latency, offline snapshot checks, a fleet check and start-up, in one ru
 2. Offline `check --snapshot` of bench/gen_snapshot.py snapshots: median wall, peak RSS, per instance.
 3. Fleet `check --all` over G groups of 10 instances (bench/gen_fleet.py), L = 20 ms, C = 64.
 4. Start-up: `sdrs-preflight version`.
+5. The sequential script's time and the speed-up (see 1).
 
 Wall time is measured from posix_spawn to wait4 of the binary; peak RSS and CPU time come from the
 rusage wait4 returns. Python 3 standard library only.
@@ -59,6 +67,12 @@ TARGET_FLEET = 1.5
 TARGET_OFFLINE_MS = 50.0
 TARGET_OFFLINE_MIB = 32.0
 TARGET_START_MS = 5.0
+# Issue 17's targets.
+TARGET_BATCH_ROUNDS = 4
+TARGET_BATCH_RATIO = 1.3
+TARGET_SEQ_SPEEDUP = 30.0
+BATCH = ("--batch-servers", "on")
+BATCH_MAX = 100  # ids per batch request (src/api.h API_BATCH_MAX)
 
 
 class BenchError(Exception):
@@ -218,6 +232,31 @@ def http_stats(path):
     return st
 
 
+TIME_RE = re.compile(r"time: fetch ([0-9.]+) ms \(assembling the snapshot after the last answer ([0-9.]+) ms\), "
+                     r"checking the snapshot ([0-9.]+) ms, rules and report ([0-9.]+) ms")
+
+
+def fixed_costs(path):
+    """The -v time line of a live run: what the client spends after the last answer (ms)."""
+    with open(path, errors="replace") as f:
+        m = TIME_RE.search(f.read())
+    if not m:
+        return None
+    fetch, assemble, check, rules = (float(g) for g in m.groups())
+    return {"fetch_ms": fetch, "assemble_ms": assemble, "check_ms": check, "rules_ms": rules,
+            "after_ms": assemble + check + rules}
+
+
+def rounds(log, latency_ms):
+    """Round trips in a simulator request log: requests arriving within half a latency of the one
+    before belong to the same round. None without a log or without latency."""
+    if not isinstance(log, list) or not log or latency_ms <= 0:
+        return None
+    times = sorted(datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp() * 1000.0
+                   for e in log)
+    return 1 + sum(1 for a, b in zip(times, times[1:]) if b - a >= latency_ms / 2.0)
+
+
 def pct(values, p):
     if not values:
         return 0
@@ -327,7 +366,7 @@ class Bench:
                                                                        "HTTPS_PROXY", "all_proxy", "ALL_PROXY")}
         self.env.update({"OS_AUTH_TOKEN": TOKEN, "NO_COLOR": "1", "no_proxy": "127.0.0.1,localhost",
                          "SOURCE_DATE_EPOCH": "1795608000"})
-        self.results = {"live": [], "offline": [], "fleet": [], "startup": None}
+        self.results = {"live": [], "offline": [], "fleet": [], "startup": None, "sequential": []}
         self.start_ms = None
         self.spawner = Spawner(self.env)
 
@@ -358,6 +397,7 @@ class Bench:
         warm = self.spawn(argv + ["-vv"], stderr_path=err)
         expect(warm, 0, what + " (warm-up)", err)
         stats = http_stats(err)
+        costs = fixed_costs(err)
         log = server.requests()
         walls, rss, cpu, sent = [], [], [], []
         cpu0 = server.cpu_s()
@@ -379,7 +419,8 @@ class Bench:
                 "server_us_per_req": 1e6 * server_cpu / max(1, sum(sent)),
                 "http": {k: v for k, v in stats.items() if k != "ms"},
                 "req_ms_p50": pct(stats["ms"], 50), "req_ms_max": max(stats["ms"] or [0]),
-                "warm_log": log if isinstance(log, list) else None}
+                "cpu_us_per_req": 1000.0 * statistics.median(cpu) / max(1, statistics.median(sent)),
+                "costs": costs, "warm_log": log if isinstance(log, list) else None}
 
     def live(self):
         a = self.args
@@ -396,6 +437,9 @@ class Bench:
                 server = Server(kind, sc_path, self.path("%s-%d" % (kind, n)))
                 try:
                     cases = [(c, lat, ()) for c in cs for lat in latencies]
+                    cases += [(16, lat, BATCH) for lat in latencies]
+                    if n == 500:
+                        cases.append((64, 20, BATCH))
                     if n == 10 and not a.quick:
                         cases.append((64, 20, ("--no-images",)))
                     for c, lat, extra in cases:
@@ -403,15 +447,41 @@ class Bench:
                         what = "live %s N=%d C=%d L=%d%s" % (kind, n, c, lat, " " + " ".join(extra) if extra else "")
                         say("  " + what)
                         m = self.measure_live(server, self.live_args(server, pid, gid, c, extra), what, a.repeat)
-                        floor = (1 + math.ceil(2 * n / c)) * lat
-                        m.update({"server": kind, "n": n, "c": c, "l": lat, "variant": " ".join(extra),
-                                  "floor_ms": floor, "ratio": m["median_ms"] / floor if floor else None})
+                        if extra == BATCH:
+                            # the group and lists; the batches (ceil(2N / 100) requests, C at a time); the
+                            # images, which only the servers' answers name
+                            floor = (2 + math.ceil(math.ceil(2 * n / BATCH_MAX) / c)) * lat
+                        else:
+                            floor = (1 + math.ceil(2 * n / c)) * lat
                         log = m.pop("warm_log")
+                        m.update({"server": kind, "n": n, "c": c, "l": lat,
+                                  "variant": "batch" if extra == BATCH else " ".join(extra),
+                                  "floor_ms": floor, "ratio": m["median_ms"] / floor if floor else None,
+                                  "rounds": rounds(log, lat)})
                         if log is not None:
                             m["by_kind"] = classify(log)
                         self.results["live"].append(m)
+                    if n in (10, 100) and not a.quick:
+                        self.sequential(server, kind, n, pid, gid)
                 finally:
                     server.stop()
+
+    def sequential(self, server, kind, n, pid, gid):
+        """bench/sequential.sh (curl + jq, one request at a time) against the same server at L = 20."""
+        server.set_latency(20)
+        server.reset_log()
+        what = "sequential %s N=%d L=20" % (kind, n)
+        say("  " + what)
+        env = dict(self.env)
+        t0 = time.perf_counter()
+        p = subprocess.run(["bash", os.path.join(BENCH, "sequential.sh"), server.url, pid, gid], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=900)
+        wall = (time.perf_counter() - t0) * 1000.0
+        if p.returncode != 0 or not p.stdout.startswith("GO"):
+            raise BenchError("%s: exit code %d, output %r, stderr:\n%s" % (what, p.returncode, p.stdout,
+                                                                           p.stderr[-2000:]))
+        self.results["sequential"].append({"server": kind, "n": n, "l": 20, "wall_ms": wall,
+                                           "requests": count_requests(server.requests())})
 
     # -- offline -----------------------------------------------------------------------------------
 
@@ -640,19 +710,44 @@ def report(bench, info):
     if res["fleet"]:
         out.extend(fleet_section(res))
     out.extend(startup_section(res))
+    if res["sequential"]:
+        out.extend(sequential_section(res))
     out.extend(targets_section(res))
     return "\n".join(out)
 
 
 def targets_section(res):
-    """Issue 7's targets against what was measured (the simulator's figures for live and fleet)."""
-    out = ["", "Targets (issue 7)"]
+    """Issues 7's and 17's targets against what was measured."""
+    out = ["", "Targets (issues 7 and 17)"]
     rows = []
+    for kind in ("sim", "ref"):
+        big = [m for m in res["live"] if m["server"] == kind and m["ratio"] and not m["variant"] and m["n"] >= 100]
+        if big:
+            worst = max(big, key=lambda m: m["ratio"])
+            met = sum(1 for m in big if m["ratio"] <= TARGET_LIVE)
+            rows.append(["%s: live N >= 100, C = 16 and 64, <= %.1fx floor" % (kind, TARGET_LIVE),
+                         "%d of %d cases; worst %.2fx (N=%d C=%d)" % (met, len(big), worst["ratio"], worst["n"],
+                                                                      worst["c"]), verdict(met == len(big))])
+        bat = [m for m in res["live"] if m["server"] == kind and m["variant"] == "batch" and m["n"] == 500 and
+               m["l"] == 20]
+        for m in bat:
+            rnd = m.get("rounds")
+            rows.append(["%s: batch N = 500, C = %d: <= %d round trips, <= %.1fx its floor" %
+                         (kind, m["c"], TARGET_BATCH_ROUNDS, TARGET_BATCH_RATIO),
+                         "%s round trips, %.2fx (%.0f ms, floor %.0f ms)" %
+                         (rnd if rnd else "uncounted", m["ratio"], m["median_ms"], m["floor_ms"]),
+                         verdict((rnd is None or rnd <= TARGET_BATCH_ROUNDS) and m["ratio"] <= TARGET_BATCH_RATIO)])
+    for s in res["sequential"]:
+        if s["n"] == 100 and s.get("speedup_c16"):
+            rows.append(["%s: >= %.0fx the sequential script, N = 100" % (s["server"], TARGET_SEQ_SPEEDUP),
+                         "%.1fx at C = 16%s" % (s["speedup_c16"], ", %.1fx at C = 64" % s["speedup_c64"]
+                                                 if s.get("speedup_c64") else ""),
+                         verdict(s["speedup_c16"] >= TARGET_SEQ_SPEEDUP)])
     live = [m for m in res["live"] if m["server"] == "sim" and m["ratio"] and not m["variant"]]
     if live:
         worst = max(live, key=lambda m: m["ratio"])
         met = sum(1 for m in live if m["ratio"] <= TARGET_LIVE)
-        rows.append(["live check <= %.1fx floor" % TARGET_LIVE, "%d of %d cases; worst %.2fx (N=%d C=%d)"
+        rows.append(["sim: live check, every N, <= %.1fx floor" % TARGET_LIVE, "%d of %d cases; worst %.2fx (N=%d C=%d)"
                      % (met, len(live), worst["ratio"], worst["n"], worst["c"]), verdict(met == len(live))])
     off = next((m for m in res["offline"] if m["n"] == 500), None)
     if off:
@@ -676,21 +771,47 @@ def live_section(a, res):
                % a.repeat)
     out.append("   server sim = tests/sim/sdrs_sim.py; ref = bench/refserver.py (the same answers from a cache, one asyncio"
                " loop)")
+    out.append("   batch = --batch-servers on (up to 100 servers a request); its floor = (2 + ceil(ceil(2N / 100) / C)) x L: "
+               "the group and lists, the batches, the images they name")
     rows = []
     for m in res["live"]:
-        h = m["http"]
+        h, costs = m["http"], m.get("costs") or {}
+        target = TARGET_BATCH_RATIO if m["variant"] == "batch" else TARGET_LIVE
         rows.append([m["server"], m["n"], m["c"], m["l"], m["variant"] or "", f0(m["median_ms"]),
                      f0(m["floor_ms"]) if m["floor_ms"] else "-", f2(m["ratio"]) if m["ratio"] else "-",
-                     (verdict(m["ratio"] <= TARGET_LIVE) if m["ratio"] and not m["variant"] else ""),
-                     f1(m["rss_mib"]), "%d" % m["requests"], h["connections"], h["retries"],
-                     "%d/%d" % (m["req_ms_p50"], m["req_ms_max"]), h["round1_ms"], f0(m["client_cpu_ms"]),
-                     f0(m["server_cpu_pct"]), f0(m["server_us_per_req"])])
-    out.append(table(["server", "N", "C", "L ms", "variant", "median ms", "floor ms", "ratio", "<=1.3x", "RSS MiB",
-                      "requests", "conns", "retries", "req ms p50/max", "round1 ms", "client CPU ms",
-                      "server CPU %", "server us/req"], rows,
-                     right=[False, True, True, True, False] + [True] * 13))
-    out.append("   requests: counted by the server (the simulator's request log); conns, retries, req ms, round1 ms "
-               "(slowest of the group and list requests): the client's -vv log of the warm-up run")
+                     (verdict(m["ratio"] <= target) if m["ratio"] and m["variant"] in ("", "batch") else ""),
+                     m["rounds"] if m.get("rounds") else "-", f1(m["rss_mib"]), "%d" % m["requests"],
+                     h["connections"], h["retries"], "%d/%d" % (m["req_ms_p50"], m["req_ms_max"]),
+                     f0(m["client_cpu_ms"]), f0(m["cpu_us_per_req"]),
+                     f0(costs["after_ms"]) if costs else "-", f0(m["server_cpu_pct"]), f0(m["server_us_per_req"])])
+    out.append(table(["server", "N", "C", "L ms", "variant", "median ms", "floor ms", "ratio", "<=1.3x", "rounds",
+                      "RSS MiB", "requests", "conns", "retries", "req ms p50/max", "client CPU ms", "CPU us/req",
+                      "after ms", "server CPU %", "server us/req"], rows,
+                     right=[False, True, True, True, False] + [True] * 15))
+    out.append("   requests: counted by the server; rounds: round trips in the simulator's log (arrivals more than L/2 "
+               "apart); conns, retries, req ms: the client's -vv log of the warm-up run; CPU us/req: client CPU / "
+               "requests; after ms: the client's -v account of the time after the last answer (assembly, snapshot "
+               "check, rules and report; start-up and exit not included)")
+    marg = []
+    for kind in sorted({m["server"] for m in res["live"]}):
+        for n in sorted({m["n"] for m in res["live"] if m["n"] >= 100}):
+            one = next((m for m in res["live"] if (m["server"], m["n"], m["c"], m["l"], m["variant"]) ==
+                        (kind, n, 16, 0, "")), None)
+            bat = next((m for m in res["live"] if (m["server"], m["n"], m["c"], m["l"], m["variant"]) ==
+                        (kind, n, 16, 0, "batch")), None)
+            if one and bat and one["requests"] > bat["requests"]:
+                marg.append("%s N=%d %.0f us" % (kind, n, 1000.0 * (one["client_cpu_ms"] - bat["client_cpu_ms"]) /
+                                                 (one["requests"] - bat["requests"])))
+    if marg:
+        out.append("   client CPU of a request itself, apart from the bytes it carries (L=0, C=16: CPU one-per-server "
+                   "minus CPU batched, over the requests saved): " + ", ".join(marg))
+    costs = [m for m in res["live"] if m.get("costs") and m["l"] == 20 and not m["variant"]]
+    if costs:
+        big = max(costs, key=lambda m: (m["n"], m["c"]))
+        c = big["costs"]
+        out.append("   after the last answer, %s N=%d C=%d: assembling the snapshot %.1f ms, checking it (and its digest) "
+                   "%.1f ms, rules and report %.1f ms" % (big["server"], big["n"], big["c"], c["assemble_ms"],
+                                                          c["check_ms"], c["rules_ms"]))
     statuses = sorted({k for m in res["live"] for k in m["http"]["status"]})
     out.append("   HTTP statuses seen: %s" % ", ".join(
         "%s x %d" % (s, sum(m["http"]["status"].get(s, 0) for m in res["live"])) for s in statuses))
@@ -753,6 +874,24 @@ def fleet_section(res):
                       "requests", "conns", "retries", "req ms p50/max", "client CPU ms", "server CPU %",
                       "server us/req"], rows, right=[False] + [True] * 15))
     out.append("")
+    return out
+
+
+def sequential_section(res):
+    out = ["", "5. What a user writes instead: bench/sequential.sh (curl + jq, one request at a time, the same reads), "
+           "L = 20 ms, one run, against the same server"]
+    rows = []
+    for s in res["sequential"]:
+        ours = [m for m in res["live"] if (m["server"], m["n"], m["l"], m["variant"]) == (s["server"], s["n"], 20, "")]
+        c16 = next((m for m in ours if m["c"] == 16), None)
+        c64 = next((m for m in ours if m["c"] == 64), None)
+        s["speedup_c16"] = s["wall_ms"] / c16["median_ms"] if c16 else None
+        s["speedup_c64"] = s["wall_ms"] / c64["median_ms"] if c64 else None
+        rows.append([s["server"], s["n"], f0(s["wall_ms"]), s["requests"], f0(c16["median_ms"]) if c16 else "-",
+                     "%.1fx" % s["speedup_c16"] if c16 else "-", f0(c64["median_ms"]) if c64 else "-",
+                     "%.1fx" % s["speedup_c64"] if c64 else "-"])
+    out.append(table(["server", "N", "sequential ms", "requests", "C=16 ms", "speed-up", "C=64 ms", "speed-up"],
+                     rows, right=[False] + [True] * 7))
     return out
 
 
@@ -821,7 +960,8 @@ def main(argv=None):
             doc = {"schema": "sdrs-preflight/bench@1", "machine": info, "quick": args.quick, "repeat": args.repeat,
                    "targets": {"live_ratio": TARGET_LIVE, "fleet_ratio": TARGET_FLEET,
                                "offline_n500_ms": TARGET_OFFLINE_MS, "offline_n500_mib": TARGET_OFFLINE_MIB,
-                               "startup_ms": TARGET_START_MS},
+                               "startup_ms": TARGET_START_MS, "batch_rounds": TARGET_BATCH_ROUNDS,
+                               "batch_ratio": TARGET_BATCH_RATIO, "sequential_speedup": TARGET_SEQ_SPEEDUP},
                    "results": bench.results, "table": text}
             with open(args.json, "w") as f:
                 json.dump(doc, f, indent=1)
