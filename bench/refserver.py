@@ -13,7 +13,8 @@ and writes it after the injected latency (loop.call_later). It serves GET only (
 nothing else), HTTP/1.1 keep-alive, no TLS, no faults.
 
 Control (never delayed, never counted):
-    GET  /__ref/stats           {"requests": n, "distinct": k, "latency_ms": L}
+    GET  /__ref/stats           {"requests": n, "distinct": k, "latency_ms": L, "arrivals_ms": [...]}
+                                (arrivals_ms: when each request arrived, ms of the monotonic clock)
     POST /__ref/reset-stats     requests back to 0
     POST /__ref/latency/<ms>    change the injected latency
 """
@@ -25,6 +26,7 @@ import os
 import signal
 import socket
 import sys
+import time
 import uuid
 
 sys.dont_write_bytecode = True
@@ -56,6 +58,7 @@ class Ref:
         self.latency = latency_ms / 1000.0
         self.cache = {}
         self.requests = 0
+        self.arrivals = []
 
     def answer(self, method, target, headers):
         """The response bytes for a request (computed once per method, target and credential)."""
@@ -75,9 +78,11 @@ class Ref:
 
     def control(self, method, name):
         if method == "GET" and name == "stats":
-            doc = {"requests": self.requests, "distinct": len(self.cache), "latency_ms": self.latency * 1000}
+            doc = {"requests": self.requests, "distinct": len(self.cache), "latency_ms": self.latency * 1000,
+                   "arrivals_ms": self.arrivals}
         elif method == "POST" and name == "reset-stats":
             self.requests = 0
+            self.arrivals = []
             doc = {"ok": True}
         elif method == "POST" and name.startswith("latency/"):
             self.latency = float(name.split("/", 1)[1]) / 1000.0
@@ -127,6 +132,7 @@ class Conn(asyncio.Protocol):
                 self.transport.write(self.ref.control(method, target[len("/__ref/"):].strip("/")))
                 continue
             self.ref.requests += 1
+            self.ref.arrivals.append(time.monotonic() * 1000.0)
             data = self.ref.answer(method, target, headers)
             if self.ref.latency > 0:
                 asyncio.get_running_loop().call_later(self.ref.latency, self._send, data)

@@ -601,8 +601,10 @@ static struct xfer *pending_pop(struct http_client *c)
 }
 
 /* Starts pending requests while there are free slots and puts them on the wire at once (a
- * failure of the multi handle shows again in the loop's own curl_multi_perform). */
-static void send_pending(struct http_client *c)
+ * failure of the multi handle shows again in the loop's own curl_multi_perform). True when it
+ * drove the transfers: one may have completed, and its message waits in the multi handle, which
+ * curl_multi_poll does not wake for. */
+static bool send_pending(struct http_client *c)
 {
     int started = 0, still = 0;
 
@@ -610,8 +612,10 @@ static void send_pending(struct http_client *c)
         hx_start_attempt(c, pending_pop(c));
         started++;
     }
-    if (started && c->in_flight)
-        curl_multi_perform(c->multi, &still);
+    if (!started || !c->in_flight)
+        return false;
+    curl_multi_perform(c->multi, &still);
+    return true;
 }
 
 /* Runs the done callbacks of the finished requests, in the order they finished. The slots they
@@ -619,12 +623,14 @@ static void send_pending(struct http_client *c)
  * concurrency, handling 64 answers one after the other would otherwise hold the next round back
  * by all of that time. A callback may submit more requests; they go out before the next answer is
  * handled. */
-static void run_finished(struct http_client *c)
+static bool run_finished(struct http_client *c)
 {
+    bool performed = false;
+
     while (c->finished_head) {
         struct xfer *x = c->finished_head;
 
-        send_pending(c);
+        performed |= send_pending(c);
         c->finished_head = x->next;
         if (!c->finished_head)
             c->finished_tail = NULL;
@@ -632,6 +638,7 @@ static void run_finished(struct http_client *c)
         x->done(x->ud, &x->resp);
         hx_xfer_free(x);
     }
+    return performed;
 }
 
 /* After a failure of the multi handle itself: completes everything outstanding with error. */
@@ -691,7 +698,8 @@ int http_run(struct http_client *c, struct err *e)
                 hx_attempt_done(c, x, msg->data.result);
             }
         }
-        run_finished(c);
+        if (run_finished(c))
+            continue; /* a transfer may have completed meanwhile: poll would not see it */
         if (c->pending_head && c->in_flight < c->o.concurrency)
             continue; /* callbacks queued more: start them before waiting */
         if (!c->in_flight && !c->pending_head && !c->waiting)
