@@ -132,6 +132,8 @@ struct live {
 int app_live_config(const struct app_opts *o, struct live *lv);
 int app_live_open(const struct app_opts *o, struct live *lv);
 void app_live_close(struct live *lv);
+/* Fetches o's group over lv (app_live.c); the result is the caller's (fetch_result_clear). */
+int app_live_fetch(const struct app_opts *o, struct live *lv, struct fetch_result *res);
 
 /* What a decision needs besides the snapshot: facts, waivers, the rule catalogue, a live
  * connection (opened when first needed). */

@@ -1,4 +1,5 @@
 #include "fetch.h"
+#include "fetch_internal.h"
 
 #include "apierr.h"
 #include "jsonutil.h"
@@ -12,35 +13,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-#define FETCH_MAX_PARTS 8
-
-struct many;
-
-/* The fetch of one group. */
-struct fetch {
-    struct api_session *s;
-    const struct fetch_opts *fo;
-    const char *group_id;
-    struct json_object *group;
-    struct json_object *lists[FETCH_MAX_PARTS]; /* by part index: the complete list, else NULL */
-    struct json_object *servers;
-    struct json_object *images;
-    struct json_object *asked; /* "server:<id>", "image:<id>" already requested */
-    struct json_object *errors;
-    int fatal;
-    struct err fatal_err;
-    int pending;       /* calls and lists not answered yet */
-    long long started; /* seconds since the epoch: the snapshot's fetched_at */
-    char **batch;      /* batch mode: server ids waiting for the end of their page */
-    size_t nbatch, capbatch;
-    bool *no_batch; /* the cloud does not honour the id filter: one GET per server (shared
-                       by a fetch_groups run, else own_no_batch) */
-    bool own_no_batch;
-    struct many *many; /* fetch_groups: the run this group is part of (else NULL) */
-    size_t index;      /* fetch_groups: its position in the run */
-    bool settled;      /* fetch_groups: every call was answered and the result built */
-};
 
 /* What an image answer means for every group that asked for it. */
 struct image_outcome {
@@ -85,10 +57,7 @@ struct many {
     bool no_batch; /* see struct fetch */
 };
 
-static void logf_(const struct fetch *f, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void logf_(const struct fetch *f, int level, const char *fmt, ...)
+void fx_log(const struct fetch *f, int level, const char *fmt, ...)
 {
     const struct api_opts *o = api_session_opts(f->s);
     char msg[700];
@@ -104,10 +73,7 @@ static void logf_(const struct fetch *f, int level, const char *fmt, ...)
 
 /* Records what could not be fetched; it ends up in the snapshot's fetch_errors. The message may
  * quote the API: it is made one printable line (apierr_sanitize) before it is logged or kept. */
-static void fetch_error(struct fetch *f, const char *request, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fetch_error(struct fetch *f, const char *request, const char *fmt, ...)
+void fx_error(struct fetch *f, const char *request, const char *fmt, ...)
 {
     char raw[1000], msg[1000];
     struct json_object *o;
@@ -117,7 +83,7 @@ static void fetch_error(struct fetch *f, const char *request, const char *fmt, .
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
     apierr_sanitize(raw, strlen(raw), msg, sizeof msg);
-    logf_(f, 1, "fetch error: %s: %s", request, msg);
+    fx_log(f, 1, "fetch error: %s: %s", request, msg);
     o = json_object_new_object();
     if (!o || json_object_object_add(o, "request", json_object_new_string(request)) ||
         json_object_object_add(o, "error", json_object_new_string(msg)) ||
@@ -128,10 +94,7 @@ static void fetch_error(struct fetch *f, const char *request, const char *fmt, .
     }
 }
 
-static void set_fatal(struct fetch *f, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_fatal(struct fetch *f, int code, const char *fmt, ...)
+void fx_fatal(struct fetch *f, int code, const char *fmt, ...)
 {
     va_list ap;
 
@@ -145,12 +108,12 @@ static void set_fatal(struct fetch *f, int code, const char *fmt, ...)
 }
 
 /* The credentials were refused: nothing else will be read either. */
-static void refused(struct fetch *f, const struct answer *a)
+void fx_refused(struct fetch *f, const struct answer *a)
 {
     char msg[1000];
 
     api_refused(f->s, a, msg, sizeof msg);
-    set_fatal(f, ERR_AUTH, "%s", msg);
+    fx_fatal(f, ERR_AUTH, "%s", msg);
 }
 
 /* An answer that is not the object asked for, as a fetch error (or fatal when refused). Returns
@@ -158,11 +121,11 @@ static void refused(struct fetch *f, const struct answer *a)
 static bool reply_ok(struct fetch *f, const struct api_reply *r)
 {
     if (r->answer->kind == ANSWER_DENIED)
-        refused(f, r->answer);
+        fx_refused(f, r->answer);
     else if (r->answer->kind != ANSWER_JSON)
-        fetch_error(f, r->answer->label, "%s", r->answer->detail);
+        fx_error(f, r->answer->label, "%s", r->answer->detail);
     else if (r->problem)
-        fetch_error(f, r->answer->label, "%s", r->problem);
+        fx_error(f, r->answer->label, "%s", r->problem);
     else
         return true;
     return false;
@@ -172,7 +135,7 @@ static void fetch_settled(struct fetch *f);
 static void many_top_up(struct many *m);
 
 /* One call or list of f was answered. */
-static void op_done(struct fetch *f)
+void fx_op_done(struct fetch *f)
 {
     struct many *m = f->many;
 
@@ -188,11 +151,11 @@ static void op_done(struct fetch *f)
 static void image_apply(struct fetch *f, const struct image_outcome *o)
 {
     if (o->fatal)
-        set_fatal(f, o->fatal, "%s", o->error);
+        fx_fatal(f, o->fatal, "%s", o->error);
     else if (o->error[0])
-        fetch_error(f, o->label, "%s", o->error);
+        fx_error(f, o->label, "%s", o->error);
     else if (o->image && json_object_object_add(f->images, o->id, json_object_get(o->image)))
-        set_fatal(f, ERR_NOMEM, "out of memory");
+        fx_fatal(f, ERR_NOMEM, "out of memory");
 }
 
 /* The context of an image request: the group that sent it, or the shared entry. */
@@ -223,7 +186,7 @@ static void on_image(void *ud, const struct api_reply *r)
     if (c->shared < 0) {
         image_apply(f, &o);
         json_object_put(o.image);
-        op_done(f);
+        fx_op_done(f);
     } else {
         struct many *m = f->many;
         struct shared_image *si = &m->images[c->shared];
@@ -234,10 +197,10 @@ static void on_image(void *ud, const struct api_reply *r)
             struct fetch *w = &m->fs[si->waiting[i]];
             image_apply(w, &si->out);
             if (w != f)
-                op_done(w);
+                fx_op_done(w);
         }
         si->nwaiting = 0;
-        op_done(f);
+        fx_op_done(f);
     }
     free(c);
 }
@@ -286,7 +249,7 @@ static bool share_image(struct fetch *f, const char *id)
             size_t ncap = si->capwaiting ? si->capwaiting * 2 : 8;
             size_t *nw = realloc(si->waiting, ncap * sizeof *nw);
             if (!nw) {
-                set_fatal(f, ERR_NOMEM, "out of memory");
+                fx_fatal(f, ERR_NOMEM, "out of memory");
                 return true;
             }
             si->waiting = nw;
@@ -300,7 +263,7 @@ static bool share_image(struct fetch *f, const char *id)
         size_t ncap = m->capimages ? m->capimages * 2 : 64;
         struct shared_image *ni = realloc(m->images, ncap * sizeof *ni);
         if (!ni) {
-            set_fatal(f, ERR_NOMEM, "out of memory");
+            fx_fatal(f, ERR_NOMEM, "out of memory");
             return true;
         }
         m->images = ni;
@@ -309,13 +272,13 @@ static bool share_image(struct fetch *f, const char *id)
     si = &m->images[m->nimages];
     memset(si, 0, sizeof *si);
     if (json_object_object_add(m->image_index, id, json_object_new_int64((int64_t)m->nimages))) {
-        set_fatal(f, ERR_NOMEM, "out of memory");
+        fx_fatal(f, ERR_NOMEM, "out of memory");
         return true;
     }
     /* the asking group waits like the others: its own request's answer is applied once */
     si->waiting = malloc(8 * sizeof *si->waiting);
     if (!si->waiting) {
-        set_fatal(f, ERR_NOMEM, "out of memory");
+        fx_fatal(f, ERR_NOMEM, "out of memory");
         return true;
     }
     si->capwaiting = 8;
@@ -343,7 +306,7 @@ static void want_image(struct fetch *f, const char *id, const char *where)
         return;
     json_object_object_add(f->asked, key, NULL);
     if (!api_id_valid(id)) {
-        fetch_error(f, where, "image id '%.64s' cannot be requested (unexpected characters)", id);
+        fx_error(f, where, "image id '%.64s' cannot be requested (unexpected characters)", id);
         return;
     }
     if (f->many && share_image(f, id))
@@ -374,18 +337,17 @@ static void server_error_entry(struct fetch *f, const char *id, const struct ans
         json_object_object_add(entry, "error", eo)) {
         json_object_put(entry);
         json_object_put(eo);
-        set_fatal(f, ERR_NOMEM, "out of memory");
+        fx_fatal(f, ERR_NOMEM, "out of memory");
         return;
     }
     if (json_object_object_add(f->servers, id, entry)) {
         json_object_put(entry);
-        set_fatal(f, ERR_NOMEM, "out of memory");
+        fx_fatal(f, ERR_NOMEM, "out of memory");
     }
 }
 
 /* Records the server object ECS gave for id, and asks for its image. */
-static void server_found(struct fetch *f, const char *id, struct json_object *server,
-                         const char *label)
+void fx_server_found(struct fetch *f, const char *id, struct json_object *server, const char *label)
 {
     struct json_object *entry = json_object_new_object(), *img;
 
@@ -393,7 +355,7 @@ static void server_found(struct fetch *f, const char *id, struct json_object *se
         json_object_object_add(entry, "server", json_object_get(server)) ||
         json_object_object_add(f->servers, id, entry)) {
         json_object_put(entry);
-        set_fatal(f, ERR_NOMEM, "out of memory");
+        fx_fatal(f, ERR_NOMEM, "out of memory");
     } else if (jsonutil_get(server, "image", &img)) {
         want_image(f, jsonutil_get_str(img, "id"), label);
     }
@@ -416,212 +378,42 @@ static void on_server(void *ud, const struct api_reply *r)
         /* Only ECS itself saying "no such server" means deleted; a 404 from anything in between
          * (a gateway, a proxy, a wrong endpoint) is a failure to look. */
         if (strncasecmp(a->code, "Ecs.", 4) != 0) {
-            fetch_error(f, a->label,
-                        "%s without an ECS error code: cannot tell whether the server was deleted",
-                        a->detail);
+            fx_error(f, a->label,
+                     "%s without an ECS error code: cannot tell whether the server was deleted",
+                     a->detail);
         } else {
             server_error_entry(f, c->id, a);
-            logf_(f, 2, "server %s: deleted (%s)", c->id, a->detail);
+            fx_log(f, 2, "server %s: deleted (%s)", c->id, a->detail);
         }
     } else if (a->kind == ANSWER_ERROR) {
-        fetch_error(f, a->label, "%s", a->detail);
+        fx_error(f, a->label, "%s", a->detail);
         server_error_entry(f, c->id, a);
     } else if (reply_ok(f, r)) {
-        server_found(f, c->id, r->obj, a->label);
+        fx_server_found(f, c->id, r->obj, a->label);
     }
     free(c);
-    op_done(f);
+    fx_op_done(f);
 }
 
 /* Reads one server with its own GET (the id is valid and asked for once). */
-static void read_server(struct fetch *f, const char *id, const char *where)
+void fx_read_server(struct fetch *f, const char *id, const char *where)
 {
     struct server_call *c = calloc(1, sizeof *c);
     char label[384];
     struct err e = {0};
 
     if (!c) {
-        set_fatal(f, ERR_NOMEM, "out of memory");
+        fx_fatal(f, ERR_NOMEM, "out of memory");
         return;
     }
     c->f = f;
     snprintf(c->id, sizeof c->id, "%s", id);
     if (api_get_server(f->s, id, on_server, c, label, sizeof label, &e)) {
-        fetch_error(f, where, "cannot send: %s", e.msg);
+        fx_error(f, where, "cannot send: %s", e.msg);
         free(c);
         return;
     }
     f->pending++;
-}
-
-/* ---- servers in batches ---------------------------------------------------------------------- */
-
-/*
- * Batch mode reads up to API_BATCH_MAX servers per request with the id filter of Huawei Cloud's
- * ECS. The classification stays exactly as strict as with one GET per server: a batch answer only
- * ever adds servers it returns with real fields. An id it leaves out, or returns with null fields
- * (how that ECS answers for an id it does not know), is read again with its own GET, whose answer
- * alone may say the server is gone. An answer holding servers not asked for means the filter was
- * ignored (a cloud without it): its ids are read one by one, and so is everything after it.
- */
-
-struct batch_call {
-    struct fetch *f;
-    size_t n;
-    char ids[API_BATCH_MAX][80];
-};
-
-/* Stops batching for the rest of the run, saying why once. */
-static void batch_off(struct fetch *f, const char *label, const char *why)
-{
-    if (*f->no_batch)
-        return;
-    *f->no_batch = true;
-    logf_(f, 1, "%s: %s: reading one server per request from here on", label, why);
-}
-
-/* A batch entry with real fields: ECS answers an unknown id with an entry whose fields (but id
- * and fault) are null, so a server counts only with its status. */
-static bool batch_entry_real(struct json_object *server)
-{
-    const char *status = jsonutil_get_str(server, "status");
-
-    return status && *status;
-}
-
-static void on_servers(void *ud, const struct api_reply *r)
-{
-    struct batch_call *c = ud;
-    struct fetch *f = c->f;
-    const struct answer *a = r->answer;
-    struct json_object *found[API_BATCH_MAX] = {0};
-    bool twice[API_BATCH_MAX] = {false};
-    size_t foreign = 0, n;
-
-    if (f->fatal)
-        goto out;
-    if (a->kind == ANSWER_DENIED) {
-        refused(f, a);
-        goto out;
-    }
-    if (a->kind != ANSWER_JSON || r->problem) {
-        batch_off(f, a->label, r->problem ? r->problem : a->detail);
-        for (size_t j = 0; j < c->n; j++)
-            read_server(f, c->ids[j], a->label);
-        goto out;
-    }
-    n = json_object_array_length(r->obj);
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *server = json_object_array_get_idx(r->obj, i);
-        const char *id = jsonutil_get_str(server, "id");
-        size_t j = 0;
-
-        while (j < c->n && !util_same_id(id, c->ids[j]))
-            j++;
-        if (j == c->n)
-            foreign++;
-        else if (found[j])
-            twice[j] = true;
-        else
-            found[j] = server;
-    }
-    if (foreign) {
-        batch_off(f, a->label,
-                  "the answer holds servers that were not asked for (the server_id filter is not "
-                  "supported here)");
-        for (size_t j = 0; j < c->n; j++)
-            read_server(f, c->ids[j], a->label);
-        goto out;
-    }
-    for (size_t j = 0; j < c->n; j++) {
-        if (twice[j]) {
-            fetch_error(f, a->label,
-                        "server id '%s' appears twice in the answer: which entry is the server "
-                        "cannot be told",
-                        c->ids[j]);
-        } else if (found[j] && batch_entry_real(found[j])) {
-            server_found(f, c->ids[j], found[j], a->label);
-        } else {
-            logf_(f, 2, "server %s: %s the batch answer: asking for it alone", c->ids[j],
-                  found[j] ? "null fields in" : "not in");
-            read_server(f, c->ids[j], a->label);
-        }
-    }
-out:
-    free(c);
-    op_done(f);
-}
-
-/* Sends ids[0..n) as one batch request (or one by one once batching is off). */
-static void batch_send(struct fetch *f, char **ids, size_t n)
-{
-    struct batch_call *c = *f->no_batch ? NULL : calloc(1, sizeof *c);
-    const char *ptrs[API_BATCH_MAX];
-    char label[384];
-    struct err e = {0};
-
-    if (c) {
-        c->f = f;
-        c->n = n;
-        for (size_t i = 0; i < n; i++) {
-            snprintf(c->ids[i], sizeof c->ids[i], "%s", ids[i]);
-            ptrs[i] = c->ids[i];
-        }
-        if (!api_get_servers(f->s, ptrs, n, on_servers, c, label, sizeof label, &e)) {
-            f->pending++;
-            return;
-        }
-        logf_(f, 1, "a batch of %zu servers cannot be sent (%s): reading them one by one", n,
-              e.msg);
-        free(c);
-    }
-    for (size_t i = 0; i < n; i++)
-        read_server(f, ids[i], "GET servers");
-}
-
-/* Sends the ids waiting, spread over the connections: at least ten ids a request (when there are
- * as many), at most API_BATCH_MAX, as many requests as connections when that fits. */
-static void batch_flush(struct fetch *f)
-{
-    size_t n = f->nbatch, conns = (size_t)api_session_opts(f->s)->http.concurrency, k, per;
-
-    if (n == 0)
-        return;
-    k = (n + 9) / 10;
-    if (k > conns)
-        k = conns;
-    if (k < (n + API_BATCH_MAX - 1) / API_BATCH_MAX)
-        k = (n + API_BATCH_MAX - 1) / API_BATCH_MAX;
-    if (k == 0)
-        k = 1;
-    per = (n + k - 1) / k;
-    for (size_t i = 0; i < n; i += per)
-        batch_send(f, f->batch + i, n - i < per ? n - i : per);
-    for (size_t i = 0; i < n; i++)
-        free(f->batch[i]);
-    f->nbatch = 0;
-}
-
-/* Keeps id for the batch sent at the end of its page. */
-static void batch_add(struct fetch *f, const char *id)
-{
-    char *copy;
-
-    if (f->nbatch == f->capbatch) {
-        size_t ncap = f->capbatch ? f->capbatch * 2 : 64;
-        char **nb = realloc(f->batch, ncap * sizeof *nb);
-        if (!nb) {
-            set_fatal(f, ERR_NOMEM, "out of memory");
-            return;
-        }
-        f->batch = nb;
-        f->capbatch = ncap;
-    }
-    if (!(copy = util_strdup(id))) {
-        set_fatal(f, ERR_NOMEM, "out of memory");
-        return;
-    }
-    f->batch[f->nbatch++] = copy;
 }
 
 /* Requests a server once; ids that cannot go into a URL are fetch errors. */
@@ -636,11 +428,11 @@ static void want_server(struct fetch *f, const char *id, const char *where)
         return;
     json_object_object_add(f->asked, key, NULL);
     if (!api_id_valid(id))
-        fetch_error(f, where, "server id '%.64s' cannot be requested (unexpected characters)", id);
+        fx_error(f, where, "server id '%.64s' cannot be requested (unexpected characters)", id);
     else if (f->fo->batch_servers && !*f->no_batch)
-        batch_add(f, id);
+        fx_batch_add(f, id);
     else
-        read_server(f, id, where);
+        fx_read_server(f, id, where);
 }
 
 /* ---- the group and its lists ----------------------------------------------------------------- */
@@ -653,13 +445,13 @@ static void on_group(void *ud, const struct api_reply *r)
     if (!f->fatal && a->kind == ANSWER_ERROR &&
         (a->status == 404 || strcmp(a->code, "SDRS.1013") == 0 ||
          strcmp(a->code, "SDRS.0207") == 0))
-        set_fatal(f, ERR_API,
-                  "protection group '%s' was not found in project %s (%s): check the group id and "
-                  "the project",
-                  f->group_id, api_session_opts(f->s)->ep->project_id, a->detail);
+        fx_fatal(f, ERR_API,
+                 "protection group '%s' was not found in project %s (%s): check the group id and "
+                 "the project",
+                 f->group_id, api_session_opts(f->s)->ep->project_id, a->detail);
     else if (!f->fatal && reply_ok(f, r))
         f->group = json_object_get(r->obj);
-    op_done(f);
+    fx_op_done(f);
 }
 
 /* A list of the group being read: which part it fills. */
@@ -688,7 +480,7 @@ static void on_instance_page(void *ud)
     struct list_call *c = ud;
 
     if (!c->f->fatal)
-        batch_flush(c->f);
+        fx_batch_flush(c->f);
 }
 
 static void on_list(void *ud, const struct api_list_end *end)
@@ -697,21 +489,21 @@ static void on_list(void *ud, const struct api_list_end *end)
     struct fetch *f = c->f;
 
     if (!f->fatal)
-        batch_flush(f); /* what pages taken before a failure named */
+        fx_batch_flush(f); /* what pages taken before a failure named */
     if (end->complete) {
         struct json_object *arr = json_object_new_array_ext((int)end->count);
         for (size_t i = 0; arr && i < end->count; i++)
             json_object_array_add(arr, json_object_get(end->items[i]));
         if (!arr)
-            set_fatal(f, ERR_NOMEM, "out of memory");
+            fx_fatal(f, ERR_NOMEM, "out of memory");
         f->lists[c->part] = arr;
     } else if (end->answer && end->answer->kind == ANSWER_DENIED) {
-        refused(f, end->answer);
+        fx_refused(f, end->answer);
     } else if (!f->fatal) {
-        fetch_error(f, end->label, "%s", end->problem);
+        fx_error(f, end->label, "%s", end->problem);
     }
     free(c);
-    op_done(f);
+    fx_op_done(f);
 }
 
 /* Starts the group: its object and the first page of each of its lists. */
@@ -721,7 +513,7 @@ static void start_group(struct fetch *f)
     struct err e = {0};
 
     if (api_get_group(f->s, f->group_id, on_group, f, label, sizeof label, &e))
-        fetch_error(f, "GET server group", "cannot send: %s", e.msg);
+        fx_error(f, "GET server group", "cannot send: %s", e.msg);
     else
         f->pending++;
     snprintf(filter, sizeof filter, "server_group_id=%s", f->group_id);
@@ -732,7 +524,7 @@ static void start_group(struct fetch *f)
         if (p->kind != SNAPSHOT_PART_LIST)
             continue;
         if (!(c = calloc(1, sizeof *c))) {
-            set_fatal(f, ERR_NOMEM, "out of memory");
+            fx_fatal(f, ERR_NOMEM, "out of memory");
             return;
         }
         *c = (struct list_call){f, i};
@@ -745,7 +537,7 @@ static void start_group(struct fetch *f)
                                              .done = on_list,
                                              .ud = c},
                      &e)) {
-            fetch_error(f, p->api_path, "%s", e.msg);
+            fx_error(f, p->api_path, "%s", e.msg);
             free(c);
             continue;
         }
@@ -864,11 +656,7 @@ static void fetch_clear(struct fetch *f)
     json_object_put(f->images);
     json_object_put(f->asked);
     json_object_put(f->errors);
-    for (size_t i = 0; i < f->nbatch; i++)
-        free(f->batch[i]);
-    free(f->batch);
-    f->batch = NULL;
-    f->nbatch = f->capbatch = 0;
+    fx_batch_clear(f);
     memset(f->lists, 0, sizeof f->lists);
     f->group = f->servers = f->images = f->asked = f->errors = NULL;
 }
@@ -905,7 +693,7 @@ static int conclude(struct fetch *f, struct fetch_result *out)
         return f->fatal == ERR_NOMEM ? ERR_NOMEM : 0;
     }
     if (!f->group && json_object_array_length(f->errors) == 0)
-        fetch_error(f, "GET server group", "no answer");
+        fx_error(f, "GET server group", "no answer");
     api_session_stats(f->s, &out->stats);
     rc = assemble(f, out);
     out->assemble_us = util_now_us() - t0;
