@@ -404,7 +404,6 @@ class Bench:
         expect(warm, 0, what + " (warm-up)", err)
         stats = http_stats(err)
         costs = fixed_costs(err)
-        arrivals = server.arrivals()
         log = server.requests()
         walls, rss, cpu, sent = [], [], [], []
         cpu0 = server.cpu_s()
@@ -416,6 +415,7 @@ class Bench:
             rss.append(r.rss_kib)
             cpu.append(r.cpu_ms)
             sent.append(count_requests(server.requests()))
+        arrivals = server.arrivals()  # of the last timed run: the warm-up's answers are computed, not cached
         server_cpu = server.cpu_s() - cpu0  # includes answering the log queries (small)
         if len(set(sent)) != 1:
             say("  note: %s sent %s requests in its runs" % (what, sorted(set(sent))))
@@ -787,7 +787,7 @@ def live_section(a, res):
         rows.append([m["server"], m["n"], m["c"], m["l"], m["variant"] or "", f0(m["median_ms"]),
                      f0(m["floor_ms"]) if m["floor_ms"] else "-", f2(m["ratio"]) if m["ratio"] else "-",
                      (verdict(m["ratio"] <= target) if m["ratio"] and m["variant"] in ("", "batch") else ""),
-                     m["rounds"] if m.get("rounds") else "-", f1(m["rss_mib"]), "%d" % m["requests"],
+                     m["rounds"] if m.get("rounds") and m["variant"] == "batch" else "-", f1(m["rss_mib"]), "%d" % m["requests"],
                      h["connections"], h["retries"], "%d/%d" % (m["req_ms_p50"], m["req_ms_max"]),
                      f0(m["client_cpu_ms"]), f0(m["cpu_us_per_req"]),
                      f0(costs["after_ms"]) if costs else "-", f0(m["server_cpu_pct"]), f0(m["server_us_per_req"])])
@@ -795,8 +795,8 @@ def live_section(a, res):
                       "RSS MiB", "requests", "conns", "retries", "req ms p50/max", "client CPU ms", "CPU us/req",
                       "after ms", "server CPU %", "server us/req"], rows,
                      right=[False, True, True, True, False] + [True] * 15))
-    out.append("   requests: counted by the server; rounds: round trips seen by the reference server (arrivals more "
-               "than L/2 apart); conns, retries, req ms: the client's -vv log of the warm-up run; CPU us/req: client CPU / "
+    out.append("   requests: counted by the server; rounds (batch mode): round trips seen by the reference server in the "
+               "last timed run (arrivals more than L/2 apart); conns, retries, req ms: the client's -vv log of the warm-up run; CPU us/req: client CPU / "
                "requests; after ms: the client's -v account of the time after the last answer (assembly, snapshot "
                "check, rules and report; start-up and exit not included)")
     marg = []
