@@ -8,14 +8,6 @@ local function size(v)
   return nil
 end
 
--- Both servers of an instance when ECS has them (a missing or deleted one is SDRS-003's finding).
-local function both(ctx, id)
-  if id == nil then return nil end
-  local server, state = ctx.server(id)
-  if state ~= "present" or type(server) ~= "table" or sdrs.server_gone(server, state) then return nil end
-  return server
-end
-
 return {
   id = "SDRS-015",
   title = "DR servers are not smaller than production",
@@ -39,7 +31,7 @@ return {
     if station ~= "source" and station ~= "target" then return end -- SDRS-006 reports it
     for _, pi in ipairs(ctx.instances) do
       local prod_id, dr_id = sdrs.current_servers(pi, station)
-      local prod, dr = both(ctx, prod_id), both(ctx, dr_id)
+      local prod, dr = sdrs.present_server(ctx, prod_id), sdrs.present_server(ctx, dr_id)
       if prod and dr then
         local pf = type(prod.flavor) == "table" and prod.flavor or {}
         local df = type(dr.flavor) == "table" and dr.flavor or {}

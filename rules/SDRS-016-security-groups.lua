@@ -1,13 +1,6 @@
 -- SDRS-016: the production and DR servers of an instance are in the same security groups.
 local sdrs = require("sdrs")
 
-local function server_of(ctx, id)
-  if id == nil then return nil end
-  local server, state = ctx.server(id)
-  if state ~= "present" or type(server) ~= "table" or sdrs.server_gone(server, state) then return nil end
-  return server
-end
-
 -- The set of a server's security groups keyed by kind ("id" when every entry has one, else "name"),
 -- or nil when the list is absent or not a list of named groups.
 local function groups(server, kind)
@@ -54,7 +47,7 @@ return {
     if station ~= "source" and station ~= "target" then return end -- SDRS-006 reports it
     for _, pi in ipairs(ctx.instances) do
       local prod_id, dr_id = sdrs.current_servers(pi, station)
-      local prod, dr = server_of(ctx, prod_id), server_of(ctx, dr_id)
+      local prod, dr = sdrs.present_server(ctx, prod_id), sdrs.present_server(ctx, dr_id)
       if prod and dr then
         local kind = "id"
         local p, d = groups(prod, "id"), groups(dr, "id")

@@ -179,6 +179,14 @@ function M.server_gone(server, state)
   return state == "deleted" or (type(server) == "table" and M.tag("server.status", server.status) == "gone")
 end
 
+-- The ECS object of server id when ECS has it, else nil (absent, not fetched or gone: SDRS-003 reports those).
+function M.present_server(ctx, id)
+  if id == nil then return nil end
+  local server, state = ctx.server(id)
+  if state ~= "present" or type(server) ~= "table" or M.server_gone(server, state) then return nil end
+  return server
+end
+
 -- "HTTP 404 Ecs.0114" or "status DELETED": why a server counts as gone, for messages.
 function M.gone_evidence(server, err)
   if type(server) == "table" and M.tag("server.status", server.status) == "gone" then
