@@ -83,6 +83,7 @@ static const struct option_def table[] = {
     {{"rule-timeout", 0, "SECONDS", C_RULES, "wall-clock time each rule may run (default 10)", SEC_RULES}, K_SECONDS, AT(engine.limits.timeout_ms), 100, 3600000, S_NONE, false},
     {{"max-findings", 0, "N", C_RULES, "findings one rule may report (default 10000)", SEC_RULES}, K_SIZE, AT(engine.max_findings), 1, 1000000, S_NONE, false},
     {{"max-message", 0, "BYTES", C_RULES, "length of a finding's message (default 2048)", SEC_RULES}, K_SIZE, AT(engine.max_message), 64, 65536, S_NONE, false},
+    {{"max-drill-age", 0, "DAYS", C_RULES, "a DR drill older than DAYS is no evidence (SDRS-017; default 90, the period of SDRS's own period_no_dr_drill filter)", SEC_RULES}, K_INT, AT(engine.max_drill_age_days), 1, 3650, S_NONE, false},
     {{"max-depth", 0, "N", C_LIVE, "JSON nesting of a snapshot or an API answer (default 64)", SEC_RULES}, K_INT, AT(limits.max_depth), 8, 1000, S_NONE, false},
     {{"max-items", 0, "N", C_LIVE, "instances, pairs, drills and servers, each (default 20000)", SEC_RULES}, K_SIZE, AT(limits.max_items), 1, 1000000, S_NONE, false},
     /* output */

@@ -31,10 +31,15 @@ enum engine_log_level { ENGINE_LOG_NOTICE, ENGINE_LOG_VERBOSE, ENGINE_LOG_DEBUG 
 
 typedef void (*engine_log_fn)(void *ud, enum engine_log_level level, const char *msg);
 
+/* The default age (days) beyond which a DR drill is no evidence: the period of SDRS's own
+ * period_no_dr_drill filter of the protection group list. */
+#define ENGINE_DRILL_AGE_DAYS 90
+
 struct engine_opts {
     struct sandbox_limits limits;
-    size_t max_findings; /* per rule; 0: the default */
-    size_t max_message;  /* bytes of a finding's message; 0: the default */
+    size_t max_findings;    /* per rule; 0: the default */
+    size_t max_message;     /* bytes of a finding's message; 0: the default */
+    int max_drill_age_days; /* ctx.max_drill_age_days, SDRS-017's limit; 0: ENGINE_DRILL_AGE_DAYS */
     bool no_builtin;
     engine_log_fn log;
     void *log_ud;

@@ -568,6 +568,9 @@ void rulectx_push(lua_State *L, struct job *j)
         lua_pushinteger(L, (lua_Integer)j->in->snap->now);
         lua_setfield(L, data, "now");
     }
+    lua_pushinteger(L, j->eng->opts.max_drill_age_days > 0 ? j->eng->opts.max_drill_age_days
+                                                           : ENGINE_DRILL_AGE_DAYS);
+    lua_setfield(L, data, "max_drill_age_days");
     lua_pushlightuserdata(L, NULL);
     lua_setfield(L, data, "null");
     lua_createtable(L, 0, 3);

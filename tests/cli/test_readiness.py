@@ -1,11 +1,11 @@
 """Readiness below SDRS's own checks (issue #16), live against the simulator: a DR server smaller
 than its production server (SDRS-015) and security groups that drifted apart (SDRS-016) warn; data
-the rules cannot read leaves the verdict open."""
+the rules cannot read leaves the verdict open. Drill evidence (SDRS-017) with --max-drill-age."""
 import json
 import sys
 import unittest
 
-from clitest import SIM, Sim, TempDirTest, run
+from clitest import SIM, Sim, TempDirTest, run, src
 
 sys.path.insert(0, SIM)
 sys.dont_write_bytecode = True
@@ -60,6 +60,44 @@ class Readiness(TempDirTest):
         self.assertEqual(res.code, 0, res.err)
         r = self.results(rep)
         self.assertEqual((r["SDRS-015"]["result"], r["SDRS-016"]["result"]), ("pass", "pass"))
+
+
+
+class DrillEvidence(TempDirTest):
+    def snapshot(self, created):
+        with open(src("examples", "go.json")) as f:
+            doc = json.load(f)
+        doc["disaster_recovery_drills"] = [{
+            "id": "d0000001-1111-4222-8333-444455556666", "name": "drill-1", "status": "available",
+            "server_group_id": doc["server_group"]["id"], "drill_vpc_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+            "created_at": created, "updated_at": created, "drill_servers": []}]
+        doc["server_group"]["disaster_recovery_drill_num"] = 1
+        return self.write("snap.json", doc)
+
+    def sdrs017(self, *args):
+        res = run("check", "--snapshot", *args, "--format", "json")
+        return res, next(r for r in json.loads(res.out)["results"] if r["id"] == "SDRS-017")
+
+    def test_max_drill_age(self):
+        snap = self.snapshot("2026-09-26 12:00:00.000")  # 60 days before the snapshot's fetched_at
+        res, r = self.sdrs017(snap)
+        self.assertEqual(res.code, 0, res.err)
+        self.assertEqual(r["result"], "info")
+        self.assertIn("60 days before the snapshot (limit 90)", r["findings"][0]["message"])
+        res, r = self.sdrs017(snap, "--max-drill-age", "30")
+        self.assertEqual(res.code, 0, res.err)
+        self.assertEqual(r["result"], "warn")
+        self.assertEqual(r["findings"][0]["evidence"]["max_age_days"], 30)
+        res = run("check", "--snapshot", snap, "--max-drill-age", "30", "--fail-on", "warning")
+        self.assertEqual(res.code, 1, res.err)
+        res = run("check", "--snapshot", snap, "--max-drill-age", "0")
+        self.assertEqual(res.code, 2, res.err)
+        self.assertIn("--max-drill-age", res.err)
+
+    def test_no_drill_warns(self):
+        res, r = self.sdrs017(src("examples", "go.json"))
+        self.assertEqual((res.code, r["result"]), (0, "warn"))
+        self.assertIn("has no DR drill", r["findings"][0]["message"])
 
 
 if __name__ == "__main__":
