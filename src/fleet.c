@@ -96,6 +96,55 @@ static void reason(const struct report *r, struct buf *out)
             buf_printf(out, "%s%s", shown++ ? ", " : ": ", r->results[i].meta.id);
 }
 
+/* The rule whose warning means a group has no recent DR drill to show its DR site can start. */
+#define DRILL_EVIDENCE_RULE "SDRS-017"
+
+/* Whether r's drill-evidence rule warned: no drill, or none recent enough. */
+static bool without_drill_evidence(const struct report *r)
+{
+    for (size_t i = 0; i < r->nresults; i++)
+        if (strcmp(r->results[i].meta.id, DRILL_EVIDENCE_RULE) == 0)
+            return r->results[i].result == RESULT_WARN;
+    return false;
+}
+
+/* One line naming the groups without recent drill evidence (the first ten), or nothing. */
+static int drill_evidence_line(const struct fleet *f, struct buf *out)
+{
+    struct buf line;
+    size_t n = 0;
+    int rc;
+
+    buf_init(&line, 0);
+    for (size_t i = 0; i < f->n; i++) {
+        const struct report *r = &f->items[i].rep;
+
+        if (!without_drill_evidence(r))
+            continue;
+        if (n < 10)
+            buf_printf(&line, "%s%s", n ? ", " : "",
+                       r->group_name ? r->group_name
+                       : r->group_id ? r->group_id
+                                     : f->items[i].name);
+        n++;
+    }
+    if (n == 0) {
+        buf_free(&line);
+        return 0;
+    }
+    if (n > 10)
+        buf_printf(&line, " and %zu more", n - 10);
+    rc =
+        buf_printf(out, "without recent DR drill evidence (%s): %zu group%s: ", DRILL_EVIDENCE_RULE,
+                   n, n == 1 ? "" : "s");
+    if (!rc)
+        rc = util_put_clean(out, buf_str(&line), line.len);
+    if (!rc)
+        rc = buf_adds(out, "\n");
+    buf_free(&line);
+    return rc;
+}
+
 int fleet_render_text(const struct fleet *f, const struct render_opts *o, struct buf *out)
 {
     const struct fleet_entry **order = calloc(f->n ? f->n : 1, sizeof *order);
@@ -147,6 +196,8 @@ int fleet_render_text(const struct fleet *f, const struct render_opts *o, struct
         }
         buf_free(&why);
     }
+    if (!rc)
+        rc = drill_evidence_line(f, out);
     if (o && o->verbose > 0)
         for (size_t i = 0; !rc && i < f->n; i++) {
             if (order[i]->rep.verdict == VERDICT_GO)
@@ -195,6 +246,24 @@ int fleet_render_json(const struct fleet *f, const struct render_opts *opts, str
     json_object_object_add(summary, "NO-GO", json_object_new_int64((long long)count[1]));
     json_object_object_add(summary, "INDETERMINATE", json_object_new_int64((long long)count[0]));
     json_object_object_add(summary, "exit_code", json_object_new_int(fleet_exit_code(f)));
+    {
+        struct json_object *ids = json_object_new_array();
+
+        for (size_t i = 0; ids && i < f->n; i++) {
+            const struct report *r = &f->items[i].rep;
+
+            if (without_drill_evidence(r) &&
+                json_object_array_add(
+                    ids, json_object_new_string(r->group_id ? r->group_id : f->items[i].name)))
+                rc = ERR_NOMEM;
+        }
+        if (!ids) {
+            rc = ERR_NOMEM;
+        } else if (json_object_object_add(summary, "without_drill_evidence", ids)) {
+            json_object_put(ids);
+            rc = ERR_NOMEM;
+        }
+    }
     json_object_object_add(root, "summary", summary);
     if (!rc)
         rc = jsonutil_print(root, out);

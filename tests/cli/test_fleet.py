@@ -1,5 +1,6 @@
 """Fleet checks: check --all against the simulator with groups of mixed verdicts, and
 check --snapshot-dir offline."""
+import datetime
 import json
 import os
 import shutil
@@ -34,6 +35,7 @@ def scenario(groups):
         sc["server_groups"].append(g["server_group"])
         sc["protected_instances"] += g["protected_instances"]
         sc["replications"] += g["replications"]
+        sc["disaster_recovery_drills"] += g.get("disaster_recovery_drills", [])
         sc["servers"].update({k: v["server"] for k, v in g["servers"].items()})
     return sc
 
@@ -42,6 +44,15 @@ class FleetLive(TempDirTest):
     def test_all_groups_mixed_verdicts(self):
         groups = [group_world(1), group_world(2, "available"), group_world(3), group_world(4)]
         broken = groups[2]["replications"][0]["id"]
+        # group 4 has a drill from yesterday: recent evidence (SDRS-017); the others have none
+        yesterday = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=1)).strftime(
+            "%Y-%m-%d %H:%M:%S.000")
+        g4 = groups[3]["server_group"]
+        groups[3]["disaster_recovery_drills"] = [{
+            "id": "d0000004-1111-4222-8333-444455556666", "name": "drill-4", "status": "available",
+            "server_group_id": g4["id"], "drill_vpc_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+            "created_at": yesterday, "updated_at": yesterday, "drill_servers": []}]
+        g4["disaster_recovery_drill_num"] = 1
         sim = Sim(self.tmp, scenario(groups))
         try:
             sim.faults({"match": {"path": "/replications$", "query": "0003"}, "kind": "status",
@@ -51,6 +62,9 @@ class FleetLive(TempDirTest):
             res = run(*args, env=creds(TOKEN_ENV))
             self.assertExit(res, 3)
             self.assertIn("failover preflight of 4 protection groups: 2 GO, 1 NO-GO, 1 INDETERMINATE",
+                          res.out)
+            # pg-0003 could not be decided (its pairs), but its drills were read: none
+            self.assertIn("without recent DR drill evidence (SDRS-017): 3 groups: pg-0001, pg-0002, pg-0003\n",
                           res.out)
             lines = res.out.splitlines()[1:5]
             self.assertTrue(lines[0].lstrip().startswith("INDETERMINATE"), lines)
@@ -62,7 +76,8 @@ class FleetLive(TempDirTest):
             doc = res.json()
             self.assertEqual(doc["schema"], "sdrs-preflight/fleet-report@1")
             self.assertEqual(doc["summary"], {"groups": 4, "GO": 2, "NO-GO": 1, "INDETERMINATE": 1,
-                                              "exit_code": 3})
+                                              "exit_code": 3, "without_drill_evidence": [
+                                                  g["server_group"]["id"] for g in groups[:3]]})
             self.assertEqual([r["schema"] for r in doc["reports"]], ["sdrs-preflight/report@1"] * 4)
             # all groups were fetched in one run: the group list once, then each group's requests
             reqs = sim.requests()

@@ -173,8 +173,11 @@ class Fleet(TempDirTest):
                 json.dump(doc, f)
         res = run("check", "--snapshot-dir", d, timeout=300)
         self.assertEqual(res.code, 0, res.err)
-        group_lines = [l for l in res.out.splitlines() if re.search(r"\bpg-\d{3}\b", l)]
+        group_lines = [l for l in res.out.splitlines() if l.startswith("  ") and re.search(r"\bpg-\d{3}\b", l)]
         self.assertEqual(len(group_lines), 200)
+        # one summary line names the groups without drill evidence: ten, then how many more
+        self.assertIn("without recent DR drill evidence (SDRS-017): 200 groups: pg-000, pg-001,", res.out)
+        self.assertIn("pg-009 and 190 more\n", res.out)
         self.assertLessEqual(len(res.out.splitlines()), 200 + 10)
 
 
