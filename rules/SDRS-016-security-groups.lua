@@ -4,8 +4,8 @@ local sdrs = require("sdrs")
 -- The set of a server's security groups keyed by kind ("id" when every entry has one, else "name"),
 -- or nil when the list is absent or not a list of named groups.
 local function groups(server, kind)
-  local list = server.security_groups
-  if type(list) ~= "table" then return nil end
+  local list = sdrs.list(server.security_groups)
+  if list == nil then return nil end
   local set, n = {}, 0
   for _, g in ipairs(list) do
     local v = type(g) == "table" and g[kind] or nil

@@ -102,6 +102,15 @@ function M.scalar(v)
   return nil
 end
 
+-- v when it is a JSON array (a table whose keys are all integers; an empty one counts), else nil.
+function M.list(v)
+  if type(v) ~= "table" then return nil end
+  for k in pairs(v) do
+    if math.type(k) ~= "integer" then return nil end
+  end
+  return v
+end
+
 -- A value for a message: a string quoted, nil as "absent", a JSON object or array as "not a string".
 function M.show(v)
   if type(v) == "string" then return ("%q"):format(v) end
