@@ -5,6 +5,8 @@ lists must be in the man page and in the command's completion list, and the man 
 completion must not name an option the table does not have. Options given to a command they do not
 apply to are usage errors.
 """
+import json
+import os
 import re
 import unittest
 
@@ -80,6 +82,50 @@ class Docs(unittest.TestCase):
                     res = run(*args)
                     self.assertEqual(res.code, 2, res)
                     self.assertIn("%s does not apply to %s" % (opt, cmd), res.err)
+
+
+class Refusals(unittest.TestCase):
+    """docs/refusals.md: every documented state/precondition refusal once, each predicted one with a
+    fixture that expects its rule, and the figures its introduction states."""
+
+    def rows(self):
+        with open(src("docs", "refusals.md")) as f:
+            text = f.read()
+        rows = re.findall(r"^\| (SDRS\.\d{4}) \| (.*?) \| (state/precondition|state: stop server) \| (.*?) \| (.*?) \|$",
+                          text, re.M)
+        return text, rows
+
+    def test_table(self):
+        text, rows = self.rows()
+        codes = [r[0] for r in rows]
+        self.assertEqual(len(codes), len(set(codes)), "a code is listed twice")
+        predicted = [r for r in rows if r[3].startswith("predicted: ")]
+        other = [r for r in rows if r[3].startswith("not one of the five actions")]
+        for code, _, _, prediction, _ in predicted:
+            rule = re.match(r"predicted: \*\*(SDRS-\d{3})\*\* \((fail|warn) before `([a-z-]+)`\)", prediction)
+            self.assertIsNotNone(rule, prediction)
+            with open(src("tests", "rules", "refusals", code + ".json")) as f:
+                case = json.load(f)
+            self.assertEqual(case["expect"], {rule.group(1): rule.group(2)}, code)
+            self.assertEqual(case["action"], rule.group(3), code)
+        fixtures = sorted(n[:-5] for n in os.listdir(src("tests", "rules", "refusals")) if n.endswith(".json"))
+        self.assertEqual(fixtures, sorted(r[0] for r in predicted))
+        applicable = len(rows) - len(other)
+        self.assertIn("SDRS documents %d error codes" % len(rows), text)
+        self.assertIn("%d of them belong to operations other than" % len(other), text)
+        self.assertIn("Of the %d that the five\nactions can return, **%d are predicted**" % (applicable, len(predicted)),
+                      text)
+        with open(src("README.md")) as f:
+            self.assertIn("%d of the %d" % (len(predicted), applicable), f.read())
+
+    def test_every_documented_refusal_is_listed(self):
+        api = os.path.join(src(), "..", "shared", "sdrs-api.md")
+        if not os.path.exists(api):
+            self.skipTest("../shared/sdrs-api.md is not here")
+        with open(api) as f:
+            documented = set(re.findall(r"^\| (SDRS\.\d{4}) \| \d+ \| .*? \| (?:state/precondition|state: stop server) \|$",
+                                        f.read(), re.M))
+        self.assertEqual(set(r[0] for r in self.rows()[1]), documented)
 
 
 if __name__ == "__main__":
