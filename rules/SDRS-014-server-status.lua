@@ -39,12 +39,7 @@ return {
             ev.observed, ev.expected = server.status, "ACTIVE or SHUTOFF"
             local why = cls == "progress" and "an operation is in progress on it"
                         or "SDRS refuses servers that are not active or shut off (SDRS.1333)"
-            if ctx.action == "failover" and s.role == "production server" then
-              ctx:warn(("%s is %s: %s; for a failover the production site may be the part that failed, "
-                        .. "so this does not block it"):format(what, server.status, why), ev)
-            else
-              ctx:fail(("%s is %s: %s"):format(what, server.status, why), ev)
-            end
+            sdrs.refused_server(ctx, s.role, ("%s is %s: %s"):format(what, server.status, why), ev)
           end
         end
       end

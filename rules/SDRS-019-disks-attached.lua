@@ -49,12 +49,7 @@ return {
             local msg = ("%s has %s: SDRS refuses servers without %s (%s)"):format(what,
                         why == "no disk attached" and "no disk attached" or "no system disk attached",
                         code == "SDRS.1321" and "disks" or "a system disk", code)
-            if ctx.action == "failover" and s.role == "production server" then
-              ctx:warn(msg .. "; for a failover the production site may be the part that failed, so this does "
-                       .. "not block it", ev)
-            else
-              ctx:fail(msg, ev)
-            end
+            sdrs.refused_server(ctx, s.role, msg, ev)
           end
         end
       end

@@ -196,6 +196,16 @@ function M.present_server(ctx, id)
   return server
 end
 
+-- Reports a server SDRS would refuse: a failure, except a production server before a failover, where
+-- the production site may be the part that failed (a warning that says so).
+function M.refused_server(ctx, role, msg, ev)
+  if ctx.action == "failover" and role == "production server" then
+    ctx:warn(msg .. "; for a failover the production site may be the part that failed, so this does not block it", ev)
+  else
+    ctx:fail(msg, ev)
+  end
+end
+
 -- "HTTP 404 Ecs.0114" or "status DELETED": why a server counts as gone, for messages.
 function M.gone_evidence(server, err)
   if type(server) == "table" and M.tag("server.status", server.status) == "gone" then
