@@ -20,7 +20,8 @@ fi
 
 step() { if [ -t 1 ]; then printf '\n\033[1m$ %s\033[0m\n' "$*"; else printf '\n$ %s\n' "$*"; fi; }
 
-# A healthy protection group: GO (exit code 0), with the login warnings of SDRS-012.
+# A healthy protection group: GO (exit code 0), with the login warnings of SDRS-012 and no drill
+# evidence (SDRS-017: the example group has no DR drill).
 step "$bin check --snapshot examples/go.json"
 $bin check --snapshot examples/go.json
 
