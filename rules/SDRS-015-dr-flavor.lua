@@ -36,9 +36,12 @@ return {
         local pf = type(prod.flavor) == "table" and prod.flavor or {}
         local df = type(dr.flavor) == "table" and dr.flavor or {}
         local pc, pr, dc, drm = size(pf.vcpus), size(pf.ram), size(df.vcpus), size(df.ram)
-        local ev = { resource = sdrs.res_server(dr_id), instance = pi.id, production_server = prod_id,
-                     dr_server = dr_id, production_flavor = sdrs.scalar(pf.id), dr_flavor = sdrs.scalar(df.id),
-                     production_vcpus = pc, dr_vcpus = dc, production_ram_mib = pr, dr_ram_mib = drm }
+        local ev -- built only for what is reported (every instance runs through here)
+        if not (pc and pr and dc and drm) or dc < pc or drm < pr then
+          ev = { resource = sdrs.res_server(dr_id), instance = pi.id, production_server = prod_id,
+                 dr_server = dr_id, production_flavor = sdrs.scalar(pf.id), dr_flavor = sdrs.scalar(df.id),
+                 production_vcpus = pc, dr_vcpus = dc, production_ram_mib = pr, dr_ram_mib = drm }
+        end
         if not (pc and pr and dc and drm) then
           local which = not (pc and pr) and ("production server " .. tostring(prod_id))
                         or ("DR server " .. tostring(dr_id))

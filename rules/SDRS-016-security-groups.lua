@@ -17,6 +17,16 @@ local function groups(server, kind)
   return set
 end
 
+local function same(a, b)
+  for k in pairs(a) do
+    if not b[k] then return false end
+  end
+  for k in pairs(b) do
+    if not a[k] then return false end
+  end
+  return true
+end
+
 local function only_in(a, b)
   local out = {}
   for k in sdrs.spairs(a) do
@@ -55,14 +65,17 @@ return {
           kind = "name"
           p, d = groups(prod, "name"), groups(dr, "name")
         end
-        local ev = { resource = sdrs.res_server(dr_id), instance = pi.id, production_server = prod_id,
-                     dr_server = dr_id, compared_by = kind }
+        local ev
+        if not (p and d) or not same(p, d) then -- evidence only for what is reported
+          ev = { resource = sdrs.res_server(dr_id), instance = pi.id, production_server = prod_id,
+                 dr_server = dr_id, compared_by = kind }
+        end
         if not (p and d) then
           ev.observed, ev.expected = "security_groups not readable", "a list of groups with ids or names"
           ctx:unknown(("the security groups of %s (%s %s, DR %s) cannot be read: security_groups is not a list "
                        .. "of groups with ids or names"):format(sdrs.describe_instance(pi), "production",
                                                                 tostring(prod_id), tostring(dr_id)), ev)
-        else
+        elseif ev then
           local po, dro = only_in(p, d), only_in(d, p)
           if #po > 0 or #dro > 0 then
             ev.only_production = table.concat(po, ", ")

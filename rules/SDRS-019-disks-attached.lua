@@ -38,10 +38,13 @@ return {
       for _, s in ipairs(sdrs.instance_servers(pi, station)) do
         local server = sdrs.present_server(ctx, s.id)
         if server then
-          local what = ("%s %s of %s"):format(s.role, s.id, sdrs.describe_instance(pi))
           local ok, why = system_disk(server)
-          local ev = { resource = sdrs.res_server(s.id), instance = pi.id, server = s.id, role = s.role,
-                       observed = why, expected = "disks attached, one with bootIndex 0 (the system disk)" }
+          local what, ev -- built only for what is reported (every server runs through here)
+          if ok ~= true then
+            what = ("%s %s of %s"):format(s.role, s.id, sdrs.describe_instance(pi))
+            ev = { resource = sdrs.res_server(s.id), instance = pi.id, server = s.id, role = s.role,
+                   observed = why, expected = "disks attached, one with bootIndex 0 (the system disk)" }
+          end
           if ok == nil then
             ctx:unknown(("%s: its disks cannot be read (%s)"):format(what, why), ev)
           elseif not ok then
