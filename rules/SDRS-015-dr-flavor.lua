@@ -27,34 +27,28 @@ return {
     .. "instance (dr_flavorRef); readiness-api.md §2.4",
   reads = { "group", "instances", "servers" },
   check = function(ctx)
-    local station = ctx.group.priority_station
-    if station ~= "source" and station ~= "target" then return end -- SDRS-006 reports it
-    for _, pi in ipairs(ctx.instances) do
-      local prod_id, dr_id = sdrs.current_servers(pi, station)
-      local prod, dr = sdrs.present_server(ctx, prod_id), sdrs.present_server(ctx, dr_id)
-      if prod and dr then
-        local pf = type(prod.flavor) == "table" and prod.flavor or {}
-        local df = type(dr.flavor) == "table" and dr.flavor or {}
-        local pc, pr, dc, drm = size(pf.vcpus), size(pf.ram), size(df.vcpus), size(df.ram)
-        local ev -- built only for what is reported (every instance runs through here)
-        if not (pc and pr and dc and drm) or dc < pc or drm < pr then
-          ev = { resource = sdrs.res_server(dr_id), instance = pi.id, production_server = prod_id,
-                 dr_server = dr_id, production_flavor = sdrs.scalar(pf.id), dr_flavor = sdrs.scalar(df.id),
-                 production_vcpus = pc, dr_vcpus = dc, production_ram_mib = pr, dr_ram_mib = drm }
-        end
-        if not (pc and pr and dc and drm) then
-          local which = not (pc and pr) and ("production server " .. tostring(prod_id))
-                        or ("DR server " .. tostring(dr_id))
-          ev.observed, ev.expected = "flavor vcpus/ram not whole numbers", "flavor.vcpus and flavor.ram"
-          ctx:unknown(("%s of %s has no readable flavor size (flavor.vcpus and flavor.ram): the DR and production "
-                       .. "specifications cannot be compared"):format(which, sdrs.describe_instance(pi)), ev)
-        elseif dc < pc or drm < pr then
-          ev.observed = ("DR %d vCPUs, %d MiB; production %d vCPUs, %d MiB"):format(dc, drm, pc, pr)
-          ev.expected = "DR vCPUs and memory at least production's"
-          ctx:warn(("DR server %s of %s (%s: %d vCPUs, %d MiB) is smaller than its production server (%s: %d vCPUs, "
-                    .. "%d MiB): SDRS recommends the same or higher specifications at the DR site")
-                   :format(dr_id, sdrs.describe_instance(pi), sdrs.show(df.id), dc, drm, sdrs.show(pf.id), pc, pr), ev)
-        end
+    for pi, prod_id, prod, dr_id, dr in sdrs.present_pairs(ctx) do
+      local pf = type(prod.flavor) == "table" and prod.flavor or {}
+      local df = type(dr.flavor) == "table" and dr.flavor or {}
+      local pc, pr, dc, drm = size(pf.vcpus), size(pf.ram), size(df.vcpus), size(df.ram)
+      local ev -- built only for what is reported (every instance runs through here)
+      if not (pc and pr and dc and drm) or dc < pc or drm < pr then
+        ev = { resource = sdrs.res_server(dr_id), instance = pi.id, production_server = prod_id,
+               dr_server = dr_id, production_flavor = sdrs.scalar(pf.id), dr_flavor = sdrs.scalar(df.id),
+               production_vcpus = pc, dr_vcpus = dc, production_ram_mib = pr, dr_ram_mib = drm }
+      end
+      if not (pc and pr and dc and drm) then
+        local which = not (pc and pr) and ("production server " .. tostring(prod_id))
+                      or ("DR server " .. tostring(dr_id))
+        ev.observed, ev.expected = "flavor vcpus/ram not whole numbers", "flavor.vcpus and flavor.ram"
+        ctx:unknown(("%s of %s has no readable flavor size (flavor.vcpus and flavor.ram): the DR and production "
+                     .. "specifications cannot be compared"):format(which, sdrs.describe_instance(pi)), ev)
+      elseif dc < pc or drm < pr then
+        ev.observed = ("DR %d vCPUs, %d MiB; production %d vCPUs, %d MiB"):format(dc, drm, pc, pr)
+        ev.expected = "DR vCPUs and memory at least production's"
+        ctx:warn(("DR server %s of %s (%s: %d vCPUs, %d MiB) is smaller than its production server (%s: %d vCPUs, "
+                  .. "%d MiB): SDRS recommends the same or higher specifications at the DR site")
+                 :format(dr_id, sdrs.describe_instance(pi), sdrs.show(df.id), dc, drm, sdrs.show(pf.id), pc, pr), ev)
       end
     end
   end,

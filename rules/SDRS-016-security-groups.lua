@@ -53,40 +53,34 @@ return {
     .. "(RTO excludes security group configuration); readiness-api.md §4.1, §4.3",
   reads = { "group", "instances", "servers" },
   check = function(ctx)
-    local station = ctx.group.priority_station
-    if station ~= "source" and station ~= "target" then return end -- SDRS-006 reports it
-    for _, pi in ipairs(ctx.instances) do
-      local prod_id, dr_id = sdrs.current_servers(pi, station)
-      local prod, dr = sdrs.present_server(ctx, prod_id), sdrs.present_server(ctx, dr_id)
-      if prod and dr then
-        local kind = "id"
-        local p, d = groups(prod, "id"), groups(dr, "id")
-        if not (p and d) then
-          kind = "name"
-          p, d = groups(prod, "name"), groups(dr, "name")
-        end
-        local ev
-        if not (p and d) or not same(p, d) then -- evidence only for what is reported
-          ev = { resource = sdrs.res_server(dr_id), instance = pi.id, production_server = prod_id,
-                 dr_server = dr_id, compared_by = kind }
-        end
-        if not (p and d) then
-          ev.observed, ev.expected = "security_groups not readable", "a list of groups with ids or names"
-          ctx:unknown(("the security groups of %s (%s %s, DR %s) cannot be read: security_groups is not a list "
-                       .. "of groups with ids or names"):format(sdrs.describe_instance(pi), "production",
-                                                                tostring(prod_id), tostring(dr_id)), ev)
-        elseif ev then
-          local po, dro = only_in(p, d), only_in(d, p)
-          if #po > 0 or #dro > 0 then
-            ev.only_production = table.concat(po, ", ")
-            ev.only_dr = table.concat(dro, ", ")
-            ev.observed = ("only on production: %s; only on DR: %s"):format(
-              #po > 0 and ev.only_production or "none", #dro > 0 and ev.only_dr or "none")
-            ev.expected = "the same security groups"
-            ctx:warn(("DR server %s of %s is not in the same security groups as its production server %s (%s): "
-                      .. "changes after protection are not copied to the DR site"):format(
-                      dr_id, sdrs.describe_instance(pi), prod_id, ev.observed), ev)
-          end
+    for pi, prod_id, prod, dr_id, dr in sdrs.present_pairs(ctx) do
+      local kind = "id"
+      local p, d = groups(prod, "id"), groups(dr, "id")
+      if not (p and d) then
+        kind = "name"
+        p, d = groups(prod, "name"), groups(dr, "name")
+      end
+      local ev
+      if not (p and d) or not same(p, d) then -- evidence only for what is reported
+        ev = { resource = sdrs.res_server(dr_id), instance = pi.id, production_server = prod_id,
+               dr_server = dr_id, compared_by = kind }
+      end
+      if not (p and d) then
+        ev.observed, ev.expected = "security_groups not readable", "a list of groups with ids or names"
+        ctx:unknown(("the security groups of %s (%s %s, DR %s) cannot be read: security_groups is not a list "
+                     .. "of groups with ids or names"):format(sdrs.describe_instance(pi), "production",
+                                                              tostring(prod_id), tostring(dr_id)), ev)
+      elseif ev then
+        local po, dro = only_in(p, d), only_in(d, p)
+        if #po > 0 or #dro > 0 then
+          ev.only_production = table.concat(po, ", ")
+          ev.only_dr = table.concat(dro, ", ")
+          ev.observed = ("only on production: %s; only on DR: %s"):format(
+            #po > 0 and ev.only_production or "none", #dro > 0 and ev.only_dr or "none")
+          ev.expected = "the same security groups"
+          ctx:warn(("DR server %s of %s is not in the same security groups as its production server %s (%s): "
+                    .. "changes after protection are not copied to the DR site"):format(
+                    dr_id, sdrs.describe_instance(pi), prod_id, ev.observed), ev)
         end
       end
     end

@@ -118,6 +118,25 @@ struct call {
     enum { CALL_GROUP, CALL_SERVER, CALL_IMAGE, CALL_SERVERS } what;
 };
 
+/* NULL when answer's key is an array of objects that each have a string id, else what is wrong
+ * (written to why). */
+static const char *list_with_ids(struct json_object *answer, const char *key, const char *what,
+                                 char *why, size_t size)
+{
+    struct json_object *list;
+
+    if (!jsonutil_get(answer, key, &list) || !json_object_is_type(list, json_type_array)) {
+        snprintf(why, size, "unexpected response: no \"%s\" array", key);
+        return why;
+    }
+    for (size_t i = 0; i < json_object_array_length(list); i++)
+        if (!jsonutil_get_str(json_object_array_get_idx(list, i), "id")) {
+            snprintf(why, size, "unexpected response: %s[%zu] is not %s with an id", key, i, what);
+            return why;
+        }
+    return NULL;
+}
+
 /* Checks the shape of a JSON answer and picks the object the call asked for. */
 static void on_object(void *ud, const struct answer *a)
 {
@@ -152,49 +171,22 @@ static void on_object(void *ud, const struct answer *a)
                 r.obj = o;
             }
             break;
-        case CALL_SERVERS: {
-            struct json_object *list;
-            size_t n;
-
-            if (!jsonutil_get(a->json, "servers", &list) ||
-                !json_object_is_type(list, json_type_array)) {
-                r.problem = "unexpected response: no \"servers\" array";
-                break;
-            }
-            n = json_object_array_length(list);
-            for (size_t i = 0; i < n && !r.problem; i++)
-                if (!jsonutil_get_str(json_object_array_get_idx(list, i), "id")) {
-                    snprintf(why, sizeof why,
-                             "unexpected response: servers[%zu] is not a server with an id", i);
-                    r.problem = why;
-                }
-            if (!r.problem)
-                r.obj = list;
+        case CALL_SERVERS:
+            if (!(r.problem = list_with_ids(a->json, "servers", "a server", why, sizeof why)))
+                jsonutil_get(a->json, "servers", &r.obj);
             break;
-        }
         case CALL_IMAGE: {
             struct json_object *list;
-            size_t n;
 
-            if (!jsonutil_get(a->json, "images", &list) ||
-                !json_object_is_type(list, json_type_array)) {
-                r.problem = "unexpected response: no \"images\" array";
+            /* the wrong shape is a failure to look, never an image skipped in silence */
+            if ((r.problem = list_with_ids(a->json, "images", "an image", why, sizeof why)))
                 break;
-            }
-            n = json_object_array_length(list);
-            for (size_t i = 0; i < n && !r.problem; i++) {
+            jsonutil_get(a->json, "images", &list);
+            for (size_t i = 0; !r.obj && i < json_object_array_length(list); i++) {
                 struct json_object *img = json_object_array_get_idx(list, i);
-                if (!(id = jsonutil_get_str(img, "id"))) {
-                    /* the wrong shape is a failure to look, never an image skipped in silence */
-                    snprintf(why, sizeof why,
-                             "unexpected response: images[%zu] is not an image with an id", i);
-                    r.problem = why;
-                } else if (!r.obj && util_same_id(id, c->id)) {
+                if (util_same_id(jsonutil_get_str(img, "id"), c->id))
                     r.obj = img;
-                }
             }
-            if (r.problem)
-                r.obj = NULL;
             break;
         }
         }

@@ -196,6 +196,24 @@ function M.present_server(ctx, id)
   return server
 end
 
+-- Iterates the instances whose current production and DR servers ECS has: pi, production id and
+-- object, DR id and object. Nothing when the group's station is unknown (SDRS-006 reports that).
+function M.present_pairs(ctx)
+  local station = ctx.group.priority_station
+  local list = (station == "source" or station == "target") and ctx.instances or {}
+  local i = 0
+  return function()
+    while true do
+      i = i + 1
+      local pi = list[i]
+      if pi == nil then return nil end
+      local prod_id, dr_id = M.current_servers(pi, station)
+      local prod, dr = M.present_server(ctx, prod_id), M.present_server(ctx, dr_id)
+      if prod and dr then return pi, prod_id, prod, dr_id, dr end
+    end
+  end
+end
+
 -- Reports a server SDRS would refuse: a failure, except a production server before a failover, where
 -- the production site may be the part that failed (a warning that says so).
 function M.refused_server(ctx, role, msg, ev)
