@@ -1,16 +1,20 @@
-"""The simulated REST APIs: IAM v3 tokens, SDRS v1, ECS v1 cloudservers and IMS v2 cloudimages.
+"""The simulated REST APIs: IAM v3 tokens, SDRS v1, ECS v1 cloudservers and flavors, IMS v2
+cloudimages and EVS v2 cloudvolumes.
 
 handle(request, auth) turns a parsed request into a Response; it never touches the socket. Error
 bodies follow sdrs-api.md section 7.1: SDRS/ECS/IMS wrap {"error": {"code", "message"}}, IAM and
-the API gateway (APIG) use flat {"error_msg", "error_code"[, "request_id"]}.
+the API gateway (APIG) use flat {"error_msg", "error_code"[, "request_id"]}; EVS answers its
+OpenStack-style class-named wrapper {"itemNotFound": {"message", "code": 404}} (readiness-api.md 1.1).
 """
 
 import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlencode
 
+import derive
+from scenario import DEFAULT_ROLES
 from world import SdrsError, api_time
 
 JSON = "application/json"
@@ -28,7 +32,7 @@ class Request:
     # Set by a repeat_page fault: the SDRS lists serve the page at this offset instead of the requested
     # one (the requested offset is still validated); every other endpoint ignores it.
     page_offset: int = None
-    # Set by a stale fault: the reads (SDRS, ECS, IMS, jobs) answer from the world as it was just before
+    # Set by a stale fault: the reads (SDRS, ECS, EVS, IMS, jobs) answer from the world as it was just before
     # the last accepted action; actions and IAM ignore it.
     stale: bool = False
 
@@ -58,16 +62,30 @@ def iam_error(status, code, message):
 
 
 def wrapped_error(status, code, message):
-    """SDRS, ECS and IMS: {"error": {"code", "message"}}."""
+    """SDRS, ECS, IMS (and EVS's default fault bodies): {"error": {"code", "message"}}."""
     return json_response(status, {"error": {"code": code, "message": message}})
 
 
+def evs_error(status, kind, message):
+    """EVS's class-named wrapper: {"badRequest" | "itemNotFound" | "forbidden": {"message", "code": status}}."""
+    return json_response(status, {kind: {"message": message, "code": status}})
+
+
+class Answer(Exception):
+    """Raised by a handler to answer with response at once (an error found deep in a helper)."""
+
+    def __init__(self, response):
+        super().__init__(response.status)
+        self.response = response
+
+
 # Default error bodies of the "status" fault: (5xx, other 4xx) per service. The SDRS codes are
-# documented; the ECS, IMS and IAM ones are the simulator's own (only the shape is documented).
+# documented; the ECS, IMS, EVS and IAM ones are the simulator's own (only the shape is documented).
 _DEFAULT_CODES = {
     "sdrs": (("SDRS.0013", "Internal error"), ("SDRS.0201", "Invalid request parameters")),
     "ecs": (("Ecs.0000", "Internal error"), ("Ecs.0000", "Request error")),
     "ims": (("IMG.0001", "Internal error"), ("IMG.0001", "Request error")),
+    "evs": (("EVS.5400", "Internal error"), ("EVS.0001", "Request error")),
     "iam": (("IAM.0006", "Internal error"), ("IAM.0011", "Request error")),
 }
 
@@ -90,12 +108,19 @@ def default_error(service, status, request_id):
     return wrapped_error(status, code, message)
 
 
+# EVS: /v2/{project_id}/cloudvolumes..., os-vendor-volumes..., volumes... (IMS /v2/cloudimages has
+# no project in its path).
+_EVS_PATH = re.compile(r"/v2/[^/]+/(?:cloudvolumes|os-vendor-volumes|volumes)(?:/|\Z)")
+
+
 def service_of(path):
-    """Which service a path belongs to: iam, ecs, ims or sdrs (the default)."""
+    """Which service a path belongs to: iam, ecs, evs, ims or sdrs (the default)."""
     if path.startswith("/v3/"):
         return "iam"
     if re.match(r"/v1/[^/]+/cloudservers(/|$)", path):
         return "ecs"
+    if _EVS_PATH.match(path):
+        return "evs"
     if path.startswith("/v2/"):
         return "ims"
     return "sdrs"
@@ -104,7 +129,9 @@ def service_of(path):
 # ---- the API ------------------------------------------------------------------------------------
 
 _PID = r"/v1/(?P<pid>[^/]+)"
-# (method, path regex, handler name); the service comes from service_of(path).
+_EVS = r"/v2/(?P<pid>[^/]+)"
+# (method, path regex, handler name); the service comes from service_of(path). The first route
+# whose method and path match takes the request: cloudservers/flavors before cloudservers/{id}.
 _ROUTES = [
     ("POST", r"/v3/auth/tokens", "iam_tokens"),
     ("GET", _PID + r"/server-groups", "list_groups"),
@@ -118,8 +145,12 @@ _ROUTES = [
     ("GET", _PID + r"/disaster-recovery-drills/(?P<oid>[^/]+)", "show_drill"),
     ("GET", _PID + r"/jobs/(?P<oid>[^/]+)", "show_job"),
     ("GET", _PID + r"/cloudservers/detail", "list_servers"),
+    ("GET", _PID + r"/cloudservers/flavors", "list_flavors"),
     ("GET", _PID + r"/cloudservers/(?P<oid>[^/]+)", "show_server"),
     ("GET", r"/v2/cloudimages", "list_images"),
+    ("GET", _EVS + r"/cloudvolumes/detail", "list_volumes"),
+    ("GET", _EVS + r"/cloudvolumes/(?P<oid>[^/]+)", "show_cloudvolume"),
+    ("GET", _EVS + r"/os-vendor-volumes/(?P<oid>[^/]+)", "show_volume"),
 ]
 _ROUTES = [(method, re.compile(pattern + r"/?\Z"), name) for method, pattern, name in _ROUTES]
 
@@ -133,18 +164,24 @@ _SDRS_OBJECTS = {
 }
 
 
+# EVS: at most this many ids in one cloudvolumes/detail?ids=[...] (evs_04_2005).
+MAX_VOLUME_IDS = 60
+
+
 class Api:
-    def __init__(self, world, authenticator, server_id_filter=True):
+    def __init__(self, world, authenticator, server_id_filter=True, evs_cloudvolumes_show=True):
         self.world = world
         self.server_id_filter = server_id_filter
         self.auth = authenticator
         self.base_url = None  # http(s)://127.0.0.1:port, set once the server listens
+        # Routes the cloud does not have: Open Telekom Cloud documents no GET cloudvolumes/{id}.
+        self.missing = set() if evs_cloudvolumes_show else {"show_cloudvolume"}
 
     def handle(self, req, auth):
         """The Response to req; auth is the request's AuthResult."""
         for method, pattern, name in _ROUTES:
             m = pattern.match(req.path)
-            if m and method == req.method:
+            if m and method == req.method and name not in self.missing:
                 break
         else:
             return apig_error(404, "APIG.0101", "The API does not exist or has not been published in the "
@@ -158,11 +195,15 @@ class Api:
             if pid is not None and (pid != self.world.project_id or auth.project_id not in (None, pid)):
                 if service == "ecs":
                     return wrapped_error(403, "Ecs.0000", "Invalid project ID %r for this token or AK/SK" % pid)
+                if service == "evs":
+                    return evs_error(403, "forbidden", "Invalid project ID %r for this token or AK/SK" % pid)
                 return wrapped_error(400, "SDRS.0001", "Invalid tenant ID: %s" % pid)
         try:
             return getattr(self, name)(req, **params)
         except SdrsError as e:
             return wrapped_error(e.status, e.code, e.message)
+        except Answer as e:
+            return e.response
 
     # ---- IAM ----------------------------------------------------------------------------------
 
@@ -203,7 +244,8 @@ class Api:
                 "issued_at": _iam_time(token.issued_at),
                 "user": {"id": user.get("user_id", _stable_id("user", user["name"])), "name": user["name"],
                          "domain": domain, "password_expires_at": ""},
-                "roles": [{"id": _stable_id("role", "te_admin"), "name": "te_admin"}]}
+                "roles": [{"id": _stable_id("role", role), "name": role}
+                          for role in user.get("roles", DEFAULT_ROLES)]}
         if token.project_id is not None:
             body["project"] = {"id": token.project_id, "name": user["project_name"], "domain": domain}
         else:
@@ -214,9 +256,13 @@ class Api:
 
     def _catalog(self, project_id):
         base, region = self.base_url, self.world.region
-        project_url = base + "/v1/" + (project_id or self.world.project_id)
+        project = project_id or self.world.project_id
+        project_url = base + "/v1/" + project
+        # EVS as Open Telekom Cloud lists it: evs/evs and volumev2/cinderv2, both .../v2/<project_id>.
+        evs_url = base + "/v2/" + project
         entries = [("identity", "keystone", base + "/v3"), ("sdrs", "sdrs", project_url),
-                   ("ecs", "ecs", project_url), ("ims", "ims", base), ("image", "glance", base)]
+                   ("ecs", "ecs", project_url), ("ims", "ims", base), ("image", "glance", base),
+                   ("evs", "evs", evs_url), ("volumev2", "cinderv2", evs_url)]
         return [{"type": kind, "name": name, "id": _stable_id("service", name),
                  "endpoints": [{"url": url, "region": region, "region_id": region, "interface": "public",
                                 "id": _stable_id("endpoint", name)}]}
@@ -334,11 +380,57 @@ class Api:
         start = (offset - 1) * limit
         return json_response(200, {"count": len(servers), "servers": servers[start:start + limit]})
 
+    def list_flavors(self, req):
+        """GET cloudservers/flavors: all the region's flavors; with `availability_zone=AZ` only those
+        whose effective sale status there is normal, obt or promotion (derive.sale_status)."""
+        zone = _query(req).get("availability_zone")
+        flavors = self.world.select("flavors", lambda f: not zone or derive.sale_status(f, zone)
+                                    in derive.LISTED_STATUSES, req.stale)
+        return json_response(200, {"flavors": flavors})
+
     def list_images(self, req):
         q = _query(req)
         image_id = q.get("id")
         images = self.world.select("images", lambda img: image_id is None or img.get("id") == image_id, req.stale)
         return json_response(200, {"images": images})
+
+    # ---- EVS ----------------------------------------------------------------------------------
+
+    def list_volumes(self, req):
+        """GET cloudvolumes/detail: the project's volumes, or with `ids=['a','b',...]` (at most 60)
+        those of the ids that exist, in the order asked; `limit` of them after the `marker` volume,
+        `count` all that match, and `volumes_links` [{href, rel: next}] when more remain."""
+        q = _query(req)
+        limit = _evs_limit(q)
+        entries = self.world.entries("volumes", req.stale)
+        if "ids" in q:
+            by_id = dict(entries)
+            entries = [(vid, by_id[vid]) for vid in _evs_ids(q["ids"]) if vid in by_id]
+        start = _evs_marker(q, entries)
+        page = entries[start:start + limit]
+        body = {"volumes": [volume for _, volume in page], "count": len(entries)}
+        if start + limit < len(entries):
+            body["volumes_links"] = [{"href": self._next_link(req, page[-1][0]), "rel": "next"}]
+        return json_response(200, body)
+
+    def _next_link(self, req, marker):
+        """The request's URL with marker= the last volume of this page (the other parameters kept)."""
+        params = [(k, v) for k, v in parse_qsl(req.query, keep_blank_values=True) if k != "marker"]
+        query = urlencode(params + [("marker", marker)], quote_via=quote)
+        return "%s%s?%s" % (self.base_url or "", req.path, query)
+
+    def show_volume(self, req, oid):
+        """GET os-vendor-volumes/{id} (and cloudvolumes/{id} where the cloud has it)."""
+        status, obj = self.world.volume(oid, req.stale)
+        if status == 200:
+            return json_response(200, {"volume": obj})
+        if obj is not None:
+            return json_response(status, obj)  # an error a snapshot recorded
+        if status == 404:
+            return evs_error(404, "itemNotFound", "Volume %s could not be found." % oid)
+        return default_error("evs", status, req.request_id)
+
+    show_cloudvolume = show_volume
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -355,6 +447,48 @@ _NULL_SERVER["fault"] = None
 def _query(req):
     """First value of each query parameter."""
     return {name: values[0] for name, values in parse_qs(req.query, keep_blank_values=True).items()}
+
+
+def _evs_limit(q):
+    """EVS `limit`: 1..1000, default 1000; otherwise 400 badRequest."""
+    raw = q.get("limit")
+    if raw is None:
+        return 1000
+    try:
+        limit = int(raw)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 1000:
+        raise Answer(evs_error(400, "badRequest", "Invalid input received: limit must be an integer from 1 to "
+                                                  "1000 (got %r)" % raw))
+    return limit
+
+
+def _evs_ids(raw):
+    """The ids of an EVS ids filter, ['id1','id2',...] (single or double quotes), without repeats;
+    400 badRequest if it is not such a list or names more than MAX_VOLUME_IDS ids."""
+    text = raw.strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        raise Answer(evs_error(400, "badRequest", "Invalid input received: ids must be a list like "
+                                                  "['id1','id2'] (got %r)" % raw))
+    ids = [item.strip().strip("'\"").strip() for item in text[1:-1].split(",")]
+    ids = [i for i in ids if i]
+    if len(ids) > MAX_VOLUME_IDS:
+        raise Answer(evs_error(400, "badRequest", "Invalid input received: ids has %d ids, at most %d are allowed"
+                                                  % (len(ids), MAX_VOLUME_IDS)))
+    return list(dict.fromkeys(ids))
+
+
+def _evs_marker(q, entries):
+    """Where the page after the `marker` volume starts in entries [(id, volume)]; 0 without a marker,
+    400 badRequest if no listed volume has that id."""
+    marker = q.get("marker")
+    if not marker:
+        return 0
+    for index, (volume_id, _) in enumerate(entries):
+        if volume_id == marker:
+            return index + 1
+    raise Answer(evs_error(400, "badRequest", "Invalid input received: marker [%s] not found" % marker))
 
 
 def _int_param(q, name, default, code, message, valid):

@@ -5,7 +5,7 @@ Every request is classified once, for the request log and for the API's 401 deci
 
 AK/SK requests are checked as the API gateway does, beyond the signature itself (README: "AK/SK
 verification", "X-Project-Id", "X-Security-Token"): a temporary pair's X-Security-Token, then the
-X-Project-Id of a request to a project-scoped service (SDRS, ECS, IMS), as the scenario's
+X-Project-Id of a request to a project-scoped service (SDRS, ECS, EVS, IMS), as the scenario's
 aksk_project_header says. Token requests are not affected.
 """
 
@@ -28,8 +28,10 @@ NOT_AUTHORIZED = (403, "APIG.0302")
 NOT_AUTHORIZED_PREFIX = "The IAM user is not authorized to access the API: "
 
 # Paths of the project-scoped services that name their project: SDRS and ECS /v1/{project_id}/...,
-# ECS /v2.1/{project_id}/.... IMS /v2/cloudimages names none: its project is the scenario's.
-_PROJECT_IN_PATH = re.compile(r"/(?:v1|v2\.1)/(?P<pid>[^/]+)(?:/|\Z)")
+# ECS /v2.1/{project_id}/..., EVS /v2/{project_id}/cloudvolumes|os-vendor-volumes|volumes....
+# IMS /v2/cloudimages names none: its project is the scenario's.
+_PROJECT_IN_PATH = re.compile(r"/(?:v1|v2\.1)/(?P<pid>[^/]+)(?:/|\Z)"
+                              r"|/v2/(?P<evs>[^/]+)/(?:cloudvolumes|os-vendor-volumes|volumes)(?:/|\Z)")
 _PROJECT_OF_SCENARIO = re.compile(r"/v2/cloudimages(?:/|\Z)")
 
 
@@ -169,11 +171,11 @@ class Authenticator:
 
 def project_of(path, scenario_project_id):
     """The project an AK/SK request to a project-scoped service must name in X-Project-Id: the
-    {project_id} of /v1/... and /v2.1/... (decoded), the scenario's for IMS /v2/cloudimages; None for
-    IAM (/v3/...) and anything else."""
+    {project_id} of /v1/..., /v2.1/... and EVS /v2/{project_id}/cloudvolumes... (decoded), the
+    scenario's for IMS /v2/cloudimages; None for IAM (/v3/...) and anything else."""
     m = _PROJECT_IN_PATH.match(path)
     if m:
-        return unquote(m.group("pid"))
+        return unquote(m.group("pid") or m.group("evs"))
     if _PROJECT_OF_SCENARIO.match(path):
         return scenario_project_id
     return None

@@ -8,14 +8,17 @@ so at most one fault hits a request. A fault with `when: "after-action"` (and ev
 neither counts nor applies until the world has accepted a group action since the last reset.
 """
 
+import json
 import re
 import threading
 
 # kind -> {parameter: (type(s), default)}; default None with required=True below means mandatory.
 _NUMBER = (int, float)
+# A body is literal text, or a JSON object or array sent as its JSON text.
+_BODY = (str, dict, list)
 KINDS = {
     "latency": {"ms": (_NUMBER, None)},
-    "status": {"status": (int, 500), "body": (str, None), "retry_after": (_NUMBER, None),
+    "status": {"status": (int, 500), "body": (_BODY, None), "retry_after": (_NUMBER, None),
                "content_type": (str, "application/json")},
     "reset": {},
     "truncate": {},
@@ -24,7 +27,7 @@ KINDS = {
     "huge": {"bytes": (int, None)},
     "slow": {"bytes_per_sec": (int, 1024)},
     "content_type": {"content_type": (str, "text/html; charset=utf-8")},
-    "body": {"body": (str, None), "status": (int, 200), "content_type": (str, "application/json")},
+    "body": {"body": (_BODY, None), "status": (int, 200), "content_type": (str, "application/json")},
     "hang": {"seconds": (_NUMBER, 30)},
     "repeat_page": {"from_offset": (int, 0)},
     "stale": {},
@@ -112,6 +115,13 @@ def _regex(match, name):
         return re.compile(pattern)
     except re.error as e:
         raise ValueError("fault match.%s %r is not a valid regex: %s" % (name, pattern, e)) from None
+
+
+def body_bytes(body):
+    """The bytes a fault's body parameter sends: a string as it is (UTF-8), an object or array as JSON."""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
 def parse_faults(specs):

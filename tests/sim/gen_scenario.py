@@ -4,6 +4,10 @@ N replication pairs), for benchmarks and paging tests. Deterministic for a given
 
     gen_scenario.py --instances 500 -o /tmp/big.json
     gen_scenario.py --instances 40 --page-limit 7 --latency-ms 20 --group-status failed-over
+    gen_scenario.py --instances 3 --volume-status error
+
+The EVS volumes of the pairs are derived by the simulator when it loads the scenario; with
+--volume-status the document carries them itself ("volumes"), every disk with that status.
 """
 
 import argparse
@@ -11,6 +15,8 @@ import json
 import random
 import sys
 import uuid
+
+import derive
 
 LINUX_IMAGE = ("Standard_CentOS_7_latest", "Linux", "CentOS", "CentOS 7.9 64bit")
 WINDOWS_IMAGE = ("Standard_Windows_2019_DC_latest", "Windows", "Windows", "Windows Server 2019 Datacenter 64bit")
@@ -104,8 +110,10 @@ def make_pair(pair_id, name, group_id, status, instance_id, volumes, station="so
 
 def generate(instances, group_id=None, project_id=None, token="sim-token", ak="SIMACCESSKEY0000001",
              sk="simSecretKey0000000000000000000000000001", user="sim-user", password="sim-password",
-             domain="sim-domain", page_limit=None, latency_ms=None, group_status="protected", seed=1):
-    """The scenario document (a dict). Even-numbered instances run Linux, odd ones Windows with a key pair."""
+             domain="sim-domain", page_limit=None, latency_ms=None, group_status="protected", seed=1,
+             volume_status=None):
+    """The scenario document (a dict). Even-numbered instances run Linux, odd ones Windows with a key pair.
+    volume_status: give the volumes the simulator would derive explicitly, each with this status."""
     ids = Ids(seed)
     project_id = project_id or ids.hex32()
     group_id = group_id or ids.uuid()
@@ -135,6 +143,10 @@ def generate(instances, group_id=None, project_id=None, token="sim-token", ak="S
                                                         source, target, pair_id, station))
         doc["replications"].append(make_pair(pair_id, "rep-app-%04d" % i, group_id, member_status, instance_id,
                                              volumes, station))
+    if volume_status is not None:
+        world = {name: {obj["id"]: obj for obj in doc[name]}
+                 for name in ("server_groups", "protected_instances", "replications")}
+        doc["volumes"] = derive.volumes(world, project_id, doc["region"], volume_status)
     if page_limit:
         doc["page_limit"] = page_limit
     if latency_ms:
@@ -158,12 +170,15 @@ def main(argv=None):
     parser.add_argument("--page-limit", type=int, help="cap every page at this many items")
     parser.add_argument("--latency-ms", type=float, help="latency added to every response")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated ids (default 1)")
+    parser.add_argument("--volume-status", help="write the pairs' EVS volumes into the scenario, each with "
+                                                "this status (default: the simulator derives them, in-use)")
     parser.add_argument("-o", "--output", help="write here instead of stdout")
     args = parser.parse_args(argv)
     if args.instances < 0:
         parser.error("--instances must be >= 0")
     doc = generate(args.instances, args.group_id, args.project_id, args.token, args.ak, args.sk, args.user,
-                   args.password, args.domain, args.page_limit, args.latency_ms, args.group_status, args.seed)
+                   args.password, args.domain, args.page_limit, args.latency_ms, args.group_status, args.seed,
+                   args.volume_status)
     text = json.dumps(doc, indent=1) + "\n"
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:

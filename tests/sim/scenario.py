@@ -1,20 +1,26 @@
 """Loading a scenario file (format in README.md): settings, credentials, faults and the world,
-inline and/or from sdrs-preflight/snapshot@1 files."""
+inline and/or from sdrs-preflight/snapshot@1 files. EVS volumes and ECS flavors the scenario does
+not give are derived from the rest (derive.py)."""
 
 import json
 import os
 
+import derive
 import faults as faults_mod
 import world as world_mod
 
 SNAPSHOT_SCHEMA = "sdrs-preflight/snapshot@1"
-LIST_COLLECTIONS = ("server_groups", "protected_instances", "replications", "disaster_recovery_drills")
-MAP_COLLECTIONS = ("servers", "images")
+LIST_COLLECTIONS = ("server_groups", "protected_instances", "replications", "disaster_recovery_drills", "flavors")
+MAP_COLLECTIONS = ("servers", "images", "volumes")
 _TOP_KEYS = {"project_id", "region", "credentials", "snapshot", "snapshots", "page_limit", "latency_ms",
              "token_ttl_seconds", "clock_offset_seconds", "faults", "jobs", "note",
-             "aksk_project_header", "ecs_server_id_filter"} | set(LIST_COLLECTIONS) | set(MAP_COLLECTIONS)
+             "aksk_project_header", "ecs_server_id_filter", "evs_cloudvolumes_show"} \
+    | set(LIST_COLLECTIONS) | set(MAP_COLLECTIONS)
 
-# How strictly AK/SK requests to the project-scoped services (SDRS, ECS, IMS) must carry a signed
+# The roles of an IAM-issued token when the user's scenario entry names none.
+DEFAULT_ROLES = ("te_admin",)
+
+# How strictly AK/SK requests to the project-scoped services (SDRS, ECS, EVS, IMS) must carry a signed
 # X-Project-Id equal to the project they address (README: "X-Project-Id"):
 #   "required"  a request without it, or with it unsigned, or naming another project is refused
 #               (what the real gateway does for a sub-project; the official SDKs always send it);
@@ -35,8 +41,9 @@ class ScenarioError(Exception):
 
 
 class Scenario:
-    """A validated scenario. world maps each collection to {id: object}; server_errors maps a server
-    id to (HTTP status, error body) for servers a snapshot recorded as neither 200 nor 404."""
+    """A validated scenario. world maps each collection to {id: object}; server_errors (volume_errors)
+    maps a server (volume) id to (HTTP status, error body) for the servers (volumes) a snapshot
+    recorded as neither 200 nor 404."""
 
     def __init__(self):
         self.project_id = None
@@ -46,6 +53,7 @@ class Scenario:
         self.security_tokens = {}  # access key -> security token, for the temporary pairs only
         self.aksk_project_header = DEFAULT_AKSK_PROJECT_HEADER
         self.ecs_server_id_filter = True
+        self.evs_cloudvolumes_show = True
         self.users = []
         self.page_limit = None
         self.latency_ms = 0
@@ -55,6 +63,8 @@ class Scenario:
         self.jobs = {}
         self.world = {name: {} for name in world_mod.COLLECTIONS}
         self.server_errors = {}
+        self.volume_errors = {}
+        self.snapshot_volumes = False  # whether a snapshot had a "volumes" part
 
 
 def load(path):
@@ -123,6 +133,10 @@ def _parse(doc, base_dir):
     sc.ecs_server_id_filter = doc.get("ecs_server_id_filter", True)
     if not isinstance(sc.ecs_server_id_filter, bool):
         raise ScenarioError("ecs_server_id_filter must be true or false")
+    sc.evs_cloudvolumes_show = doc.get("evs_cloudvolumes_show", True)
+    if not isinstance(sc.evs_cloudvolumes_show, bool):
+        raise ScenarioError("evs_cloudvolumes_show must be true or false")
+    _derive(sc, "volumes" in doc, "flavors" in doc)
     _parse_credentials(sc, doc.get("credentials", {}))
     try:
         sc.fault_specs = doc.get("faults", [])
@@ -132,6 +146,15 @@ def _parse(doc, base_dir):
     except ValueError as e:
         raise ScenarioError(str(e)) from None
     return sc
+
+
+def _derive(sc, has_volumes, has_flavors):
+    """The volumes of the pairs unless the scenario or one of its snapshots gives volumes; the
+    flavors of the servers unless the scenario gives flavors (README: "Derived volumes and flavors")."""
+    if not has_volumes and not sc.snapshot_volumes:
+        sc.world["volumes"] = derive.volumes(sc.world, sc.project_id, sc.region)
+    if not has_flavors:
+        sc.world["flavors"] = derive.flavors(sc.world["servers"], sc.project_id, sc.region)
 
 
 def _typed(doc, name, types, default):
@@ -175,7 +198,12 @@ def _parse_credentials(sc, creds):
     for user in creds.get("users", []):
         if not isinstance(user, dict) or not all(isinstance(user.get(k), str) for k in ("name", "password", "domain")):
             raise ScenarioError("credentials.users items need string name, password and domain")
-        sc.users.append(dict({"project_id": sc.project_id, "project_name": sc.region}, **user))
+        roles = user.get("roles", list(DEFAULT_ROLES))
+        if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+            raise ScenarioError("credentials.users roles must be a list of role names (strings)")
+        entry = dict({"project_id": sc.project_id, "project_name": sc.region}, **user)
+        entry["roles"] = list(roles)
+        sc.users.append(entry)
 
 
 def _load_snapshot(sc, path):
@@ -189,14 +217,27 @@ def _load_snapshot(sc, path):
     for name in ("protected_instances", "replications", "disaster_recovery_drills"):
         for item in snap.get(name) or []:
             _add(sc.world[name], name, item)
-    for server_id, entry in (snap.get("servers") or {}).items():
-        status = entry.get("http_status") if isinstance(entry, dict) else None
-        if status == 200 and isinstance(entry.get("server"), dict):
-            sc.world["servers"][server_id] = entry["server"]
-        elif isinstance(status, int) and status != 404:
-            error = entry.get("error")
-            sc.server_errors[server_id] = (status, {"error": error} if error is not None else None)
-        # 404 (or an unusable entry): the server does not exist, ECS answers 404 Ecs.0114.
+    _load_recorded(snap.get("servers"), "server", sc.world["servers"], sc.server_errors)
+    # 404 (or an unusable entry): the server does not exist, ECS answers 404 Ecs.0114.
+    if "volumes" in snap:
+        sc.snapshot_volumes = True
+        _load_recorded(snap.get("volumes"), "volume", sc.world["volumes"], sc.volume_errors)
+    # 404: the volume does not exist, EVS answers 404 itemNotFound.
     for image_id, image in (snap.get("images") or {}).items():
         if isinstance(image, dict):
             sc.world["images"][image_id] = image
+
+
+def _load_recorded(entries, key, store, errors):
+    """A snapshot's servers or volumes part: id -> {"http_status": 200, key: {object}} (the object
+    exists), {"http_status": 404, ...} (it does not) or another status with the recorded "error",
+    served with that status as {"error": error}."""
+    if not isinstance(entries, dict):
+        return
+    for object_id, entry in entries.items():
+        status = entry.get("http_status") if isinstance(entry, dict) else None
+        if status == 200 and isinstance(entry.get(key), dict):
+            store[object_id] = entry[key]
+        elif isinstance(status, int) and status != 404:
+            error = entry.get("error")
+            errors[object_id] = (status, {"error": error} if error is not None else None)

@@ -42,7 +42,7 @@ class RequestLog:
         if req.path.startswith("/v3/auth/tokens") and body:
             body = _redact_password(body)
         return {"seq": seq, "time": _iso(arrived), "method": req.method, "path": req.path, "query": req.query,
-                "status": None, "auth": None, "signed_headers": None, "fault": None, "body": body, "headers": headers,
+                "service": api_mod.service_of(req.path), "status": None, "auth": None, "signed_headers": None, "fault": None, "body": body, "headers": headers,
                 "request_id": req.request_id}
 
     def append(self, entry):
@@ -70,9 +70,11 @@ class Simulator:
         self.scenario = scenario
         self.quiet = quiet
         self.world = World(scenario.project_id, scenario.region, scenario.world, scenario.server_errors,
-                           scenario.jobs, scenario.page_limit, scenario.latency_ms)
+                           scenario.jobs, scenario.page_limit, scenario.latency_ms,
+                           volume_errors=scenario.volume_errors)
         self.auth = Authenticator(scenario)
-        self.api = api_mod.Api(self.world, self.auth, scenario.ecs_server_id_filter)
+        self.api = api_mod.Api(self.world, self.auth, scenario.ecs_server_id_filter,
+                               scenario.evs_cloudvolumes_show)
         self.faults = faults_mod.FaultSet(faults_mod.parse_faults(scenario.fault_specs))
         self.log = RequestLog(log_path)
 
@@ -262,7 +264,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._hang(p["seconds"])
         if kind == "status":
             if p["body"] is not None:
-                faulted = Response(p["status"], p["body"].encode("utf-8"), p["content_type"])
+                faulted = Response(p["status"], faults_mod.body_bytes(p["body"]), p["content_type"])
             else:
                 faulted = api_mod.default_error(api_mod.service_of(req.path), p["status"], req.request_id)
             if p["retry_after"] is not None:
@@ -273,7 +275,7 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "empty":
             return self._send(Response(200, b""))
         if kind == "body":
-            return self._send(Response(p["status"], p["body"].encode("utf-8"), p["content_type"]))
+            return self._send(Response(p["status"], faults_mod.body_bytes(p["body"]), p["content_type"]))
         if kind == "content_type":
             response.content_type = p["content_type"]
             return self._send(response)

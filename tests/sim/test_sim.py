@@ -472,7 +472,12 @@ class AuthTest(SimTestCase):
         self.assertEqual(endpoints["ecs"], base + "/v1/" + PID)
         self.assertEqual(endpoints["ims"], base)
         self.assertEqual(endpoints["identity"], base + "/v3")
+        self.assertEqual((endpoints["evs"], endpoints["volumev2"]), (base + "/v2/" + PID, base + "/v2/" + PID))
+        self.assertEqual({e["type"]: e["name"] for e in doc["catalog"]}["evs"], "evs")
         self.assertEqual(self.sim.get(endpoints["sdrs"][len(base):] + "/server-groups", token=token)[0], 200)
+        self.assertEqual(self.sim.get(endpoints["evs"][len(base):] + "/cloudvolumes/detail", token=token)[0], 200)
+        self.assertEqual(doc["roles"], [{"id": doc["roles"][0]["id"], "name": "te_admin"}])  # the default
+        self.assertRegex(doc["roles"][0]["id"], r"\A[0-9a-f]{32}\Z")
         # the password never reaches the log
         logged = self.sim.control("requests")[0]
         self.assertNotIn(USER["password"], logged["body"])
@@ -532,7 +537,12 @@ class AkskRequiredProjectTest(SimTestCase):
     READS = [("GET", "/v1/%s/server-groups/%s" % (PID, GID), ""),
              ("GET", "/v1/%s/protected-instances" % PID, "server_group_id=%s&limit=2" % GID),
              ("GET", "/v1/%s/cloudservers/%s" % (PID, SERVER), ""),
-             ("GET", "/v2/cloudimages", "id=" + IMAGE)]
+             ("GET", "/v1/%s/cloudservers/flavors" % PID, "availability_zone=eu-de-02"),
+             ("GET", "/v2/cloudimages", "id=" + IMAGE),
+             ("GET", "/v2/%s/cloudvolumes/detail" % PID,
+              "ids=" + urllib.parse.quote("['%s']" % BASIC_DOC["replications"][0]["volume_ids"].split(",")[0])),
+             ("GET", "/v2/%s/os-vendor-volumes/%s" % (PID, BASIC_DOC["replications"][0]["volume_ids"].split(",")[1]),
+              "")]
 
     def test_state(self):
         self.assertEqual(self.sim.control("state")["aksk_project_header"], "required")
@@ -591,6 +601,11 @@ class AkskRequiredProjectTest(SimTestCase):
                          403, "APIG.0302")
         # IMS names no project: the scenario's is the one
         self.assertError(self._json(self.sim.signed("GET", "/v2/cloudimages", project="other")), 403, "APIG.0302")
+        # EVS names it after /v2/; another one passes the gateway when signed, and EVS refuses it
+        self.assertError(self._json(self.sim.signed("GET", "/v2/other/cloudvolumes/detail", project=PID)),
+                         403, "APIG.0302")
+        status, _, body = self.sim.signed("GET", "/v2/other/cloudvolumes/detail")
+        self.assertEqual((status, json.loads(body)["forbidden"]["code"]), (403, 403))
 
     def test_tokens_and_iam_unaffected(self):
         path = "/v1/%s/server-groups" % PID
@@ -724,7 +739,9 @@ class GatewayScenarioTest(unittest.TestCase):
         for path, project in (("/v1/%s/server-groups" % PID, PID), ("/v1/p1/cloudservers/x", "p1"),
                               ("/v2.1/p2/servers/x", "p2"), ("/v1/p%203/jobs/j", "p 3"), ("/v1/p4", "p4"),
                               ("/v2/cloudimages", PID), ("/v2/cloudimages/", PID), ("/v3/auth/tokens", None),
-                              ("/v1/", None), ("/", None), ("/v2/other", None)):
+                              ("/v1/", None), ("/", None), ("/v2/other", None),
+                              ("/v2/p5/cloudvolumes/detail", "p5"), ("/v2/p6/os-vendor-volumes/v", "p6"),
+                              ("/v2/p7/volumes", "p7"), ("/v2/p8/other", None)):
             with self.subTest(path=path):
                 self.assertEqual(auth_mod.project_of(path, PID), project)
 
@@ -1510,6 +1527,364 @@ class SnapshotScenarioTest(SimTestCase):
             self.assertEqual(status, entry["http_status"])
             self.assertEqual(doc, {"server": entry["server"]} if status == 200 else {"error": entry["error"]})
         self.assertError(self.action({"failover-server-group": {}}), 400, "SDRS.1314")
+        # the snapshot has no "volumes" part: the pairs' disks are derived, as for an inline world
+        disks = [d for p in snap["replications"] for d in p["volume_ids"].split(",")]
+        ids = urllib.parse.quote(str(disks))
+        doc = self.sim.get("/v2/%s/cloudvolumes/detail?ids=%s" % (PID, ids))[1]
+        self.assertEqual(([v["id"] for v in doc["volumes"]], doc["count"]), (disks, 6))
+
+
+# ---- EVS, flavors, roles -----------------------------------------------------------------------------
+
+PAIRS = BASIC_DOC["replications"]
+DISKS = [d for pair in PAIRS for d in pair["volume_ids"].split(",")]  # production, DR, production, ...
+
+
+def ids_query(ids, quote="'"):
+    """ids=[...] as the client sends it: ['a','b'] URL-encoded."""
+    return "ids=" + urllib.parse.quote("[%s]" % ",".join(quote + i + quote for i in ids), safe="")
+
+
+class EvsTest(SimTestCase):
+    """EVS on basic.json: the volumes derived from its three pairs."""
+    BASE = "/v2/%s/" % PID
+
+    def detail(self, query=""):
+        status, doc = self.sim.get(self.BASE + "cloudvolumes/detail" + ("?" + query if query else ""))
+        self.assertEqual(status, 200, doc)
+        return doc
+
+    def test_batch_leaves_unknown_ids_out(self):
+        wanted = [DISKS[3], "00000000-0000-4000-8000-00000000dead", DISKS[0]]
+        self.assertIn("ids=%5B%27", ids_query(wanted))
+        for quote in ("'", '"'):
+            doc = self.detail(ids_query(wanted, quote))
+            self.assertEqual(([v["id"] for v in doc["volumes"]], doc["count"]), ([DISKS[3], DISKS[0]], 2))
+            self.assertNotIn("volumes_links", doc)
+        self.assertEqual(self.detail(ids_query([DISKS[1], DISKS[1]]))["count"], 1)  # a repeat counts once
+        self.assertEqual(self.detail("ids=%5B%5D"), {"volumes": [], "count": 0})
+
+    def test_at_most_60_ids(self):
+        ids = DISKS + ["%08d-0000-4000-8000-000000000000" % i for i in range(60 - len(DISKS))]
+        self.assertEqual(self.detail(ids_query(ids))["count"], len(DISKS))
+        status, doc = self.sim.get(self.BASE + "cloudvolumes/detail?" + ids_query(ids + ["one-too-many"]))
+        self.assertEqual((status, doc["badRequest"]["code"]), (400, 400), doc)
+        self.assertIn("61 ids, at most 60", doc["badRequest"]["message"])
+        status, doc = self.sim.get(self.BASE + "cloudvolumes/detail?ids=" + DISKS[0])  # not a list
+        self.assertEqual((status, set(doc)), (400, {"badRequest"}))
+
+    def test_limit_and_marker(self):
+        everything = self.detail()
+        self.assertEqual(([v["id"] for v in everything["volumes"]], everything["count"]), (DISKS, 6))
+        seen, query, pages = [], "limit=4", 0
+        while True:
+            doc = self.detail(query)
+            self.assertEqual(doc["count"], 6)
+            seen += [v["id"] for v in doc["volumes"]]
+            pages += 1
+            if "volumes_links" not in doc:
+                break
+            link, = doc["volumes_links"]
+            self.assertEqual(link["rel"], "next")
+            base = "http://127.0.0.1:%d%scloudvolumes/detail?" % (self.sim.port, self.BASE)
+            self.assertTrue(link["href"].startswith(base), link)
+            query = link["href"][len(base):]
+            self.assertIn("marker=" + seen[-1], query)
+        self.assertEqual((seen, pages), (DISKS, 2))
+        doc = self.detail(ids_query(DISKS[:3]) + "&limit=1&marker=" + DISKS[0])  # ids and paging together
+        self.assertEqual(([v["id"] for v in doc["volumes"]], doc["count"]), ([DISKS[1]], 3))
+        self.assertIn(urllib.parse.quote("['%s'" % DISKS[0], safe=""), doc["volumes_links"][0]["href"])
+        for query in ("limit=0", "limit=1001", "limit=x", "marker=nope"):
+            status, doc = self.sim.get(self.BASE + "cloudvolumes/detail?" + query)
+            self.assertEqual((status, list(doc)), (400, ["badRequest"]), query)
+
+    def test_single_reads(self):
+        for path in ("cloudvolumes/", "os-vendor-volumes/"):
+            with self.subTest(path=path):
+                status, doc = self.sim.get(self.BASE + path + DISKS[2])
+                self.assertEqual((status, doc["volume"]), (200, self.detail(ids_query([DISKS[2]]))["volumes"][0]))
+                status, doc = self.sim.get(self.BASE + path + "nope")
+                self.assertEqual((status, doc), (404, {"itemNotFound": {
+                    "message": "Volume nope could not be found.", "code": 404}}))
+                status, doc = self.sim.get("/v2/other/%s%s" % (path, DISKS[2]))
+                self.assertEqual((status, doc["forbidden"]["code"]), (403, 403))
+                self.assertError(self.sim.get(self.BASE + path + DISKS[2], token=None), 401, "APIG.0301")
+        self.assertError(self.sim.get(self.BASE + "volumes/" + DISKS[2]), 404, "APIG.0101")  # not simulated
+
+    def test_derived_from_the_pairs(self):
+        """Each pair's first disk is in the source AZ on the source server, the second in the target
+        AZ on the target server; both in-use on the instance's device, sized as the pair says."""
+        group = BASIC_DOC["server_groups"][0]
+        volumes = {v["id"]: v for v in self.detail()["volumes"]}
+        for pair in PAIRS:
+            instance, = [i for i in INSTANCES if i["attachment"][0]["replication"] == pair["id"]]
+            production, dr = pair["volume_ids"].split(",")
+            for disk, zone, server in ((production, "source_availability_zone", "source_server"),
+                                       (dr, "target_availability_zone", "target_server")):
+                with self.subTest(disk=disk):
+                    volume = volumes[disk]
+                    self.assertEqual((volume["status"], volume["availability_zone"], volume["size"],
+                                      volume["bootable"], volume["multiattach"], volume["volume_type"]),
+                                     ("in-use", group[zone], pair["record_metadata"]["volume_size"], "true",
+                                      False, "SSD"))
+                    attachment, = volume["attachments"]
+                    self.assertEqual((attachment["server_id"], attachment["device"], attachment["volume_id"],
+                                      attachment["host_name"]), (instance[server], "/dev/vda", disk, None))
+                    self.assertEqual((volume["service_type"], volume["replication_status"], volume["metadata"]),
+                                     ("EVS", "disabled", {}))
+                    self.assertRegex(volume["wwn"], r"\A [0-9a-f]{32}\Z")
+                    for name in ("created_at", "updated_at"):
+                        self.assertRegex(volume[name], r"\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\Z")
+                    # the server sees the same disk (basic.json lists the disks in volumes_attached)
+                    server = self.sim.get("/v1/%s/cloudservers/%s" % (PID, instance[server]))[1]["server"]
+                    self.assertEqual(server["os-extended-volumes:volumes_attached"][0]["id"], disk)
+
+    def test_mutate_state_and_stale(self):
+        self.assertEqual(set(self.sim.control("state")["volumes"]), set(DISKS))
+        self.sim.fault(kind="stale", match={"path": "volumes"})
+        self.assertEqual(self.action({"failover-server-group": {}})[0], 200)
+        self.sim.control("mutate", {"volumes": {DISKS[1]: {"status": "error"}, DISKS[2]: None}})
+        self.assertEqual(self.sim.get(self.BASE + "os-vendor-volumes/" + DISKS[1])[1]["volume"]["status"],
+                         "in-use")  # stale: as before the action
+        self.sim.control("clear-faults", {})
+        self.assertEqual(self.sim.get(self.BASE + "os-vendor-volumes/" + DISKS[1])[1]["volume"]["status"], "error")
+        self.assertEqual(self.sim.get(self.BASE + "cloudvolumes/" + DISKS[2])[0], 404)
+        self.assertEqual(self.detail(ids_query(DISKS))["count"], 5)
+
+    def test_log_service(self):
+        self.sim.get(self.BASE + "cloudvolumes/detail")
+        self.sim.get(self.BASE + "os-vendor-volumes/" + DISKS[0])
+        self.sim.get("/v1/%s/cloudservers/flavors" % PID)
+        self.sim.get("/v2/cloudimages")
+        self.sim.get("/v1/%s/server-groups" % PID)
+        self.sim.request("POST", "/v3/auth/tokens", {}, token=None)
+        self.assertEqual([e["service"] for e in self.sim.control("requests")],
+                         ["evs", "evs", "ecs", "ims", "sdrs", "iam"])
+        with open(self.sim.log_file) as f:
+            self.assertEqual(json.loads(f.readlines()[-6])["service"], "evs")
+
+    def test_derived_flavors(self):
+        """One flavor per flavor.id of the servers, on sale everywhere; the route is not cloudservers/{id}."""
+        for query in ("", "?availability_zone=eu-de-02", "?availability_zone="):
+            status, doc = self.sim.get("/v1/%s/cloudservers/flavors%s" % (PID, query))
+            self.assertEqual(status, 200, doc)
+            flavor, = doc["flavors"]
+            self.assertEqual((flavor["id"], flavor["vcpus"], flavor["ram"], flavor["disk"]),
+                             ("s3.large.2", "2", 4096, "0"))
+            self.assertEqual((flavor["OS-FLV-DISABLED:disabled"], flavor["os-flavor-access:is_public"]),
+                             (False, True))
+            self.assertTrue(all(isinstance(v, str) for v in flavor["os_extra_specs"].values()))
+        self.assertEqual(self.sim.get("/v1/other/cloudservers/flavors")[0], 403)
+        self.assertEqual(self.sim.get("/v1/%s/cloudservers/flavors/" % PID)[0], 200)  # trailing slash
+
+
+class EvsOtcTest(SimTestCase):
+    """evs_cloudvolumes_show false: Open Telekom Cloud, which has no GET cloudvolumes/{id}."""
+    SCENARIO = scenario(evs_cloudvolumes_show=False)
+
+    def test_only_os_vendor_volumes(self):
+        base = "/v2/%s/" % PID
+        self.assertError(self.sim.get(base + "cloudvolumes/" + DISKS[0]), 404, "APIG.0101")
+        self.assertError(self.sim.get(base + "cloudvolumes/nope", token=None), 404, "APIG.0101")
+        status, doc = self.sim.get(base + "os-vendor-volumes/" + DISKS[0])
+        self.assertEqual((status, doc["volume"]["id"]), (200, DISKS[0]))
+        self.assertEqual(self.sim.get(base + "os-vendor-volumes/nope")[0], 404)
+        self.assertEqual(self.sim.get(base + "cloudvolumes/detail?" + ids_query(DISKS[:2]))[1]["count"], 2)
+        self.assertEqual(self.sim.get(base + "cloudvolumes/detail/")[1]["count"], 6)
+
+
+FLAVORS = [
+    {"id": "s3.large.2", "name": "s3.large.2", "vcpus": "2", "ram": 4096, "disk": "0",
+     "os_extra_specs": {"cond:operation:az": "eu-de-01(normal), eu-de-02(sellout)"}},
+    {"id": "s3.xlarge.2", "name": "s3.xlarge.2", "vcpus": "4", "ram": 8192, "disk": "0",
+     "os_extra_specs": {"cond:operation:status": "sellout", "cond:operation:az": "eu-de-02(obt), eu-de-03()"}},
+    {"id": "c4.large.2", "name": "c4.large.2", "vcpus": "2", "ram": 4096, "disk": "0"},
+    {"id": "m2.large.8", "name": "m2.large.8", "vcpus": "2", "ram": 16384, "disk": "0",
+     "os_extra_specs": {"cond:operation:status": "abandon"}},
+    {"id": "s2.large.2", "name": "s2.large.2", "vcpus": "2", "ram": 4096, "disk": "0",
+     "os_extra_specs": {"cond:operation:status": "promotion", "cond:operation:az": "eu-de-03(obt_sellout)"}},
+]
+EXPLICIT_VOLUME = {"id": "6b0e9c1a-0000-4000-8000-000000000001", "status": "error", "size": "40",
+                   "bootable": "false", "attachments": []}
+
+
+def explicit_scenario():
+    """basic.json with the world's volumes, flavors and users' roles given explicitly."""
+    doc = scenario(volumes={EXPLICIT_VOLUME["id"]: EXPLICIT_VOLUME}, flavors=FLAVORS)
+    users = doc["credentials"]["users"]
+    users.append(dict(users[0], name="bob", roles=["readonly", "sdrs_adm"]))
+    users.append(dict(users[0], name="carol", roles=[]))
+    return doc
+
+
+class ExplicitWorldTest(SimTestCase):
+    SCENARIO = explicit_scenario()
+
+    def test_volumes_are_the_scenario_s(self):
+        doc = self.sim.get("/v2/%s/cloudvolumes/detail" % PID)[1]
+        self.assertEqual(doc, {"volumes": [EXPLICIT_VOLUME], "count": 1})  # verbatim; nothing derived
+        self.assertEqual(self.sim.get("/v2/%s/cloudvolumes/%s" % (PID, DISKS[0]))[0], 404)
+
+    def test_flavors_per_zone(self):
+        def listed(query=""):
+            status, doc = self.sim.get("/v1/%s/cloudservers/flavors%s" % (PID, query))
+            self.assertEqual(status, 200, doc)
+            return [f["id"] for f in doc["flavors"]]
+        self.assertEqual(listed(), [f["id"] for f in FLAVORS])
+        # eu-de-01: s3.large.2 normal there, s3.xlarge.2 sellout (region-wide), c4 normal (no specs),
+        # m2 abandon, s2 promotion
+        self.assertEqual(listed("?availability_zone=eu-de-01"), ["s3.large.2", "c4.large.2", "s2.large.2"])
+        # eu-de-02: s3.large.2 sellout there, s3.xlarge.2 obt there
+        self.assertEqual(listed("?availability_zone=eu-de-02"), ["s3.xlarge.2", "c4.large.2", "s2.large.2"])
+        # eu-de-03: an empty entry is invalid (region-wide sellout applies); obt_sellout is left out
+        self.assertEqual(listed("?availability_zone=eu-de-03"), ["s3.large.2", "c4.large.2"])
+        self.assertEqual(self.sim.get("/v1/%s/cloudservers/flavors" % PID)[1]["flavors"], FLAVORS)  # verbatim
+
+    def test_token_roles(self):
+        def roles(name):
+            body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+                "name": name, "password": USER["password"], "domain": {"name": USER["domain"]}}}},
+                "scope": {"project": {"id": PID}}}}
+            status, doc = self.sim.json("POST", "/v3/auth/tokens?nocatalog=1", body, token=None)
+            self.assertEqual(status, 201, doc)
+            return doc["token"]["roles"]
+        bob = roles("bob")
+        self.assertEqual([r["name"] for r in bob], ["readonly", "sdrs_adm"])
+        self.assertEqual(len({r["id"] for r in bob}), 2)
+        self.assertEqual(roles("carol"), [])
+        self.assertEqual([r["name"] for r in roles(USER["name"])], ["te_admin"])
+        self.assertEqual(roles("bob"), bob)  # deterministic ids
+
+    def test_bad_keys(self):
+        with tempfile.TemporaryDirectory() as d:
+            for changes, message in (({"evs_cloudvolumes_show": "no"}, "evs_cloudvolumes_show must be"),
+                                     ({"volumes": []}, "volumes must map ids"),
+                                     ({"flavors": [{"name": "x"}]}, "needs a string id"),
+                                     ({"credentials": {"users": [dict(USER, roles="te_admin")]}}, "roles must be")):
+                with self.subTest(message=message):
+                    path = os.path.join(d, "s.json")
+                    with open(path, "w") as f:
+                        json.dump(scenario(**changes), f)
+                    with self.assertRaisesRegex(scenario_mod.ScenarioError, message):
+                        scenario_mod.load(path)
+
+
+class SnapshotVolumesTest(SimTestCase):
+    """A snapshot's "volumes" part: 200 exists, 404 does not, another status is served as recorded."""
+    ERROR = {"message": "volume backend unavailable", "code": "EVS.5400"}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="sdrs-sim-snap-")
+        with open(os.path.join(HERE, "scenarios", "snapshots", "deleted-server.snapshot.json")) as f:
+            snap = json.load(f)
+        cls.volume = dict(EXPLICIT_VOLUME, id=DISKS[0], status="in-use")
+        snap["volumes"] = {DISKS[0]: {"http_status": 200, "volume": cls.volume},
+                           DISKS[1]: {"http_status": 404, "error": {"itemNotFound": {"code": 404}}},
+                           DISKS[2]: {"http_status": 500, "error": cls.ERROR},
+                           DISKS[3]: {"http_status": 503}}
+        path = os.path.join(cls.dir, "snap.json")
+        with open(path, "w") as f:
+            json.dump(snap, f)
+        cls.SCENARIO = {"snapshot": path, "credentials": BASIC_DOC["credentials"]}
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_recorded_volumes(self):
+        base = "/v2/%s/os-vendor-volumes/" % PID
+        self.assertEqual(self.sim.get(base + DISKS[0]), (200, {"volume": self.volume}))
+        self.assertEqual(self.sim.get(base + DISKS[1])[1]["itemNotFound"]["code"], 404)
+        self.assertEqual(self.sim.get(base + DISKS[2]), (500, {"error": self.ERROR}))
+        self.assertError(self.sim.get(base + DISKS[3]), 503, "APIG.0201")
+        self.assertEqual(self.sim.get(base + DISKS[4])[0], 404)  # not recorded, and nothing derived
+        doc = self.sim.get("/v2/%s/cloudvolumes/detail?%s" % (PID, ids_query(DISKS)))[1]
+        self.assertEqual(doc, {"volumes": [self.volume], "count": 1})
+        state = self.sim.control("state")
+        self.assertEqual(state["volume_errors"][DISKS[2]], {"http_status": 500, "body": {"error": self.ERROR}})
+        self.sim.control("mutate", {"volumes": {DISKS[2]: {"status": "available"}}})
+        self.assertEqual(self.sim.get(base + DISKS[2])[1]["volume"], {"id": DISKS[2], "status": "available"})
+
+
+class DenialFaultTest(SimTestCase):
+    """403 faults with the documented denial bodies, on one API each."""
+    EVS_DENY = {"error": {"message": "action in pdp check deny!", "code": "EVS.2056"}}
+    ECS_DENY = {"error": {"message": "Policy doesn't allow ecs:cloudServers:get to be performed.", "code": "Ecs.0003"}}
+    IAM_DENY = {"error_msg": "Policy doesn't allow evs:volumes:list to be performed.", "error_code": "IAM.0003"}
+
+    def test_denials(self):
+        server = "/v1/%s/cloudservers/%s" % (PID, INSTANCES[0]["source_server"])
+        flavors = "/v1/%s/cloudservers/flavors" % PID
+        self.sim.control("faults", {"faults": [
+            {"kind": "status", "status": 403, "body": self.EVS_DENY, "match": {"path": "/cloudvolumes/"}},
+            {"kind": "status", "status": 403, "body": self.ECS_DENY,
+             "match": {"method": "GET", "path": "/cloudservers/(?!detail/?$|flavors/?$)[^/]+/?$"}},
+            {"kind": "status", "status": 403, "body": json.dumps(self.IAM_DENY), "match": {"path": "/flavors$"}}]})
+        self.assertEqual(self.sim.get("/v2/%s/cloudvolumes/detail" % PID), (403, self.EVS_DENY))
+        self.assertEqual(self.sim.get("/v2/%s/cloudvolumes/%s" % (PID, DISKS[0])), (403, self.EVS_DENY))
+        self.assertEqual(self.sim.get("/v2/%s/os-vendor-volumes/%s" % (PID, DISKS[0]))[0], 200)
+        self.assertEqual(self.sim.get(server), (403, self.ECS_DENY))
+        self.assertEqual(self.sim.get("/v1/%s/cloudservers/detail" % PID)[0], 200)
+        self.assertEqual(self.sim.get(flavors), (403, self.IAM_DENY))
+        self.assertEqual(self.sim.get("/v1/%s/server-groups" % PID)[0], 200)
+        self.assertEqual([e["fault"] for e in self.sim.control("requests")],
+                         ["status", "status", None, "status", None, "status", None])
+        self.sim.control("clear-faults", {})
+        self.sim.fault(kind="status", status=403, match={"path": "os-vendor-volumes"})  # no body: EVS's shape
+        self.assertError(self.sim.get("/v2/%s/os-vendor-volumes/x" % PID), 403, "EVS.0001")
+        self.sim.fault(kind="body", body={"volumes": "x"}, match={"path": "cloudvolumes"})  # body kind too
+        self.assertEqual(self.sim.get("/v2/%s/cloudvolumes/detail" % PID), (200, {"volumes": "x"}))
+        for bad in (403, True, 1.5):  # text, an object or an array only
+            status, doc = self.sim.json("POST", "/__sim/faults", {"faults": [
+                {"kind": "status", "status": 403, "body": bad}]}, token=None)
+            self.assertEqual((status, "body" in doc["error"]), (400, True), doc)
+
+
+class GeneratedVolumesTest(unittest.TestCase):
+    def load(self, doc):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "s.json")
+            with open(path, "w") as f:
+                json.dump(doc, f)
+            return scenario_mod.load(path)
+
+    def test_derived_and_volume_status(self):
+        doc = gen_scenario.generate(3)
+        self.assertNotIn("volumes", doc)
+        derived = self.load(doc).world["volumes"]
+        disks = [d for pair in doc["replications"] for d in pair["volume_ids"].split(",")]
+        self.assertEqual(list(derived), disks)
+        self.assertEqual({v["status"] for v in derived.values()}, {"in-use"})
+        for instance in doc["protected_instances"]:  # each server's volumes_attached names its disk
+            for key in ("source_server", "target_server"):
+                server = doc["servers"][instance[key]]
+                disk = derived[server["os-extended-volumes:volumes_attached"][0]["id"]]
+                self.assertEqual((disk["attachments"][0]["server_id"], disk["availability_zone"]),
+                                 (server["id"], server["OS-EXT-AZ:availability_zone"]))
+        doc = gen_scenario.generate(3, volume_status="error")
+        self.assertEqual({vid: v["status"] for vid, v in doc["volumes"].items()}, {d: "error" for d in disks})
+        self.assertEqual(self.load(doc).world["volumes"], doc["volumes"])
+        out = subprocess.run([sys.executable, os.path.join(HERE, "gen_scenario.py"), "--instances", "3",
+                              "--volume-status", "error"], check=True, capture_output=True, text=True).stdout
+        self.assertEqual(json.loads(out), doc)
+
+    def test_pair_shapes(self):
+        """An unattached pair gives available disks; a single id only a production disk; sizes may be strings."""
+        doc = scenario()
+        pair = dict(PAIRS[0], id="p-unattached", volume_ids=" v-a , v-b ", attachment=[],
+                    record_metadata={"volume_size": "25", "multiattach": True, "volume_type": "SAS"})
+        doc["replications"] = [pair, dict(PAIRS[1], id="p-single", volume_ids="v-c", record_metadata={})]
+        volumes = self.load(doc).world["volumes"]
+        self.assertEqual(list(volumes), ["v-a", "v-b", "v-c"])
+        a, b, c = volumes.values()
+        self.assertEqual((a["status"], a["attachments"], a["size"], a["multiattach"], a["volume_type"]),
+                         ("available", [], 25, True, "SAS"))
+        self.assertEqual((a["availability_zone"], b["availability_zone"]), ("eu-de-01", "eu-de-02"))
+        self.assertEqual((c["size"], c["volume_type"], c["multiattach"], c["status"]), (10, "SSD", False, "in-use"))
+        self.assertEqual(c["attachments"][0]["server_id"], INSTANCES[1]["source_server"])
 
 
 class LifecycleTest(unittest.TestCase):

@@ -1,5 +1,5 @@
 """The simulated cloud: protection groups, protected instances, replication pairs, DR drills, ECS
-servers, IMS images and SDRS jobs, with the group state machine of sdrs-api.md sections 1.4 and 6.
+servers and flavors, IMS images, EVS volumes and SDRS jobs, with the group state machine of sdrs-api.md sections 1.4 and 6.
 
 When an action is accepted the world keeps a deep copy of itself as it was just before, so that a
 "stale" fault can answer a read from it (a read served by a replica that has not caught up).
@@ -20,7 +20,11 @@ from dataclasses import dataclass, field
 
 # Collections of the world, in the order /__sim/state shows them. All are id -> object.
 COLLECTIONS = ("server_groups", "protected_instances", "replications", "disaster_recovery_drills",
-               "servers", "images")
+               "servers", "images", "volumes", "flavors")
+# The collections /__sim/state shows as id -> object (the others as lists).
+MAP_COLLECTIONS = ("servers", "images", "volumes")
+# Collections whose objects a snapshot may have recorded as an error answer (see World.server/volume).
+RECORDED_ERRORS = ("servers", "volumes")
 
 DEFAULT_JOBS = {"steps": 2, "step_seconds": 0.2, "outcome": "SUCCESS", "fail_subjob": False,
                 "error_code": None, "fail_reason": None, "apply": True, "stay_off": []}
@@ -176,13 +180,17 @@ class Job:
 
 
 class World:
-    """The mutable state of one simulator. initial maps each of COLLECTIONS to {id: object}."""
+    """The mutable state of one simulator. initial maps each of COLLECTIONS to {id: object};
+    server_errors and volume_errors map an id to (HTTP status, error body or None) for the servers
+    and volumes a snapshot recorded as answering neither 200 nor 404."""
 
     def __init__(self, project_id, region, initial, server_errors, jobs, page_limit=None, latency_ms=0,
-                 clock=time.monotonic, wallclock=time.time):
+                 clock=time.monotonic, wallclock=time.time, volume_errors=None):
         self.project_id = project_id
         self.region = region
-        self._initial = copy.deepcopy({"data": initial, "server_errors": server_errors, "jobs": jobs,
+        errors = {"servers": server_errors, "volumes": volume_errors or {}}
+        self._initial = copy.deepcopy({"data": dict({name: {} for name in COLLECTIONS}, **initial),
+                                       "errors": errors, "jobs": jobs,
                                        "page_limit": page_limit, "latency_ms": latency_ms})
         self._clock = clock
         self._wallclock = wallclock
@@ -195,7 +203,7 @@ class World:
         with self._lock:
             initial = copy.deepcopy(self._initial)
             self._data = initial["data"]
-            self._server_errors = initial["server_errors"]
+            self._errors = initial["errors"]
             self.job_settings = validate_jobs(initial["jobs"])
             self.page_limit = initial["page_limit"]
             self.latency_ms = initial["latency_ms"]
@@ -234,13 +242,27 @@ class World:
 
     def server(self, server_id, stale=False):
         """(HTTP status, server object or recorded error body) for an ECS GET; (404, None) if absent."""
+        return self._recorded("servers", server_id, stale)
+
+    def volume(self, volume_id, stale=False):
+        """(HTTP status, volume object or recorded error body) for an EVS GET; (404, None) if absent."""
+        return self._recorded("volumes", volume_id, stale)
+
+    def entries(self, collection, stale=False):
+        """[(id, copy of the object)] of a collection, in scenario order (the ids a map collection
+        is keyed by, which the objects' own id fields need not repeat)."""
+        with self._lock:
+            self._advance()
+            return copy.deepcopy(list(self._view(stale)["data"][collection].items()))
+
+    def _recorded(self, collection, object_id, stale):
         with self._lock:
             self._advance()
             view = self._view(stale)
-            if server_id in view["data"]["servers"]:
-                return 200, copy.deepcopy(view["data"]["servers"][server_id])
-            if server_id in view["server_errors"]:
-                return copy.deepcopy(view["server_errors"][server_id])
+            if object_id in view["data"][collection]:
+                return 200, copy.deepcopy(view["data"][collection][object_id])
+            if object_id in view["errors"][collection]:
+                return copy.deepcopy(view["errors"][collection][object_id])
             return 404, None
 
     def job(self, job_id, stale=False):
@@ -267,9 +289,10 @@ class World:
                    "actions_accepted": self._actions_accepted}
             for name in COLLECTIONS:
                 objects = self._data[name]
-                doc[name] = copy.deepcopy(objects if name in ("servers", "images") else list(objects.values()))
-            doc["server_errors"] = {sid: {"http_status": status, "body": body}
-                                    for sid, (status, body) in self._server_errors.items()}
+                doc[name] = copy.deepcopy(objects if name in MAP_COLLECTIONS else list(objects.values()))
+            for name in RECORDED_ERRORS:
+                doc[name[:-1] + "_errors"] = {oid: {"http_status": status, "body": body}
+                                              for oid, (status, body) in self._errors[name].items()}
             doc["jobs"] = [self._job_document(job) for job in self._jobs.values()]
             return doc
 
@@ -304,8 +327,8 @@ class World:
             for name in COLLECTIONS:
                 for object_id, update in changes.get(name, {}).items():
                     store = self._data[name]
-                    if name == "servers":
-                        self._server_errors.pop(object_id, None)
+                    if name in RECORDED_ERRORS:
+                        self._errors[name].pop(object_id, None)
                     if update is None:
                         store.pop(object_id, None)
                     elif object_id in store:
@@ -403,7 +426,7 @@ class World:
             for key in ("source_server", "target_server"):
                 server_id = instance.get(key)
                 server = self._data["servers"].get(server_id)
-                if server_id in self._server_errors:
+                if server_id in self._errors["servers"]:
                     continue  # exists, but ECS answers with an error (recorded by a snapshot)
                 if server is None or server.get("status") in GONE_SERVER_STATUSES:
                     raise SdrsError(400, "SDRS.1326", "Server not found: %s (%s of protected instance %s)"
@@ -415,16 +438,16 @@ class World:
                     raise SdrsError(400, code, "%s: %s is %s" % (message, instance.get(key), status))
 
     def _view(self, stale):
-        """What reads see: {"data", "server_errors"} of the live world, or with stale the copy taken
-        just before the last accepted action (the live world if there is none)."""
+        """What reads see: {"data", "errors"} of the live world, or with stale the copy taken just
+        before the last accepted action (the live world if there is none)."""
         if stale and self._before_action is not None:
             return self._before_action
-        return {"data": self._data, "server_errors": self._server_errors}
+        return {"data": self._data, "errors": self._errors}
 
     def _freeze(self):
-        """A deep copy of everything a read answers from: the collections, the servers' recorded errors
-        and the job documents as they are now."""
-        return {"data": copy.deepcopy(self._data), "server_errors": copy.deepcopy(self._server_errors),
+        """A deep copy of everything a read answers from: the collections, the recorded errors of
+        servers and volumes and the job documents as they are now."""
+        return {"data": copy.deepcopy(self._data), "errors": copy.deepcopy(self._errors),
                 "jobs": {job_id: self._job_document(job) for job_id, job in self._jobs.items()}}
 
     def _job_settings_for(self, transition):
