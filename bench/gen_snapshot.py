@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes a healthy snapshot@1 of one protection group with N protected instances (2N servers).
+"""Writes a healthy snapshot@1 of one protection group with N protected instances (2N servers, 2N
+EVS disks, the flavor lists of both zones).
 
     python3 bench/gen_snapshot.py N > snapshot.json
 
@@ -33,9 +34,29 @@ def server(sid, name, az, status, power, i):
     }
 
 
+def volume(vid, name, az, server_id, i):
+    return {
+        "id": vid, "name": name, "status": "in-use", "size": 40, "bootable": "true", "multiattach": False,
+        "availability_zone": az, "volume_type": "SSD", "service_type": "EVS", "shareable": "false",
+        "attachments": [{"server_id": server_id, "attachment_id": uid(0xe0, i), "volume_id": vid,
+                         "device": "/dev/vda", "id": vid, "host_name": None,
+                         "attached_at": "2019-05-22T03:24:10.000000"}],
+        "metadata": {"hw:passthrough": "false"}, "replication_status": "disabled",
+        "created_at": "2019-05-22T03:23:59.000000", "updated_at": "2019-05-22T03:24:10.000000",
+        "wwn": " 688860300000d136fa16f48f0599%04x" % (i & 0xffff), "encrypted": False, "tags": {},
+    }
+
+
+FLAVORS = [{"id": "s3.large.2", "name": "s3.large.2", "vcpus": "2", "ram": 4096, "disk": "0", "swap": "",
+            "OS-FLV-EXT-DATA:ephemeral": 0, "OS-FLV-DISABLED:disabled": False, "rxtx_factor": 1,
+            "os-flavor-access:is_public": True, "links": [],
+            "os_extra_specs": {"ecs:performancetype": "normal", "resource_type": "IOoptimizedS3",
+                               "cond:operation:status": "normal"}}]
+
+
 def snapshot(n):
     gid = uid(0x9, 1)
-    instances, pairs, servers = [], [], {}
+    instances, pairs, servers, volumes = [], [], {}, {}
     for i in range(n):
         pid, rid = uid(0x1, i), uid(0x2, i)
         src, dst = uid(0x3, i), uid(0x4, i)
@@ -55,6 +76,9 @@ def snapshot(n):
             "record_metadata": {"multiattach": False, "bootable": True, "volume_size": 40, "volume_type": "SSD"}})
         servers[src] = {"http_status": 200, "server": server(src, "vm-%04d" % i, "eu-de-01", "ACTIVE", 1, i)}
         servers[dst] = {"http_status": 200, "server": server(dst, "vm-%04d-dr" % i, "eu-de-02", "SHUTOFF", 4, i)}
+        for kind, az, sid in ((0xd0, "eu-de-01", src), (0xd1, "eu-de-02", dst)):
+            volumes[uid(kind, i)] = {"http_status": 200,
+                                     "volume": volume(uid(kind, i), "r-%04d-%x" % (i, kind), az, sid, i)}
     return {
         "schema": "sdrs-preflight/snapshot@1", "fetched_at": "2026-11-25T12:00:00Z", "tool_version": "0.1.0",
         "project_id": "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
@@ -68,7 +92,9 @@ def snapshot(n):
             "created_at": "2019-05-22 08:16:54.413", "updated_at": "2019-05-23 09:11:10.856",
             "protection_type": "replication-pair", "replication_model": None},
         "protected_instances": instances, "replications": pairs, "disaster_recovery_drills": [],
-        "servers": servers, "fetch_errors": [],
+        "servers": servers, "volumes": volumes,
+        "flavors": {az: {"http_status": 200, "flavors": FLAVORS} for az in ("eu-de-01", "eu-de-02")},
+        "fetch_errors": [],
     }
 
 

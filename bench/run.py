@@ -394,7 +394,7 @@ class Bench:
 
     def live_args(self, server, project_id, group_id, c, extra=()):
         return [self.binary, "check", group_id, "--endpoint", server.url, "--ecs-endpoint", server.url,
-                "--ims-endpoint", server.url, "--project-id", project_id, "--concurrency", str(c)] + list(extra)
+                "--ims-endpoint", server.url, "--evs-endpoint", server.url, "--project-id", project_id, "--concurrency", str(c)] + list(extra)
 
     def measure_live(self, server, argv, what, repeat):
         """One warm run with -vv (the HTTP statistics), then `repeat` timed runs. Returns a dict."""
@@ -546,7 +546,7 @@ class Bench:
                     what = "fleet %s %dx%d C=%d L=%d" % (kind, groups, per, c, lat)
                     say("  " + what)
                     argv = [self.binary, "check", "--all", "--endpoint", server.url, "--ecs-endpoint", server.url,
-                            "--ims-endpoint", server.url, "--project-id", pid, "--concurrency", str(c)]
+                            "--ims-endpoint", server.url, "--evs-endpoint", server.url, "--project-id", pid, "--concurrency", str(c)]
                     m = self.measure_live(server, argv, what, a.repeat)
                     log = m.pop("warm_log")
                     if log is not None:

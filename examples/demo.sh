@@ -38,8 +38,8 @@ simdir=$(mktemp -d)
 trap 'python3 tests/sim/simctl.py stop --dir "$simdir" >/dev/null 2>&1 || true; rm -rf "$simdir"' EXIT
 url=$(python3 tests/sim/simctl.py start --scenario tests/sim/scenarios/basic.json --dir "$simdir")
 group=5c8f0e9a-3d2b-4c1e-9a7f-6b5d4c3e2f10
-step "OS_AUTH_TOKEN=… $bin check $group --endpoint $url --ecs-endpoint $url --ims-endpoint $url --project-id 0b5d… --save-snapshot $simdir/seen.json"
+step "OS_AUTH_TOKEN=… $bin check $group --endpoint $url --ecs-endpoint $url --ims-endpoint $url --evs-endpoint $url --project-id 0b5d… --save-snapshot $simdir/seen.json"
 OS_AUTH_TOKEN=basic-token-0123456789abcdef $bin check $group --endpoint "$url" --ecs-endpoint "$url" \
-  --ims-endpoint "$url" --project-id 0b5d2d1f6a8e4c3b9f7a1e2d3c4b5a69 --save-snapshot "$simdir/seen.json" -q
+  --ims-endpoint "$url" --evs-endpoint "$url" --project-id 0b5d2d1f6a8e4c3b9f7a1e2d3c4b5a69 --save-snapshot "$simdir/seen.json" -q
 step "$bin check --snapshot $simdir/seen.json -q    # the same decision, offline"
 $bin check --snapshot "$simdir/seen.json" -q

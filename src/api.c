@@ -99,6 +99,11 @@ int api_run(struct api_session *s, struct err *e)
     return request_run(s->rq, e);
 }
 
+struct json_object *api_session_roles(const struct api_session *s)
+{
+    return auth_roles(s->auth);
+}
+
 void api_refused(const struct api_session *s, const struct answer *a, char *out, size_t size)
 {
     char who[200];
@@ -115,7 +120,15 @@ struct call {
     api_reply_fn *fn;
     void *ud;
     char id[80];
-    enum { CALL_GROUP, CALL_SERVER, CALL_IMAGE, CALL_SERVERS } what;
+    enum {
+        CALL_GROUP,
+        CALL_SERVER,
+        CALL_IMAGE,
+        CALL_SERVERS,
+        CALL_VOLUME,
+        CALL_VOLUMES,
+        CALL_FLAVORS
+    } what;
 };
 
 /* NULL when answer's key is an array of objects that each have a string id, else what is wrong
@@ -174,6 +187,25 @@ static void on_object(void *ud, const struct answer *a)
         case CALL_SERVERS:
             if (!(r.problem = list_with_ids(a->json, "servers", "a server", why, sizeof why)))
                 jsonutil_get(a->json, "servers", &r.obj);
+            break;
+        case CALL_VOLUME:
+            if (!jsonutil_get(a->json, "volume", &o) || !json_object_is_type(o, json_type_object)) {
+                r.problem = "unexpected response: no \"volume\" object";
+            } else if (!(id = jsonutil_get_str(o, "id")) || !util_same_id(id, c->id)) {
+                snprintf(why, sizeof why, "the answer is about disk '%.64s', not '%s'",
+                         id ? id : "(no id)", c->id);
+                r.problem = why;
+            } else {
+                r.obj = o;
+            }
+            break;
+        case CALL_VOLUMES:
+            if (!(r.problem = list_with_ids(a->json, "volumes", "a disk", why, sizeof why)))
+                jsonutil_get(a->json, "volumes", &r.obj);
+            break;
+        case CALL_FLAVORS:
+            if (!(r.problem = list_with_ids(a->json, "flavors", "a flavor", why, sizeof why)))
+                jsonutil_get(a->json, "flavors", &r.obj);
             break;
         case CALL_IMAGE: {
             struct json_object *list;
@@ -302,6 +334,57 @@ int api_get_servers(struct api_session *s, const char *const *ids, size_t n, api
     rc = get_object(s, CALL_SERVERS, ids[0], url.data, lab, fn, ud, label, lsize, e);
     buf_free(&url);
     return rc;
+}
+
+int api_get_volume(struct api_session *s, const char *id, bool vendor, api_reply_fn *fn, void *ud,
+                   char *label, size_t lsize, struct err *e)
+{
+    if (!s->o.ep->evs)
+        return err_set(e, ERR_INVALID, "no EVS endpoint");
+    return get_typed(s, CALL_VOLUME, id, fn, ud, label, lsize, e, "%s/v2/%s/%s/%s", s->o.ep->evs,
+                     s->o.ep->project_id, vendor ? "os-vendor-volumes" : "cloudvolumes", id);
+}
+
+int api_get_volumes(struct api_session *s, const char *const *ids, size_t n, api_reply_fn *fn,
+                    void *ud, char *label, size_t lsize, struct err *e)
+{
+    struct buf url;
+    char lab[384];
+    int rc = 0;
+
+    if (!s->o.ep->evs)
+        return err_set(e, ERR_INVALID, "no EVS endpoint");
+    if (n == 0 || n > API_VOLUME_BATCH_MAX)
+        return err_set(e, ERR_INVALID, "a batch of %zu disks (1 to %d)", n, API_VOLUME_BATCH_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (!api_id_valid(ids[i]))
+            return err_set(e, ERR_INVALID, "'%.80s' cannot go into a URL (unexpected characters)",
+                           ids[i]);
+    buf_init(&url, 0);
+    /* ids=['a','b'] (evs_04_2005), percent-encoded */
+    rc = buf_printf(&url, "%s/v2/%s/cloudvolumes/detail?ids=%%5B", s->o.ep->evs,
+                    s->o.ep->project_id);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = buf_printf(&url, "%s%%27%s%%27", i ? "%2C" : "", ids[i]);
+    if (!rc)
+        rc = buf_printf(&url, "%%5D&limit=%zu", n);
+    if (rc) {
+        buf_free(&url);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    snprintf(lab, sizeof lab, "GET /v2/%s/cloudvolumes/detail?ids=['%s',...](%zu ids)",
+             s->o.ep->project_id, ids[0], n);
+    rc = get_object(s, CALL_VOLUMES, ids[0], url.data, lab, fn, ud, label, lsize, e);
+    buf_free(&url);
+    return rc;
+}
+
+int api_get_flavors(struct api_session *s, const char *zone, api_reply_fn *fn, void *ud,
+                    char *label, size_t lsize, struct err *e)
+{
+    return get_typed(s, CALL_FLAVORS, zone, fn, ud, label, lsize, e,
+                     "%s/v1/%s/cloudservers/flavors?availability_zone=%s", s->o.ep->ecs,
+                     s->o.ep->project_id, zone);
 }
 
 /* ---- the pager ------------------------------------------------------------------------------- */
@@ -697,7 +780,11 @@ static int sync_failed(const struct api_session *s, const struct sync *sy, const
 int api_probe(struct api_session *s, enum api_service svc, struct api_probe *out, struct err *e)
 {
     const struct endpoints *ep = s->o.ep;
-    const char *base = svc == API_SDRS ? ep->sdrs : svc == API_ECS ? ep->ecs : ep->ims;
+    static const char *const names[] = {"SDRS", "ECS", "IMS", "EVS"};
+    const char *base = svc == API_SDRS  ? ep->sdrs
+                       : svc == API_ECS ? ep->ecs
+                       : svc == API_IMS ? ep->ims
+                                        : ep->evs;
     long long t0 = util_now_ms();
     struct sync sy;
     struct buf url;
@@ -705,15 +792,14 @@ int api_probe(struct api_session *s, enum api_service svc, struct api_probe *out
 
     memset(out, 0, sizeof *out);
     if (!base)
-        return err_set(e, ERR_INVALID, "the %s endpoint is unknown",
-                       svc == API_SDRS  ? "SDRS"
-                       : svc == API_ECS ? "ECS"
-                                        : "IMS");
+        return err_set(e, ERR_INVALID, "the %s endpoint is unknown", names[svc]);
     buf_init(&url, 0);
     rc = svc == API_SDRS ? buf_printf(&url, "%s/v1/%s/server-groups?limit=1", base, ep->project_id)
          : svc == API_ECS
              ? buf_printf(&url, "%s/v1/%s/cloudservers/detail?limit=1", base, ep->project_id)
-             : buf_printf(&url, "%s/v2/cloudimages?limit=1", base);
+         : svc == API_IMS
+             ? buf_printf(&url, "%s/v2/cloudimages?limit=1", base)
+             : buf_printf(&url, "%s/v2/%s/cloudvolumes/detail?limit=1", base, ep->project_id);
     if (rc) {
         buf_free(&url);
         return err_set(e, ERR_NOMEM, "out of memory");

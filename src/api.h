@@ -28,6 +28,7 @@ struct json_object;
 #define API_DEFAULT_MAX_ITEMS  20000
 #define API_MAX_GAP_FILLS      8
 #define API_BATCH_MAX          100 /* ids in one server_id filter (sdrs-api.md 9.3) */
+#define API_VOLUME_BATCH_MAX   60  /* ids in one EVS ids filter (readiness-api.md 1.2) */
 
 struct api_opts {
     const struct credentials *cred;
@@ -51,6 +52,8 @@ int api_session_new(const struct api_opts *o, struct api_session **out, struct e
 void api_session_free(struct api_session *s);
 const struct api_opts *api_session_opts(const struct api_session *s);
 void api_session_stats(const struct api_session *s, struct http_stats *out);
+/* The role names the credential showed at login (auth_roles), or NULL. */
+struct json_object *api_session_roles(const struct api_session *s);
 /* Requests queued and not started yet: a caller with much to send submits as this drains. */
 size_t api_queued(const struct api_session *s);
 /* Runs until every request is answered (see request_run). */
@@ -93,6 +96,21 @@ int api_get_servers(struct api_session *s, const char *const *ids, size_t n, api
  * the requests queued (the servers that name it are read already). */
 int api_get_image(struct api_session *s, const char *id, api_reply_fn *fn, void *ud, char *label,
                   size_t lsize, struct err *e);
+
+/* GET {evs}/v2/{project}/cloudvolumes/{id} (vendor: os-vendor-volumes/{id}, the path Open Telekom
+ * Cloud documents): obj is the "volume" object, whose id is id. A disk EVS does not have is an
+ * ANSWER_ERROR with status 404 and an EVS.* code or Cinder's itemNotFound (code "404"). */
+int api_get_volume(struct api_session *s, const char *id, bool vendor, api_reply_fn *fn, void *ud,
+                   char *label, size_t lsize, struct err *e);
+/* GET {evs}/v2/{project}/cloudvolumes/detail?ids=['a','b',...]&limit=n (1..API_VOLUME_BATCH_MAX
+ * ids): obj is the "volumes" array, every element an object with a string id. EVS leaves out ids
+ * it does not have; which came back is the caller's to judge. */
+int api_get_volumes(struct api_session *s, const char *const *ids, size_t n, api_reply_fn *fn,
+                    void *ud, char *label, size_t lsize, struct err *e);
+/* GET {ecs}/v1/{project}/cloudservers/flavors?availability_zone=zone: obj is the "flavors" array,
+ * every element an object with a string id (OTC lists only the flavors on sale in the zone). */
+int api_get_flavors(struct api_session *s, const char *zone, api_reply_fn *fn, void *ud,
+                    char *label, size_t lsize, struct err *e);
 
 /* ---- the pager ------------------------------------------------------------------------------- */
 
@@ -172,7 +190,7 @@ int api_post_action(struct api_session *s, const char *id, const char *key, cons
 
 /* One read-only GET to see whether a service answers, accepts the credential and shows the project
  * (doctor). */
-enum api_service { API_SDRS, API_ECS, API_IMS };
+enum api_service { API_SDRS, API_ECS, API_IMS, API_EVS };
 enum api_probe_kind {
     API_PROBE_OK,        /* a JSON answer */
     API_PROBE_NO_ANSWER, /* no HTTP answer: DNS, connection, TLS (detail says which) */
@@ -188,8 +206,8 @@ struct api_probe {
     long elapsed_ms;
 };
 /* GET of one harmless list of the service (SDRS: server-groups?limit=1; ECS:
- * cloudservers/detail?limit=1; IMS: cloudimages?limit=1). Returns 0 when it was sent (see out),
- * else ERR_* (the endpoint is unknown, nothing was sent). */
+ * cloudservers/detail?limit=1; IMS: cloudimages?limit=1; EVS: cloudvolumes/detail?limit=1). Returns
+ * 0 when it was sent (see out), else ERR_* (the endpoint is unknown, nothing was sent). */
 int api_probe(struct api_session *s, enum api_service svc, struct api_probe *out, struct err *e);
 
 /* One sub-job of a job, made printable. */

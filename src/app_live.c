@@ -16,10 +16,10 @@
  * warned about; the new set is returned. */
 static unsigned alert_cleartext(const struct endpoints *ep, enum cred_kind kind, unsigned done)
 {
-    const char *const url[] = {ep->iam, ep->sdrs, ep->ecs, ep->ims};
-    const char *const name[] = {"IAM", "SDRS", "ECS", "IMS"};
+    const char *const url[] = {ep->iam, ep->sdrs, ep->ecs, ep->ims, ep->evs};
+    const char *const name[] = {"IAM", "SDRS", "ECS", "IMS", "EVS"};
 
-    for (unsigned i = kind == CRED_PASSWORD ? 0 : 1; i < 4; i++) {
+    for (unsigned i = kind == CRED_PASSWORD ? 0 : 1; i < 5; i++) {
         const char *what = kind == CRED_AKSK                 ? "access key id and signed requests"
                            : kind == CRED_PASSWORD && i == 0 ? "IAM password"
                                                              : "token";

@@ -17,6 +17,7 @@ struct auth {
     const struct credentials *c; /* borrowed */
     long long (*clock)(void);
     char *iam_token;            /* issued by IAM (owned, a secret) */
+    struct json_object *roles;  /* the names of the token's roles (owned), NULL when not seen */
     const struct endpoints *ep; /* borrowed from auth_login: the project of AK/SK requests */
 };
 
@@ -39,7 +40,31 @@ void auth_free(struct auth *a)
     if (!a)
         return;
     secret_free(a->iam_token);
+    json_object_put(a->roles);
     free(a);
+}
+
+struct json_object *auth_roles(const struct auth *a)
+{
+    return a->roles;
+}
+
+/* Keeps the names of the token's roles ("roles": [{"id", "name"}]): what the credential shows of
+ * its permissions (readiness-api.md §5.2). Entries without a name are left out. */
+static void take_roles(struct auth *a, struct json_object *token)
+{
+    struct json_object *roles, *names;
+
+    if (!jsonutil_get(token, "roles", &roles) || !json_object_is_type(roles, json_type_array) ||
+        !(names = json_object_new_array()))
+        return;
+    for (size_t i = 0; i < json_object_array_length(roles); i++) {
+        const char *name = jsonutil_get_str(json_object_array_get_idx(roles, i), "name");
+        if (name)
+            json_object_array_add(names, json_object_new_string(name));
+    }
+    json_object_put(a->roles);
+    a->roles = names;
 }
 
 bool auth_needs_login(const struct auth *a)
@@ -235,9 +260,11 @@ static void login_log(const struct login *l, const char *url)
 static void take_catalog(struct login *l, const char *label, struct json_object *token)
 {
     static const char *const sdrs[] = {"sdrs", NULL}, *const ecs[] = {"ecs", NULL},
-                             *const ims[] = {"ims", "image", NULL};
-    const char *const *types[] = {sdrs, ecs, ims};
-    char **slots[] = {&l->ep->sdrs, &l->ep->ecs, &l->ep->ims};
+                             *const ims[] = {"ims", "image", NULL},
+                             *const evs[] = {"evs", "volumev2", "volume", NULL};
+    const char *const *types[] = {sdrs, ecs, ims, evs};
+    char **slots[] = {&l->ep->sdrs, &l->ep->ecs, &l->ep->ims, &l->ep->evs};
+    const int which[] = {EP_SDRS, EP_ECS, EP_IMS, EP_EVS};
     struct json_object *catalog, *project;
     const char *pid;
 
@@ -258,13 +285,13 @@ static void take_catalog(struct login *l, const char *label, struct json_object 
     }
     if (!jsonutil_get(token, "catalog", &catalog) || !json_object_is_type(catalog, json_type_array))
         return;
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
         const char *url;
         struct err e = {0};
         if (*slots[i] || !(url = catalog_url(catalog, types[i], l->ep->region, l->ep->interface)))
             continue;
         if (endpoint_normalize(url, slots[i], NULL, &e) == 0) {
-            snprintf(l->ep->source[i], ENDPOINT_SOURCE_SIZE, "the IAM catalog (%s)",
+            snprintf(l->ep->source[which[i]], ENDPOINT_SOURCE_SIZE, "the IAM catalog (%s)",
                      l->ep->interface ? l->ep->interface : "public");
             login_log(l, *slots[i]);
         }
@@ -321,6 +348,7 @@ static void on_token(void *ud, const struct answer *ans)
         l->rc = err_set(&l->err, ERR_NOMEM, "out of memory");
         return;
     }
+    take_roles(l->a, token);
     take_catalog(l, ans->label, token);
 }
 

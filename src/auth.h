@@ -19,6 +19,7 @@
 
 struct requester;
 struct auth;
+struct json_object;
 
 int auth_new(const struct credentials *c, long long (*clock)(void), struct auth **out,
              struct err *e);
@@ -34,6 +35,10 @@ int auth_sign(void *ud, const char *method, const char *url, const char *body, s
 void auth_describe(const struct auth *a, char *out, size_t size);
 /* What to check when a request was refused with status (401 or 403), for messages. */
 const char *auth_what_to_check(const struct auth *a, int status);
+
+/* The role names of the token IAM issued at login (borrowed; NULL before a login, and for tokens
+ * and AK/SK, which show none). */
+struct json_object *auth_roles(const struct auth *a);
 
 /* True when the credentials are an IAM password: the session must log in first (auth_login), and
  * needs the IAM endpoint for it. */

@@ -96,11 +96,12 @@ static const struct option_def table[] = {
     {{"quiet", 'q', NULL, C_RULES | CLI_FETCH, "only the verdict line (text) and errors", SEC_OUTPUT}, K_FLAG, AT(out.quiet), 0, 0, S_NONE, false},
     {{"no-color", 0, NULL, C_DECIDE, "no colour (also off when NO_COLOR is set or the output is not a terminal)", SEC_OUTPUT}, K_FLAG, AT(out.no_color), 0, 0, S_NONE, false},
     /* connection */
-    {{"region", 0, "REGION", C_WHERE, "e.g. eu-de: the SDRS, ECS, IMS and IAM endpoints of the region (also OS_REGION_NAME)", SEC_LIVE}, K_STRING, AT(live.endpoints.region), 0, 0, S_NONE, true},
+    {{"region", 0, "REGION", C_WHERE, "e.g. eu-de: the SDRS, ECS, IMS, IAM and EVS endpoints of the region (also OS_REGION_NAME)", SEC_LIVE}, K_STRING, AT(live.endpoints.region), 0, 0, S_NONE, true},
     {{"endpoint", 0, "URL", C_WHERE, "the SDRS endpoint, e.g. https://sdrs.eu-de.otc.t-systems.com", SEC_LIVE}, K_STRING, AT(live.endpoints.sdrs), 0, 0, S_NONE, true},
     {{"ecs-endpoint", 0, "URL", C_WHERE, "the ECS endpoint", SEC_LIVE}, K_STRING, AT(live.endpoints.ecs), 0, 0, S_NONE, true},
     {{"ims-endpoint", 0, "URL", C_WHERE, "the IMS endpoint", SEC_LIVE}, K_STRING, AT(live.endpoints.ims), 0, 0, S_NONE, true},
     {{"iam-endpoint", 0, "URL", C_WHERE, "the IAM endpoint (password credentials)", SEC_LIVE}, K_STRING, AT(live.endpoints.iam), 0, 0, S_NONE, true},
+    {{"evs-endpoint", 0, "URL", C_WHERE, "the EVS endpoint: the disks of the replication pairs", SEC_LIVE}, K_STRING, AT(live.endpoints.evs), 0, 0, S_NONE, true},
     {{"project-id", 0, "ID", C_WHERE, "the project (also OS_PROJECT_ID)", SEC_LIVE}, K_STRING, AT(live.endpoints.project_id), 0, 0, S_NONE, true},
     {{"os-cloud", 0, "NAME", C_WHERE, "read credentials, region and endpoints of cloud NAME from clouds.yaml (also OS_CLOUD); flags and OS_* variables win", SEC_LIVE}, K_STRING, AT(live.os_cloud), 0, 0, S_NONE, true},
     {{"token-file", 0, "FILE", C_WHERE, "read the token from FILE instead of OS_AUTH_TOKEN", SEC_LIVE}, K_STRING, AT(in.token_file), 0, 0, S_NONE, true},

@@ -157,6 +157,8 @@ static void take_all(struct taking *t, struct cloud_config *c)
     take(t, NULL, "ims_endpoint_override", &c->ims_endpoint, false);
     take(t, NULL, "sdrs_endpoint_override", &c->sdrs_endpoint, false);
     take(t, NULL, "identity_endpoint_override", &c->iam_endpoint, false);
+    take(t, NULL, "volume_endpoint_override", &c->evs_endpoint, false);
+    take(t, NULL, "evs_endpoint_override", &c->evs_endpoint, false);
 }
 
 /* True when others than the owner may read path. */
@@ -258,7 +260,8 @@ void cloud_config_clear(struct cloud_config *c)
                       &c->auth_url,     &c->username,     &c->user_domain_name,
                       &c->project_id,   &c->project_name, &c->ak,
                       &c->region_name,  &c->interface,    &c->sdrs_endpoint,
-                      &c->ecs_endpoint, &c->ims_endpoint, &c->iam_endpoint};
+                      &c->ecs_endpoint, &c->ims_endpoint, &c->iam_endpoint,
+                      &c->evs_endpoint};
 
     for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
         wipe(secrets[i]);

@@ -9,7 +9,8 @@
  * auth.domain_name), auth.project_id, auth.project_name, auth.token; ak, sk and security_token
  * (python-otcextensions writes them beside auth; under auth is read too); region_name; interface;
  * and sdrs_endpoint_override, ecs_endpoint_override (or compute_endpoint_override),
- * ims_endpoint_override (or image_endpoint_override), identity_endpoint_override. Secrets are
+ * ims_endpoint_override (or image_endpoint_override), identity_endpoint_override,
+ * evs_endpoint_override (or volume_endpoint_override). Secrets are
  * never shown; a file with secrets that others may read is noted in world_readable.
  */
 #ifndef SDRS_CLOUDS_H
@@ -28,7 +29,8 @@ struct cloud_config {
     char *auth_url, *username, *password, *user_domain_name, *project_id, *project_name, *token;
     char *ak, *sk, *security_token;
     char *region_name, *interface;
-    char *sdrs_endpoint, *ecs_endpoint, *ims_endpoint, *iam_endpoint; /* *_endpoint_override */
+    char *sdrs_endpoint, *ecs_endpoint, *ims_endpoint, *iam_endpoint,
+        *evs_endpoint;   /* *_endpoint_override */
     bool world_readable; /* a file holding a secret may be read by others than its owner */
 };
 

@@ -46,15 +46,18 @@ static const char *missing_source(const struct live *lv, int which)
         return "from the IAM catalog at login";
     return which == EP_IMS
                ? "unknown: give --ims-endpoint URL or --region (images are then not read)"
+           : which == EP_EVS
+               ? "unknown: give --evs-endpoint URL or --region (without the disks of the pairs, "
+                 "the verdict is INDETERMINATE)"
                : "unknown: give the endpoint flag or --region";
 }
 
 int cmd_endpoints(const struct app_opts *o)
 {
-    static const char *const names[] = {"sdrs", "ecs", "ims", "iam"};
+    static const char *const names[EP_URLS] = {"sdrs", "ecs", "ims", "iam", "evs"};
     struct live lv;
     struct buf out;
-    const char *urls[4];
+    const char *urls[EP_URLS];
     int code = app_live_config(o, &lv);
 
     if (code)
@@ -63,10 +66,11 @@ int cmd_endpoints(const struct app_opts *o)
     urls[1] = lv.ep.ecs;
     urls[2] = lv.ep.ims;
     urls[3] = lv.ep.iam;
+    urls[4] = lv.ep.evs;
     buf_init(&out, 0);
     if (json_format(o)) {
         buf_adds(&out, "{\n");
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < EP_URLS; i++) {
             buf_printf(&out, "  \"%s\": {\"url\": ", names[i]);
             json_str(&out, urls[i]);
             buf_adds(&out, ", \"source\": ");
@@ -89,7 +93,7 @@ int cmd_endpoints(const struct app_opts *o)
         json_str(&out, lv.cred.source);
         buf_adds(&out, "}\n}\n");
     } else {
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < EP_URLS; i++) {
             buf_printf(&out, "%-12s ", names[i]);
             if (urls[i])
                 buf_printf(&out, "%s  (%s)\n", urls[i], lv.ep.source[i]);
@@ -187,7 +191,7 @@ static void probe_line(struct doctor *d, const struct api_probe *pr, const char 
 
 int cmd_doctor(const struct app_opts *o)
 {
-    static const char *const names[] = {"SDRS", "ECS", "IMS", "IAM"};
+    static const char *const names[EP_URLS] = {"SDRS", "ECS", "IMS", "IAM", "EVS"};
     struct doctor d = {.o = o};
     struct live lv;
     struct api_opts ao = {0};
@@ -202,22 +206,23 @@ int cmd_doctor(const struct app_opts *o)
     check(&d, true, "credentials", "%s from %s%s%s", credentials_kind_name(lv.cred.kind),
           lv.cred.source, lv.have_cloud ? ", cloud " : "", lv.have_cloud ? lv.cloud.name : "");
     {
-        const char *urls[] = {lv.ep.sdrs, lv.ep.ecs, lv.ep.ims, lv.ep.iam};
-        for (int i = 0; i < 4; i++) {
+        const char *urls[EP_URLS] = {lv.ep.sdrs, lv.ep.ecs, lv.ep.ims, lv.ep.iam, lv.ep.evs};
+        for (int i = 0; i < EP_URLS; i++) {
             char what[64];
             snprintf(what, sizeof what, "%s endpoint", names[i]);
             if (urls[i])
                 check(&d, true, what, "%s (%s)", urls[i], lv.ep.source[i]);
-            else if (i == 3 && lv.cred.kind != CRED_PASSWORD)
+            else if (i == EP_IAM && lv.cred.kind != CRED_PASSWORD)
                 check(&d, true, what, "not needed (no password credentials)");
-            else if (i != 3 && lv.cred.kind == CRED_PASSWORD)
+            else if (i != EP_IAM && lv.cred.kind == CRED_PASSWORD)
                 check(&d, true, what, "from the IAM catalog at login");
             else
-                check(&d, i == 2, what, "unknown: give --%s URL or --region",
-                      i == 0   ? "endpoint"
-                      : i == 1 ? "ecs-endpoint"
-                      : i == 2 ? "ims-endpoint"
-                               : "iam-endpoint");
+                check(&d, i == EP_IMS, what, "unknown: give --%s URL or --region",
+                      i == EP_SDRS  ? "endpoint"
+                      : i == EP_ECS ? "ecs-endpoint"
+                      : i == EP_IMS ? "ims-endpoint"
+                      : i == EP_IAM ? "iam-endpoint"
+                                    : "evs-endpoint");
         }
     }
     if (d.failed) {
@@ -239,13 +244,14 @@ int cmd_doctor(const struct app_opts *o)
         goto out;
     }
     {
-        const enum api_service svcs[] = {API_SDRS, API_ECS, API_IMS};
-        const char *urls[] = {lv.ep.sdrs, lv.ep.ecs, lv.ep.ims};
-        struct api_probe p[3];
-        bool sent[3] = {false, false, false};
+        const enum api_service svcs[] = {API_SDRS, API_ECS, API_IMS, API_EVS};
+        const char *const pnames[] = {"SDRS", "ECS", "IMS", "EVS"};
+        const char *urls[] = {lv.ep.sdrs, lv.ep.ecs, lv.ep.ims, lv.ep.evs};
+        struct api_probe p[4];
+        bool sent[4] = {false, false, false, false};
 
         /* SDRS first: its answer tells whether the credential and the project are accepted */
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 4; i++) {
             struct err pe = {0};
             if (urls[i] && api_probe(lv.session, svcs[i], &p[i], &pe) == 0)
                 sent[i] = true;
@@ -268,15 +274,15 @@ int cmd_doctor(const struct app_opts *o)
               lv.ep.project_id && lv.ep.source[EP_PROJECT][0] ? lv.ep.source[EP_PROJECT]
                                                               : "from the IAM token",
               sent[0] && p[0].kind == API_PROBE_ERROR ? ": SDRS does not show it" : "");
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 4; i++) {
             char what[64];
-            snprintf(what, sizeof what, "%s read access", names[i]);
+            snprintf(what, sizeof what, "%s read access", pnames[i]);
             if (!urls[i])
                 check(&d, i == 2, what, "no endpoint%s", i == 2 ? " (images are not read)" : "");
             else if (!sent[i])
                 check(&d, false, what, "%s", p[i].detail);
             else
-                probe_line(&d, &p[i], names[i], urls[i]);
+                probe_line(&d, &p[i], pnames[i], urls[i]);
         }
     }
     code = d.failed ? EXIT_INDETERMINATE : EXIT_GO;

@@ -343,6 +343,7 @@ void endpoints_clear(struct endpoints *ep)
     free(ep->ecs);
     free(ep->ims);
     free(ep->iam);
+    free(ep->evs);
     free(ep->project_id);
     free(ep->region);
     free(ep->interface);
@@ -403,9 +404,12 @@ int endpoint_normalize(const char *url, char **out, char **project, struct err *
     n = strlen(u);
     while (n > 0 && u[n - 1] == '/')
         u[--n] = '\0';
-    /* A catalog URL ends in /v1/<project id> (or /v1/$(tenant_id)s); IAM's in /v3. */
+    /* A catalog URL ends in /v1/<project id> (or /v1/$(tenant_id)s), EVS's in /v2/<project id>;
+     * IAM's in /v3. */
     p = strchr(u + (size_t)(rest - url), '/');
     v1 = p ? strstr(p, "/v1/") : NULL;
+    if (!v1 && p)
+        v1 = strstr(p, "/v2/");
     if (v1 && !strchr(v1 + 4, '/')) {
         if (project && v1[4] && !strchr(v1 + 4, '$')) {
             *project = util_strdup(v1 + 4);
@@ -450,12 +454,14 @@ static int set_url(struct endpoints *ep, int which, char **slot, const char *url
 int endpoints_resolve(const struct endpoint_flags *f, struct endpoints *ep, struct err *e)
 {
     const struct cloud_config *cl = f->cloud;
-    const char *flags[] = {f->sdrs, f->ecs, f->ims, f->iam};
-    const char *flag_names[] = {"--endpoint", "--ecs-endpoint", "--ims-endpoint", "--iam-endpoint"};
-    const char *cloud_urls[] = {cl ? cl->sdrs_endpoint : NULL, cl ? cl->ecs_endpoint : NULL,
-                                cl ? cl->ims_endpoint : NULL,
-                                cl ? (cl->iam_endpoint ? cl->iam_endpoint : cl->auth_url) : NULL};
-    char **slots[] = {&ep->sdrs, &ep->ecs, &ep->ims, &ep->iam};
+    const char *flags[EP_URLS] = {f->sdrs, f->ecs, f->ims, f->iam, f->evs};
+    const char *flag_names[EP_URLS] = {"--endpoint", "--ecs-endpoint", "--ims-endpoint",
+                                       "--iam-endpoint", "--evs-endpoint"};
+    const char *cloud_urls[EP_URLS] = {
+        cl ? cl->sdrs_endpoint : NULL, cl ? cl->ecs_endpoint : NULL, cl ? cl->ims_endpoint : NULL,
+        cl ? (cl->iam_endpoint ? cl->iam_endpoint : cl->auth_url) : NULL,
+        cl ? cl->evs_endpoint : NULL};
+    char **slots[EP_URLS] = {&ep->sdrs, &ep->ecs, &ep->ims, &ep->iam, &ep->evs};
     const char *region = NULL, *region_src = NULL, *by_name;
     const struct region_info *ri = NULL;
     char *found = NULL, src[ENDPOINT_SOURCE_SIZE];
@@ -479,7 +485,7 @@ int endpoints_resolve(const struct endpoint_flags *f, struct endpoints *ep, stru
             rc = err_set(e, ERR_INVALID,
                          "region '%.64s' (%s) is not a region this tool knows (%s); for another "
                          "cloud give the endpoints with --endpoint, --ecs-endpoint, "
-                         "--ims-endpoint and --iam-endpoint",
+                         "--ims-endpoint, --iam-endpoint and --evs-endpoint",
                          region, region_src, names);
             goto fail;
         }
@@ -488,12 +494,13 @@ int endpoints_resolve(const struct endpoint_flags *f, struct endpoints *ep, stru
             goto nomem;
         snprintf(ep->source[EP_REGION], ENDPOINT_SOURCE_SIZE, "%s", region_src);
     }
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < EP_URLS; i++) {
         const char *table = !ri      ? NULL
                             : i == 0 ? ri->sdrs
                             : i == 1 ? ri->ecs
                             : i == 2 ? ri->ims
-                                     : ri->iam;
+                            : i == 3 ? ri->iam
+                                     : ri->evs;
         if (flags[i]) {
             rc = set_url(ep, (int)i, slots[i], flags[i], &found, flag_names[i], e);
         } else if (cloud_urls[i]) {

@@ -66,13 +66,15 @@ void credentials_incomplete(const char *(*getenv_fn)(const char *name), char *bu
 
 /* Where an endpoint, the region or the project came from, for `endpoints` and -v. */
 #define ENDPOINT_SOURCE_SIZE 160
-enum { EP_SDRS, EP_ECS, EP_IMS, EP_IAM, EP_REGION, EP_PROJECT, EP_COUNT };
+enum { EP_SDRS, EP_ECS, EP_IMS, EP_IAM, EP_EVS, EP_REGION, EP_PROJECT, EP_COUNT };
+#define EP_URLS 5 /* the services: EP_SDRS .. EP_EVS */
 
 struct endpoints {
     char *sdrs; /* base URLs without a trailing slash and without /v1/{project_id} */
     char *ecs;
     char *ims;
     char *iam;
+    char *evs; /* EVS (the disks behind the replication pairs), without /v2/{project_id} */
     char *project_id;
     char *region;
     char *interface; /* of catalog endpoints: "public" unless clouds.yaml says otherwise */
@@ -80,13 +82,13 @@ struct endpoints {
 };
 
 struct endpoint_flags {
-    const char *sdrs, *ecs, *ims,
-        *iam;                 /* --endpoint, --ecs-endpoint, --ims-endpoint, --iam-endpoint */
-    const char *region;       /* --region */
-    const char *region_env;   /* OS_REGION_NAME */
-    const char *project_id;   /* --project-id */
-    const char *project_env;  /* OS_PROJECT_ID */
-    const char *project_name; /* OS_PROJECT_NAME or the cloud's: its region prefix */
+    const char *sdrs, *ecs, *ims, *iam,
+        *evs; /* --endpoint, --ecs-endpoint, --ims-endpoint, --iam-endpoint, --evs-endpoint */
+    const char *region;               /* --region */
+    const char *region_env;           /* OS_REGION_NAME */
+    const char *project_id;           /* --project-id */
+    const char *project_env;          /* OS_PROJECT_ID */
+    const char *project_name;         /* OS_PROJECT_NAME or the cloud's: its region prefix */
     const struct cloud_config *cloud; /* the selected clouds.yaml cloud, or NULL */
 };
 

@@ -561,9 +561,15 @@ static int run_rule(struct engine *eng, struct rule_entry *r, const struct engin
         char msg[160];
 
         /* an optional part (images) may be absent: the rule reads it through ctx.image */
-        if (!p || !p->required || snapshot_part_value(in->snap, p))
+        if (!p || !(p->required || p->rule_needs) || snapshot_part_value(in->snap, p))
             continue;
-        snprintf(msg, sizeof msg, "not run: it reads %s, which the snapshot lacks", p->key);
+        if (p->required)
+            snprintf(msg, sizeof msg, "not run: it reads %s, which the snapshot lacks", p->key);
+        else
+            snprintf(msg, sizeof msg,
+                     "not run: it reads %s, which the snapshot lacks (a snapshot of an older "
+                     "version, or a fetch without the %s endpoint): fetch again",
+                     p->key, strcmp(p->key, "volumes") == 0 ? "EVS" : "ECS");
         res->result = RESULT_ERROR;
         res->error = util_strdup(msg);
         return res->error ? 0 : err_set(e, ERR_NOMEM, "out of memory");

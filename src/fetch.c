@@ -116,12 +116,32 @@ void fx_refused(struct fetch *f, const struct answer *a)
     fx_fatal(f, ERR_AUTH, "%s", msg);
 }
 
-/* An answer that is not the object asked for, as a fetch error (or fatal when refused). Returns
- * true when r holds the object. */
-static bool reply_ok(struct fetch *f, const struct api_reply *r)
+/* What a 403 means for a read, into out. */
+static void denied_text(const struct answer *a, const char *permission, char *out, size_t size)
+{
+    snprintf(out, size,
+             "HTTP 403 (%s): the credential may not make this read; it needs %s "
+             "(readiness-api.md §5.1), and the same identity is unlikely to be allowed the action "
+             "either",
+             a->detail, permission);
+}
+
+void fx_denied(struct fetch *f, const struct answer *a, const char *permission)
+{
+    char msg[900];
+
+    if (a->status != 403) {
+        fx_refused(f, a);
+        return;
+    }
+    denied_text(a, permission, msg, sizeof msg);
+    fx_error(f, a->label, "%s", msg);
+}
+
+bool fx_reply_ok(struct fetch *f, const struct api_reply *r, const char *permission)
 {
     if (r->answer->kind == ANSWER_DENIED)
-        fx_refused(f, r->answer);
+        fx_denied(f, r->answer, permission);
     else if (r->answer->kind != ANSWER_JSON)
         fx_error(f, r->answer->label, "%s", r->answer->detail);
     else if (r->problem)
@@ -173,7 +193,9 @@ static void on_image(void *ud, const struct api_reply *r)
 
     snprintf(o.id, sizeof o.id, "%s", c->id);
     snprintf(o.label, sizeof o.label, "%s", r->answer->label);
-    if (r->answer->kind == ANSWER_DENIED) {
+    if (r->answer->kind == ANSWER_DENIED && r->answer->status == 403) {
+        denied_text(r->answer, PERM_IMS, o.error, sizeof o.error);
+    } else if (r->answer->kind == ANSWER_DENIED) {
         o.fatal = ERR_AUTH;
         api_refused(f->s, r->answer, o.error, sizeof o.error);
     } else if (r->answer->kind != ANSWER_JSON) {
@@ -320,9 +342,8 @@ static void want_image(struct fetch *f, const char *id, const char *where)
 
 /* ---- servers --------------------------------------------------------------------------------- */
 
-/* Records the error answer ECS gave for server id: {"http_status": n, "error": {"code",
- * "message"}} in the snapshot's servers. */
-static void server_error_entry(struct fetch *f, const char *id, const struct answer *a)
+void fx_record_error(struct fetch *f, struct json_object *map, const char *id,
+                     const struct answer *a)
 {
     struct json_object *entry = json_object_new_object(), *eo = json_object_new_object();
     const char *msg = a->detail;
@@ -340,7 +361,20 @@ static void server_error_entry(struct fetch *f, const char *id, const struct ans
         fx_fatal(f, ERR_NOMEM, "out of memory");
         return;
     }
-    if (json_object_object_add(f->servers, id, entry)) {
+    if (json_object_object_add(map, id, entry)) {
+        json_object_put(entry);
+        fx_fatal(f, ERR_NOMEM, "out of memory");
+    }
+}
+
+void fx_record(struct fetch *f, struct json_object *map, const char *id, const char *key,
+               struct json_object *obj)
+{
+    struct json_object *entry = json_object_new_object();
+
+    if (!entry || json_object_object_add(entry, "http_status", json_object_new_int(200)) ||
+        json_object_object_add(entry, key, json_object_get(obj)) ||
+        json_object_object_add(map, id, entry)) {
         json_object_put(entry);
         fx_fatal(f, ERR_NOMEM, "out of memory");
     }
@@ -349,16 +383,11 @@ static void server_error_entry(struct fetch *f, const char *id, const struct ans
 /* Records the server object ECS gave for id, and asks for its image. */
 void fx_server_found(struct fetch *f, const char *id, struct json_object *server, const char *label)
 {
-    struct json_object *entry = json_object_new_object(), *img;
+    struct json_object *img;
 
-    if (!entry || json_object_object_add(entry, "http_status", json_object_new_int(200)) ||
-        json_object_object_add(entry, "server", json_object_get(server)) ||
-        json_object_object_add(f->servers, id, entry)) {
-        json_object_put(entry);
-        fx_fatal(f, ERR_NOMEM, "out of memory");
-    } else if (jsonutil_get(server, "image", &img)) {
+    fx_record(f, f->servers, id, "server", server);
+    if (!f->fatal && jsonutil_get(server, "image", &img))
         want_image(f, jsonutil_get_str(img, "id"), label);
-    }
 }
 
 struct server_call {
@@ -382,13 +411,13 @@ static void on_server(void *ud, const struct api_reply *r)
                      "%s without an ECS error code: cannot tell whether the server was deleted",
                      a->detail);
         } else {
-            server_error_entry(f, c->id, a);
+            fx_record_error(f, f->servers, c->id, a);
             fx_log(f, 2, "server %s: deleted (%s)", c->id, a->detail);
         }
     } else if (a->kind == ANSWER_ERROR) {
         fx_error(f, a->label, "%s", a->detail);
-        server_error_entry(f, c->id, a);
-    } else if (reply_ok(f, r)) {
+        fx_record_error(f, f->servers, c->id, a);
+    } else if (fx_reply_ok(f, r, PERM_ECS_SHOW)) {
         fx_server_found(f, c->id, r->obj, a->label);
     }
     free(c);
@@ -449,8 +478,14 @@ static void on_group(void *ud, const struct api_reply *r)
                  "protection group '%s' was not found in project %s (%s): check the group id and "
                  "the project",
                  f->group_id, api_session_opts(f->s)->ep->project_id, a->detail);
-    else if (!f->fatal && reply_ok(f, r))
+    else if (!f->fatal && fx_reply_ok(f, r, PERM_SDRS)) {
         f->group = json_object_get(r->obj);
+        /* the flavor lists of both zones: which one is the DR zone depends on the station */
+        fx_want_flavors(f, jsonutil_get_str(f->group, "source_availability_zone"),
+                        "$.server_group.source_availability_zone");
+        fx_want_flavors(f, jsonutil_get_str(f->group, "target_availability_zone"),
+                        "$.server_group.target_availability_zone");
+    }
     fx_op_done(f);
 }
 
@@ -460,27 +495,52 @@ struct list_call {
     size_t part;
 };
 
-/* An instance arrived: its servers can be asked for at once. */
-static void on_instance(void *ud, size_t pos, struct json_object *item)
+/* An item of a list arrived: what it names (servers, disks) can be asked for at once. */
+static void on_item(void *ud, size_t pos, struct json_object *item)
 {
     struct list_call *c = ud;
-    char where[128];
+    const struct snapshot_part *p = snapshot_part_at(c->part);
+    struct json_object *ds;
+    char where[160];
 
     if (c->f->fatal)
         return;
-    snprintf(where, sizeof where, "$.protected_instances[%zu].source_server", pos);
-    want_server(c->f, jsonutil_get_str(item, "source_server"), where);
-    snprintf(where, sizeof where, "$.protected_instances[%zu].target_server", pos);
-    want_server(c->f, jsonutil_get_str(item, "target_server"), where);
+    switch (p->names) {
+    case SNAPSHOT_NAMES_SERVERS:
+        snprintf(where, sizeof where, "$.protected_instances[%zu].source_server", pos);
+        want_server(c->f, jsonutil_get_str(item, "source_server"), where);
+        snprintf(where, sizeof where, "$.protected_instances[%zu].target_server", pos);
+        want_server(c->f, jsonutil_get_str(item, "target_server"), where);
+        break;
+    case SNAPSHOT_NAMES_VOLUMES:
+        snprintf(where, sizeof where, "$.replications[%zu].volume_ids", pos);
+        fx_want_volumes(c->f, item, where);
+        break;
+    case SNAPSHOT_NAMES_DRILL_SERVERS:
+        /* a drill's servers: whether they run is the drill's evidence (SDRS-017) */
+        if (!jsonutil_get(item, "drill_servers", &ds) || !json_object_is_type(ds, json_type_array))
+            break;
+        for (size_t i = 0; i < json_object_array_length(ds); i++) {
+            snprintf(where, sizeof where,
+                     "$.disaster_recovery_drills[%zu].drill_servers[%zu].drill_server_id", pos, i);
+            want_server(c->f, jsonutil_get_str(json_object_array_get_idx(ds, i), "drill_server_id"),
+                        where);
+        }
+        break;
+    case SNAPSHOT_NAMES_NONE:
+        break;
+    }
 }
 
-/* A page of instances was taken: the servers it names go out together. */
-static void on_instance_page(void *ud)
+/* A page of a list was taken: what it names goes out together. */
+static void on_page_end(void *ud)
 {
     struct list_call *c = ud;
 
-    if (!c->f->fatal)
-        fx_batch_flush(c->f);
+    if (c->f->fatal)
+        return;
+    fx_batch_flush(c->f);
+    fx_volumes_flush(c->f);
 }
 
 static void on_list(void *ud, const struct api_list_end *end)
@@ -488,8 +548,10 @@ static void on_list(void *ud, const struct api_list_end *end)
     struct list_call *c = ud;
     struct fetch *f = c->f;
 
-    if (!f->fatal)
-        fx_batch_flush(f); /* what pages taken before a failure named */
+    if (!f->fatal) { /* what pages taken before a failure named */
+        fx_batch_flush(f);
+        fx_volumes_flush(f);
+    }
     if (end->complete) {
         struct json_object *arr = json_object_new_array_ext((int)end->count);
         for (size_t i = 0; arr && i < end->count; i++)
@@ -498,7 +560,7 @@ static void on_list(void *ud, const struct api_list_end *end)
             fx_fatal(f, ERR_NOMEM, "out of memory");
         f->lists[c->part] = arr;
     } else if (end->answer && end->answer->kind == ANSWER_DENIED) {
-        fx_refused(f, end->answer);
+        fx_denied(f, end->answer, PERM_SDRS);
     } else if (!f->fatal) {
         fx_error(f, end->label, "%s", end->problem);
     }
@@ -512,6 +574,11 @@ static void start_group(struct fetch *f)
     char label[384], filter[120];
     struct err e = {0};
 
+    if (!api_session_opts(f->s)->ep->evs)
+        fx_error(f, "EVS",
+                 "the EVS endpoint is unknown (give --evs-endpoint URL or --region): the disks of "
+                 "the replication pairs cannot be read, and a failover is not decided without "
+                 "them");
     if (api_get_group(f->s, f->group_id, on_group, f, label, sizeof label, &e))
         fx_error(f, "GET server group", "cannot send: %s", e.msg);
     else
@@ -532,8 +599,8 @@ static void start_group(struct fetch *f)
                      &(struct api_list_spec){.path = p->api_path,
                                              .key = p->key,
                                              .filter = filter,
-                                             .item = p->names_servers ? on_instance : NULL,
-                                             .page_end = p->names_servers ? on_instance_page : NULL,
+                                             .item = p->names ? on_item : NULL,
+                                             .page_end = p->names ? on_page_end : NULL,
                                              .done = on_list,
                                              .ud = c},
                      &e)) {
@@ -607,7 +674,21 @@ static int assemble(struct fetch *f, struct fetch_result *out)
         json_object_object_add(eps, "ims", json_object_new_string(ao->ep->ims));
     if (ao->cred->kind == CRED_PASSWORD && ao->ep->iam)
         json_object_object_add(eps, "iam", json_object_new_string(ao->ep->iam));
+    if (ao->ep->evs)
+        json_object_object_add(eps, "evs", json_object_new_string(ao->ep->evs));
     json_object_object_add(snap, "endpoints", eps);
+    if (api_session_roles(f->s)) {
+        struct json_object *caller = json_object_new_object();
+        if (!caller ||
+            json_object_object_add(caller, "roles", json_object_get(api_session_roles(f->s))) ||
+            json_object_object_add(caller, "source",
+                                   json_object_new_string("the roles of the token IAM issued for "
+                                                          "the password login")) ||
+            json_object_object_add(snap, "caller", caller)) {
+            json_object_put(caller);
+            rc = ERR_NOMEM;
+        }
+    }
     for (size_t i = 0; i < snapshot_part_count(); i++) {
         const struct snapshot_part *p = snapshot_part_at(i);
         struct json_object *v = NULL;
@@ -619,13 +700,18 @@ static int assemble(struct fetch *f, struct fetch_result *out)
         case SNAPSHOT_PART_LIST:
             v = json_object_get(f->lists[i]);
             break;
-        case SNAPSHOT_PART_MAP:
-            if (strcmp(p->key, "images") == 0 && (f->fo->no_images || !ao->ep->ims))
+        case SNAPSHOT_PART_MAP: {
+            struct json_object *map = strcmp(p->key, "servers") == 0   ? f->servers
+                                      : strcmp(p->key, "images") == 0  ? f->images
+                                      : strcmp(p->key, "volumes") == 0 ? f->volumes
+                                                                       : f->flavors;
+            if ((strcmp(p->key, "images") == 0 && (f->fo->no_images || !ao->ep->ims)) || !map)
                 continue;
-            v = sorted_object(strcmp(p->key, "servers") == 0 ? f->servers : f->images);
+            v = sorted_object(map);
             if (!v)
                 rc = ERR_NOMEM;
             break;
+        }
         }
         json_object_object_add(snap, p->key, v);
     }
@@ -654,11 +740,14 @@ static void fetch_clear(struct fetch *f)
     json_object_put(f->group);
     json_object_put(f->servers);
     json_object_put(f->images);
+    json_object_put(f->volumes);
+    json_object_put(f->flavors);
     json_object_put(f->asked);
     json_object_put(f->errors);
-    fx_batch_clear(f);
+    idq_clear(&f->batch);
+    idq_clear(&f->vbatch);
     memset(f->lists, 0, sizeof f->lists);
-    f->group = f->servers = f->images = f->asked = f->errors = NULL;
+    f->group = f->servers = f->images = f->volumes = f->flavors = f->asked = f->errors = NULL;
 }
 
 static int fetch_init(struct fetch *f, struct api_session *s, const struct fetch_opts *fo,
@@ -672,9 +761,13 @@ static int fetch_init(struct fetch *f, struct api_session *s, const struct fetch
     f->no_batch = &f->own_no_batch;
     f->servers = json_object_new_object();
     f->images = json_object_new_object();
+    f->flavors = json_object_new_object();
+    if (api_session_opts(s)->ep->evs)
+        f->volumes = json_object_new_object();
     f->asked = json_object_new_object();
     f->errors = json_object_new_array();
-    if (!f->servers || !f->images || !f->asked || !f->errors) {
+    if (!f->servers || !f->images || !f->flavors || !f->asked || !f->errors ||
+        (api_session_opts(s)->ep->evs && !f->volumes)) {
         fetch_clear(f);
         return err_set(e, ERR_NOMEM, "out of memory");
     }

@@ -52,7 +52,7 @@ static void on_servers(void *ud, const struct api_reply *r)
     if (f->fatal)
         goto out;
     if (a->kind == ANSWER_DENIED) {
-        fx_refused(f, a);
+        fx_denied(f, a, PERM_ECS_LIST);
         goto out;
     }
     if (a->kind != ANSWER_JSON || r->problem) {
@@ -134,7 +134,7 @@ static void batch_send(struct fetch *f, char **ids, size_t n)
  * as many), at most API_BATCH_MAX, as many requests as connections when that fits. */
 void fx_batch_flush(struct fetch *f)
 {
-    size_t n = f->nbatch, conns = (size_t)api_session_opts(f->s)->http.concurrency, k, per;
+    size_t n = f->batch.n, conns = (size_t)api_session_opts(f->s)->http.concurrency, k, per;
 
     if (n == 0)
         return;
@@ -147,39 +147,40 @@ void fx_batch_flush(struct fetch *f)
         k = 1;
     per = (n + k - 1) / k;
     for (size_t i = 0; i < n; i += per)
-        batch_send(f, f->batch + i, n - i < per ? n - i : per);
-    for (size_t i = 0; i < n; i++)
-        free(f->batch[i]);
-    f->nbatch = 0;
+        batch_send(f, f->batch.ids + i, n - i < per ? n - i : per);
+    idq_clear(&f->batch);
 }
 
 /* Keeps id for the batch sent at the end of its page. */
 void fx_batch_add(struct fetch *f, const char *id)
 {
-    char *copy;
-
-    if (f->nbatch == f->capbatch) {
-        size_t ncap = f->capbatch ? f->capbatch * 2 : 64;
-        char **nb = realloc(f->batch, ncap * sizeof *nb);
-        if (!nb) {
-            fx_fatal(f, ERR_NOMEM, "out of memory");
-            return;
-        }
-        f->batch = nb;
-        f->capbatch = ncap;
-    }
-    if (!(copy = util_strdup(id))) {
+    if (idq_add(&f->batch, id))
         fx_fatal(f, ERR_NOMEM, "out of memory");
-        return;
-    }
-    f->batch[f->nbatch++] = copy;
 }
 
-void fx_batch_clear(struct fetch *f)
+int idq_add(struct idqueue *q, const char *id)
 {
-    for (size_t i = 0; i < f->nbatch; i++)
-        free(f->batch[i]);
-    free(f->batch);
-    f->batch = NULL;
-    f->nbatch = f->capbatch = 0;
+    char *copy;
+
+    if (q->n == q->cap) {
+        size_t ncap = q->cap ? q->cap * 2 : 64;
+        char **nb = realloc(q->ids, ncap * sizeof *nb);
+        if (!nb)
+            return ERR_NOMEM;
+        q->ids = nb;
+        q->cap = ncap;
+    }
+    if (!(copy = util_strdup(id)))
+        return ERR_NOMEM;
+    q->ids[q->n++] = copy;
+    return 0;
+}
+
+void idq_clear(struct idqueue *q)
+{
+    for (size_t i = 0; i < q->n; i++)
+        free(q->ids[i]);
+    free(q->ids);
+    q->ids = NULL;
+    q->n = q->cap = 0;
 }

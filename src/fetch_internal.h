@@ -16,6 +16,16 @@
 
 struct many;
 
+/* Ids waiting to be sent together (a batch of servers or disks). */
+struct idqueue {
+    char **ids;
+    size_t n, cap;
+};
+/* Appends a copy of id; returns ERR_NOMEM or 0. */
+int idq_add(struct idqueue *q, const char *id);
+/* Frees the ids and empties the queue. */
+void idq_clear(struct idqueue *q);
+
 /* The fetch of one group. */
 struct fetch {
     struct api_session *s;
@@ -25,16 +35,18 @@ struct fetch {
     struct json_object *lists[FETCH_MAX_PARTS]; /* by part index: the complete list, else NULL */
     struct json_object *servers;
     struct json_object *images;
-    struct json_object *asked; /* "server:<id>", "image:<id>" already requested */
+    struct json_object *volumes; /* EVS disks by id (NULL without an EVS endpoint) */
+    struct json_object *flavors; /* ECS flavor lists by availability zone */
+    struct json_object *asked;   /* "server:<id>", "image:<id>", "volume:<id>", "flavors:<zone>" */
     struct json_object *errors;
     int fatal;
     struct err fatal_err;
-    int pending;       /* calls and lists not answered yet */
-    long long started; /* seconds since the epoch: the snapshot's fetched_at */
-    char **batch;      /* batch mode: server ids waiting for the end of their page */
-    size_t nbatch, capbatch;
-    bool *no_batch; /* the cloud does not honour the id filter: one GET per server (shared
-                       by a fetch_groups run, else own_no_batch) */
+    int pending;           /* calls and lists not answered yet */
+    long long started;     /* seconds since the epoch: the snapshot's fetched_at */
+    struct idqueue batch;  /* batch mode: server ids waiting for the end of their page */
+    struct idqueue vbatch; /* disk ids waiting for the end of their page of pairs */
+    bool *no_batch;        /* the cloud does not honour the id filter: one GET per server (shared
+                              by a fetch_groups run, else own_no_batch) */
     bool own_no_batch;
     struct many *many; /* fetch_groups: the run this group is part of (else NULL) */
     size_t index;      /* fetch_groups: its position in the run */
@@ -50,8 +62,21 @@ void fx_error(struct fetch *f, const char *request, const char *fmt, ...)
 /* Ends the fetch: nothing more is recorded (the first cause is kept). */
 void fx_fatal(struct fetch *f, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* The credentials were refused (401/403): the whole fetch ends. */
+/* The credentials were refused (401): the whole fetch ends. */
 void fx_refused(struct fetch *f, const struct answer *a);
+/* A denied answer: 401 ends the fetch (fx_refused); 403 is a fetch error naming the permission
+ * the read needs (readiness-api.md §5). */
+void fx_denied(struct fetch *f, const struct answer *a, const char *permission);
+/* An answer that is not the object asked for, as a fetch error (fx_denied for a denial). Returns
+ * true when r holds the object. */
+bool fx_reply_ok(struct fetch *f, const struct api_reply *r, const char *permission);
+/* Records an answer in a map of the snapshot (servers, volumes, flavors): {"http_status": 200,
+ * "<key>": obj}, or the error the service gave: {"http_status": n, "error": {"code",
+ * "message"}}. */
+void fx_record(struct fetch *f, struct json_object *map, const char *id, const char *key,
+               struct json_object *obj);
+void fx_record_error(struct fetch *f, struct json_object *map, const char *id,
+                     const struct answer *a);
 /* One call of f was answered. */
 void fx_op_done(struct fetch *f);
 /* Records the server object ECS gave for id, and asks for its image. */
@@ -64,6 +89,22 @@ void fx_read_server(struct fetch *f, const char *id, const char *where);
  * waiting; frees them. */
 void fx_batch_add(struct fetch *f, const char *id);
 void fx_batch_flush(struct fetch *f);
-void fx_batch_clear(struct fetch *f);
+
+/* fetch_evs.c: asks for the disks of a pair (volume_ids), read in batches at the end of each page
+ * of pairs (fx_volumes_flush); asks for the flavor list of a zone. */
+void fx_want_volumes(struct fetch *f, struct json_object *pair, const char *where);
+void fx_volumes_flush(struct fetch *f);
+void fx_want_flavors(struct fetch *f, const char *zone, const char *where);
+
+/* The documented permissions of the reads (readiness-api.md §5.1), for fx_denied. */
+#define PERM_SDRS                                                                                  \
+    "the SDRS Administrator role (sdrs_adm, with Tenant Guest and Server Administrator; SDRS has " \
+    "no finer permission)"
+#define PERM_ECS_SHOW    "ecs:cloudServers:showServer"
+#define PERM_ECS_LIST    "ecs:cloudServers:list"
+#define PERM_ECS_FLAVORS "ecs:cloudServerFlavors:get"
+#define PERM_EVS_GET     "evs:volumes:get"
+#define PERM_EVS_LIST    "evs:volumes:list"
+#define PERM_IMS         "ims:images:list"
 
 #endif

@@ -238,35 +238,37 @@ static int push_cache(lua_State *L, const char *kind)
     return lua_gettop(L);
 }
 
-/* ctx.server(id) -> server|nil, state, err|nil */
-static int l_server(lua_State *L)
+/* ctx.server(id) and ctx.volume(id): the record of id in a map of API answers, as object|nil,
+ * state ("present", "deleted", "missing"), err|nil (with http_status). */
+static int push_record(lua_State *L, const char *kind, struct json_object *map,
+                       enum server_state (*lookup)(const struct snapshot *, const char *,
+                                                   struct json_object **, struct json_object **))
 {
     struct job *j = engine_job_of(L);
     const char *id = luaL_checkstring(L, arg_base(L));
-    struct json_object *srv, *err;
+    struct json_object *obj, *err;
     enum server_state st;
-    int cache = push_cache(L, "server"), rec;
+    int cache = push_cache(L, kind), rec;
 
     if (lua_getfield(L, cache, id) == LUA_TTABLE)
         goto unpack;
     lua_pop(L, 1);
-    st = snapshot_server(j->in->snap, id, &srv, &err);
+    st = lookup(j->in->snap, id, &obj, &err);
     lua_createtable(L, 3, 0);
-    if (srv)
-        luajson_push_lazy(L, srv);
+    if (obj)
+        luajson_push_lazy(L, obj);
     else
         lua_pushnil(L);
     lua_rawseti(L, -2, 1);
     lua_pushstring(L, server_state_name(st));
     lua_rawseti(L, -2, 2);
-    if (err || (st != SERVER_PRESENT && !srv)) {
+    if (err || (st != SERVER_PRESENT && !obj)) {
         struct json_object *status = NULL;
         if (err)
             luajson_push_lazy(L, err);
         else
             lua_newtable(L);
-        if (jsonutil_get(j->in->snap->servers, id, &status) &&
-            jsonutil_get(status, "http_status", &status) &&
+        if (jsonutil_get(map, id, &status) && jsonutil_get(status, "http_status", &status) &&
             json_object_is_type(status, json_type_int)) {
             lua_pushinteger(L, (lua_Integer)json_object_get_int64(status));
             lua_setfield(L, -2, "http_status");
@@ -282,6 +284,22 @@ unpack:
     for (int i = 1; i <= 3; i++)
         lua_rawgeti(L, rec, i);
     return 3;
+}
+
+/* ctx.server(id) -> server|nil, state, err|nil */
+static int l_server(lua_State *L)
+{
+    return push_record(L, "server", engine_job_of(L)->in->snap->servers, snapshot_server);
+}
+
+/* ctx.volume(id) -> volume|nil, state, err|nil */
+static int l_volume(lua_State *L)
+{
+    const struct snapshot *s = engine_job_of(L)->in->snap;
+
+    if (!s->volumes)
+        return luaL_error(L, "the snapshot has no volumes, so ctx.volume is not available");
+    return push_record(L, "volume", s->volumes, snapshot_volume);
 }
 
 /* ctx.image(id) -> image|nil */
@@ -501,7 +519,7 @@ static int l_parse_time(lua_State *L)
 static const luaL_Reg ctx_methods[] = {
     {"fail", l_fail}, {"warn", l_warn},     {"note", l_note},   {"unknown", l_unknown},
     {"skip", l_skip}, {"server", l_server}, {"image", l_image}, {"parse_time", l_parse_time},
-    {"row", l_row},   {NULL, NULL},
+    {"row", l_row},   {"volume", l_volume}, {NULL, NULL},
 };
 
 /* __index of ctx: methods (upvalue 1), then plain values and data parts converted on first use
@@ -530,6 +548,12 @@ static int l_ctx_index(lua_State *L)
             luajson_push_lazy(L, v);
             goto cache;
         }
+    }
+    if (strcmp(key, "caller") == 0) {
+        if (!j->in->snap->caller)
+            return 0; /* nil: the credential shows no roles (a token or AK/SK) */
+        luajson_push_lazy(L, j->in->snap->caller);
+        goto cache;
     }
     if (strcmp(key, "facts") == 0) {
         if (j->in->facts) {

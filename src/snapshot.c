@@ -95,30 +95,105 @@ static const struct field_spec server_fields[] = {
     {NULL, F_STR, false},
 };
 
+static const struct field_spec volume_fields[] = {
+    {"id", F_STR, true},
+    {"status", F_STR, true},
+    {"name", F_STR, false},
+    {"size", F_INT, false},
+    {"bootable", F_BOOL, false},
+    {"multiattach", F_BOOL, false},
+    {"availability_zone", F_STR, false},
+    {"volume_type", F_STR, false},
+    {"attachments", F_ARR, false},
+    {"metadata", F_OBJ, false},
+    {NULL, F_STR, false},
+};
+
+/* each flavor of a zone's list */
+static const struct field_spec flavor_fields[] = {
+    {"id", F_STR, true},   {"name", F_STR, false},           {"vcpus", F_INT, false},
+    {"ram", F_INT, false}, {"os_extra_specs", F_OBJ, false}, {NULL, F_STR, false},
+};
+
 /* The parts (snapshot.h), each with the fields of its items that are checked. */
+enum { P_GROUP, P_INSTANCES, P_PAIRS, P_DRILLS, P_SERVERS, P_IMAGES, P_VOLUMES, P_FLAVORS };
 static const struct part_entry {
     struct snapshot_part part;
     const struct field_spec *fields; /* of the object, or of each list item; NULL: none */
 } part_table[] = {
-    {{"server_group", "group", SNAPSHOT_PART_OBJECT, true, true, NULL, NULL, NULL, false,
-      offsetof(struct snapshot, group)},
-     group_fields},
-    {{"protected_instances", "instances", SNAPSHOT_PART_LIST, true, true, "protected-instances",
-      "protected_instance_num", "protected instance", true, offsetof(struct snapshot, instances)},
-     instance_fields},
-    {{"replications", "replications", SNAPSHOT_PART_LIST, true, true, "replications",
-      "replication_num", "replication pair", false, offsetof(struct snapshot, replications)},
-     pair_fields},
-    {{"disaster_recovery_drills", "drills", SNAPSHOT_PART_LIST, true, true,
-      "disaster-recovery-drills", "disaster_recovery_drill_num", "DR drill", false,
-      offsetof(struct snapshot, drills)},
-     drill_fields},
-    {{"servers", "servers", SNAPSHOT_PART_MAP, true, false, NULL, NULL, "server", false,
-      offsetof(struct snapshot, servers)},
-     server_fields},
-    {{"images", "images", SNAPSHOT_PART_MAP, false, false, NULL, NULL, "image", false,
-      offsetof(struct snapshot, images)},
-     NULL},
+    [P_GROUP] = {{.key = "server_group",
+                  .read = "group",
+                  .kind = SNAPSHOT_PART_OBJECT,
+                  .required = true,
+                  .in_ctx = true,
+                  .off = offsetof(struct snapshot, group)},
+                 group_fields},
+    [P_INSTANCES] = {{.key = "protected_instances",
+                      .read = "instances",
+                      .kind = SNAPSHOT_PART_LIST,
+                      .required = true,
+                      .in_ctx = true,
+                      .api_path = "protected-instances",
+                      .count_key = "protected_instance_num",
+                      .noun = "protected instance",
+                      .names = SNAPSHOT_NAMES_SERVERS,
+                      .off = offsetof(struct snapshot, instances)},
+                     instance_fields},
+    [P_PAIRS] = {{.key = "replications",
+                  .read = "replications",
+                  .kind = SNAPSHOT_PART_LIST,
+                  .required = true,
+                  .in_ctx = true,
+                  .api_path = "replications",
+                  .count_key = "replication_num",
+                  .noun = "replication pair",
+                  .names = SNAPSHOT_NAMES_VOLUMES,
+                  .off = offsetof(struct snapshot, replications)},
+                 pair_fields},
+    [P_DRILLS] = {{.key = "disaster_recovery_drills",
+                   .read = "drills",
+                   .kind = SNAPSHOT_PART_LIST,
+                   .required = true,
+                   .in_ctx = true,
+                   .api_path = "disaster-recovery-drills",
+                   .count_key = "disaster_recovery_drill_num",
+                   .noun = "DR drill",
+                   .names = SNAPSHOT_NAMES_DRILL_SERVERS,
+                   .off = offsetof(struct snapshot, drills)},
+                  drill_fields},
+    [P_SERVERS] = {{.key = "servers",
+                    .read = "servers",
+                    .kind = SNAPSHOT_PART_MAP,
+                    .required = true,
+                    .noun = "server",
+                    .record = "server",
+                    .gone_code = "Ecs.",
+                    .off = offsetof(struct snapshot, servers)},
+                   server_fields},
+    [P_IMAGES] = {{.key = "images",
+                   .read = "images",
+                   .kind = SNAPSHOT_PART_MAP,
+                   .noun = "image",
+                   .off = offsetof(struct snapshot, images)},
+                  NULL},
+    [P_VOLUMES] = {{.key = "volumes",
+                    .read = "volumes",
+                    .kind = SNAPSHOT_PART_MAP,
+                    .rule_needs = true,
+                    .noun = "disk",
+                    .record = "volume",
+                    .gone_code = "EVS.|404",
+                    .off = offsetof(struct snapshot, volumes)},
+                   volume_fields},
+    [P_FLAVORS] = {{.key = "flavors",
+                    .read = "flavors",
+                    .kind = SNAPSHOT_PART_MAP,
+                    .rule_needs = true,
+                    .in_ctx = true,
+                    .noun = "flavor list",
+                    .record = "flavors",
+                    .off = offsetof(struct snapshot, flavors)},
+                   flavor_fields},
 };
 
 #define NPARTS (sizeof part_table / sizeof part_table[0])
@@ -360,12 +435,26 @@ static void normalize_list(struct loader *ld, struct json_object *arr, const cha
     }
 }
 
-/* True when an error object names an ECS error code ("Ecs.0114"): ECS itself answered. */
-static bool ecs_error(struct json_object *err)
+/* True when err's code is one of list ("EVS.|404": an entry ending in '.' is a prefix, compared
+ * without case; any other must be the whole code): the service itself said "no such thing". */
+static bool code_in(struct json_object *err, const char *list)
 {
     const char *code = jsonutil_get_str(err, "code");
 
-    return code && strncasecmp(code, "Ecs.", 4) == 0;
+    while (code && list && *list) {
+        size_t n = strcspn(list, "|");
+        if (n && (list[n - 1] == '.' ? strncasecmp(code, list, n) == 0
+                                     : strlen(code) == n && strncmp(code, list, n) == 0))
+            return true;
+        list += n + (list[n] == '|');
+    }
+    return false;
+}
+
+/* The service a map's records come from, for messages. */
+static const char *service_of(const struct snapshot_part *p)
+{
+    return strcmp(p->key, "volumes") == 0 ? "EVS" : "ECS";
 }
 
 /* Records a problem when key, an id, is the same id as one seen before (util_same_id) in seen, a
@@ -391,27 +480,29 @@ static void check_unique(struct loader *ld, struct json_object *seen, const char
         ld->rc = ERR_NOMEM;
 }
 
-/* The records of a map part (servers): each an {"http_status": n, "server": {...}} or the error
- * ECS gave; fields are the server object's. */
-static void check_servers(struct loader *ld, struct json_object *servers,
-                          const struct field_spec *fields)
+/* The records of a map of API answers (servers, volumes, flavor lists): each {"http_status": n,
+ * "<record>": the answer} or the error the service gave. Object records are checked with fields
+ * (and their id against the key); array records (a zone's flavors) item by item. */
+static void check_records(struct loader *ld, const struct snapshot_part *part,
+                          struct json_object *map, const struct field_spec *fields)
 {
-    char path[PATH_MAX_LEN], sub[PATH_MAX_LEN + 16];
+    char path[PATH_MAX_LEN], sub[PATH_MAX_LEN + 32];
     struct json_object *seen = json_object_new_object();
+    bool list = strcmp(part->record, "flavors") == 0;
     size_t count = 0;
 
     if (!seen) {
         ld->rc = ERR_NOMEM;
         return;
     }
-    json_object_object_foreach(servers, key, entry)
+    json_object_object_foreach(map, key, entry)
     {
-        struct json_object *status, *srv, *err = NULL;
+        struct json_object *status, *rec, *err = NULL;
         long long code;
 
         count++;
-        snprintf(path, sizeof path, "$.servers[\"%.200s\"]", key);
-        check_unique(ld, seen, key, path, "server");
+        snprintf(path, sizeof path, "$.%s[\"%.200s\"]", part->key, key);
+        check_unique(ld, seen, key, path, part->noun);
         if (!json_object_is_type(entry, json_type_object)) {
             problem(ld, path, "expected an object, got %s", jsonutil_type(entry));
             continue;
@@ -422,31 +513,61 @@ static void check_servers(struct loader *ld, struct json_object *servers,
         code = json_object_get_int64(status);
         jsonutil_get(entry, "error", &err);
         if (code == 200) {
-            if (!normalize_field(ld, entry, path, "server", F_OBJ, true))
+            if (!normalize_field(ld, entry, path, part->record, list ? F_ARR : F_OBJ, true))
                 continue;
-            jsonutil_get(entry, "server", &srv);
-            snprintf(sub, sizeof sub, "%s.server", path);
-            normalize_object(ld, srv, sub, fields);
-            const char *id = jsonutil_get_str(srv, "id");
+            jsonutil_get(entry, part->record, &rec);
+            snprintf(sub, sizeof sub, "%s.%s", path, part->record);
+            if (list) {
+                normalize_list(ld, rec, sub + 2, fields);
+                continue;
+            }
+            normalize_object(ld, rec, sub, fields);
+            const char *id = jsonutil_get_str(rec, "id");
             if (id && !util_same_id(id, key))
-                problem(ld, sub, "server id '%.100s' does not match its key '%.100s'", id, key);
-        } else if (code == 404 && !ecs_error(err)) {
-            /* Only ECS saying "no such server" (an Ecs.* code) means deleted; a 404 from anything
-             * in between (a gateway's APIG.*, a proxy, no body) is a failure to look. */
+                problem(ld, sub, "%s id '%.100s' does not match its key '%.100s'", part->noun, id,
+                        key);
+        } else if (code == 404 && part->gone_code && !code_in(err, part->gone_code)) {
+            /* Only the service saying "no such thing" (its own error code) means deleted; a 404
+             * from anything in between (a gateway's APIG.*, a proxy, no body) is a failure to
+             * look. */
             const char *c = jsonutil_get_str(err, "code");
             problem(ld, path,
-                    "server '%.100s': HTTP 404 without an ECS error code (%s%.60s): cannot tell "
+                    "%s '%.100s': HTTP 404 without an %s error code (%s%.60s): cannot tell "
                     "whether it was deleted",
-                    key, c ? "code " : "no code", c ? c : "");
-        } else if (code != 404) {
+                    part->noun, key, service_of(part), c ? "code " : "no code", c ? c : "");
+        } else if (code != 404 || !part->gone_code) {
             const char *msg = jsonutil_get_str(err, "message");
-            problem(ld, path, "server '%.100s' could not be read: HTTP %lld%s%.200s", key, code,
-                    msg ? ": " : "", msg ? msg : "");
+            problem(ld, path, "%s '%.100s' could not be read: HTTP %lld%s%.200s", part->noun, key,
+                    code, msg ? ": " : "", msg ? msg : "");
         }
     }
     json_object_put(seen);
-    if (count > ld->lim->max_items)
-        problem(ld, "$.servers", "%zu servers exceed the limit of %zu", count, ld->lim->max_items);
+    if (count > ld->lim->max_items) {
+        snprintf(path, sizeof path, "$.%s", part->key);
+        problem(ld, path, "%zu %ss exceed the limit of %zu", count, part->noun, ld->lim->max_items);
+    }
+}
+
+/* What the credential showed of itself: {"roles": ["te_admin", ...], "source": "..."}. A role
+ * list that is not a list of names is not used (a rule reading it sees no caller). */
+static void check_caller(struct loader *ld, struct json_object *caller)
+{
+    static const struct field_spec fields[] = {
+        {"roles", F_ARR, true}, {"source", F_STR, false}, {NULL, F_STR, false}};
+    struct json_object *roles;
+
+    normalize_object(ld, caller, "$.caller", fields);
+    if (!jsonutil_get(caller, "roles", &roles))
+        return;
+    for (size_t i = 0; i < json_object_array_length(roles); i++)
+        if (!json_object_is_type(json_object_array_get_idx(roles, i), json_type_string)) {
+            char path[64];
+            snprintf(path, sizeof path, "$.caller.roles[%zu]", i);
+            problem(ld, path, "expected a role name, got %s",
+                    jsonutil_type(json_object_array_get_idx(roles, i)));
+            json_object_object_del(caller, "roles");
+            return;
+        }
 }
 
 /* Each server an instance references must have a record. */
@@ -602,7 +723,8 @@ static int check_top_level(struct snapshot *s, struct json_object **fetch_errors
         (rc = top_type(s, "endpoints", json_type_object, &v, e)) ||
         (rc = top_type(s, "fetched_at", json_type_string, &v, e)) ||
         (rc = top_type(s, "tool_version", json_type_string, &v, e)) ||
-        (rc = top_type(s, "project_id", json_type_string, &v, e)))
+        (rc = top_type(s, "project_id", json_type_string, &v, e)) ||
+        (rc = top_type(s, "caller", json_type_object, &s->caller, e)))
         return rc;
     s->project_id = jsonutil_get_str(s->root, "project_id");
     s->fetched_at = jsonutil_get_str(s->root, "fetched_at");
@@ -644,8 +766,10 @@ static int validate(struct snapshot *s, const struct snapshot_limits *lim, struc
         else if (p->kind == SNAPSHOT_PART_LIST)
             normalize_list(&ld, v, p->key, part_table[i].fields);
         else
-            check_servers(&ld, v, part_table[i].fields);
+            check_records(&ld, p, v, part_table[i].fields);
     }
+    if (s->caller)
+        check_caller(&ld, s->caller);
     if (s->instances)
         check_references(&ld);
     check_membership(&ld);
@@ -793,17 +917,17 @@ const char *server_state_name(enum server_state st)
     return "missing";
 }
 
-enum server_state snapshot_server(const struct snapshot *s, const char *id,
-                                  struct json_object **server, struct json_object **error)
+/* A record of a map of API answers (snapshot_server, snapshot_volume). */
+static enum server_state record_of(const struct snapshot_part *p, struct json_object *map,
+                                   const char *id, struct json_object **obj,
+                                   struct json_object **error)
 {
-    struct json_object *entry, *status, *srv = NULL, *err = NULL;
+    struct json_object *entry, *status, *o = NULL, *err = NULL;
     long long code;
-    const char *st;
 
-    *server = NULL;
+    *obj = NULL;
     *error = NULL;
-    if (!id || !jsonutil_get(s->servers, id, &entry) ||
-        !json_object_is_type(entry, json_type_object))
+    if (!id || !jsonutil_get(map, id, &entry) || !json_object_is_type(entry, json_type_object))
         return SERVER_MISSING;
     if (jsonutil_get(entry, "error", &err) && json_object_is_type(err, json_type_object))
         *error = err;
@@ -811,15 +935,29 @@ enum server_state snapshot_server(const struct snapshot *s, const char *id,
         return SERVER_MISSING;
     code = json_object_get_int64(status);
     if (code == 404)
-        return ecs_error(err) ? SERVER_DELETED : SERVER_MISSING;
-    if (code != 200 || !jsonutil_get(entry, "server", &srv) ||
-        !json_object_is_type(srv, json_type_object))
+        return code_in(err, p->gone_code) ? SERVER_DELETED : SERVER_MISSING;
+    if (code != 200 || !jsonutil_get(entry, p->record, &o) ||
+        !json_object_is_type(o, json_type_object))
         return SERVER_MISSING;
-    *server = srv;
-    st = jsonutil_get_str(srv, "status");
-    if (vocab_tagged("server.status", st, "gone"))
-        return SERVER_DELETED;
+    *obj = o;
     return SERVER_PRESENT;
+}
+
+enum server_state snapshot_server(const struct snapshot *s, const char *id,
+                                  struct json_object **server, struct json_object **error)
+{
+    enum server_state st = record_of(&part_table[P_SERVERS].part, s->servers, id, server, error);
+
+    if (st == SERVER_PRESENT &&
+        vocab_tagged("server.status", jsonutil_get_str(*server, "status"), "gone"))
+        return SERVER_DELETED;
+    return st;
+}
+
+enum server_state snapshot_volume(const struct snapshot *s, const char *id,
+                                  struct json_object **volume, struct json_object **error)
+{
+    return record_of(&part_table[P_VOLUMES].part, s->volumes, id, volume, error);
 }
 
 struct json_object *snapshot_image(const struct snapshot *s, const char *id)

@@ -45,19 +45,33 @@ struct snapshot_limits {
 enum snapshot_part_kind {
     SNAPSHOT_PART_OBJECT, /* one object: the protection group */
     SNAPSHOT_PART_LIST,   /* a paged SDRS list of the group */
-    SNAPSHOT_PART_MAP,    /* records keyed by id: servers, images */
+    SNAPSHOT_PART_MAP,    /* records keyed by id: servers, images, volumes, flavor lists */
+};
+
+/* What the items of a list name, for the fetch to read as they arrive. */
+enum snapshot_names {
+    SNAPSHOT_NAMES_NONE,
+    SNAPSHOT_NAMES_SERVERS,       /* instances: source_server, target_server */
+    SNAPSHOT_NAMES_VOLUMES,       /* pairs: the disks of volume_ids */
+    SNAPSHOT_NAMES_DRILL_SERVERS, /* drills: drill_servers[].drill_server_id */
 };
 
 struct snapshot_part {
     const char *key;  /* the snapshot's member: "protected_instances" */
     const char *read; /* its name in a rule's `reads` and, for ctx parts, ctx.<read>: "instances" */
     enum snapshot_part_kind kind;
-    bool required;         /* the decision needs it: a snapshot without it is INDETERMINATE */
-    bool in_ctx;           /* a ctx field (servers and images are read through ctx.server/image) */
-    const char *api_path;  /* lists: the SDRS path below /v1/{project_id}/ */
-    const char *count_key; /* lists: the group's count of the list ("protected_instance_num") */
-    const char *noun;      /* lists: one item, for messages ("protected instance") */
-    bool names_servers;    /* lists: its items name the servers to read (source_server, ...) */
+    bool required;   /* the decision needs it: a snapshot without it is INDETERMINATE */
+    bool rule_needs; /* optional in a snapshot (older versions did not fetch it), but a rule that
+                        reads it cannot run without it: that rule is an error ("fetch again") */
+    bool in_ctx;     /* a ctx field (maps are read through ctx.server, ctx.volume, ...) */
+    const char *api_path;      /* lists: the SDRS path below /v1/{project_id}/ */
+    const char *count_key;     /* lists: the group's count of the list ("protected_instance_num") */
+    const char *noun;          /* one item, for messages ("protected instance", "disk") */
+    enum snapshot_names names; /* lists: what its items name for the fetch to read */
+    const char *record;        /* maps of API answers: the member of a record holding the answer
+                                  ("server"); NULL for images, which are stored bare */
+    const char *gone_code; /* maps: the error-code prefix with which a 404 means "does not exist"
+                              ("Ecs."); NULL: no 404 means that */
     size_t off;            /* offsetof(struct snapshot, the member) */
 };
 
@@ -75,6 +89,9 @@ struct snapshot {
     struct json_object *drills;
     struct json_object *servers;
     struct json_object *images;
+    struct json_object *volumes; /* EVS disks by id (NULL in snapshots of older versions) */
+    struct json_object *flavors; /* ECS flavor lists by availability zone (idem) */
+    struct json_object *caller;  /* what the credential shows of its roles (NULL: not visible) */
     const char *project_id;
     const char *fetched_at;
     long long now; /* fetched_at in seconds since the epoch, 0 when unknown */
@@ -107,6 +124,11 @@ struct json_object *snapshot_part_value(const struct snapshot *s, const struct s
 enum server_state snapshot_server(const struct snapshot *s, const char *id,
                                   struct json_object **server, struct json_object **error);
 const char *server_state_name(enum server_state st);
+
+/* Looks a disk up, like snapshot_server: *volume is the EVS object when the snapshot has one;
+ * SERVER_DELETED means EVS answered 404 with its own error code. */
+enum server_state snapshot_volume(const struct snapshot *s, const char *id,
+                                  struct json_object **volume, struct json_object **error);
 
 /* The image object for an id, or NULL. */
 struct json_object *snapshot_image(const struct snapshot *s, const char *id);

@@ -150,7 +150,7 @@ class Sim:
 
     def endpoint_args(self):
         return ["--endpoint", self.url, "--ecs-endpoint", self.url, "--ims-endpoint", self.url,
-                "--project-id", SIM_PROJECT]
+                "--evs-endpoint", self.url, "--project-id", SIM_PROJECT]
 
     def stop(self):
         if self.proc.poll() is None:

@@ -87,7 +87,7 @@ class CloudsYaml(TempDirTest):
     def overrides(self):
         u = self.sim.url
         return {"sdrs_endpoint_override": u, "compute_endpoint_override": u,
-                "image_endpoint_override": u}
+                "image_endpoint_override": u, "volume_endpoint_override": u}
 
     def check(self, *args, env=None):
         return run("check", SIM_GROUP, *args, env=env or creds({}), cwd=self.cwd)
@@ -123,6 +123,11 @@ class CloudsYaml(TempDirTest):
         self.assertEqual(doc["region"]["name"], "eu-nl")
         self.assertEqual(doc["sdrs"], {"url": self.sim.url, "source": "clouds.yaml cloud 'tok'"})
         self.assertEqual(doc["iam"]["source"], "region table: eu-nl, Open Telekom Cloud")
+        # EVS: clouds.yaml's volume_endpoint_override (the openstacksdk name) wins over the region
+        self.assertEqual(doc["evs"], {"url": self.sim.url, "source": "clouds.yaml cloud 'tok'"})
+        res = run("endpoints", "--region", "eu-nl", "--format", "json", env=creds(TOKEN_ENV))
+        self.assertEqual(res.json()["evs"], {"url": "https://evs.eu-nl.otc.t-systems.com",
+                                             "source": "region table: eu-nl, Open Telekom Cloud"})
 
     def test_secrets_others_can_read_get_a_warning(self):
         self.clouds({"tok": dict(self.overrides(), auth={"token": SIM_TOKEN,
@@ -181,9 +186,16 @@ class Doctor(TempDirTest):
         self.assertRegex(res.out, r"(?m)^FAIL +credential accepted +SDRS refused it \(HTTP 401\)")
         self.assertIn("a live check cannot run: fix the FAIL lines", res.out)
         res = run("doctor", "--endpoint", "http://127.0.0.1:9", "--ecs-endpoint", self.sim.url,
-                  "--project-id", SIM_PROJECT, "--retries", "0", env=creds(TOKEN_ENV))
+                  "--evs-endpoint", self.sim.url, "--project-id", SIM_PROJECT, "--retries", "0",
+                  env=creds(TOKEN_ENV))
         self.assertEqual(res.code, 3, res.out + res.err)
         self.assertRegex(res.out, r"(?m)^FAIL +SDRS read access +http://127.0.0.1:9 does not answer")
+        self.assertRegex(res.out, r"(?m)^ok +EVS read access")
+        # without an EVS endpoint the disks cannot be read: a live check cannot decide
+        res = run("doctor", "--endpoint", self.sim.url, "--ecs-endpoint", self.sim.url,
+                  "--project-id", SIM_PROJECT, env=creds(TOKEN_ENV))
+        self.assertEqual(res.code, 3, res.out + res.err)
+        self.assertRegex(res.out, r"(?m)^FAIL +EVS endpoint +unknown: give --evs-endpoint URL")
         res = run("doctor", env=creds(NO_CREDS))
         self.assertEqual(res.code, 3, res.out + res.err)
         self.assertIn("no credentials", res.err)

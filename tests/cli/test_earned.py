@@ -195,7 +195,7 @@ class FleetRepeatedPage(TempDirTest):
         sim = Sim(self.tmp, sc)
         try:
             args = ["check", "--all", "--endpoint", sim.url, "--ecs-endpoint", sim.url,
-                    "--project-id", PROJECT]
+                    "--evs-endpoint", sim.url, "--project-id", PROJECT]
             res = run(*args, env=creds(TOKEN_ENV))
             self.assertExit(res, 1)  # read whole: the third group is NO-GO
             sim.faults(dict(REPEAT_LATER_PAGES,

@@ -58,7 +58,7 @@ class FleetLive(TempDirTest):
             sim.faults({"match": {"path": "/replications$", "query": "0003"}, "kind": "status",
                         "status": 500})
             args = ["check", "--all", "--endpoint", sim.url, "--ecs-endpoint", sim.url,
-                    "--project-id", PROJECT]
+                    "--evs-endpoint", sim.url, "--project-id", PROJECT]
             res = run(*args, env=creds(TOKEN_ENV))
             self.assertExit(res, 3)
             self.assertIn("failover preflight of 4 protection groups: 2 GO, 1 NO-GO, 1 INDETERMINATE",
@@ -90,10 +90,10 @@ class FleetLive(TempDirTest):
         sim = Sim(self.tmp, scenario([group_world(1), group_world(2, "available")]))
         try:
             res = run("check", "--all", "--endpoint", sim.url, "--ecs-endpoint", sim.url,
-                      "--project-id", PROJECT, env=creds(TOKEN_ENV))
+                      "--evs-endpoint", sim.url, "--project-id", PROJECT, env=creds(TOKEN_ENV))
             self.assertExit(res, 1)
             res = run("check", "--all", "--endpoint", sim.url, "--ecs-endpoint", sim.url,
-                      "--project-id", PROJECT, "--format", "junit", env=creds(TOKEN_ENV))
+                      "--evs-endpoint", sim.url, "--project-id", PROJECT, "--format", "junit", env=creds(TOKEN_ENV))
             self.assertExit(res, 2)
             self.assertIn("a fleet check writes --format text or json", res.err)
         finally:
@@ -129,7 +129,8 @@ class FleetImages(TempDirTest):
 
     def args(self, sim):
         return ["check", "--all", "--endpoint", sim.url, "--ecs-endpoint", sim.url,
-                "--ims-endpoint", sim.url, "--project-id", PROJECT, "--format", "json"]
+                "--ims-endpoint", sim.url, "--evs-endpoint", sim.url, "--project-id", PROJECT,
+                "--format", "json"]
 
     def test_one_request_serves_every_group(self):
         sim = Sim(self.tmp, image_scenario(5))

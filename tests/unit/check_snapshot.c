@@ -376,6 +376,85 @@ START_TEST(deleted_only_on_ecs_evidence)
 }
 END_TEST
 
+/* The EVS disks (volumes) follow the servers' rules: "gone" only on EVS's own 404 (an EVS.* code,
+ * or Cinder's itemNotFound with the number 404), a string "true" is a boolean, the record's id
+ * matches its key, and a snapshot without the part is not a problem (older versions). */
+START_TEST(volume_records)
+{
+    struct snapshot *s = load_ok(
+        "[{\"op\":\"add\",\"path\":\"/volumes\",\"value\":{"
+        "\"v1\":{\"http_status\":200,\"volume\":{\"id\":\"v1\",\"status\":\"in-use\","
+        "\"bootable\":\"true\",\"size\":\"10\",\"attachments\":[]}},"
+        "\"v2\":{\"http_status\":404,\"error\":{\"code\":\"404\",\"message\":\"Volume v2 could "
+        "not be found.\"}},"
+        "\"v3\":{\"http_status\":404,\"error\":{\"code\":\"EVS.5404\",\"message\":\"gone\"}},"
+        "\"v4\":{\"http_status\":404,\"error\":{\"code\":\"APIG.0101\",\"message\":\"no API\"}},"
+        "\"v5\":{\"http_status\":403,\"error\":{\"code\":\"EVS.2056\",\"message\":\"deny\"}},"
+        "\"v6\":{\"http_status\":200,\"volume\":{\"id\":\"other\",\"status\":\"in-use\"}}}}]");
+    struct json_object *vol, *err, *b;
+
+    ck_assert_int_eq(snapshot_volume(s, "v1", &vol, &err), SERVER_PRESENT);
+    ck_assert(jsonutil_get(vol, "bootable", &b) && json_object_is_type(b, json_type_boolean));
+    ck_assert(jsonutil_get(vol, "size", &b) && json_object_get_int64(b) == 10);
+    ck_assert_int_eq(snapshot_volume(s, "v2", &vol, &err), SERVER_DELETED);
+    ck_assert_int_eq(snapshot_volume(s, "v3", &vol, &err), SERVER_DELETED);
+    ck_assert_int_eq(snapshot_volume(s, "v4", &vol, &err), SERVER_MISSING);
+    ck_assert(has_problem(s, "$.volumes[\"v4\"]", "without an EVS error code"));
+    ck_assert_int_eq(snapshot_volume(s, "v5", &vol, &err), SERVER_MISSING);
+    ck_assert(has_problem(s, "$.volumes[\"v5\"]", "could not be read: HTTP 403"));
+    ck_assert(has_problem(s, "$.volumes[\"v6\"].volume", "does not match its key"));
+    ck_assert_int_eq(snapshot_volume(s, "nope", &vol, &err), SERVER_MISSING);
+    snapshot_free(s);
+
+    s = load_ok(NULL);
+    ck_assert_ptr_null(s->volumes);
+    ck_assert_ptr_null(s->flavors);
+    ck_assert_int_eq((int)s->problems.n, 0);
+    ck_assert_int_eq(snapshot_volume(s, "v1", &vol, &err), SERVER_MISSING);
+    snapshot_free(s);
+}
+END_TEST
+
+/* Flavor lists by zone: each flavor checked (vcpus a string in the API), a list that could not be
+ * read is a problem, and a flavor list is never "gone". */
+START_TEST(flavor_records)
+{
+    struct snapshot *s =
+        load_ok("[{\"op\":\"add\",\"path\":\"/flavors\",\"value\":{"
+                "\"az1\":{\"http_status\":200,\"flavors\":[{\"id\":\"s3.large.2\",\"vcpus\":\"2\","
+                "\"ram\":4096,\"os_extra_specs\":{}},{\"id\":\"x\",\"vcpus\":\"two\"}]},"
+                "\"az2\":{\"http_status\":404,\"error\":{\"code\":\"Ecs.0000\",\"message\":\"x\"}},"
+                "\"az3\":{\"http_status\":200,\"flavors\":{}}}}]");
+    struct json_object *rec, *list, *v;
+
+    ck_assert(jsonutil_get(s->flavors, "az1", &rec) && jsonutil_get(rec, "flavors", &list));
+    ck_assert(jsonutil_get(json_object_array_get_idx(list, 0), "vcpus", &v) &&
+              json_object_is_type(v, json_type_int));
+    ck_assert(has_problem(s, "$.flavors[\"az1\"].flavors[1].vcpus", "expected an integer"));
+    ck_assert(has_problem(s, "$.flavors[\"az2\"]", "could not be read: HTTP 404"));
+    ck_assert(has_problem(s, "$.flavors[\"az3\"].flavors", "expected an array"));
+    snapshot_free(s);
+}
+END_TEST
+
+/* What the credential shows of its roles: a list of names, or nothing usable. */
+START_TEST(caller_roles)
+{
+    struct snapshot *s = load_ok("[{\"op\":\"add\",\"path\":\"/caller\",\"value\":{\"roles\":"
+                                 "[\"te_admin\",\"op_gated_x\"],\"source\":\"IAM\"}}]");
+    struct json_object *roles;
+
+    ck_assert_ptr_nonnull(s->caller);
+    ck_assert(jsonutil_get(s->caller, "roles", &roles) && json_object_array_length(roles) == 2);
+    ck_assert_int_eq((int)s->problems.n, 0);
+    snapshot_free(s);
+    s = load_ok("[{\"op\":\"add\",\"path\":\"/caller\",\"value\":{\"roles\":[\"a\",7]}}]");
+    ck_assert(has_problem(s, "$.caller.roles[1]", "expected a role name"));
+    ck_assert(!jsonutil_get(s->caller, "roles", NULL));
+    snapshot_free(s);
+}
+END_TEST
+
 /* Every list holds each id once (UUID and 32-hex forms are the same id), and the group's *_num
  * counts distinct ids. */
 START_TEST(ids_are_unique_in_every_list)
@@ -719,6 +798,9 @@ int main(void)
     tcase_add_test(problems, server_states);
     tcase_add_test(problems, server_id_must_match_key);
     tcase_add_test(problems, deleted_only_on_ecs_evidence);
+    tcase_add_test(problems, volume_records);
+    tcase_add_test(problems, flavor_records);
+    tcase_add_test(problems, caller_roles);
     tcase_add_test(problems, ids_are_unique_in_every_list);
     tcase_add_test(problems, duplicate_in_place_of_another);
     tcase_add_test(problems, repeated_key_is_ambiguous);
