@@ -209,6 +209,43 @@ static const struct vocab_value job_status[] = {
     VT("INIT", PROGRESS, "initializing"),
 };
 
+/* readiness-api.md §1.4 (OTC EVS API appendix "EVS Disk Status", evs_04_0040): the 18 statuses of
+ * an EVS disk, exact case and separators (in-use, restoring-backup, backing-up and
+ * awaiting-transfer have hyphens, the error_* values underscores). in-use (attached) and available
+ * (not attached) are the states a pair's disk is used in; the transient ones mean an operation is
+ * running on the disk; the error ones are failed operations, which SDRS refuses (SDRS.1801,
+ * SDRS.1816-1818). */
+static const struct vocab_value volume_status[] = {
+    V("creating", PROGRESS),
+    V("available", FINE),
+    V("in-use", FINE),
+    V("error", BLOCKS),
+    V("attaching", PROGRESS),
+    V("detaching", PROGRESS),
+    V("restoring-backup", PROGRESS),
+    V("backing-up", PROGRESS),
+    V("error_restoring", BLOCKS),
+    V("uploading", PROGRESS),
+    V("downloading", PROGRESS),
+    V("extending", PROGRESS),
+    V("error_extending", BLOCKS),
+    V("deleting", PROGRESS),
+    V("error_deleting", BLOCKS),
+    V("rollbacking", PROGRESS),
+    V("error_rollbacking", BLOCKS),
+    V("awaiting-transfer", PROGRESS),
+};
+
+/* readiness-api.md §2.1 (OTC ECS API en-us_topic_0020212656, os_extra_specs cond:operation:status
+ * and cond:operation:az): the sale status of a flavor in a zone. normal (commercial), promotion
+ * (recommended, commercial like normal) and obt (open beta) are on sale; sellout (sold out),
+ * obt_sellout (open-beta resources sold out) and abandon (taken offline) are not. Documented for
+ * purchase, not for starting a stopped server (§2.3): a risk indicator, never a blocker. */
+static const struct vocab_value flavor_sale_status[] = {
+    V("normal", FINE), VT("abandon", WARNS, "not on sale"),     VT("sellout", WARNS, "not on sale"),
+    V("obt", FINE),    VT("obt_sellout", WARNS, "not on sale"), V("promotion", FINE),
+};
+
 static const struct vocab_field fields[] = {
     {"server_group.status", "sdrs-api.md §1.4 (OTC SDRS API appendix: protection group status)",
      false, group_status, N(group_status)},
@@ -240,6 +277,12 @@ static const struct vocab_field fields[] = {
      N(ecm_res_status)},
     {"job.status", "sdrs-api.md §5.1 (OTC SDRS API sdrs_05_0101)", false, job_status,
      N(job_status)},
+    {"volume.status", "readiness-api.md §1.4 (OTC EVS API appendix 'EVS Disk Status', evs_04_0040)",
+     false, volume_status, N(volume_status)},
+    {"flavor.sale_status",
+     "readiness-api.md §2.1 (OTC ECS API en-us_topic_0020212656: os_extra_specs "
+     "cond:operation:status, cond:operation:az)",
+     false, flavor_sale_status, N(flavor_sale_status)},
 };
 
 static const char *const allow_failover[] = {"protected", "error-failing-over", "error-reversing",

@@ -148,6 +148,20 @@ function M.res_instance(pi) return "protected_instance/" .. tostring(pi and pi.i
 function M.res_pair(p) return "replication/" .. tostring(p and p.id or "?") end
 function M.res_server(id) return "server/" .. tostring(id or "?") end
 function M.res_drill(d) return "disaster_recovery_drill/" .. tostring(d and d.id or "?") end
+function M.res_volume(id) return "volume/" .. tostring(id or "?") end
+
+-- An id in the form ids are compared in: lower case without dashes, so that a UUID and its 32-hex
+-- form are one id (as the snapshot loader compares them); nil for anything but a string.
+function M.id_key(id)
+  if type(id) ~= "string" then return nil end
+  return (id:lower():gsub("-", ""))
+end
+
+-- True when a and b are the same id (see id_key).
+function M.same_id(a, b)
+  local ka = M.id_key(a)
+  return ka ~= nil and ka == M.id_key(b)
+end
 
 -- An object's name and id for messages: `"web-01" (3f2a…)`, or only the id when it has no name.
 local function named(obj)
@@ -170,6 +184,15 @@ function M.describe_drill(d) return "DR drill " .. named(d) end
 function M.current_servers(pi, station)
   if station == "source" then return pi.source_server, pi.target_server end
   if station == "target" then return pi.target_server, pi.source_server end
+  return nil, nil
+end
+
+-- The current production zone and the DR zone of the group by its priority_station ("source": the
+-- source_availability_zone is production; the zone fields do not swap after a failover, sdrs-api.md
+-- §2.2), else nil, nil. A zone is nil as well when the group does not name it.
+function M.current_zones(g)
+  if g.priority_station == "source" then return g.source_availability_zone, g.target_availability_zone end
+  if g.priority_station == "target" then return g.target_availability_zone, g.source_availability_zone end
   return nil, nil
 end
 

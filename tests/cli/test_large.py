@@ -140,7 +140,7 @@ class Counts(TempDirTest):
         res = run("check", "--snapshot", src("examples", "indeterminate-fetch-error.json"))
         self.assertEqual(res.code, 3)
         last = res.out.strip().splitlines()[-1]
-        self.assertRegex(last, r"^19 rules: \d+ passed, .* \d+ errored; findings: \d+ blocking, "
+        self.assertRegex(last, r"^22 rules: \d+ passed, .* \d+ errored; findings: \d+ blocking, "
                                r"\d+ warnings?, \d+ notes?; 1 problem made the decision impossible")
         res = run("check", "--snapshot", src("examples", "nogo-server-deleted.json"), "--format",
                   "json")

@@ -286,7 +286,7 @@ class JUnit(TempDirTest):
         self.assertIn("[FAIL] protected instance", cases["SDRS-003"].find("system-out").text)
         self.assertEqual(cases["waivers"].find("failure").get("type"), "expired-waiver")
         self.assertIn("SDRS-012", cases["waivers"].find("failure").get("message"))
-        self.assertEqual((suite.get("failures"), suite.get("skipped")), ("1", "2"))
+        self.assertEqual((suite.get("failures"), suite.get("skipped")), ("1", "3"))
         res = run("check", "--snapshot", os.path.join(EXAMPLES, "warn-replication-lag.json"),
                   "--fail-on", "warning", "--format", "junit")
         self.assertEqual(res.code, 1, res)
