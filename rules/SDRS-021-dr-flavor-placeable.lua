@@ -1,4 +1,5 @@
--- SDRS-021: the flavor of every DR server is on sale in the DR zone (a risk indicator for starting it there).
+-- SDRS-021: the flavor of every DR server is on sale in the DR zone and, where Huawei Cloud says so, has sufficient
+-- resources there (risk indicators for starting it there).
 local sdrs = require("sdrs")
 
 -- The entries of os_extra_specs cond:operation:az ("az0(normal), az1(sellout)"; readiness-api.md §2.1) as
@@ -28,6 +29,104 @@ local function parse_az(s)
   return out
 end
 
+-- The sale status of the DR flavor fid in the DR zone (readiness-api.md §2.1): warns when it is not on sale,
+-- reports what cannot be read. `f` is the flavor's entry in the DR zone's list; `ev` is the evidence to fill.
+local function check_sale_status(ctx, what, fid, zone, f, ev)
+  local specs = f.os_extra_specs
+  local status, source
+  if specs ~= nil and type(specs) ~= "table" then
+    ev.field, ev.observed, ev.expected = "os_extra_specs", sdrs.show(specs), "an object"
+    ctx:unknown(("%s: the os_extra_specs of flavor %s in the DR zone cannot be read"):format(what, fid), ev)
+    return
+  end
+  specs = specs or {}
+  local az = specs["cond:operation:az"]
+  if az ~= nil then
+    local entries, why = nil, "it is not a string"
+    if type(az) == "string" then entries, why = parse_az(az) end
+    if entries == nil then
+      ev.field = "os_extra_specs.cond:operation:az"
+      ev.observed = type(az) == "string" and az:sub(1, 512) or sdrs.show(az)
+      ev.expected = "zone(status), ... such as \"az0(normal), az1(sellout)\""
+      ctx:unknown(("%s: cond:operation:az of flavor %s cannot be read (%s): its sale status in the DR zone "
+                   .. "is not known"):format(what, fid, why), ev)
+      return
+    end
+    if entries[zone] ~= nil then
+      status, source = entries[zone], "cond:operation:az"
+      if status == "" then
+        ev.field, ev.observed = "os_extra_specs.cond:operation:az", az:sub(1, 512)
+        ev.expected = ("%s(<status>)"):format(zone)
+        ctx:unknown(("%s: cond:operation:az of flavor %s has an empty entry for the DR zone %s, which the "
+                     .. "documentation calls invalid: its sale status there is not known")
+                    :format(what, fid, zone), ev)
+        return
+      end
+    end
+  end
+  if status == nil then
+    status, source = specs["cond:operation:status"], "cond:operation:status"
+    if status == nil then status, source = "normal", "no cond:operation:status (normal)" end
+  end
+  ev.field, ev.source = "os_extra_specs." .. (source:match("^cond:%S+") or "cond:operation:status"), source
+  local cls = sdrs.recognise(ctx, ("flavor %s of %s in the DR zone %s"):format(fid, what, zone), ev.resource,
+                             "flavor.sale_status", status, ev)
+  if cls == "warns" then
+    ev.observed, ev.expected = status, "normal, promotion or obt"
+    ctx:warn(("%s has flavor %s, whose sale status in the DR zone %s is %s (%s; %s): starting the "
+              .. "stopped DR server there may fail for lack of capacity (a risk indicator: the sale status is "
+              .. "documented for purchase, not for starting a server)"):format(what, fid, zone,
+             sdrs.show(status), source, sdrs.tag("flavor.sale_status", status) or "not on sale"), ev)
+  end
+end
+
+-- Huawei Cloud's capacity of the DR flavor fid in the DR zone (GET .../cloudservers/flavors/{flavor_id}/resources,
+-- ecs_02_2604; readiness-api.md §2.2): prefer false in the DR zone's entry warns. Nothing when the snapshot
+-- lacks the part (older snapshots, Open Telekom Cloud), has no record for the flavor, or the cloud answered
+-- 404 (it does not offer the call), and nothing when no entry names the DR zone: the capacity call is extra
+-- evidence, never one the decision needs. Another status or an entry without a boolean prefer is unknown.
+local function check_capacity(ctx, what, fid, zone, dr_id, pi)
+  local caps = ctx.flavor_capacity -- nil when the snapshot lacks the part (it is optional)
+  local rec = caps and caps[fid]
+  if type(rec) ~= "table" or rec.http_status == 404 then return end
+  local ev = { resource = sdrs.res_server(dr_id), instance = pi.id, server = dr_id, zone = zone, flavor = fid,
+               field = ("flavor_capacity[%q]"):format(fid) }
+  local list = rec.http_status == 200 and sdrs.list(rec.resources) or nil
+  if list == nil then
+    ev.observed = ("HTTP %s%s"):format(tostring(sdrs.scalar(rec.http_status) or "?"),
+                                       rec.http_status == 200 and " without a resources list" or "")
+    ev.expected = "HTTP 200 with a resources list, or 404 (the call is not offered)"
+    ctx:unknown(("%s: the capacity of flavor %s could not be read: %s; whether its resources in the DR zone %s "
+                 .. "are sufficient is not known"):format(what, fid, ev.observed, zone), ev)
+    return
+  end
+  local unreadable_zone = false
+  local found = false
+  for _, r in ipairs(list) do
+    if type(r) ~= "table" or type(r.availability_zone) ~= "string" then
+      unreadable_zone = true
+    elseif r.availability_zone == zone then
+      found = true
+      ev.field = "flavor_capacity.prefer"
+      if r.prefer == false then
+        ev.observed, ev.expected = false, true
+        ctx:warn(("%s: Huawei Cloud reports the resources of flavor %s in zone %s as insufficient (prefer false): "
+                  .. "starting the stopped DR server there may fail for lack of capacity (a risk indicator: the "
+                  .. "capacity is documented for purchase, not for starting a server)"):format(what, fid, zone), ev)
+      elseif r.prefer ~= true then
+        ev.observed, ev.expected = sdrs.scalar(r.prefer) or sdrs.show(r.prefer), "true or false"
+        ctx:unknown(("%s: the capacity of flavor %s in zone %s has no boolean prefer (%s): whether its resources "
+                     .. "there are sufficient is not known"):format(what, fid, zone, sdrs.show(r.prefer)), ev)
+      end
+    end
+  end
+  if not found and unreadable_zone then
+    ev.field, ev.observed, ev.expected = "flavor_capacity.availability_zone", "not a string", zone
+    ctx:unknown(("%s: an entry of the capacity of flavor %s names no readable availability zone: whether its "
+                 .. "resources in the DR zone %s are sufficient is not known"):format(what, fid, zone), ev)
+  end
+end
+
 return {
   id = "SDRS-021",
   title = "DR flavor can be placed in the DR zone",
@@ -42,18 +141,22 @@ return {
     .. "obt, sellout, obt_sellout or abandon. A DR flavor missing from the DR zone's list, or sold out or "
     .. "offline there, warns. The sale status is documented for purchase, not for starting a stopped "
     .. "server, so this is a risk indicator, never a blocker (readiness-api.md §2.3); a flavor on sale "
-    .. "proves no capacity either. Huawei Cloud's flavor-capacity call (GET .../cloudservers/flavors/"
-    .. "{flavor_id}/resources, not in the Open Telekom Cloud documentation) is not fetched. A flavor list "
-    .. "the snapshot lacks or that could not be read, a sale status the documentation does not list, or a "
-    .. "cond:operation:az that is not 'zone(status), ...' leaves the decision open.",
+    .. "proves no capacity either. Where the cloud offers it, Huawei Cloud's flavor-capacity call (GET "
+    .. ".../cloudservers/flavors/{flavor_id}/resources, ecs_02_2604; Open Telekom Cloud documents none) is read "
+    .. "as well: prefer false ('the resources of the flavor in the AZ are insufficient') for the DR zone warns. "
+    .. "It is a risk indicator too, not proof: like the sale status it is documented for purchase, not for "
+    .. "starting a stopped server (readiness-api.md §2.2, §2.3), and prefer true proves no capacity. A flavor "
+    .. "list the snapshot lacks or that could not be read, a sale status the documentation does not list, a "
+    .. "cond:operation:az that is not 'zone(status), ...', a capacity record that could not be read (other than "
+    .. "404: the call is not offered) or a DR zone entry without a boolean prefer leaves the decision open.",
   remediation = "Run a DR drill to see whether the DR servers' flavors start in the DR zone, or resize the DR "
-    .. "server to a flavor on sale in the DR zone (SDRS console: the protected instance's Modify "
-    .. "Specifications; both servers stopped), or record why the risk is accepted (--waivers); then fetch "
-    .. "a new snapshot and run the preflight again.",
+    .. "server to a flavor on sale in the DR zone and not reported insufficient there (SDRS console: the "
+    .. "protected instance's Modify Specifications; both servers stopped), or record why the risk is accepted "
+    .. "(--waivers); then fetch a new snapshot and run the preflight again.",
   docs = "readiness-api.md §2.1 (flavors of a zone, cond:operation:status, cond:operation:az), §2.2, §2.3; OTC "
     .. "ECS API en-us_topic_0020212656; OTC ECS UMN: what should I do if the ECS resources to be purchased are "
-    .. "sold out",
-  reads = { "group", "instances", "servers", "flavors" },
+    .. "sold out; Huawei Cloud ECS API ecs_02_2604 (Querying the Capacity of a Flavor, prefer)",
+  reads = { "group", "instances", "servers", "flavors", "flavor_capacity" },
   check = function(ctx)
     local g = ctx.group
     local _, zone = sdrs.current_zones(g)
@@ -105,53 +208,9 @@ return {
                   .. "server may fail for lack of capacity (a risk indicator: the sale status is documented "
                   .. "for purchase, not for starting a server)"):format(what, fid, zone, zone), ev)
       else
-        local specs = by_id[fid].os_extra_specs
-        local status, source
-        if specs ~= nil and type(specs) ~= "table" then
-          ev.field, ev.observed, ev.expected = "os_extra_specs", sdrs.show(specs), "an object"
-          ctx:unknown(("%s: the os_extra_specs of flavor %s in the DR zone cannot be read"):format(what, fid), ev)
-          goto continue
-        end
-        specs = specs or {}
-        local az = specs["cond:operation:az"]
-        if az ~= nil then
-          local entries, why = nil, "it is not a string"
-          if type(az) == "string" then entries, why = parse_az(az) end
-          if entries == nil then
-            ev.field = "os_extra_specs.cond:operation:az"
-            ev.observed = type(az) == "string" and az:sub(1, 512) or sdrs.show(az)
-            ev.expected = "zone(status), ... such as \"az0(normal), az1(sellout)\""
-            ctx:unknown(("%s: cond:operation:az of flavor %s cannot be read (%s): its sale status in the DR zone "
-                         .. "is not known"):format(what, fid, why), ev)
-            goto continue
-          end
-          if entries[zone] ~= nil then
-            status, source = entries[zone], "cond:operation:az"
-            if status == "" then
-              ev.field, ev.observed = "os_extra_specs.cond:operation:az", az:sub(1, 512)
-              ev.expected = ("%s(<status>)"):format(zone)
-              ctx:unknown(("%s: cond:operation:az of flavor %s has an empty entry for the DR zone %s, which the "
-                           .. "documentation calls invalid: its sale status there is not known")
-                          :format(what, fid, zone), ev)
-              goto continue
-            end
-          end
-        end
-        if status == nil then
-          status, source = specs["cond:operation:status"], "cond:operation:status"
-          if status == nil then status, source = "normal", "no cond:operation:status (normal)" end
-        end
-        ev.field, ev.source = "os_extra_specs." .. (source:match("^cond:%S+") or "cond:operation:status"), source
-        local cls = sdrs.recognise(ctx, ("flavor %s of %s in the DR zone %s"):format(fid, what, zone), ev.resource,
-                                   "flavor.sale_status", status, ev)
-        if cls == "warns" then
-          ev.observed, ev.expected = status, "normal, promotion or obt"
-          ctx:warn(("%s has flavor %s, whose sale status in the DR zone %s is %s (%s; %s): starting the "
-                    .. "stopped DR server there may fail for lack of capacity (a risk indicator: the sale status is "
-                    .. "documented for purchase, not for starting a server)"):format(what, fid, zone,
-                   sdrs.show(status), source, sdrs.tag("flavor.sale_status", status) or "not on sale"), ev)
-        end
+        check_sale_status(ctx, what, fid, zone, by_id[fid], ev)
       end
+      if type(fid) == "string" and fid ~= "" then check_capacity(ctx, what, fid, zone, dr_id, pi) end
       ::continue::
     end
   end,

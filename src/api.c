@@ -127,7 +127,8 @@ struct call {
         CALL_SERVERS,
         CALL_VOLUME,
         CALL_VOLUMES,
-        CALL_FLAVORS
+        CALL_FLAVORS,
+        CALL_CAPACITY
     } what;
 };
 
@@ -207,6 +208,24 @@ static void on_object(void *ud, const struct answer *a)
             if (!(r.problem = list_with_ids(a->json, "flavors", "a flavor", why, sizeof why)))
                 jsonutil_get(a->json, "flavors", &r.obj);
             break;
+        case CALL_CAPACITY: {
+            struct json_object *list;
+
+            if (!jsonutil_get(a->json, "resources", &list) ||
+                !json_object_is_type(list, json_type_array)) {
+                r.problem = "unexpected response: no \"resources\" array";
+                break;
+            }
+            for (size_t i = 0; !r.problem && i < json_object_array_length(list); i++)
+                if (!json_object_is_type(json_object_array_get_idx(list, i), json_type_object)) {
+                    snprintf(why, sizeof why,
+                             "unexpected response: resources[%zu] is not an object", i);
+                    r.problem = why;
+                }
+            if (!r.problem)
+                r.obj = list;
+            break;
+        }
         case CALL_IMAGE: {
             struct json_object *list;
 
@@ -385,6 +404,14 @@ int api_get_flavors(struct api_session *s, const char *zone, api_reply_fn *fn, v
     return get_typed(s, CALL_FLAVORS, zone, fn, ud, label, lsize, e,
                      "%s/v1/%s/cloudservers/flavors?availability_zone=%s", s->o.ep->ecs,
                      s->o.ep->project_id, zone);
+}
+
+int api_get_flavor_capacity(struct api_session *s, const char *flavor, api_reply_fn *fn, void *ud,
+                            char *label, size_t lsize, struct err *e)
+{
+    return get_typed(s, CALL_CAPACITY, flavor, fn, ud, label, lsize, e,
+                     "%s/v1/%s/cloudservers/flavors/%s/resources", s->o.ep->ecs,
+                     s->o.ep->project_id, flavor);
 }
 
 /* ---- the pager ------------------------------------------------------------------------------- */

@@ -112,6 +112,12 @@ int api_get_volumes(struct api_session *s, const char *const *ids, size_t n, api
 int api_get_flavors(struct api_session *s, const char *zone, api_reply_fn *fn, void *ud,
                     char *label, size_t lsize, struct err *e);
 
+/* GET {ecs}/v1/{project}/cloudservers/flavors/{flavor}/resources, Huawei Cloud's "Querying the
+ * Capacity of a Flavor" (ecs_02_2604; Open Telekom Cloud documents no such call): obj is the
+ * "resources" array, every element an object ({"region_id", "availability_zone", "prefer"}). */
+int api_get_flavor_capacity(struct api_session *s, const char *flavor, api_reply_fn *fn, void *ud,
+                            char *label, size_t lsize, struct err *e);
+
 /* ---- the pager ------------------------------------------------------------------------------- */
 
 /* How a list ended. */

@@ -179,8 +179,15 @@ int app_live_open(const struct app_opts *o, struct live *lv)
     ao.max_depth = o->limits.max_depth;
     ao.clock = clock_now;
     ao.log = http_logger;
-    lv->fo = (struct fetch_opts){
-        .no_images = o->live.no_images, .batch_servers = batch, .clock = clock_now};
+    {
+        /* Huawei Cloud's flavor capacity call: asked unless the region is Open Telekom Cloud's,
+         * which documents no such call (a cloud without it answers 404, which costs a request) */
+        const struct region_info *ri = region_lookup(lv->ep.region);
+        lv->fo = (struct fetch_opts){.no_images = o->live.no_images,
+                                     .batch_servers = batch,
+                                     .flavor_capacity = !ri || ri->cloud == CLOUD_HUAWEI,
+                                     .clock = clock_now};
+    }
     if (api_session_new(&ao, &lv->session, &e)) {
         code = app_fail(ERR_NET, &e);
         goto fail;

@@ -346,14 +346,19 @@ void fx_record_error(struct fetch *f, struct json_object *map, const char *id,
                      const struct answer *a)
 {
     struct json_object *entry = json_object_new_object(), *eo = json_object_new_object();
-    const char *msg = a->detail;
-    size_t cl = strlen(a->code);
+    const char *msg = a->detail, *rid;
+    size_t cl = strlen(a->code), ml;
 
-    /* the message without the "CODE: " the detail starts with */
+    /* the message without the "CODE: " the detail starts with, and without the request id it
+     * may end with: the snapshot records what the service said, the same on every run (the
+     * request id is in the log and the fetch errors) */
     if (cl && strncmp(msg, a->code, cl) == 0 && strncmp(msg + cl, ": ", 2) == 0)
         msg += cl + 2;
+    ml = strlen(msg);
+    if ((rid = strstr(msg, " (request id: ")) != NULL && msg[ml - 1] == ')')
+        ml = (size_t)(rid - msg);
     if (!entry || !eo || json_object_object_add(eo, "code", json_object_new_string(a->code)) ||
-        json_object_object_add(eo, "message", json_object_new_string(msg)) ||
+        json_object_object_add(eo, "message", json_object_new_string_len(msg, (int)ml)) ||
         json_object_object_add(entry, "http_status", json_object_new_int(a->status)) ||
         json_object_object_add(entry, "error", eo)) {
         json_object_put(entry);
@@ -388,6 +393,8 @@ void fx_server_found(struct fetch *f, const char *id, struct json_object *server
     fx_record(f, f->servers, id, "server", server);
     if (!f->fatal && jsonutil_get(server, "image", &img))
         want_image(f, jsonutil_get_str(img, "id"), label);
+    if (!f->fatal)
+        fx_want_capacity(f, server);
 }
 
 struct server_call {
@@ -704,7 +711,8 @@ static int assemble(struct fetch *f, struct fetch_result *out)
             struct json_object *map = strcmp(p->key, "servers") == 0   ? f->servers
                                       : strcmp(p->key, "images") == 0  ? f->images
                                       : strcmp(p->key, "volumes") == 0 ? f->volumes
-                                                                       : f->flavors;
+                                      : strcmp(p->key, "flavors") == 0 ? f->flavors
+                                                                       : f->capacity;
             if ((strcmp(p->key, "images") == 0 && (f->fo->no_images || !ao->ep->ims)) || !map)
                 continue;
             v = sorted_object(map);
@@ -742,12 +750,14 @@ static void fetch_clear(struct fetch *f)
     json_object_put(f->images);
     json_object_put(f->volumes);
     json_object_put(f->flavors);
+    json_object_put(f->capacity);
     json_object_put(f->asked);
     json_object_put(f->errors);
     idq_clear(&f->batch);
     idq_clear(&f->vbatch);
     memset(f->lists, 0, sizeof f->lists);
-    f->group = f->servers = f->images = f->volumes = f->flavors = f->asked = f->errors = NULL;
+    f->group = f->servers = f->images = f->volumes = f->flavors = f->capacity = f->asked =
+        f->errors = NULL;
 }
 
 static int fetch_init(struct fetch *f, struct api_session *s, const struct fetch_opts *fo,
@@ -762,12 +772,14 @@ static int fetch_init(struct fetch *f, struct api_session *s, const struct fetch
     f->servers = json_object_new_object();
     f->images = json_object_new_object();
     f->flavors = json_object_new_object();
+    if (fo->flavor_capacity)
+        f->capacity = json_object_new_object();
     if (api_session_opts(s)->ep->evs)
         f->volumes = json_object_new_object();
     f->asked = json_object_new_object();
     f->errors = json_object_new_array();
     if (!f->servers || !f->images || !f->flavors || !f->asked || !f->errors ||
-        (api_session_opts(s)->ep->evs && !f->volumes)) {
+        (api_session_opts(s)->ep->evs && !f->volumes) || (fo->flavor_capacity && !f->capacity)) {
         fetch_clear(f);
         return err_set(e, ERR_NOMEM, "out of memory");
     }

@@ -26,6 +26,8 @@ struct json_object;
 
 struct fetch_opts {
     bool no_images;           /* skip IMS */
+    bool flavor_capacity;     /* ask Huawei Cloud's flavor capacity call for each server's flavor
+                                 (a cloud without it answers 404: the flavor has no entry) */
     bool batch_servers;       /* read servers in batches with ECS's server_id filter (Huawei
                                  Cloud); ids it does not return with real fields are read one by
                                  one, and a cloud that ignores the filter turns it off */

@@ -1,6 +1,7 @@
 /*
  * fetch_evs.c: what lies below SDRS's own checks (see fetch_internal.h): the EVS disks of every
- * replication pair and the ECS flavor lists of the group's availability zones.
+ * replication pair, the ECS flavor lists of the group's availability zones and, where the cloud
+ * offers it (Huawei Cloud), the capacity of each server's flavor.
  *
  * Disks are read in batches of up to API_VOLUME_BATCH_MAX with EVS's ids filter
  * (`cloudvolumes/detail?ids=[...]`, documented by both clouds) at the end of each page of pairs.
@@ -224,9 +225,10 @@ void fx_want_volumes(struct fetch *f, struct json_object *pair, const char *wher
 
 /* ---- flavor lists ---------------------------------------------------------------------------- */
 
+/* A call about one key of a map: a zone's flavor list, a flavor's capacity. */
 struct flavors_call {
     struct fetch *f;
-    char zone[80];
+    char zone[80]; /* the zone, or the flavor id */
 };
 
 static void on_flavors(void *ud, const struct api_reply *r)
@@ -275,6 +277,70 @@ void fx_want_flavors(struct fetch *f, const char *zone, const char *where)
     snprintf(c->zone, sizeof c->zone, "%s", zone);
     if (api_get_flavors(f->s, zone, on_flavors, c, label, sizeof label, &e)) {
         fx_error(f, where, "cannot send: %s", e.msg);
+        free(c);
+        return;
+    }
+    f->pending++;
+}
+
+/* ---- flavor capacity (Huawei Cloud) ---------------------------------------------------------- */
+
+static void on_capacity(void *ud, const struct api_reply *r)
+{
+    struct flavors_call *c = ud;
+    struct fetch *f = c->f;
+    const struct answer *a = r->answer;
+
+    if (f->fatal) {
+        /* nothing more is recorded */
+    } else if (a->kind == ANSWER_ERROR && a->status == 404) {
+        /* the cloud does not offer the call (Open Telekom Cloud): the flavor has no capacity
+         * evidence, which the rule says; nothing failed */
+        fx_log(f, 2, "flavor %s: no capacity call here (%s)", c->zone, a->detail);
+        fx_record_error(f, f->capacity, c->zone, a);
+    } else if (a->kind == ANSWER_ERROR || (a->kind == ANSWER_DENIED && a->status == 403)) {
+        if (a->kind == ANSWER_DENIED)
+            fx_denied(f, a, PERM_ECS_FLAVORS);
+        else
+            fx_error(f, a->label, "%s", a->detail);
+        fx_record_error(f, f->capacity, c->zone, a);
+    } else if (fx_reply_ok(f, r, PERM_ECS_FLAVORS)) {
+        fx_record(f, f->capacity, c->zone, "resources", r->obj);
+    }
+    free(c);
+    fx_op_done(f);
+}
+
+void fx_want_capacity(struct fetch *f, struct json_object *server)
+{
+    struct json_object *flavor;
+    struct flavors_call *c;
+    const char *id;
+    char key[112], label[384];
+    struct err e = {0};
+
+    if (!f->capacity || !jsonutil_get(server, "flavor", &flavor) ||
+        !(id = jsonutil_get_str(flavor, "id")) || !*id)
+        return; /* a server without a flavor id: the flavor rules report it */
+    snprintf(key, sizeof key, "capacity:%.96s", id);
+    if (jsonutil_get(f->asked, key, NULL))
+        return;
+    json_object_object_add(f->asked, key, NULL);
+    if (!api_id_valid(id)) {
+        fx_error(f, "GET flavor capacity",
+                 "flavor id '%.64s' cannot be requested (unexpected "
+                 "characters)",
+                 id);
+        return;
+    }
+    if (!(c = calloc(1, sizeof *c))) {
+        fx_fatal(f, ERR_NOMEM, "out of memory");
+        return;
+    }
+    c->f = f;
+    snprintf(c->zone, sizeof c->zone, "%s", id); /* here: the flavor id */
+    if (api_get_flavor_capacity(f->s, id, on_capacity, c, label, sizeof label, &e)) {
+        fx_error(f, "GET flavor capacity", "cannot send: %s", e.msg);
         free(c);
         return;
     }

@@ -35,9 +35,10 @@ struct fetch {
     struct json_object *lists[FETCH_MAX_PARTS]; /* by part index: the complete list, else NULL */
     struct json_object *servers;
     struct json_object *images;
-    struct json_object *volumes; /* EVS disks by id (NULL without an EVS endpoint) */
-    struct json_object *flavors; /* ECS flavor lists by availability zone */
-    struct json_object *asked;   /* "server:<id>", "image:<id>", "volume:<id>", "flavors:<zone>" */
+    struct json_object *volumes;  /* EVS disks by id (NULL without an EVS endpoint) */
+    struct json_object *flavors;  /* ECS flavor lists by availability zone */
+    struct json_object *capacity; /* Huawei Cloud's flavor capacity answers by flavor id */
+    struct json_object *asked;    /* "server:<id>", "image:<id>", "volume:<id>", "flavors:<zone>" */
     struct json_object *errors;
     int fatal;
     struct err fatal_err;
@@ -95,6 +96,8 @@ void fx_batch_flush(struct fetch *f);
 void fx_want_volumes(struct fetch *f, struct json_object *pair, const char *where);
 void fx_volumes_flush(struct fetch *f);
 void fx_want_flavors(struct fetch *f, const char *zone, const char *where);
+/* Asks once for the capacity of a server's flavor (fo->flavor_capacity). */
+void fx_want_capacity(struct fetch *f, struct json_object *server);
 
 /* The documented permissions of the reads (readiness-api.md §5.1), for fx_denied. */
 #define PERM_SDRS                                                                                  \

@@ -542,6 +542,8 @@ static int l_ctx_index(lua_State *L)
         const struct snapshot_part *p = snapshot_part_by_read(key);
         if (p && p->in_ctx) {
             struct json_object *v = snapshot_part_value(j->in->snap, p);
+            if (!v && !p->required && !p->rule_needs)
+                return 0; /* an optional part (flavor_capacity): nil when the snapshot lacks it */
             if (!v)
                 return luaL_error(L, "the snapshot has no %s, so ctx.%s is not available", p->key,
                                   key);

@@ -115,8 +115,26 @@ static const struct field_spec flavor_fields[] = {
     {"ram", F_INT, false}, {"os_extra_specs", F_OBJ, false}, {NULL, F_STR, false},
 };
 
+/* each zone of a flavor's capacity (Huawei Cloud) */
+static const struct field_spec capacity_fields[] = {
+    {"availability_zone", F_STR, true},
+    {"prefer", F_BOOL, true},
+    {"region_id", F_STR, false},
+    {NULL, F_STR, false},
+};
+
 /* The parts (snapshot.h), each with the fields of its items that are checked. */
-enum { P_GROUP, P_INSTANCES, P_PAIRS, P_DRILLS, P_SERVERS, P_IMAGES, P_VOLUMES, P_FLAVORS };
+enum {
+    P_GROUP,
+    P_INSTANCES,
+    P_PAIRS,
+    P_DRILLS,
+    P_SERVERS,
+    P_IMAGES,
+    P_VOLUMES,
+    P_FLAVORS,
+    P_CAPACITY
+};
 static const struct part_entry {
     struct snapshot_part part;
     const struct field_spec *fields; /* of the object, or of each list item; NULL: none */
@@ -192,8 +210,19 @@ static const struct part_entry {
                     .in_ctx = true,
                     .noun = "flavor list",
                     .record = "flavors",
+                    .record_is_list = true,
                     .off = offsetof(struct snapshot, flavors)},
                    flavor_fields},
+    [P_CAPACITY] = {{.key = "flavor_capacity",
+                     .read = "flavor_capacity",
+                     .kind = SNAPSHOT_PART_MAP,
+                     .in_ctx = true,
+                     .noun = "flavor capacity",
+                     .record = "resources",
+                     .record_is_list = true,
+                     .not_offered_404 = true,
+                     .off = offsetof(struct snapshot, flavor_capacity)},
+                    capacity_fields},
 };
 
 #define NPARTS (sizeof part_table / sizeof part_table[0])
@@ -488,7 +517,7 @@ static void check_records(struct loader *ld, const struct snapshot_part *part,
 {
     char path[PATH_MAX_LEN], sub[PATH_MAX_LEN + 32];
     struct json_object *seen = json_object_new_object();
-    bool list = strcmp(part->record, "flavors") == 0;
+    bool list = part->record_is_list;
     size_t count = 0;
 
     if (!seen) {
@@ -526,6 +555,8 @@ static void check_records(struct loader *ld, const struct snapshot_part *part,
             if (id && !util_same_id(id, key))
                 problem(ld, sub, "%s id '%.100s' does not match its key '%.100s'", part->noun, id,
                         key);
+        } else if (code == 404 && part->not_offered_404) {
+            /* the cloud does not offer the call: no evidence, and nothing failed */
         } else if (code == 404 && part->gone_code && !code_in(err, part->gone_code)) {
             /* Only the service saying "no such thing" (its own error code) means deleted; a 404
              * from anything in between (a gateway's APIG.*, a proxy, no body) is a failure to

@@ -72,6 +72,8 @@ struct snapshot_part {
                                   ("server"); NULL for images, which are stored bare */
     const char *gone_code; /* maps: the error-code prefix with which a 404 means "does not exist"
                               ("Ecs."); NULL: no 404 means that */
+    bool record_is_list;   /* maps: the record member is an array (a zone's flavors) */
+    bool not_offered_404;  /* maps: a 404 means the cloud does not offer the call (no problem) */
     size_t off;            /* offsetof(struct snapshot, the member) */
 };
 
@@ -89,9 +91,10 @@ struct snapshot {
     struct json_object *drills;
     struct json_object *servers;
     struct json_object *images;
-    struct json_object *volumes; /* EVS disks by id (NULL in snapshots of older versions) */
-    struct json_object *flavors; /* ECS flavor lists by availability zone (idem) */
-    struct json_object *caller;  /* what the credential shows of its roles (NULL: not visible) */
+    struct json_object *volumes;         /* EVS disks by id (NULL in snapshots of older versions) */
+    struct json_object *flavors;         /* ECS flavor lists by availability zone (idem) */
+    struct json_object *flavor_capacity; /* Huawei Cloud's flavor capacity by flavor id (idem) */
+    struct json_object *caller; /* what the credential shows of its roles (NULL: not visible) */
     const char *project_id;
     const char *fetched_at;
     long long now; /* fetched_at in seconds since the epoch, 0 when unknown */

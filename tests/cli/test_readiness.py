@@ -258,6 +258,44 @@ class Flavors(TempDirTest):
         self.assertEqual(saved["flavors"][g["target_availability_zone"]]["flavors"], [])
         self.assertEqual(len(saved["flavors"][g["source_availability_zone"]]["flavors"]), 1)
 
+    def test_huawei_cloud_flavor_capacity(self):
+        # Huawei Cloud's capacity call says the DR flavor's resources in the DR zone are short
+        doc = gen_scenario.generate(2)
+        g = doc["server_groups"][0]
+        flavors = {s["flavor"]["id"] for s in doc["servers"].values()}
+        doc["flavor_capacity"] = {f: {g["source_availability_zone"]: True, g["target_availability_zone"]: False}
+                                  for f in flavors}
+        sim = Sim(self.tmp, doc)
+        self.addCleanup(sim.stop)
+        args = ["check", g["id"], *sim.endpoint_args()[:-1], doc["project_id"], "--format", "json"]
+        res = run(*args, "--save-snapshot", self.path("hwc.json"), env=TOKEN)
+        self.assertEqual(res.code, 0, res.err)
+        r = {x["id"]: x for x in json.loads(res.out)["results"]}
+        self.assertEqual(r["SDRS-021"]["result"], "warn")
+        self.assertIn("prefer", json.dumps(r["SDRS-021"]["findings"]))
+        with open(self.path("hwc.json")) as f:
+            saved = json.load(f)
+        self.assertEqual(set(saved["flavor_capacity"]), flavors)
+        asked = [q for q in sim.requests() if q["path"].endswith("/resources")]
+        self.assertEqual(len(asked), len(flavors))  # once per flavor, not per server
+
+    def test_open_telekom_cloud_is_not_asked_for_capacity(self):
+        doc = gen_scenario.generate(2)
+        sim = Sim(self.tmp, doc)
+        self.addCleanup(sim.stop)
+        # the region says Open Telekom Cloud (its endpoints overridden to the simulator)
+        res = run("check", doc["server_groups"][0]["id"], "--region", "eu-de", *sim.endpoint_args()[:-1],
+                  doc["project_id"], "--format", "json", "--save-snapshot", self.path("otc.json"), env=TOKEN)
+        self.assertEqual(res.code, 0, res.err)
+        self.assertEqual([q for q in sim.requests() if q["path"].endswith("/resources")], [])
+        with open(self.path("otc.json")) as f:
+            self.assertNotIn("flavor_capacity", json.load(f))
+        # a cloud that does not offer the call (404) leaves no evidence and no problem
+        res = run("check", doc["server_groups"][0]["id"], *sim.endpoint_args()[:-1], doc["project_id"],
+                  "--format", "json", env=TOKEN)
+        self.assertEqual(res.code, 0, res.err)
+        self.assertTrue([q for q in sim.requests() if q["path"].endswith("/resources")])
+
 
 class Permissions(TempDirTest):
     """A 403 on a read is a finding naming the API and the permission it needs; only a refused

@@ -146,6 +146,7 @@ _ROUTES = [
     ("GET", _PID + r"/jobs/(?P<oid>[^/]+)", "show_job"),
     ("GET", _PID + r"/cloudservers/detail", "list_servers"),
     ("GET", _PID + r"/cloudservers/flavors", "list_flavors"),
+    ("GET", _PID + r"/cloudservers/flavors/(?P<oid>[^/]+)/resources", "flavor_capacity"),
     ("GET", _PID + r"/cloudservers/(?P<oid>[^/]+)", "show_server"),
     ("GET", r"/v2/cloudimages", "list_images"),
     ("GET", _EVS + r"/cloudvolumes/detail", "list_volumes"),
@@ -169,13 +170,19 @@ MAX_VOLUME_IDS = 60
 
 
 class Api:
-    def __init__(self, world, authenticator, server_id_filter=True, evs_cloudvolumes_show=True):
+    def __init__(self, world, authenticator, server_id_filter=True, evs_cloudvolumes_show=True,
+                 flavor_capacity=None):
         self.world = world
+        self.capacity = flavor_capacity
         self.server_id_filter = server_id_filter
         self.auth = authenticator
         self.base_url = None  # http(s)://127.0.0.1:port, set once the server listens
         # Routes the cloud does not have: Open Telekom Cloud documents no GET cloudvolumes/{id}.
         self.missing = set() if evs_cloudvolumes_show else {"show_cloudvolume"}
+        # Huawei Cloud's "Querying the Capacity of a Flavor" (ecs_02_2604) exists only when the
+        # scenario gives flavor_capacity; Open Telekom Cloud documents no such call.
+        if flavor_capacity is None:
+            self.missing.add("flavor_capacity")
 
     def handle(self, req, auth):
         """The Response to req; auth is the request's AuthResult."""
@@ -387,6 +394,15 @@ class Api:
         flavors = self.world.select("flavors", lambda f: not zone or derive.sale_status(f, zone)
                                     in derive.LISTED_STATUSES, req.stale)
         return json_response(200, {"flavors": flavors})
+
+    def flavor_capacity(self, req, oid):
+        """GET cloudservers/flavors/{id}/resources: {"resources": [{"region_id", "availability_zone",
+        "prefer"}]}, prefer true when the flavor's resources in the zone are sufficient (ecs_02_2604);
+        a flavor the scenario does not list has no entries."""
+        zones = self.capacity.get(oid, {})
+        return json_response(200, {"resources": [
+            {"region_id": self.world.region, "availability_zone": az, "prefer": prefer}
+            for az, prefer in zones.items()]})
 
     def list_images(self, req):
         q = _query(req)

@@ -14,7 +14,7 @@ LIST_COLLECTIONS = ("server_groups", "protected_instances", "replications", "dis
 MAP_COLLECTIONS = ("servers", "images", "volumes")
 _TOP_KEYS = {"project_id", "region", "credentials", "snapshot", "snapshots", "page_limit", "latency_ms",
              "token_ttl_seconds", "clock_offset_seconds", "faults", "jobs", "note",
-             "aksk_project_header", "ecs_server_id_filter", "evs_cloudvolumes_show"} \
+             "aksk_project_header", "ecs_server_id_filter", "evs_cloudvolumes_show", "flavor_capacity"} \
     | set(LIST_COLLECTIONS) | set(MAP_COLLECTIONS)
 
 # The roles of an IAM-issued token when the user's scenario entry names none.
@@ -54,6 +54,7 @@ class Scenario:
         self.aksk_project_header = DEFAULT_AKSK_PROJECT_HEADER
         self.ecs_server_id_filter = True
         self.evs_cloudvolumes_show = True
+        self.flavor_capacity = None
         self.users = []
         self.page_limit = None
         self.latency_ms = 0
@@ -136,6 +137,12 @@ def _parse(doc, base_dir):
     sc.evs_cloudvolumes_show = doc.get("evs_cloudvolumes_show", True)
     if not isinstance(sc.evs_cloudvolumes_show, bool):
         raise ScenarioError("evs_cloudvolumes_show must be true or false")
+    sc.flavor_capacity = doc.get("flavor_capacity")
+    if sc.flavor_capacity is not None and not (
+            isinstance(sc.flavor_capacity, dict) and all(
+                isinstance(zones, dict) and all(isinstance(v, bool) for v in zones.values())
+                for zones in sc.flavor_capacity.values())):
+        raise ScenarioError("flavor_capacity must map flavor ids to {zone: true|false}")
     _derive(sc, "volumes" in doc, "flavors" in doc)
     _parse_credentials(sc, doc.get("credentials", {}))
     try:

@@ -74,7 +74,7 @@ class Simulator:
                            volume_errors=scenario.volume_errors)
         self.auth = Authenticator(scenario)
         self.api = api_mod.Api(self.world, self.auth, scenario.ecs_server_id_filter,
-                               scenario.evs_cloudvolumes_show)
+                               scenario.evs_cloudvolumes_show, scenario.flavor_capacity)
         self.faults = faults_mod.FaultSet(faults_mod.parse_faults(scenario.fault_specs))
         self.log = RequestLog(log_path)
 

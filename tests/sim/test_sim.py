@@ -1693,6 +1693,29 @@ class EvsOtcTest(SimTestCase):
         self.assertEqual(self.sim.get(base + "cloudvolumes/detail/")[1]["count"], 6)
 
 
+class FlavorCapacityTest(SimTestCase):
+    """flavor_capacity: Huawei Cloud's flavor capacity call; without it the call does not exist."""
+    SCENARIO = scenario(flavor_capacity={"s3.large.2": {"eu-de-01": True, "eu-de-02": False}})
+
+    def test_capacity_per_zone(self):
+        base = "/v1/%s/cloudservers/flavors/" % PID
+        status, doc = self.sim.get(base + "s3.large.2/resources")
+        self.assertEqual(status, 200)
+        self.assertEqual({r["availability_zone"]: r["prefer"] for r in doc["resources"]},
+                         {"eu-de-01": True, "eu-de-02": False})
+        self.assertTrue(all(r["region_id"] == self.sim.control("state")["region"] for r in doc["resources"]))
+        self.assertEqual(self.sim.get(base + "other/resources")[1], {"resources": []})
+        self.assertEqual(self.sim.get(base + "s3.large.2/resources", token=None)[0], 401)
+
+
+class FlavorCapacityAbsentTest(SimTestCase):
+    SCENARIO = scenario()
+
+    def test_not_served(self):
+        self.assertError(self.sim.get("/v1/%s/cloudservers/flavors/s3.large.2/resources" % PID), 404,
+                         "APIG.0101")
+
+
 FLAVORS = [
     {"id": "s3.large.2", "name": "s3.large.2", "vcpus": "2", "ram": 4096, "disk": "0",
      "os_extra_specs": {"cond:operation:az": "eu-de-01(normal), eu-de-02(sellout)"}},

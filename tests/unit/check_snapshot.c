@@ -437,6 +437,31 @@ START_TEST(flavor_records)
 }
 END_TEST
 
+/* Huawei Cloud's flavor capacity by flavor id: a 404 is a cloud without the call (no problem),
+ * other failures are problems; prefer is a boolean. */
+START_TEST(capacity_records)
+{
+    struct snapshot *s = load_ok(
+        "[{\"op\":\"add\",\"path\":\"/flavor_capacity\",\"value\":{"
+        "\"f1\":{\"http_status\":200,\"resources\":[{\"availability_zone\":\"az1\","
+        "\"prefer\":\"false\"},{\"availability_zone\":\"az2\",\"prefer\":\"maybe\"}]},"
+        "\"f2\":{\"http_status\":404,\"error\":{\"code\":\"APIG.0101\",\"message\":\"no API\"}},"
+        "\"f3\":{\"http_status\":500}}}]");
+    struct json_object *rec, *list, *v;
+
+    ck_assert_ptr_nonnull(s->flavor_capacity);
+    ck_assert(jsonutil_get(s->flavor_capacity, "f1", &rec) &&
+              jsonutil_get(rec, "resources", &list));
+    ck_assert(jsonutil_get(json_object_array_get_idx(list, 0), "prefer", &v) &&
+              json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v));
+    ck_assert(
+        has_problem(s, "$.flavor_capacity[\"f1\"].resources[1].prefer", "expected a boolean"));
+    ck_assert(!has_problem(s, "$.flavor_capacity[\"f2\"]", ""));
+    ck_assert(has_problem(s, "$.flavor_capacity[\"f3\"]", "could not be read: HTTP 500"));
+    snapshot_free(s);
+}
+END_TEST
+
 /* What the credential shows of its roles: a list of names, or nothing usable. */
 START_TEST(caller_roles)
 {
@@ -801,6 +826,7 @@ int main(void)
     tcase_add_test(problems, volume_records);
     tcase_add_test(problems, flavor_records);
     tcase_add_test(problems, caller_roles);
+    tcase_add_test(problems, capacity_records);
     tcase_add_test(problems, ids_are_unique_in_every_list);
     tcase_add_test(problems, duplicate_in_place_of_another);
     tcase_add_test(problems, repeated_key_is_ambiguous);
