@@ -23,7 +23,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared", "api-examples"))
-MAX_SEED = 8192
+MAX_SEED = 16384
 
 # Field names the snapshot reader and the rules mention; other fields are dropped from seeds.
 WORDS = set()
@@ -31,7 +31,7 @@ for path in glob.glob(os.path.join(ROOT, "rules", "**", "*.lua"), recursive=True
         os.path.join(ROOT, "src", f) for f in ("snapshot.c", "engine.c")]:
     with open(path, encoding="utf-8") as f:
         WORDS |= set(re.findall(r"[A-Za-z_][A-Za-z0-9_:\-]*", f.read()))
-MAPS = {"servers", "images"}  # objects keyed by id: every key is data
+MAPS = {"servers", "images", "volumes", "flavors", "flavor_capacity"}  # objects keyed by id or zone: every key is data
 
 
 def trim(v, key=None, depth=0):
