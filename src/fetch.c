@@ -14,23 +14,14 @@
 #include <strings.h>
 #include <time.h>
 
-/* What an image answer means for every group that asked for it. */
-struct image_outcome {
-    char id[80];
-    char label[384];
-    struct json_object *image; /* the image (a reference), NULL when there is none or an error */
-    int fatal;                 /* ERR_AUTH: the credentials were refused */
-    char error[1000];          /* a fetch error ("" when none) */
-};
-
 /*
- * Image lookups shared by the groups of one fetch_groups: groups mostly run the same few images,
- * so each image is requested once and its outcome is given to every group that names it (so each
- * group records the same data or the same fetch error). A group that names an image still in
- * flight waits for it (its pending count holds).
+ * Lookups shared by the groups of one fetch_groups (images, flavor lists, flavor capacity): groups
+ * mostly run the same few images and flavors in the same zones, so each is requested once and its
+ * outcome is given to every group that needs it (so each group records the same data or the same
+ * fetch error). A group that needs a lookup still in flight waits for it (its pending count holds).
  */
-struct shared_image {
-    struct image_outcome out;
+struct shared_lookup {
+    struct outcome out;
     bool answered;
     size_t *waiting; /* indexes of the groups waiting for it */
     size_t nwaiting, capwaiting;
@@ -46,9 +37,9 @@ struct many {
     size_t n, next; /* groups, and the next one to start */
     size_t window;  /* start groups while fewer requests than this wait for a slot */
     struct fetch *fs;
-    struct json_object *image_index; /* image id -> position in images */
-    struct shared_image *images;
-    size_t nimages, capimages;
+    struct json_object *lookup_index; /* "image:<id>", "flavors:<zone>", ... -> position */
+    struct shared_lookup *lookups;
+    size_t nlookups, caplookups;
     struct fetch_result *out;
     void (*done)(void *ud, size_t i);
     void *ud;
@@ -116,8 +107,7 @@ void fx_refused(struct fetch *f, const struct answer *a)
     fx_fatal(f, ERR_AUTH, "%s", msg);
 }
 
-/* What a 403 means for a read, into out. */
-static void denied_text(const struct answer *a, const char *permission, char *out, size_t size)
+void fx_denied_text(const struct answer *a, const char *permission, char *out, size_t size)
 {
     snprintf(out, size,
              "HTTP 403 (%s): the credential may not make this read; it needs %s "
@@ -134,7 +124,7 @@ void fx_denied(struct fetch *f, const struct answer *a, const char *permission)
         fx_refused(f, a);
         return;
     }
-    denied_text(a, permission, msg, sizeof msg);
+    fx_denied_text(a, permission, msg, sizeof msg);
     fx_error(f, a->label, "%s", msg);
 }
 
@@ -165,86 +155,119 @@ void fx_op_done(struct fetch *f)
         many_top_up(m);
 }
 
-/* ---- images ---------------------------------------------------------------------------------- */
+/* ---- lookups (images, flavor lists, flavor capacity) ----------------------------------------- */
 
-/* Gives an image outcome to f, as if f had asked. */
-static void image_apply(struct fetch *f, const struct image_outcome *o)
+/* What an image answer means: the image (or none: the list has no such image), a fetch error, or
+ * the end of the run for refused credentials. */
+static void image_outcome(struct fetch *f, const struct api_reply *r, struct outcome *o)
 {
-    if (o->fatal)
+    if (r->answer->kind == ANSWER_DENIED && r->answer->status == 403) {
+        fx_denied_text(r->answer, PERM_IMS, o->error, sizeof o->error);
+    } else if (r->answer->kind == ANSWER_DENIED) {
+        o->fatal = ERR_AUTH;
+        api_refused(f->s, r->answer, o->error, sizeof o->error);
+    } else if (r->answer->kind != ANSWER_JSON) {
+        snprintf(o->error, sizeof o->error, "%s", r->answer->detail);
+    } else if (r->problem) {
+        snprintf(o->error, sizeof o->error, "%s", r->problem);
+    } else {
+        o->value = json_object_get(r->obj);
+    }
+}
+
+/* The kinds of lookups: the key prefix in f->asked and the index, what a bad key is called, how
+ * the request is sent, and what its answer means. */
+static const struct lookup_kind_info {
+    const char *prefix, *noun;
+    int (*send)(struct api_session *s, const char *key, api_reply_fn *fn, void *ud, char *label,
+                size_t lsize, struct err *e);
+    void (*outcome)(struct fetch *f, const struct api_reply *r, struct outcome *o);
+} lookup_kinds[] = {
+    [LOOKUP_IMAGE] = {"image:", "image id", api_get_image, image_outcome},
+    [LOOKUP_FLAVORS] = {"flavors:", "availability zone", api_get_flavors, fx_flavors_outcome},
+    [LOOKUP_CAPACITY] = {"capacity:", "flavor id", api_get_flavor_capacity, fx_capacity_outcome},
+};
+
+/* The map of f an outcome goes into. */
+static struct json_object *lookup_map(struct fetch *f, enum lookup_kind kind)
+{
+    return kind == LOOKUP_IMAGE ? f->images : kind == LOOKUP_FLAVORS ? f->flavors : f->capacity;
+}
+
+/* Gives an outcome to f, as if f had asked. */
+static void outcome_apply(struct fetch *f, const struct outcome *o)
+{
+    struct json_object *map = lookup_map(f, o->kind);
+
+    if (o->fatal) {
         fx_fatal(f, o->fatal, "%s", o->error);
-    else if (o->error[0])
+        return;
+    }
+    if (o->error[0])
         fx_error(f, o->label, "%s", o->error);
-    else if (o->image && json_object_object_add(f->images, o->id, json_object_get(o->image)))
+    if (o->value && map && json_object_object_add(map, o->key, json_object_get(o->value)))
         fx_fatal(f, ERR_NOMEM, "out of memory");
 }
 
-/* The context of an image request: the group that sent it, or the shared entry. */
-struct image_call {
+/* The context of a lookup request: the group that sent it, or the shared entry. */
+struct lookup_call {
     struct fetch *f;
-    long shared; /* index in many->images, or -1 */
-    char id[80];
+    long shared; /* index in many->lookups, or -1 */
+    enum lookup_kind kind;
+    char key[96];
 };
 
-static void on_image(void *ud, const struct api_reply *r)
+static void on_lookup(void *ud, const struct api_reply *r)
 {
-    struct image_call *c = ud;
+    struct lookup_call *c = ud;
     struct fetch *f = c->f;
-    struct image_outcome o = {0};
+    struct outcome o = {.kind = c->kind};
 
-    snprintf(o.id, sizeof o.id, "%s", c->id);
+    snprintf(o.key, sizeof o.key, "%s", c->key);
     snprintf(o.label, sizeof o.label, "%s", r->answer->label);
-    if (r->answer->kind == ANSWER_DENIED && r->answer->status == 403) {
-        denied_text(r->answer, PERM_IMS, o.error, sizeof o.error);
-    } else if (r->answer->kind == ANSWER_DENIED) {
-        o.fatal = ERR_AUTH;
-        api_refused(f->s, r->answer, o.error, sizeof o.error);
-    } else if (r->answer->kind != ANSWER_JSON) {
-        snprintf(o.error, sizeof o.error, "%s", r->answer->detail);
-    } else if (r->problem) {
-        snprintf(o.error, sizeof o.error, "%s", r->problem);
-    } else {
-        o.image = json_object_get(r->obj);
-    }
+    lookup_kinds[c->kind].outcome(f, r, &o);
     if (c->shared < 0) {
-        image_apply(f, &o);
-        json_object_put(o.image);
+        outcome_apply(f, &o);
+        json_object_put(o.value);
         fx_op_done(f);
     } else {
         struct many *m = f->many;
-        struct shared_image *si = &m->images[c->shared];
+        struct shared_lookup *sl = &m->lookups[c->shared];
 
-        si->out = o; /* takes the reference */
-        si->answered = true;
-        for (size_t i = 0; i < si->nwaiting; i++) {
-            struct fetch *w = &m->fs[si->waiting[i]];
-            image_apply(w, &si->out);
+        sl->out = o; /* takes the reference */
+        sl->answered = true;
+        for (size_t i = 0; i < sl->nwaiting; i++) {
+            struct fetch *w = &m->fs[sl->waiting[i]];
+            outcome_apply(w, &sl->out);
             if (w != f)
                 fx_op_done(w);
         }
-        si->nwaiting = 0;
+        sl->nwaiting = 0;
         fx_op_done(f);
     }
     free(c);
 }
 
-/* Sends the image request for f (shared: index in many->images, else -1). Returns false when it
- * could not be sent (then o says why). */
-static bool submit_image(struct fetch *f, const char *id, long shared, struct image_outcome *o)
+/* Sends the lookup for f (shared: index in many->lookups, else -1). Returns false when it could
+ * not be sent (then o says why). */
+static bool submit_lookup(struct fetch *f, enum lookup_kind kind, const char *key, long shared,
+                          struct outcome *o)
 {
-    struct image_call *c = calloc(1, sizeof *c);
+    struct lookup_call *c = calloc(1, sizeof *c);
     struct err e = {0};
 
     memset(o, 0, sizeof *o);
-    snprintf(o->id, sizeof o->id, "%s", id);
-    snprintf(o->label, sizeof o->label, "GET image %s", id);
+    o->kind = kind;
+    snprintf(o->key, sizeof o->key, "%s", key);
+    snprintf(o->label, sizeof o->label, "GET %s%s", lookup_kinds[kind].prefix, key);
     if (!c) {
         o->fatal = ERR_NOMEM;
         snprintf(o->error, sizeof o->error, "out of memory");
         return false;
     }
-    *c = (struct image_call){.f = f, .shared = shared};
-    snprintf(c->id, sizeof c->id, "%s", id);
-    if (api_get_image(f->s, id, on_image, c, o->label, sizeof o->label, &e)) {
+    *c = (struct lookup_call){.f = f, .shared = shared, .kind = kind};
+    snprintf(c->key, sizeof c->key, "%s", key);
+    if (lookup_kinds[kind].send(f->s, key, on_lookup, c, o->label, sizeof o->label, &e)) {
         snprintf(o->error, sizeof o->error, "cannot send: %s", e.msg);
         free(c);
         return false;
@@ -253,97 +276,102 @@ static bool submit_image(struct fetch *f, const char *id, long shared, struct im
     return true;
 }
 
-/* In a fetch_groups run: joins the shared lookup of image id. Returns false when f must ask
- * itself (it is the first to need it: the shared entry is then created for the others). */
-static bool share_image(struct fetch *f, const char *id)
+/* In a fetch_groups run: joins the shared lookup named akey ("image:<id>"). Always handles it:
+ * applies an answered outcome, waits for one in flight, or asks (the first group to need it: the
+ * shared entry is then created for the others). */
+static void share_lookup(struct fetch *f, enum lookup_kind kind, const char *akey, const char *key)
 {
     struct many *m = f->many;
     struct json_object *pos = NULL;
-    struct shared_image *si;
+    struct shared_lookup *sl;
 
-    if (jsonutil_get(m->image_index, id, &pos)) {
-        si = &m->images[json_object_get_int64(pos)];
-        if (si->answered) {
-            image_apply(f, &si->out);
-            return true;
+    if (jsonutil_get(m->lookup_index, akey, &pos)) {
+        sl = &m->lookups[json_object_get_int64(pos)];
+        if (sl->answered) {
+            outcome_apply(f, &sl->out);
+            return;
         }
-        if (si->nwaiting == si->capwaiting) {
-            size_t ncap = si->capwaiting ? si->capwaiting * 2 : 8;
-            size_t *nw = realloc(si->waiting, ncap * sizeof *nw);
+        if (sl->nwaiting == sl->capwaiting) {
+            size_t ncap = sl->capwaiting ? sl->capwaiting * 2 : 8;
+            size_t *nw = realloc(sl->waiting, ncap * sizeof *nw);
             if (!nw) {
                 fx_fatal(f, ERR_NOMEM, "out of memory");
-                return true;
+                return;
             }
-            si->waiting = nw;
-            si->capwaiting = ncap;
+            sl->waiting = nw;
+            sl->capwaiting = ncap;
         }
-        si->waiting[si->nwaiting++] = f->index;
+        sl->waiting[sl->nwaiting++] = f->index;
         f->pending++;
-        return true;
+        return;
     }
-    if (m->nimages == m->capimages) {
-        size_t ncap = m->capimages ? m->capimages * 2 : 64;
-        struct shared_image *ni = realloc(m->images, ncap * sizeof *ni);
-        if (!ni) {
+    if (m->nlookups == m->caplookups) {
+        size_t ncap = m->caplookups ? m->caplookups * 2 : 64;
+        struct shared_lookup *nl = realloc(m->lookups, ncap * sizeof *nl);
+        if (!nl) {
             fx_fatal(f, ERR_NOMEM, "out of memory");
-            return true;
+            return;
         }
-        m->images = ni;
-        m->capimages = ncap;
+        m->lookups = nl;
+        m->caplookups = ncap;
     }
-    si = &m->images[m->nimages];
-    memset(si, 0, sizeof *si);
-    if (json_object_object_add(m->image_index, id, json_object_new_int64((int64_t)m->nimages))) {
+    sl = &m->lookups[m->nlookups];
+    memset(sl, 0, sizeof *sl);
+    if (json_object_object_add(m->lookup_index, akey,
+                               json_object_new_int64((int64_t)m->nlookups))) {
         fx_fatal(f, ERR_NOMEM, "out of memory");
-        return true;
+        return;
     }
     /* the asking group waits like the others: its own request's answer is applied once */
-    si->waiting = malloc(8 * sizeof *si->waiting);
-    if (!si->waiting) {
+    sl->waiting = malloc(8 * sizeof *sl->waiting);
+    if (!sl->waiting) {
         fx_fatal(f, ERR_NOMEM, "out of memory");
-        return true;
+        return;
     }
-    si->capwaiting = 8;
-    si->waiting[si->nwaiting++] = f->index;
-    m->nimages++;
-    if (!submit_image(f, id, (long)(m->nimages - 1), &si->out)) {
-        /* not sent: every group that names the image gets the same failure */
-        si->answered = true;
-        si->nwaiting = 0;
-        image_apply(f, &si->out);
+    sl->capwaiting = 8;
+    sl->waiting[sl->nwaiting++] = f->index;
+    m->nlookups++;
+    if (!submit_lookup(f, kind, key, (long)(m->nlookups - 1), &sl->out)) {
+        /* not sent: every group that needs it gets the same failure */
+        sl->answered = true;
+        sl->nwaiting = 0;
+        outcome_apply(f, &sl->out);
     }
-    return true;
 }
 
-/* Requests an image once; ids that cannot go into a URL are fetch errors, a server without an
- * image ("" or none) is not. */
+void fx_lookup(struct fetch *f, enum lookup_kind kind, const char *key, const char *where)
+{
+    char akey[128];
+    struct outcome o;
+
+    snprintf(akey, sizeof akey, "%s%.100s", lookup_kinds[kind].prefix, key);
+    if (jsonutil_get(f->asked, akey, NULL))
+        return;
+    json_object_object_add(f->asked, akey, NULL);
+    if (!api_id_valid(key)) {
+        fx_error(f, where, "%s '%.64s' cannot be requested (unexpected characters)",
+                 lookup_kinds[kind].noun, key);
+        return;
+    }
+    if (f->many) {
+        share_lookup(f, kind, akey, key);
+        return;
+    }
+    if (!submit_lookup(f, kind, key, -1, &o))
+        outcome_apply(f, &o);
+}
+
+/* Requests an image once; a server without an image ("" or none) names none. */
 static void want_image(struct fetch *f, const char *id, const char *where)
 {
-    char key[96];
-
     if (f->fo->no_images || !api_session_opts(f->s)->ep->ims || !id || !*id)
         return;
-    snprintf(key, sizeof key, "image:%s", id);
-    if (jsonutil_get(f->asked, key, NULL))
-        return;
-    json_object_object_add(f->asked, key, NULL);
-    if (!api_id_valid(id)) {
-        fx_error(f, where, "image id '%.64s' cannot be requested (unexpected characters)", id);
-        return;
-    }
-    if (f->many && share_image(f, id))
-        return;
-    {
-        struct image_outcome o;
-        if (!submit_image(f, id, -1, &o))
-            image_apply(f, &o);
-    }
+    fx_lookup(f, LOOKUP_IMAGE, id, where);
 }
 
 /* ---- servers --------------------------------------------------------------------------------- */
 
-void fx_record_error(struct fetch *f, struct json_object *map, const char *id,
-                     const struct answer *a)
+struct json_object *fx_error_entry(const struct answer *a)
 {
     struct json_object *entry = json_object_new_object(), *eo = json_object_new_object();
     const char *msg = a->detail, *rid;
@@ -363,26 +391,43 @@ void fx_record_error(struct fetch *f, struct json_object *map, const char *id,
         json_object_object_add(entry, "error", eo)) {
         json_object_put(entry);
         json_object_put(eo);
-        fx_fatal(f, ERR_NOMEM, "out of memory");
-        return;
+        return NULL;
     }
-    if (json_object_object_add(map, id, entry)) {
+    return entry;
+}
+
+struct json_object *fx_found_entry(const char *key, struct json_object *obj)
+{
+    struct json_object *entry = json_object_new_object();
+
+    if (!entry || json_object_object_add(entry, "http_status", json_object_new_int(200)) ||
+        json_object_object_add(entry, key, json_object_get(obj))) {
+        json_object_put(entry);
+        return NULL;
+    }
+    return entry;
+}
+
+/* Adds entry (taken) under id, or ends the fetch when it could not be made or added. */
+static void record_entry(struct fetch *f, struct json_object *map, const char *id,
+                         struct json_object *entry)
+{
+    if (!entry || json_object_object_add(map, id, entry)) {
         json_object_put(entry);
         fx_fatal(f, ERR_NOMEM, "out of memory");
     }
 }
 
+void fx_record_error(struct fetch *f, struct json_object *map, const char *id,
+                     const struct answer *a)
+{
+    record_entry(f, map, id, fx_error_entry(a));
+}
+
 void fx_record(struct fetch *f, struct json_object *map, const char *id, const char *key,
                struct json_object *obj)
 {
-    struct json_object *entry = json_object_new_object();
-
-    if (!entry || json_object_object_add(entry, "http_status", json_object_new_int(200)) ||
-        json_object_object_add(entry, key, json_object_get(obj)) ||
-        json_object_object_add(map, id, entry)) {
-        json_object_put(entry);
-        fx_fatal(f, ERR_NOMEM, "out of memory");
-    }
+    record_entry(f, map, id, fx_found_entry(key, obj));
 }
 
 /* Records the server object ECS gave for id, and asks for its image. */
@@ -897,10 +942,10 @@ int fetch_groups(struct api_session *s, const char *const *ids, size_t n,
         (size_t)(api_session_opts(s)->http.concurrency > 4 ? api_session_opts(s)->http.concurrency
                                                            : 4);
     m.fs = calloc(n ? n : 1, sizeof *m.fs);
-    m.image_index = json_object_new_object();
-    if (!m.fs || !m.image_index) {
+    m.lookup_index = json_object_new_object();
+    if (!m.fs || !m.lookup_index) {
         free(m.fs);
-        json_object_put(m.image_index);
+        json_object_put(m.lookup_index);
         return err_set(e, ERR_NOMEM, "out of memory");
     }
     many_top_up(&m);
@@ -915,12 +960,12 @@ int fetch_groups(struct api_session *s, const char *const *ids, size_t n,
             rc = err_set(e, ERR_NET, "group %s: the fetch did not finish", ids[i]);
     for (size_t i = 0; i < n; i++)
         fetch_clear(&m.fs[i]);
-    for (size_t i = 0; i < m.nimages; i++) {
-        json_object_put(m.images[i].out.image);
-        free(m.images[i].waiting);
+    for (size_t i = 0; i < m.nlookups; i++) {
+        json_object_put(m.lookups[i].out.value);
+        free(m.lookups[i].waiting);
     }
-    free(m.images);
-    json_object_put(m.image_index);
+    free(m.lookups);
+    json_object_put(m.lookup_index);
     free(m.fs);
     if (rc)
         for (size_t i = 0; i < n; i++)

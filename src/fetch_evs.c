@@ -223,126 +223,73 @@ void fx_want_volumes(struct fetch *f, struct json_object *pair, const char *wher
     }
 }
 
-/* ---- flavor lists ---------------------------------------------------------------------------- */
+/* ---- flavor lists and capacity ------------------------------------------------------------- */
 
-/* A call about one key of a map: a zone's flavor list, a flavor's capacity. */
-struct flavors_call {
-    struct fetch *f;
-    char zone[80]; /* the zone, or the flavor id */
-};
-
-static void on_flavors(void *ud, const struct api_reply *r)
+/* The part of an answer's meaning that flavor lists and capacity share: a denial or an error
+ * answer is recorded (and, unless it is a 404 of a call the cloud may not offer, a fetch error);
+ * returns true when r holds the object asked for. */
+static bool map_outcome(struct fetch *f, const struct api_reply *r, struct outcome *o,
+                        bool not_offered_404)
 {
-    struct flavors_call *c = ud;
-    struct fetch *f = c->f;
     const struct answer *a = r->answer;
 
-    if (f->fatal) {
-        /* nothing more is recorded */
-    } else if (a->kind == ANSWER_ERROR || (a->kind == ANSWER_DENIED && a->status == 403)) {
-        if (a->kind == ANSWER_DENIED)
-            fx_denied(f, a, PERM_ECS_FLAVORS);
+    if (a->kind == ANSWER_DENIED && a->status != 403) {
+        o->fatal = ERR_AUTH;
+        api_refused(f->s, a, o->error, sizeof o->error);
+    } else if (a->kind == ANSWER_ERROR || a->kind == ANSWER_DENIED) {
+        if (!(o->value = fx_error_entry(a))) {
+            o->fatal = ERR_NOMEM;
+            snprintf(o->error, sizeof o->error, "out of memory");
+        } else if (a->kind == ANSWER_DENIED)
+            fx_denied_text(a, PERM_ECS_FLAVORS, o->error, sizeof o->error);
+        else if (!(not_offered_404 && a->status == 404))
+            snprintf(o->error, sizeof o->error, "%s", a->detail);
         else
-            fx_error(f, a->label, "%s", a->detail);
-        fx_record_error(f, f->flavors, c->zone, a);
-    } else if (fx_reply_ok(f, r, PERM_ECS_FLAVORS)) {
-        fx_record(f, f->flavors, c->zone, "flavors", r->obj);
+            fx_log(f, 2, "%s: not offered here (%s)", a->label, a->detail);
+    } else if (a->kind != ANSWER_JSON || r->problem) {
+        snprintf(o->error, sizeof o->error, "%s", r->problem ? r->problem : a->detail);
+    } else {
+        return true;
     }
-    free(c);
-    fx_op_done(f);
+    return false;
+}
+
+/* The record of an answer that holds the object asked for (member key). */
+static void found_outcome(struct outcome *o, const char *key, struct json_object *obj)
+{
+    if (!(o->value = fx_found_entry(key, obj))) {
+        o->fatal = ERR_NOMEM;
+        snprintf(o->error, sizeof o->error, "out of memory");
+    }
+}
+
+void fx_flavors_outcome(struct fetch *f, const struct api_reply *r, struct outcome *o)
+{
+    if (map_outcome(f, r, o, false))
+        found_outcome(o, "flavors", r->obj);
+}
+
+/* Huawei Cloud's flavor capacity: a 404 is a cloud that does not offer the call (Open Telekom
+ * Cloud): the flavor has no capacity evidence, which the rule says; nothing failed. */
+void fx_capacity_outcome(struct fetch *f, const struct api_reply *r, struct outcome *o)
+{
+    if (map_outcome(f, r, o, true))
+        found_outcome(o, "resources", r->obj);
 }
 
 void fx_want_flavors(struct fetch *f, const char *zone, const char *where)
 {
-    struct flavors_call *c;
-    char key[112], label[384];
-    struct err e = {0};
-
-    if (!zone || !*zone)
-        return; /* the group names no zone: the flavor rule reports it */
-    snprintf(key, sizeof key, "flavors:%.96s", zone);
-    if (jsonutil_get(f->asked, key, NULL))
-        return;
-    json_object_object_add(f->asked, key, NULL);
-    if (!api_id_valid(zone)) {
-        fx_error(f, where, "availability zone '%.64s' cannot be requested (unexpected characters)",
-                 zone);
-        return;
-    }
-    if (!(c = calloc(1, sizeof *c))) {
-        fx_fatal(f, ERR_NOMEM, "out of memory");
-        return;
-    }
-    c->f = f;
-    snprintf(c->zone, sizeof c->zone, "%s", zone);
-    if (api_get_flavors(f->s, zone, on_flavors, c, label, sizeof label, &e)) {
-        fx_error(f, where, "cannot send: %s", e.msg);
-        free(c);
-        return;
-    }
-    f->pending++;
-}
-
-/* ---- flavor capacity (Huawei Cloud) ---------------------------------------------------------- */
-
-static void on_capacity(void *ud, const struct api_reply *r)
-{
-    struct flavors_call *c = ud;
-    struct fetch *f = c->f;
-    const struct answer *a = r->answer;
-
-    if (f->fatal) {
-        /* nothing more is recorded */
-    } else if (a->kind == ANSWER_ERROR && a->status == 404) {
-        /* the cloud does not offer the call (Open Telekom Cloud): the flavor has no capacity
-         * evidence, which the rule says; nothing failed */
-        fx_log(f, 2, "flavor %s: no capacity call here (%s)", c->zone, a->detail);
-        fx_record_error(f, f->capacity, c->zone, a);
-    } else if (a->kind == ANSWER_ERROR || (a->kind == ANSWER_DENIED && a->status == 403)) {
-        if (a->kind == ANSWER_DENIED)
-            fx_denied(f, a, PERM_ECS_FLAVORS);
-        else
-            fx_error(f, a->label, "%s", a->detail);
-        fx_record_error(f, f->capacity, c->zone, a);
-    } else if (fx_reply_ok(f, r, PERM_ECS_FLAVORS)) {
-        fx_record(f, f->capacity, c->zone, "resources", r->obj);
-    }
-    free(c);
-    fx_op_done(f);
+    if (zone && *zone) /* a group that names no zone: the flavor rule reports it */
+        fx_lookup(f, LOOKUP_FLAVORS, zone, where);
 }
 
 void fx_want_capacity(struct fetch *f, struct json_object *server)
 {
     struct json_object *flavor;
-    struct flavors_call *c;
     const char *id;
-    char key[112], label[384];
-    struct err e = {0};
 
-    if (!f->capacity || !jsonutil_get(server, "flavor", &flavor) ||
-        !(id = jsonutil_get_str(flavor, "id")) || !*id)
-        return; /* a server without a flavor id: the flavor rules report it */
-    snprintf(key, sizeof key, "capacity:%.96s", id);
-    if (jsonutil_get(f->asked, key, NULL))
-        return;
-    json_object_object_add(f->asked, key, NULL);
-    if (!api_id_valid(id)) {
-        fx_error(f, "GET flavor capacity",
-                 "flavor id '%.64s' cannot be requested (unexpected "
-                 "characters)",
-                 id);
-        return;
-    }
-    if (!(c = calloc(1, sizeof *c))) {
-        fx_fatal(f, ERR_NOMEM, "out of memory");
-        return;
-    }
-    c->f = f;
-    snprintf(c->zone, sizeof c->zone, "%s", id); /* here: the flavor id */
-    if (api_get_flavor_capacity(f->s, id, on_capacity, c, label, sizeof label, &e)) {
-        fx_error(f, "GET flavor capacity", "cannot send: %s", e.msg);
-        free(c);
-        return;
-    }
-    f->pending++;
+    /* a server without a flavor id: the flavor rules report it */
+    if (f->capacity && jsonutil_get(server, "flavor", &flavor) &&
+        (id = jsonutil_get_str(flavor, "id")) != NULL && *id)
+        fx_lookup(f, LOOKUP_CAPACITY, id, "GET flavor capacity");
 }

@@ -16,6 +16,23 @@
 
 struct many;
 
+/* What is looked up once and, in a fetch_groups run, shared by the groups that need it. */
+enum lookup_kind {
+    LOOKUP_IMAGE,    /* IMS image by id, into images */
+    LOOKUP_FLAVORS,  /* ECS flavor list by availability zone, into flavors */
+    LOOKUP_CAPACITY, /* Huawei Cloud flavor capacity by flavor id, into capacity */
+};
+
+/* What a lookup's answer means for every group that needs it. */
+struct outcome {
+    enum lookup_kind kind;
+    char key[96];              /* its key in the group's map: image id, zone, flavor id */
+    char label[384];           /* the request */
+    struct json_object *value; /* what goes into the map under key (a reference), or NULL */
+    int fatal;                 /* ERR_AUTH: the credentials were refused */
+    char error[1000];          /* a fetch error ("" when none) */
+};
+
 /* Ids waiting to be sent together (a batch of servers or disks). */
 struct idqueue {
     char **ids;
@@ -65,12 +82,21 @@ void fx_fatal(struct fetch *f, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The credentials were refused (401): the whole fetch ends. */
 void fx_refused(struct fetch *f, const struct answer *a);
+/* What a 403 means for a read that needs permission, into out. */
+void fx_denied_text(const struct answer *a, const char *permission, char *out, size_t size);
 /* A denied answer: 401 ends the fetch (fx_refused); 403 is a fetch error naming the permission
  * the read needs (readiness-api.md §5). */
 void fx_denied(struct fetch *f, const struct answer *a, const char *permission);
 /* An answer that is not the object asked for, as a fetch error (fx_denied for a denial). Returns
  * true when r holds the object. */
 bool fx_reply_ok(struct fetch *f, const struct api_reply *r, const char *permission);
+/* Looks key up once (kind), sharing the answer with the other groups of a fetch_groups run; a
+ * key that cannot go into a URL is a fetch error at where. */
+void fx_lookup(struct fetch *f, enum lookup_kind kind, const char *key, const char *where);
+/* The records of a map: {"http_status": 200, "<key>": obj} (a new reference to obj), and the
+ * error answer a gave (without its request id); NULL when out of memory. */
+struct json_object *fx_found_entry(const char *key, struct json_object *obj);
+struct json_object *fx_error_entry(const struct answer *a);
 /* Records an answer in a map of the snapshot (servers, volumes, flavors): {"http_status": 200,
  * "<key>": obj}, or the error the service gave: {"http_status": n, "error": {"code",
  * "message"}}. */
@@ -98,6 +124,9 @@ void fx_volumes_flush(struct fetch *f);
 void fx_want_flavors(struct fetch *f, const char *zone, const char *where);
 /* Asks once for the capacity of a server's flavor (fo->flavor_capacity). */
 void fx_want_capacity(struct fetch *f, struct json_object *server);
+/* What a flavor list's and a flavor capacity's answers mean (struct outcome). */
+void fx_flavors_outcome(struct fetch *f, const struct api_reply *r, struct outcome *o);
+void fx_capacity_outcome(struct fetch *f, const struct api_reply *r, struct outcome *o);
 
 /* The documented permissions of the reads (readiness-api.md §5.1), for fx_denied. */
 #define PERM_SDRS                                                                                  \

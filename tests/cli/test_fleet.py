@@ -164,6 +164,27 @@ class FleetImages(TempDirTest):
         finally:
             sim.stop()
 
+    def test_flavor_lists_and_capacity_are_asked_once_for_the_fleet(self):
+        # the groups share their zones and flavors: one flavor list per zone, one capacity answer
+        # per flavor (here a 404: the simulator offers the call only with flavor_capacity)
+        sc = image_scenario(4)
+        sim = Sim(self.tmp, sc)
+        try:
+            res = run(*self.args(sim), env=creds(TOKEN_ENV))
+            self.assertExit(res, 0)
+            self.assertEqual(res.json()["summary"]["GO"], 4)
+            zones = {(g["source_availability_zone"], g["target_availability_zone"])
+                     for g in sc["server_groups"]}
+            lists = [r for r in sim.requests() if r["path"].endswith("/cloudservers/flavors")]
+            self.assertEqual(sorted(r["query"] for r in lists),
+                             sorted("availability_zone=" + z for z in set(sum(zones, ()))))
+            flavors = {srv["flavor"]["id"] for srv in sc["servers"].values()}
+            self.assertTrue(flavors)
+            capacity = [r for r in sim.requests() if r["path"].endswith("/resources")]
+            self.assertEqual(len(capacity), len(flavors), capacity)
+        finally:
+            sim.stop()
+
 
 class FleetOffline(TempDirTest):
     def test_snapshot_dir(self):
