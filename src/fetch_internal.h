@@ -137,6 +137,7 @@ void fx_capacity_outcome(struct fetch *f, const struct api_reply *r, struct outc
 #define PERM_ECS_FLAVORS "ecs:cloudServerFlavors:get"
 #define PERM_EVS_GET     "evs:volumes:get"
 #define PERM_EVS_LIST    "evs:volumes:list"
-#define PERM_IMS         "ims:images:list"
+#define PERM_IMS                                                                                   \
+    "read access to IMS images (GET /v2/cloudimages; readiness-api.md names no IMS action)"
 
 #endif
