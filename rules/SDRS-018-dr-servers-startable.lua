@@ -37,8 +37,8 @@ return {
     .. "synchronized); OTC ECS UMN: managing ECS groups; readiness-api.md §2.3, §2.4",
   reads = { "group", "instances", "servers" },
   check = function(ctx)
-    local station = ctx.group.priority_station
-    if station ~= "source" and station ~= "target" then return end -- SDRS-006 reports it
+    local station = sdrs.current_station(ctx)
+    if station == nil then return end -- skipped: SDRS-006 reports the value
     for _, pi in ipairs(ctx.instances) do
       local _, dr_id = sdrs.current_servers(pi, station)
       local dr = sdrs.present_server(ctx, dr_id)

@@ -2,22 +2,16 @@
 -- to a protected instance are attached the way SDRS attaches them.
 local sdrs = require("sdrs")
 
--- The disk ids of a pair's volume_ids ("<id>,<id>", or one id; sdrs-api.md §3.2): a list, or nil and why.
--- Blanks around an id are dropped (as the fetch does); an empty id between commas is not a shape the
--- documentation shows, so it leaves the pair unread. Plain searches only (volume_ids may be long).
+-- The disk ids of a pair's volume_ids ("<id>,<id>"; sdrs-api.md §3.2): a list, or nil and why. Blanks
+-- around an id are dropped (as the fetch does); an empty id between commas is not a shape the documentation
+-- shows, so it leaves the pair unread. How many ids there are is the caller's check.
 local function disk_ids(v)
   if v == nil then return nil, "it has no volume_ids" end
   if type(v) ~= "string" then return nil, "its volume_ids is not a string" end
   if v == "" then return nil, "its volume_ids is empty" end
-  local ids, pos = {}, 1
-  while pos <= #v + 1 do
-    local comma = v:find(",", pos, true) or (#v + 1)
-    local a, b = pos, comma - 1
-    while a <= b and (v:byte(a) == 32 or v:byte(a) == 9) do a = a + 1 end
-    while b >= a and (v:byte(b) == 32 or v:byte(b) == 9) do b = b - 1 end
-    if a > b then return nil, ("its volume_ids %s has an empty disk id"):format(sdrs.show(v:sub(1, 200))) end
-    ids[#ids + 1] = v:sub(a, b)
-    pos = comma + 1
+  local ids = sdrs.split_list(v)
+  for _, id in ipairs(ids) do
+    if id == "" then return nil, ("its volume_ids %s has an empty disk id"):format(sdrs.show(v:sub(1, 200))) end
   end
   return ids
 end
@@ -64,11 +58,11 @@ return {
   severity = "blocker",
   actions = "all",
   rationale = "Every replication pair is two EVS disks, one at the production site and one at the DR site "
-    .. "(volume_ids). SDRS refuses operations on a pair whose disks are not available: SDRS.1801 'Disk status "
-    .. "not available', SDRS.1816/SDRS.1817 (a pair disk not available, or not available or in-use) and "
-    .. "SDRS.1818 (shared disks). A disk that EVS no longer has (HTTP 404 with EVS's own code) or one in a "
-    .. "failed status (error, error_restoring, error_extending, error_deleting, error_rollbacking) blocks the "
-    .. "action; a disk in a transient status (creating, attaching, extending, backing-up, ...) has an "
+    .. "(volume_ids). SDRS refuses operations on a pair whose disks are not available: this rule predicts "
+    .. "SDRS.1801 'Disk status not available' (SDRS.1816 and SDRS.1817 are the same refusal family, documented "
+    .. "for creating and expanding pairs). A disk that EVS no longer has (HTTP 404 with EVS's own code) or one "
+    .. "in a failed status (error, error_restoring, error_extending, error_deleting, error_rollbacking) blocks "
+    .. "the action; a disk in a transient status (creating, attaching, extending, backing-up, ...) has an "
     .. "operation running on it and warns. For a failover the production site may be the part that failed, "
     .. "so a production disk in a failed status is a warning there. SDRS attaches the production disk to "
     .. "the production server and the DR disk to the DR server, both in-use, and keeps both the same size "
@@ -76,26 +70,28 @@ return {
     .. "Which disk is which is told by its availability zone, as the order inside volume_ids is not "
     .. "documented. The rule applies to all five actions: each of them acts on the pairs' disks (starting "
     .. "or stopping replication, switching its direction, creating drill disks from the DR disks), and the "
-    .. "documentation does not tie these error codes to one action. A status the EVS documentation does "
-    .. "not list (exact case: 'In-Use' is not 'in-use'), a volume_ids that cannot be read, or a disk the "
-    .. "snapshot has no record of leaves the decision open. A lock on a disk (SDRS.1831) shows in no "
-    .. "documented field and is not checked.",
+    .. "documentation does not tie SDRS.1801 to one action. A status the EVS documentation does not list "
+    .. "(exact case: 'In-Use' is not 'in-use'), a volume_ids that cannot be read or does not list exactly two "
+    .. "disk ids (a pair has a production and a DR disk: one id would leave the other, often the DR disk, "
+    .. "unchecked), or a disk the snapshot has no record of leaves the decision open. When the group's "
+    .. "priority_station is not documented, which server is production is not known: the attachment is not "
+    .. "checked, and when nothing else is found the rule is skipped (SDRS-006 reports the value). A lock on a disk "
+    .. "(SDRS.1831) shows in no documented field and is not checked.",
   remediation = "Repair or replace the disk (EVS console: the disk's status; contact support for error "
     .. "statuses), wait for a running disk operation to finish, or remove the pair whose disk was deleted "
     .. "from the group and create it again; attach a detached pair's disks again (SDRS console: the "
     .. "protected instance's Attach Replication Pair). Then fetch a new snapshot and run the preflight again.",
-  docs = "readiness-api.md §1 (§1.4 EVS disk status, §1.6 production and DR disk); sdrs-api.md §7.3 (SDRS.1801, "
-    .. "SDRS.1816, SDRS.1817, SDRS.1818, SDRS.1309, SDRS.1814), §3.2 (volume_ids); OTC SDRS UMN: attaching "
-    .. "a replication pair",
+  docs = "readiness-api.md §1 (§1.4 EVS disk status, §1.6 production and DR disk); sdrs-api.md §7.3 (SDRS.1801; "
+    .. "SDRS.1816, SDRS.1817 for pair creation and expansion; SDRS.1309, SDRS.1814), §3.2 (volume_ids); OTC SDRS "
+    .. "UMN: attaching a replication pair",
   reads = { "group", "instances", "replications", "volumes" },
   check = function(ctx)
     local g = ctx.group
-    local station = g.priority_station
-    local known_station = station == "source" or station == "target"
+    local station = sdrs.current_station(ctx) -- nil: skipped unless a disk finding is reported
     local pz, dz = sdrs.current_zones(g)
     local by_pair = attached_instances(ctx)
     local why_refused = "SDRS refuses operations on a pair whose disks are not available (SDRS.1801 'Disk status "
-      .. "not available', SDRS.1816, SDRS.1817)"
+      .. "not available')"
 
     -- "production" or "DR" by the disk's availability zone, or nil
     local function side_of(vol)
@@ -114,9 +110,11 @@ return {
                       observed = type(p.volume_ids) == "string" and p.volume_ids:sub(1, 512) or sdrs.show(p.volume_ids),
                       expected = "\"<production disk id>,<DR disk id>\"" })
       else
-        if #ids > 2 then
-          ctx:unknown(("%s lists %d disks in volume_ids: a pair is a production and a DR disk, so which is "
-                       .. "which cannot be told"):format(pair, #ids),
+        if #ids ~= 2 then
+          ctx:unknown(("%s lists %d disk%s in volume_ids %s: a replication pair has a production and a DR disk "
+                       .. "(sdrs-api.md §3.2), so its disks are not known and whether they are usable cannot be "
+                       .. "told")
+                      :format(pair, #ids, #ids == 1 and "" or "s", sdrs.show(p.volume_ids:sub(1, 200))),
                       { resource = sdrs.res_pair(p), pair = p.id, field = "volume_ids",
                         observed = p.volume_ids:sub(1, 512),
                         expected = "\"<production disk id>,<DR disk id>\"" })
@@ -204,7 +202,7 @@ return {
 
         -- an attached pair: the production disk in-use on the production server, the DR disk on the DR server
         local pi = by_pair[sdrs.id_key(p.id) or ""]
-        if both and pi ~= nil and known_station then
+        if both and pi ~= nil and station ~= nil then
           local prod_id, dr_id = sdrs.current_servers(pi, station)
           local sides = {}
           for _, d in ipairs(disks) do if d.side then sides[d.side] = d end end

@@ -5,15 +5,10 @@ local sdrs = require("sdrs")
 -- The entries of os_extra_specs cond:operation:az ("az0(normal), az1(sellout)"; readiness-api.md §2.1) as
 -- zone -> status, or nil and why when the string does not have that form. An entry with empty parentheses
 -- is documented as invalid: it is kept as "" (a zone whose own entry is invalid is not understood).
--- Plain searches only: the value may be long.
+-- sdrs.split_list does the splitting (plain searches only: the value may be long).
 local function parse_az(s)
-  local out, pos = {}, 1
-  while pos <= #s + 1 do
-    local comma = s:find(",", pos, true) or (#s + 1)
-    local a, b = pos, comma - 1
-    while a <= b and (s:byte(a) == 32 or s:byte(a) == 9) do a = a + 1 end
-    while b >= a and (s:byte(b) == 32 or s:byte(b) == 9) do b = b - 1 end
-    local entry = s:sub(a, b)
+  local out = {}
+  for _, entry in ipairs(sdrs.split_list(s)) do
     local open = entry:find("(", 1, true)
     if entry == "" or open == nil or open == 1 or entry:sub(-1) ~= ")" then
       return nil, ("entry %s is not zone(status)"):format(sdrs.show(entry:sub(1, 100)))
@@ -24,7 +19,6 @@ local function parse_az(s)
     end
     if out[zone] ~= nil then return nil, ("zone %s is listed twice"):format(sdrs.show(zone)) end
     out[zone] = status
-    pos = comma + 1
   end
   return out
 end
@@ -159,9 +153,10 @@ return {
   reads = { "group", "instances", "servers", "flavors", "flavor_capacity" },
   check = function(ctx)
     local g = ctx.group
+    local station = sdrs.current_station(ctx)
+    if station == nil then return end -- skipped: SDRS-006 reports the value
     local _, zone = sdrs.current_zones(g)
-    if g.priority_station ~= "source" and g.priority_station ~= "target" then return end -- SDRS-006 reports it
-    local zone_field = g.priority_station == "source" and "target_availability_zone" or "source_availability_zone"
+    local zone_field = station == "source" and "target_availability_zone" or "source_availability_zone"
     if type(zone) ~= "string" or zone == "" then
       ctx:unknown(("%s has no %s: the DR zone is not known"):format(sdrs.describe_group(g), zone_field),
                   { resource = sdrs.res_group(g), field = zone_field, observed = sdrs.scalar(zone) or sdrs.show(zone),
@@ -190,7 +185,7 @@ return {
     end
     for _, pi in ipairs(ctx.instances) do
       -- the DR server only: before a failover the production server may be the part that is gone
-      local _, dr_id = sdrs.current_servers(pi, g.priority_station)
+      local _, dr_id = sdrs.current_servers(pi, station)
       local dr = sdrs.present_server(ctx, dr_id)
       if dr == nil then goto continue end -- absent, unread or deleted: SDRS-003 reports it
       local what = ("DR server %s of %s"):format(dr_id, sdrs.describe_instance(pi))

@@ -27,7 +27,8 @@ return {
     .. "the token that an IAM password login returns. Fine-grained custom policies, agencies and federated "
     .. "identities do not show in those roles, so the roles can only say 'likely permitted', never 'denied': "
     .. "a credential without these roles is a warning, never a blocker (readiness-api.md §5.1, §5.2). A token "
-    .. "handed in ready-made or AK/SK shows no roles; the rule is then skipped.",
+    .. "handed in ready-made, AK/SK, or a password login whose token lists no roles shows none; the rule is "
+    .. "then skipped.",
   remediation = "Run the action with a user that has the SDRS Administrator role (with Server Administrator and "
     .. "Tenant Guest) in the project, or Tenant Administrator (IAM console: the user's groups and their roles "
     .. "in the project), or confirm that a custom policy or agency grants the SDRS actions (--waivers); then "
@@ -38,8 +39,8 @@ return {
   check = function(ctx)
     local caller = ctx.caller
     if caller == nil then
-      ctx:skip("the credential shows no roles (a token handed in or AK/SK): whether it may perform the action "
-               .. "cannot be told from the snapshot")
+      ctx:skip("the credential shows no roles (a token handed in, AK/SK, or a login whose token lists none): "
+               .. "whether it may perform the action cannot be told from the snapshot")
       return
     end
     local g = ctx.group

@@ -180,12 +180,14 @@ int app_live_open(const struct app_opts *o, struct live *lv)
     ao.clock = clock_now;
     ao.log = http_logger;
     {
-        /* Huawei Cloud's flavor capacity call: asked unless the region is Open Telekom Cloud's,
-         * which documents no such call (a cloud without it answers 404, which costs a request) */
+        /* Huawei Cloud's flavor capacity call: asked unless the region, or the ECS host, is
+         * Open Telekom Cloud's, which documents no such call (elsewhere a cloud without it
+         * answers 404, which costs a request and says nothing) */
         const struct region_info *ri = region_lookup(lv->ep.region);
+        bool otc_host = lv->ep.ecs && strstr(lv->ep.ecs, ".otc.t-systems.com") != NULL;
         lv->fo = (struct fetch_opts){.no_images = o->live.no_images,
                                      .batch_servers = batch,
-                                     .flavor_capacity = !ri || ri->cloud == CLOUD_HUAWEI,
+                                     .flavor_capacity = ri ? ri->cloud == CLOUD_HUAWEI : !otc_host,
                                      .clock = clock_now};
     }
     if (api_session_new(&ao, &lv->session, &e)) {

@@ -568,8 +568,9 @@ static int run_rule(struct engine *eng, struct rule_entry *r, const struct engin
         else
             snprintf(msg, sizeof msg,
                      "not run: it reads %s, which the snapshot lacks (a snapshot of an older "
-                     "version, or a fetch without the %s endpoint): fetch again",
-                     p->key, strcmp(p->key, "volumes") == 0 ? "EVS" : "ECS");
+                     "version%s): fetch again",
+                     p->key,
+                     strcmp(p->key, "volumes") == 0 ? ", or a fetch without the EVS endpoint" : "");
         res->result = RESULT_ERROR;
         res->error = util_strdup(msg);
         return res->error ? 0 : err_set(e, ERR_NOMEM, "out of memory");

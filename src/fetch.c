@@ -205,8 +205,16 @@ static void outcome_apply(struct fetch *f, const struct outcome *o)
     }
     if (o->error[0])
         fx_error(f, o->label, "%s", o->error);
-    if (o->value && map && json_object_object_add(map, o->key, json_object_get(o->value)))
-        fx_fatal(f, ERR_NOMEM, "out of memory");
+    if (o->value && map) {
+        /* each group gets its own copy: the snapshot reader normalises its tree in place, and a
+         * value one group's check repaired must not reach another group repaired */
+        struct json_object *copy = NULL;
+        if (json_object_deep_copy(o->value, &copy, NULL) != 0 ||
+            json_object_object_add(map, o->key, copy)) {
+            json_object_put(copy);
+            fx_fatal(f, ERR_NOMEM, "out of memory");
+        }
+    }
 }
 
 /* The context of a lookup request: the group that sent it, or the shared entry. */
@@ -476,25 +484,39 @@ static void on_server(void *ud, const struct api_reply *r)
     fx_op_done(f);
 }
 
+void *fx_call_new(struct fetch *f, size_t size)
+{
+    struct fetch **c = calloc(1, size);
+
+    if (!c)
+        fx_fatal(f, ERR_NOMEM, "out of memory");
+    else
+        *c = f;
+    return c;
+}
+
+bool fx_call_sent(struct fetch *f, int rc, void *ctx, const char *where, const struct err *e)
+{
+    if (rc) {
+        fx_error(f, where, "cannot send: %s", e->msg);
+        free(ctx);
+        return false;
+    }
+    f->pending++;
+    return true;
+}
+
 /* Reads one server with its own GET (the id is valid and asked for once). */
 void fx_read_server(struct fetch *f, const char *id, const char *where)
 {
-    struct server_call *c = calloc(1, sizeof *c);
+    struct server_call *c = fx_call_new(f, sizeof *c);
     char label[384];
     struct err e = {0};
 
-    if (!c) {
-        fx_fatal(f, ERR_NOMEM, "out of memory");
+    if (!c)
         return;
-    }
-    c->f = f;
     snprintf(c->id, sizeof c->id, "%s", id);
-    if (api_get_server(f->s, id, on_server, c, label, sizeof label, &e)) {
-        fx_error(f, where, "cannot send: %s", e.msg);
-        free(c);
-        return;
-    }
-    f->pending++;
+    fx_call_sent(f, api_get_server(f->s, id, on_server, c, label, sizeof label, &e), c, where, &e);
 }
 
 /* Requests a server once; ids that cannot go into a URL are fetch errors. */
@@ -730,13 +752,17 @@ static int assemble(struct fetch *f, struct fetch_result *out)
         json_object_object_add(eps, "evs", json_object_new_string(ao->ep->evs));
     json_object_object_add(snap, "endpoints", eps);
     if (api_session_roles(f->s)) {
-        struct json_object *caller = json_object_new_object();
-        if (!caller ||
-            json_object_object_add(caller, "roles", json_object_get(api_session_roles(f->s))) ||
-            json_object_object_add(caller, "source",
-                                   json_object_new_string("the roles of the token IAM issued for "
-                                                          "the password login")) ||
-            json_object_object_add(snap, "caller", caller)) {
+        struct json_object *caller = json_object_new_object(), *roles = NULL;
+        if (!caller || json_object_deep_copy(api_session_roles(f->s), &roles, NULL) != 0 ||
+            json_object_object_add(caller, "roles", roles)) {
+            json_object_put(roles);
+            json_object_put(caller);
+            rc = ERR_NOMEM;
+        } else if (json_object_object_add(
+                       caller, "source",
+                       json_object_new_string("the roles of the token IAM "
+                                              "issued for the password login")) ||
+                   json_object_object_add(snap, "caller", caller)) {
             json_object_put(caller);
             rc = ERR_NOMEM;
         }

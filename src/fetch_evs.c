@@ -22,11 +22,12 @@
 /* ---- disks ----------------------------------------------------------------------------------- */
 
 /* True when a 404 is EVS saying "no such disk": its own EVS.* code, or Cinder's itemNotFound
- * (whose code is the number 404). */
-static bool evs_not_found(const struct answer *a)
+ * (whose code is the number 404) naming the disk ("Volume <id> could not be found."). A bare 404
+ * from anything else (a proxy, a route the cloud does not serve) names no disk. */
+static bool evs_not_found(const struct answer *a, const char *id)
 {
-    return a->status == 404 &&
-           (strncasecmp(a->code, "EVS.", 4) == 0 || strcmp(a->code, "404") == 0);
+    return a->status == 404 && (strncasecmp(a->code, "EVS.", 4) == 0 ||
+                                (strcmp(a->code, "404") == 0 && strstr(a->detail, id)));
 }
 
 struct volume_call {
@@ -45,7 +46,7 @@ static void on_volume(void *ud, const struct api_reply *r)
 
     if (f->fatal) {
         /* nothing more is recorded once the fetch cannot go on */
-    } else if (a->kind == ANSWER_ERROR && evs_not_found(a)) {
+    } else if (a->kind == ANSWER_ERROR && evs_not_found(a, c->id)) {
         fx_record_error(f, f->volumes, c->id, a);
         fx_log(f, 2, "disk %s: EVS does not have it (%s)", c->id, a->detail);
     } else if (a->kind == ANSWER_ERROR && a->status == 404 && !c->vendor) {
@@ -72,23 +73,16 @@ static void on_volume(void *ud, const struct api_reply *r)
 /* Reads one disk with its own GET (the id is valid and asked for once). */
 static void read_volume(struct fetch *f, const char *id, bool vendor, const char *where)
 {
-    struct volume_call *c = calloc(1, sizeof *c);
+    struct volume_call *c = fx_call_new(f, sizeof *c);
     char label[384];
     struct err e = {0};
 
-    if (!c) {
-        fx_fatal(f, ERR_NOMEM, "out of memory");
+    if (!c)
         return;
-    }
-    c->f = f;
     c->vendor = vendor;
     snprintf(c->id, sizeof c->id, "%s", id);
-    if (api_get_volume(f->s, id, vendor, on_volume, c, label, sizeof label, &e)) {
-        fx_error(f, where, "cannot send: %s", e.msg);
-        free(c);
-        return;
-    }
-    f->pending++;
+    fx_call_sent(f, api_get_volume(f->s, id, vendor, on_volume, c, label, sizeof label, &e), c,
+                 where, &e);
 }
 
 struct volumes_call {
@@ -108,7 +102,13 @@ static void on_volumes(void *ud, const struct api_reply *r)
     if (f->fatal)
         goto out;
     if (a->kind == ANSWER_DENIED) {
+        /* the finding names evs:volumes:list; a single read needs evs:volumes:get, which the
+         * credential may have: each disk's own answer says what it can */
         fx_denied(f, a, PERM_EVS_LIST);
+        if (f->fatal)
+            goto out;
+        for (size_t j = 0; j < c->n; j++)
+            read_volume(f, c->ids[j], false, a->label);
         goto out;
     }
     if (a->kind != ANSWER_JSON || r->problem) {
@@ -152,16 +152,13 @@ out:
 /* Sends ids[0..n) (n <= API_VOLUME_BATCH_MAX) as one batch. */
 static void volumes_send(struct fetch *f, char **ids, size_t n)
 {
-    struct volumes_call *c = calloc(1, sizeof *c);
+    struct volumes_call *c = fx_call_new(f, sizeof *c);
     const char *ptrs[API_VOLUME_BATCH_MAX];
     char label[384];
     struct err e = {0};
 
-    if (!c) {
-        fx_fatal(f, ERR_NOMEM, "out of memory");
+    if (!c)
         return;
-    }
-    c->f = f;
     c->n = n;
     for (size_t i = 0; i < n; i++) {
         snprintf(c->ids[i], sizeof c->ids[i], "%s", ids[i]);

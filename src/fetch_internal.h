@@ -90,6 +90,12 @@ void fx_denied(struct fetch *f, const struct answer *a, const char *permission);
 /* An answer that is not the object asked for, as a fetch error (fx_denied for a denial). Returns
  * true when r holds the object. */
 bool fx_reply_ok(struct fetch *f, const struct api_reply *r, const char *permission);
+/* A call's context: size bytes, zeroed, whose first member is the fetch (struct fetch *f), set to
+ * f; NULL when out of memory (the fetch then ends). */
+void *fx_call_new(struct fetch *f, size_t size);
+/* After an api_* call that sent ctx's request (rc its result): counts the request in flight, or
+ * records at where why it could not be sent and frees ctx. Returns true when it was sent. */
+bool fx_call_sent(struct fetch *f, int rc, void *ctx, const char *where, const struct err *e);
 /* Looks key up once (kind), sharing the answer with the other groups of a fetch_groups run; a
  * key that cannot go into a URL is a fetch error at where. */
 void fx_lookup(struct fetch *f, enum lookup_kind kind, const char *key, const char *where);

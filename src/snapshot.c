@@ -201,6 +201,7 @@ static const struct part_entry {
                     .noun = "disk",
                     .record = "volume",
                     .gone_code = "EVS.|404",
+                    .gone_404_names_id = true,
                     .off = offsetof(struct snapshot, volumes)},
                    volume_fields},
     [P_FLAVORS] = {{.key = "flavors",
@@ -480,6 +481,17 @@ static bool code_in(struct json_object *err, const char *list)
     return false;
 }
 
+/* True when a 404 record's error says the thing itself does not exist (part->gone_code). */
+static bool says_gone(const struct snapshot_part *p, struct json_object *err, const char *id)
+{
+    const char *code = jsonutil_get_str(err, "code"), *msg = jsonutil_get_str(err, "message");
+
+    if (!code_in(err, p->gone_code))
+        return false;
+    /* a bare number ("404") is any OpenStack-style 404: only one naming the id says "gone" */
+    return !p->gone_404_names_id || strchr(code, '.') || (msg && id && strstr(msg, id));
+}
+
 /* The service a map's records come from, for messages. */
 static const char *service_of(const struct snapshot_part *p)
 {
@@ -557,7 +569,7 @@ static void check_records(struct loader *ld, const struct snapshot_part *part,
                         key);
         } else if (code == 404 && part->not_offered_404) {
             /* the cloud does not offer the call: no evidence, and nothing failed */
-        } else if (code == 404 && part->gone_code && !code_in(err, part->gone_code)) {
+        } else if (code == 404 && part->gone_code && !says_gone(part, err, key)) {
             /* Only the service saying "no such thing" (its own error code) means deleted; a 404
              * from anything in between (a gateway's APIG.*, a proxy, no body) is a failure to
              * look. */
@@ -966,7 +978,7 @@ static enum server_state record_of(const struct snapshot_part *p, struct json_ob
         return SERVER_MISSING;
     code = json_object_get_int64(status);
     if (code == 404)
-        return code_in(err, p->gone_code) ? SERVER_DELETED : SERVER_MISSING;
+        return says_gone(p, err, id) ? SERVER_DELETED : SERVER_MISSING;
     if (code != 200 || !jsonutil_get(entry, p->record, &o) ||
         !json_object_is_type(o, json_type_object))
         return SERVER_MISSING;

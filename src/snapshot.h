@@ -70,11 +70,13 @@ struct snapshot_part {
     enum snapshot_names names; /* lists: what its items name for the fetch to read */
     const char *record;        /* maps of API answers: the member of a record holding the answer
                                   ("server"); NULL for images, which are stored bare */
-    const char *gone_code; /* maps: the error-code prefix with which a 404 means "does not exist"
-                              ("Ecs."); NULL: no 404 means that */
-    bool record_is_list;   /* maps: the record member is an array (a zone's flavors) */
-    bool not_offered_404;  /* maps: a 404 means the cloud does not offer the call (no problem) */
-    size_t off;            /* offsetof(struct snapshot, the member) */
+    const char *gone_code;  /* maps: the error-code prefix with which a 404 means "does not exist"
+                               ("Ecs."); NULL: no 404 means that */
+    bool record_is_list;    /* maps: the record member is an array (a zone's flavors) */
+    bool not_offered_404;   /* maps: a 404 means the cloud does not offer the call (no problem) */
+    bool gone_404_names_id; /* maps: a gone_code entry without '.' ("404") counts only when the
+                               error message names the record's id (Cinder's itemNotFound) */
+    size_t off;             /* offsetof(struct snapshot, the member) */
 };
 
 size_t snapshot_part_count(void);

@@ -180,6 +180,35 @@ function M.describe_pair(p) return "replication pair " .. named(p) end
 -- "DR drill "d1" (<id>)" for messages.
 function M.describe_drill(d) return "DR drill " .. named(d) end
 
+-- The items of a comma-separated string ("a, b,c": a pair's volume_ids, cond:operation:az) in order, each
+-- without the blanks (spaces, tabs) around it. An empty item ("a,,b", "a,", "") is kept as "": the caller
+-- decides what it means. Plain searches only, so long text costs no backtracking.
+function M.split_list(s)
+  local items, pos = {}, 1
+  while pos <= #s + 1 do
+    local comma = s:find(",", pos, true) or (#s + 1)
+    local a, b = pos, comma - 1
+    while a <= b and (s:byte(a) == 32 or s:byte(a) == 9) do a = a + 1 end
+    while b >= a and (s:byte(b) == 32 or s:byte(b) == 9) do b = b - 1 end
+    items[#items + 1] = s:sub(a, b)
+    pos = comma + 1
+  end
+  return items
+end
+
+-- The group's current production site: its priority_station when documented ("source" or "target"), else
+-- nil after ctx:skip naming the value. Which servers, disks and zone are production and which are DR is
+-- then not known, so a rule decides nothing that rests on it; SDRS-006 reports the value with ctx:unknown
+-- (the verdict is INDETERMINATE). The skip reason stands only when the rule reports nothing else: a rule
+-- that also has findings gets their result (findings on what does not depend on the station remain).
+function M.current_station(ctx)
+  local station = ctx.group.priority_station
+  if M.class("priority_station", station) ~= nil then return station end
+  ctx:skip(("the current production site is not known: the group's priority_station %s is not one of %s "
+            .. "(SDRS-006 reports it)"):format(M.show(station), M.documented("priority_station")))
+  return nil
+end
+
 -- Current production and DR server ids for a priority_station ("source": source_server is production), else nil, nil.
 function M.current_servers(pi, station)
   if station == "source" then return pi.source_server, pi.target_server end
@@ -220,10 +249,11 @@ function M.present_server(ctx, id)
 end
 
 -- Iterates the instances whose current production and DR servers ECS has: pi, production id and
--- object, DR id and object. Nothing when the group's station is unknown (SDRS-006 reports that).
+-- object, DR id and object. Nothing when the group's station is unknown, after ctx:skip (M.current_station;
+-- SDRS-006 reports the value).
 function M.present_pairs(ctx)
-  local station = ctx.group.priority_station
-  local list = (station == "source" or station == "target") and ctx.instances or {}
+  local station = M.current_station(ctx)
+  local list = station ~= nil and ctx.instances or {}
   local i = 0
   return function()
     while true do

@@ -19,7 +19,8 @@ def group_world(n, status="protected"):
     # every id in the fixture ends in 12 hex digits: give each group its own
     for old in ("11111111-2222-3333-4444-555555555555", "11111111222233334444555555555555",
                 "66666666-7777-8888-9999-000000000001", "aaaaaaaa-0000-0000-0000-000000000001",
-                "bbbbbbbb-0000-0000-0000-000000000001", "cccccccc-0000-0000-0000-000000000001"):
+                "bbbbbbbb-0000-0000-0000-000000000001", "cccccccc-0000-0000-0000-000000000001",
+                "dddddddd-0000-0000-0000-000000000001", "eeeeeeee-0000-0000-0000-000000000001"):
         text = text.replace(old, old[:-4] + suffix)
     snap = json.loads(text)
     snap["server_group"]["status"] = status
@@ -173,6 +174,9 @@ class FleetImages(TempDirTest):
             res = run(*self.args(sim), env=creds(TOKEN_ENV))
             self.assertExit(res, 0)
             self.assertEqual(res.json()["summary"]["GO"], 4)
+            for rep in res.json()["reports"]:  # each group's own disks, each group's own answer
+                r = {x["id"]: x["result"] for x in rep["results"]}
+                self.assertEqual((r["SDRS-020"], r["SDRS-021"]), ("pass", "pass"), rep["target"])
             zones = {(g["source_availability_zone"], g["target_availability_zone"])
                      for g in sc["server_groups"]}
             lists = [r for r in sim.requests() if r["path"].endswith("/cloudservers/flavors")]
@@ -182,6 +186,27 @@ class FleetImages(TempDirTest):
             self.assertTrue(flavors)
             capacity = [r for r in sim.requests() if r["path"].endswith("/resources")]
             self.assertEqual(len(capacity), len(flavors), capacity)
+        finally:
+            sim.stop()
+
+
+    def test_a_repaired_shared_answer_does_not_pass_another_group(self):
+        # a flavor list with a field of an unusable type: the reader removes it after reporting it,
+        # in its own group's copy; every group that got the answer reports it too
+        sc = image_scenario(3)
+        flavor = next(iter(sc["servers"].values()))["flavor"]
+        sc["flavors"] = [{"id": flavor["id"], "name": flavor["id"], "vcpus": str(flavor["vcpus"]),
+                          "ram": int(flavor["ram"]), "os_extra_specs": "oops"}]
+        for srv in sc["servers"].values():
+            srv["flavor"] = dict(flavor)
+        sim = Sim(self.tmp, sc)
+        try:
+            res = run(*self.args(sim), env=creds(TOKEN_ENV))
+            self.assertExit(res, 3)
+            doc = res.json()
+            self.assertEqual(doc["summary"]["INDETERMINATE"], 3, doc["summary"])
+            for rep in doc["reports"]:
+                self.assertIn("os_extra_specs", json.dumps(rep["errors"]), rep["target"])
         finally:
             sim.stop()
 

@@ -390,7 +390,8 @@ START_TEST(volume_records)
         "\"v3\":{\"http_status\":404,\"error\":{\"code\":\"EVS.5404\",\"message\":\"gone\"}},"
         "\"v4\":{\"http_status\":404,\"error\":{\"code\":\"APIG.0101\",\"message\":\"no API\"}},"
         "\"v5\":{\"http_status\":403,\"error\":{\"code\":\"EVS.2056\",\"message\":\"deny\"}},"
-        "\"v6\":{\"http_status\":200,\"volume\":{\"id\":\"other\",\"status\":\"in-use\"}}}}]");
+        "\"v6\":{\"http_status\":200,\"volume\":{\"id\":\"other\",\"status\":\"in-use\"}},"
+        "\"v7\":{\"http_status\":404,\"error\":{\"code\":\"404\",\"message\":\"Not Found\"}}}}]");
     struct json_object *vol, *err, *b;
 
     ck_assert_int_eq(snapshot_volume(s, "v1", &vol, &err), SERVER_PRESENT);
@@ -403,6 +404,9 @@ START_TEST(volume_records)
     ck_assert_int_eq(snapshot_volume(s, "v5", &vol, &err), SERVER_MISSING);
     ck_assert(has_problem(s, "$.volumes[\"v5\"]", "could not be read: HTTP 403"));
     ck_assert(has_problem(s, "$.volumes[\"v6\"].volume", "does not match its key"));
+    /* a bare 404 that does not name the disk (a proxy, a route not served) is no deletion */
+    ck_assert_int_eq(snapshot_volume(s, "v7", &vol, &err), SERVER_MISSING);
+    ck_assert(has_problem(s, "$.volumes[\"v7\"]", "without an EVS error code"));
     ck_assert_int_eq(snapshot_volume(s, "nope", &vol, &err), SERVER_MISSING);
     snapshot_free(s);
 
