@@ -9,13 +9,16 @@ return {
   rationale = "A frozen protected instance (metadata __system__frozen true), a frozen ECS server (metadata "
     .. "EcmResStatus freeze, e.g. for an unpaid or restricted account) or a locked ECS server (locked true) "
     .. "cannot be started, stopped or changed, so the operation fails part-way (SDRS.1357 and SDRS.1359 "
-    .. "exist for locked production servers). An absent __system__frozen or EcmResStatus means not frozen; "
+    .. "exist for locked production servers). A locked DR server is a warning: SDRS documents no refusal for "
+    .. "it, but ECS refuses to start a locked server (Ecs.0605), and the DR server is started after the "
+    .. "failover (readiness-api.md §2.5). An absent __system__frozen or EcmResStatus means not frozen; "
     .. "an EcmResStatus other than the documented normal and freeze is not understood and leaves the "
     .. "decision open.",
   remediation = "Settle the account or order that froze the resource, or unlock the server (ECS console or the "
     .. "unlock action), then fetch a new snapshot and run the preflight again.",
   docs = "OTC SDRS API: sdrs_05_0504 (metadata __system__frozen), error codes SDRS.1357/SDRS.1359; OTC ECS API: "
-    .. "querying details about an ECS (metadata EcmResStatus, locked); sdrs-api.md §2.2, §6.2, §9.1",
+    .. "querying details about an ECS (metadata EcmResStatus, locked), error code Ecs.0605; sdrs-api.md §2.2, §6.2, "
+    .. "§9.1; readiness-api.md §2.5",
   reads = { "group", "instances", "servers" },
   check = function(ctx)
     local station = ctx.group.priority_station
@@ -47,7 +50,12 @@ return {
             local lev = { resource = sdrs.res_server(s.id), instance = pi.id, server = s.id, role = s.role,
                           observed = "locked=true", expected = "locked false",
                           lock_source = sdrs.scalar(sdrs.metadata(server).lockSource) }
-            ctx:fail(("%s %s of %s is locked (locked true)"):format(s.role, s.id, sdrs.describe_instance(pi)), lev)
+            local msg = ("%s %s of %s is locked (locked true)"):format(s.role, s.id, sdrs.describe_instance(pi))
+            if s.role == "DR server" then
+              ctx:warn(msg .. ": ECS will not start it until it is unlocked (Ecs.0605)", lev)
+            else
+              ctx:fail(msg, lev)
+            end
           end
         end
       end
