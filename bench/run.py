@@ -592,6 +592,12 @@ def classify(log):
             k = "group-list"
         elif "/server-groups/" in p:
             k = "group"
+        elif p.endswith("/cloudservers/flavors"):
+            k = "flavors"
+        elif p.endswith("/resources"):
+            k = "capacity"
+        elif "/cloudvolumes/" in p or "/os-vendor-volumes/" in p:
+            k = "disk"
         elif "/cloudservers/" in p:
             k = "server"
         elif "cloudimages" in p:
@@ -866,8 +872,10 @@ def fleet_section(res):
                "after the group list" % (f["groups"], f["n"], f["c"]))
     bk = next((m["by_kind"] for m in res["fleet"] if m.get("by_kind")), None)
     if bk:
-        out.append("   R = %d groups x (1 group + 3 lists) + %d servers + %d image requests = %d (simulator log: %s)"
-                   % (f["groups"], bk.get("server", 0), bk.get("image", 0), f["requests_after_list"],
+        out.append("   R = %d groups x (1 group + 3 lists) + %d servers + %d disk batches + %d image, %d flavor-list "
+                   "and %d capacity requests (shared by the groups) = %d (simulator log: %s)"
+                   % (f["groups"], bk.get("server", 0), bk.get("disk", 0), bk.get("image", 0), bk.get("flavors", 0),
+                      bk.get("capacity", 0), f["requests_after_list"],
                       ", ".join("%s %d" % kv for kv in sorted(bk.items()))))
     rows = []
     for m in res["fleet"]:

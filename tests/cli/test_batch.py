@@ -75,6 +75,7 @@ class Batch(TempDirTest):
         del self.doc["servers"][gone]
         self.sim.stop()
         self.sim = Sim(self.tmp, self.doc, name="sim2")
+        self.addCleanup(self.sim.stop)
         self.sim.faults()
         res_off, off = self.fetch("off")
         self.sim.faults()
