@@ -134,48 +134,54 @@ return {
           end
         end
         for _, d in ipairs(disks) do
-          local label = d.side and (d.side .. " disk") or "disk"
-          local what = ("%s %s of %s"):format(label, d.id, pair)
-          local function evidence()
-            local ev = { resource = sdrs.res_volume(d.id), pair = p.id, volume = d.id, side = d.side }
-            if type(d.vol) == "table" then ev.zone = sdrs.scalar(d.vol.availability_zone) end
-            if type(d.err) == "table" then
-              ev.http_status, ev.code = sdrs.scalar(d.err.http_status), sdrs.scalar(d.err.code)
-            end
-            return ev
+          -- a disk in a documented fine status needs no message: only the others build one
+          if d.state == "present" and type(d.vol) == "table" then
+            d.cls = sdrs.class("volume.status", d.vol.status)
           end
-          if d.state == "deleted" then
-            local ev = evidence()
-            ev.field, ev.expected = "volume", "the disk exists"
-            local status = tostring(ev.http_status or 404)
-            local code = ev.code ~= nil and tostring(ev.code) ~= status and (" " .. tostring(ev.code)) or ""
-            ev.observed = ("HTTP %s%s"):format(status, code)
-            ctx:fail(("%s does not exist (EVS answered %s): %s"):format(what, ev.observed, why_refused), ev)
-          elseif d.state ~= "present" or type(d.vol) ~= "table" then
-            local ev = evidence()
-            ev.field, ev.expected = "volume", "an EVS disk record"
-            if ev.http_status ~= nil then
-              ev.observed = ("HTTP %s"):format(tostring(ev.http_status))
-              ctx:unknown(("%s could not be read (%s): its status is not known"):format(what, ev.observed), ev)
-            else
-              ev.observed = "no record"
-              ctx:unknown(("%s: the snapshot has no record of it (fetch again): its status is not known")
-                          :format(what), ev)
+          if d.cls ~= "fine" then
+            local label = d.side and (d.side .. " disk") or "disk"
+            local what = ("%s %s of %s"):format(label, d.id, pair)
+            local function evidence()
+              local ev = { resource = sdrs.res_volume(d.id), pair = p.id, volume = d.id, side = d.side }
+              if type(d.vol) == "table" then ev.zone = sdrs.scalar(d.vol.availability_zone) end
+              if type(d.err) == "table" then
+                ev.http_status, ev.code = sdrs.scalar(d.err.http_status), sdrs.scalar(d.err.code)
+              end
+              return ev
             end
-          else
-            local ev = evidence()
-            d.cls = sdrs.recognise(ctx, what, ev.resource, "volume.status", d.vol.status, ev)
-            if d.cls == "blocks" or d.cls == "progress" then
-              ev = evidence()
-              ev.field, ev.observed, ev.expected = "status", d.vol.status, "in-use or available"
-              if d.cls == "progress" then
-                ctx:warn(("%s is %s: an operation is running on the disk; wait for it to finish")
-                         :format(what, sdrs.show(d.vol.status)), ev)
-              elseif ctx.action == "failover" and d.side == "production" then
-                ctx:warn(("%s is %s: %s; for a failover the production site may be the part that failed, so "
-                          .. "this does not block it"):format(what, sdrs.show(d.vol.status), why_refused), ev)
+            if d.state == "deleted" then
+              local ev = evidence()
+              ev.field, ev.expected = "volume", "the disk exists"
+              local status = tostring(ev.http_status or 404)
+              local code = ev.code ~= nil and tostring(ev.code) ~= status and (" " .. tostring(ev.code)) or ""
+              ev.observed = ("HTTP %s%s"):format(status, code)
+              ctx:fail(("%s does not exist (EVS answered %s): %s"):format(what, ev.observed, why_refused), ev)
+            elseif d.state ~= "present" or type(d.vol) ~= "table" then
+              local ev = evidence()
+              ev.field, ev.expected = "volume", "an EVS disk record"
+              if ev.http_status ~= nil then
+                ev.observed = ("HTTP %s"):format(tostring(ev.http_status))
+                ctx:unknown(("%s could not be read (%s): its status is not known"):format(what, ev.observed), ev)
               else
-                ctx:fail(("%s is %s: %s"):format(what, sdrs.show(d.vol.status), why_refused), ev)
+                ev.observed = "no record"
+                ctx:unknown(("%s: the snapshot has no record of it (fetch again): its status is not known")
+                            :format(what), ev)
+              end
+            else
+              local ev = evidence()
+              d.cls = sdrs.recognise(ctx, what, ev.resource, "volume.status", d.vol.status, ev)
+              if d.cls == "blocks" or d.cls == "progress" then
+                ev = evidence()
+                ev.field, ev.observed, ev.expected = "status", d.vol.status, "in-use or available"
+                if d.cls == "progress" then
+                  ctx:warn(("%s is %s: an operation is running on the disk; wait for it to finish")
+                           :format(what, sdrs.show(d.vol.status)), ev)
+                elseif ctx.action == "failover" and d.side == "production" then
+                  ctx:warn(("%s is %s: %s; for a failover the production site may be the part that failed, so "
+                            .. "this does not block it"):format(what, sdrs.show(d.vol.status), why_refused), ev)
+                else
+                  ctx:fail(("%s is %s: %s"):format(what, sdrs.show(d.vol.status), why_refused), ev)
+                end
               end
             end
           end
@@ -219,10 +225,15 @@ return {
             for _, want in ipairs({ { side = "production", server = prod_id, role = "production server" },
                                     { side = "DR", server = dr_id, role = "DR server" } }) do
               local d = sides[want.side]
-              local what = ("%s disk %s of %s of %s"):format(want.side, d.id, pair, sdrs.describe_instance(pi))
-              local ev = { resource = sdrs.res_volume(d.id), pair = p.id, volume = d.id, instance = pi.id,
-                           server = want.server, side = want.side }
+              -- what a finding names, built only when there is one (a healthy pair costs no message)
+              local what, ev
+              local function describe()
+                what = ("%s disk %s of %s of %s"):format(want.side, d.id, pair, sdrs.describe_instance(pi))
+                ev = { resource = sdrs.res_volume(d.id), pair = p.id, volume = d.id, instance = pi.id,
+                       server = want.server, side = want.side }
+              end
               if d.vol.status == "available" then
+                describe()
                 ev.field, ev.observed = "status", "available"
                 ev.expected = ("in-use, attached to the %s"):format(want.role)
                 ctx:warn(("%s is \"available\", not attached: SDRS attaches the %s disk to the %s %s")
@@ -230,14 +241,16 @@ return {
               elseif d.vol.status == "in-use" then
                 local servers = attached_servers(d.vol)
                 if servers == nil then
+                  describe()
                   ev.field, ev.observed, ev.expected = "attachments", "not a list of server_id", "a list of attachments"
                   ctx:unknown(("%s: its attachments cannot be read"):format(what), ev)
                 else
                   local found = false
                   for _, s in ipairs(servers) do
-                    if sdrs.same_id(s, want.server) then found = true end
+                    if s == want.server or sdrs.same_id(s, want.server) then found = true break end
                   end
                   if not found then
+                    describe()
                     ev.field = "attachments[].server_id"
                     ev.observed = #servers == 0 and "none" or table.concat(servers, ", "):sub(1, 512)
                     ev.expected = tostring(want.server)

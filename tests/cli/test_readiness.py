@@ -52,6 +52,17 @@ class Readiness(TempDirTest):
         res, _ = self.check(doc, "--fail-on", "warning")
         self.assertEqual(res.code, 1, res.err)
 
+    def test_a_dr_server_in_an_ecs_server_group_warns(self):
+        # ECS serves the group a server was placed with (os:scheduler_hints.group); an anti-affinity
+        # group may refuse to place the DR server when it starts
+        doc = gen_scenario.generate(2)
+        self.dr_server(doc)["os:scheduler_hints"] = {"group": ["5d8e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b"]}
+        res, rep = self.check(doc)
+        self.assertEqual(res.code, 0, res.err)
+        r = self.results(rep)["SDRS-018"]
+        self.assertEqual(r["result"], "warn")
+        self.assertIn("5d8e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b", json.dumps(r["findings"]))
+
     def test_unreadable_flavor_is_indeterminate(self):
         doc = gen_scenario.generate(2)
         del self.dr_server(doc, 1)["flavor"]

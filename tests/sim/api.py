@@ -418,10 +418,8 @@ class Api:
         `count` all that match, and `volumes_links` [{href, rel: next}] when more remain."""
         q = _query(req)
         limit = _evs_limit(q)
-        entries = self.world.entries("volumes", req.stale)
-        if "ids" in q:
-            by_id = dict(entries)
-            entries = [(vid, by_id[vid]) for vid in _evs_ids(q["ids"]) if vid in by_id]
+        ids = _evs_ids(q["ids"]) if "ids" in q else None
+        entries = self.world.entries("volumes", req.stale, ids=ids)
         start = _evs_marker(q, entries)
         page = entries[start:start + limit]
         body = {"volumes": [volume for _, volume in page], "count": len(entries)}

@@ -58,6 +58,7 @@ def make_server(server_id, name, project_id, az, vpc_id, image, status="ACTIVE",
             {"id": volume_id or str(uuid.uuid5(uuid.NAMESPACE_OID, server_id)), "device": "/dev/vda",
              "bootIndex": "0", "delete_on_termination": "false"}],
         "security_groups": [{"id": "b1786350-da65-11e7-b312-0255ac101b03", "name": "default"}],
+        "os:scheduler_hints": {},
         "addresses": {vpc_id: [{"version": 4, "addr": "192.168.0.%d" % (int(server_id[:4], 16) % 250 + 2),
                                 "OS-EXT-IPS:type": "fixed"}]},
     }

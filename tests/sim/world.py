@@ -248,12 +248,15 @@ class World:
         """(HTTP status, volume object or recorded error body) for an EVS GET; (404, None) if absent."""
         return self._recorded("volumes", volume_id, stale)
 
-    def entries(self, collection, stale=False):
+    def entries(self, collection, stale=False, ids=None):
         """[(id, copy of the object)] of a collection, in scenario order (the ids a map collection
-        is keyed by, which the objects' own id fields need not repeat)."""
+        is keyed by, which the objects' own id fields need not repeat); with ids, only those that
+        exist, in the order of ids (only they are copied: a batch read costs its own size)."""
         with self._lock:
             self._advance()
-            return copy.deepcopy(list(self._view(stale)["data"][collection].items()))
+            data = self._view(stale)["data"][collection]
+            items = list(data.items()) if ids is None else [(i, data[i]) for i in ids if i in data]
+            return copy.deepcopy(items)
 
     def _recorded(self, collection, object_id, stale):
         with self._lock:
