@@ -189,6 +189,7 @@ void fx_volumes_flush(struct fetch *f)
 void fx_want_volumes(struct fetch *f, struct json_object *pair, const char *where)
 {
     const char *ids = jsonutil_get_str(pair, "volume_ids");
+    size_t named = 0;
 
     if (!f->volumes || !ids)
         return;
@@ -203,6 +204,13 @@ void fx_want_volumes(struct fetch *f, struct json_object *pair, const char *wher
             b--;
         if (b - a >= sizeof id) {
             fx_error(f, where, "disk id '%.64s...' is longer than any id EVS issues", ids + a);
+        } else if (b > a && ++named > 2) {
+            /* a pair has a production and a DR disk (SDRS-020 reports any other count): a list
+             * of thousands from a hostile answer is not read disk by disk */
+            fx_error(f, where,
+                     "volume_ids names more than the two disks of a pair: the others are not "
+                     "read");
+            return;
         } else if (b > a) {
             memcpy(id, ids + a, b - a);
             id[b - a] = '\0';

@@ -212,6 +212,7 @@ static const struct part_entry {
                     .noun = "flavor list",
                     .record = "flavors",
                     .record_is_list = true,
+                    .item_key = "id",
                     .off = offsetof(struct snapshot, flavors)},
                    flavor_fields},
     [P_CAPACITY] = {{.key = "flavor_capacity",
@@ -221,6 +222,7 @@ static const struct part_entry {
                      .noun = "flavor capacity",
                      .record = "resources",
                      .record_is_list = true,
+                     .item_key = "availability_zone",
                      .not_offered_404 = true,
                      .off = offsetof(struct snapshot, flavor_capacity)},
                     capacity_fields},
@@ -521,6 +523,9 @@ static void check_unique(struct loader *ld, struct json_object *seen, const char
         ld->rc = ERR_NOMEM;
 }
 
+static size_t check_ids(struct loader *ld, struct json_object *list, const char *name,
+                        const char *key, const char *what);
+
 /* The records of a map of API answers (servers, volumes, flavor lists): each {"http_status": n,
  * "<record>": the answer} or the error the service gave. Object records are checked with fields
  * (and their id against the key); array records (a zone's flavors) item by item. */
@@ -560,6 +565,8 @@ static void check_records(struct loader *ld, const struct snapshot_part *part,
             snprintf(sub, sizeof sub, "%s.%s", path, part->record);
             if (list) {
                 normalize_list(ld, rec, sub + 2, fields);
+                if (part->item_key)
+                    check_ids(ld, rec, sub + 2, part->item_key, part->item_key);
                 continue;
             }
             normalize_object(ld, rec, sub, fields);
@@ -636,7 +643,7 @@ static void check_references(struct loader *ld)
 
 /* The ids of a list are unique; returns how many distinct ids it holds. */
 static size_t check_ids(struct loader *ld, struct json_object *list, const char *name,
-                        const char *what)
+                        const char *key, const char *what)
 {
     struct json_object *seen = json_object_new_object();
     size_t n = json_object_array_length(list), distinct = 0;
@@ -647,12 +654,12 @@ static size_t check_ids(struct loader *ld, struct json_object *list, const char 
         return n;
     }
     for (size_t i = 0; i < n; i++) {
-        const char *id = jsonutil_get_str(json_object_array_get_idx(list, i), "id");
+        const char *id = jsonutil_get_str(json_object_array_get_idx(list, i), key);
         size_t before = (size_t)json_object_object_length(seen);
 
         if (!id)
             continue; /* reported as a missing required field */
-        snprintf(path, sizeof path, "$.%s[%zu].id", name, i);
+        snprintf(path, sizeof path, "$.%s[%zu].%s", name, i, key);
         check_unique(ld, seen, id, path, what);
         if ((size_t)json_object_object_length(seen) > before)
             distinct++;
@@ -675,7 +682,7 @@ static void check_membership(struct loader *ld)
         if (p->kind != SNAPSHOT_PART_LIST || !list)
             continue;
         n = json_object_array_length(list);
-        distinct = check_ids(ld, list, p->key, p->noun);
+        distinct = check_ids(ld, list, p->key, "id", p->noun);
         if (ld->s->group && jsonutil_get(ld->s->group, p->count_key, &cnt) &&
             json_object_is_type(cnt, json_type_int) &&
             json_object_get_int64(cnt) != (long long)distinct) {

@@ -73,6 +73,8 @@ struct snapshot_part {
     const char *gone_code;  /* maps: the error-code prefix with which a 404 means "does not exist"
                                ("Ecs."); NULL: no 404 means that */
     bool record_is_list;    /* maps: the record member is an array (a zone's flavors) */
+    const char *item_key;   /* list records: the member that names an item once ("id"); an item
+                               named twice is a problem (which one holds cannot be told) */
     bool not_offered_404;   /* maps: a 404 means the cloud does not offer the call (no problem) */
     bool gone_404_names_id; /* maps: a gone_code entry without '.' ("404") counts only when the
                                error message names the record's id (Cinder's itemNotFound) */

@@ -215,6 +215,18 @@ class Disks(TempDirTest):
         self.assertEqual(f["result"], "error")
         self.assertIn("In-Use", json.dumps(f["findings"]))
 
+    def test_a_pair_naming_many_disks_is_not_read_disk_by_disk(self):
+        # a hostile answer: one pair naming thousands of disks; two are read, the rest is a fetch
+        # error, and SDRS-020 says the pair's disks are not known
+        doc = gen_scenario.generate(2)
+        doc["replications"][0]["volume_ids"] += "".join(",extra-%04d" % i for i in range(2000))
+        sim = self.start(doc)
+        res, rep, _ = self.check(sim, doc)
+        self.assertEqual(res.code, 3, res.err)
+        self.assertIn("names more than the two disks of a pair", res.out)
+        self.assertNotIn("extra-", json.dumps([q["query"] for q in self.evs(sim)]))
+        self.assertEqual(next(x for x in rep["results"] if x["id"] == "SDRS-020")["result"], "error")
+
     def test_without_an_evs_endpoint_nothing_is_passed(self):
         doc = gen_scenario.generate(2)
         sim = self.start(doc)

@@ -699,15 +699,20 @@ class AkskIgnoredProjectTest(SimTestCase):
         self.assertEqual((status, json.loads(body)["error_code"]), (401, "APIG.0301"))
 
 
+def load_scenario(doc):
+    """scenario_mod.load of doc, written to a temporary file."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "s.json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        return scenario_mod.load(path)
+
+
 class GatewayScenarioTest(unittest.TestCase):
     """Loading aksk_project_header and temporary AK/SK pairs; which paths are project-scoped."""
 
     def load(self, doc):
-        with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "s.json")
-            with open(path, "w") as f:
-                json.dump(doc, f)
-            return scenario_mod.load(path)
+        return load_scenario(doc)
 
     def test_load(self):
         sc = self.load(scenario())
@@ -1868,11 +1873,7 @@ class DenialFaultTest(SimTestCase):
 
 class GeneratedVolumesTest(unittest.TestCase):
     def load(self, doc):
-        with tempfile.TemporaryDirectory() as d:
-            path = os.path.join(d, "s.json")
-            with open(path, "w") as f:
-                json.dump(doc, f)
-            return scenario_mod.load(path)
+        return load_scenario(doc)
 
     def test_derived_and_volume_status(self):
         doc = gen_scenario.generate(3)

@@ -428,7 +428,9 @@ START_TEST(flavor_records)
                 "\"az1\":{\"http_status\":200,\"flavors\":[{\"id\":\"s3.large.2\",\"vcpus\":\"2\","
                 "\"ram\":4096,\"os_extra_specs\":{}},{\"id\":\"x\",\"vcpus\":\"two\"}]},"
                 "\"az2\":{\"http_status\":404,\"error\":{\"code\":\"Ecs.0000\",\"message\":\"x\"}},"
-                "\"az3\":{\"http_status\":200,\"flavors\":{}}}}]");
+                "\"az3\":{\"http_status\":200,\"flavors\":{}},"
+                "\"az4\":{\"http_status\":200,\"flavors\":[{\"id\":\"f\",\"os_extra_specs\":{}},"
+                "{\"id\":\"f\",\"os_extra_specs\":{\"cond:operation:status\":\"sellout\"}}]}}}]");
     struct json_object *rec, *list, *v;
 
     ck_assert(jsonutil_get(s->flavors, "az1", &rec) && jsonutil_get(rec, "flavors", &list));
@@ -437,6 +439,8 @@ START_TEST(flavor_records)
     ck_assert(has_problem(s, "$.flavors[\"az1\"].flavors[1].vcpus", "expected an integer"));
     ck_assert(has_problem(s, "$.flavors[\"az2\"]", "could not be read: HTTP 404"));
     ck_assert(has_problem(s, "$.flavors[\"az3\"].flavors", "expected an array"));
+    /* a hostile list naming a flavor twice (on sale and sold out): which holds cannot be told */
+    ck_assert(has_problem(s, "$.flavors[\"az4\"].flavors[1].id", "appears twice"));
     snapshot_free(s);
 }
 END_TEST
@@ -450,7 +454,10 @@ START_TEST(capacity_records)
         "\"f1\":{\"http_status\":200,\"resources\":[{\"availability_zone\":\"az1\","
         "\"prefer\":\"false\"},{\"availability_zone\":\"az2\",\"prefer\":\"maybe\"}]},"
         "\"f2\":{\"http_status\":404,\"error\":{\"code\":\"APIG.0101\",\"message\":\"no API\"}},"
-        "\"f3\":{\"http_status\":500}}}]");
+        "\"f3\":{\"http_status\":500},"
+        "\"f4\":{\"http_status\":200,\"resources\":[{\"availability_zone\":\"az1\",\"prefer\":true}"
+        ","
+        "{\"availability_zone\":\"az1\",\"prefer\":false}]}}}]");
     struct json_object *rec, *list, *v;
 
     ck_assert_ptr_nonnull(s->flavor_capacity);
@@ -462,6 +469,8 @@ START_TEST(capacity_records)
         has_problem(s, "$.flavor_capacity[\"f1\"].resources[1].prefer", "expected a boolean"));
     ck_assert(!has_problem(s, "$.flavor_capacity[\"f2\"]", ""));
     ck_assert(has_problem(s, "$.flavor_capacity[\"f3\"]", "could not be read: HTTP 500"));
+    ck_assert(has_problem(s, "$.flavor_capacity[\"f4\"].resources[1].availability_zone",
+                          "appears twice"));
     snapshot_free(s);
 }
 END_TEST
