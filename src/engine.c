@@ -568,9 +568,9 @@ static int run_rule(struct engine *eng, struct rule_entry *r, const struct engin
         else
             snprintf(msg, sizeof msg,
                      "not run: it reads %s, which the snapshot lacks (a snapshot of an older "
-                     "version%s): fetch again",
-                     p->key,
-                     strcmp(p->key, "volumes") == 0 ? ", or a fetch without the EVS endpoint" : "");
+                     "version%s%s%s): fetch again",
+                     p->key, p->endpoint ? ", or a fetch without the " : "",
+                     p->endpoint ? p->endpoint : "", p->endpoint ? " endpoint" : "");
         res->result = RESULT_ERROR;
         res->error = util_strdup(msg);
         return res->error ? 0 : err_set(e, ERR_NOMEM, "out of memory");

@@ -184,6 +184,7 @@ static const struct part_entry {
                     .kind = SNAPSHOT_PART_MAP,
                     .required = true,
                     .noun = "server",
+                    .service = "ECS",
                     .record = "server",
                     .gone_code = "Ecs.",
                     .off = offsetof(struct snapshot, servers)},
@@ -199,6 +200,8 @@ static const struct part_entry {
                     .kind = SNAPSHOT_PART_MAP,
                     .rule_needs = true,
                     .noun = "disk",
+                    .service = "EVS",
+                    .endpoint = "EVS",
                     .record = "volume",
                     .gone_code = "EVS.|404",
                     .gone_404_names_id = true,
@@ -494,12 +497,6 @@ static bool says_gone(const struct snapshot_part *p, struct json_object *err, co
     return !p->gone_404_names_id || strchr(code, '.') || (msg && id && strstr(msg, id));
 }
 
-/* The service a map's records come from, for messages. */
-static const char *service_of(const struct snapshot_part *p)
-{
-    return strcmp(p->key, "volumes") == 0 ? "EVS" : "ECS";
-}
-
 /* Records a problem when key, an id, is the same id as one seen before (util_same_id) in seen, a
  * map from id keys to where they were first seen; else remembers it. what names the list. */
 static void check_unique(struct loader *ld, struct json_object *seen, const char *id,
@@ -584,7 +581,7 @@ static void check_records(struct loader *ld, const struct snapshot_part *part,
             problem(ld, path,
                     "%s '%.100s': HTTP 404 without an %s error code (%s%.60s): cannot tell "
                     "whether it was deleted",
-                    part->noun, key, service_of(part), c ? "code " : "no code", c ? c : "");
+                    part->noun, key, part->service, c ? "code " : "no code", c ? c : "");
         } else if (code != 404 || !part->gone_code) {
             const char *msg = jsonutil_get_str(err, "message");
             problem(ld, path, "%s '%.100s' could not be read: HTTP %lld%s%.200s", part->noun, key,

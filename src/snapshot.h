@@ -67,6 +67,8 @@ struct snapshot_part {
     const char *api_path;      /* lists: the SDRS path below /v1/{project_id}/ */
     const char *count_key;     /* lists: the group's count of the list ("protected_instance_num") */
     const char *noun;          /* one item, for messages ("protected instance", "disk") */
+    const char *service;       /* maps of API answers: the service that answers ("ECS", "EVS") */
+    const char *endpoint;      /* optional parts: the endpoint a fetch needs for it, or NULL */
     enum snapshot_names names; /* lists: what its items name for the fetch to read */
     const char *record;        /* maps of API answers: the member of a record holding the answer
                                   ("server"); NULL for images, which are stored bare */
