@@ -286,13 +286,11 @@ static int obtain_snapshot(const struct app_opts *o, bool save, struct live *lv,
         code = app_write_file(o, "snapshot", o->in.save_snapshot, &res.snapshot);
     if (!code) {
         snprintf(label, sizeof label, "live fetch of group %s", o->in.group_id);
-        if (snapshot_load_tree(res.tree, buf_str(&res.snapshot), res.snapshot.len, label, &lim,
-                               snap, &e)) {
+        if (snapshot_load_buffer(buf_str(&res.snapshot), res.snapshot.len, label, &lim, snap, &e)) {
             /* what the API sent could not be read: not the user's input */
             diag_error("%s", e.msg);
             code = EXIT_INDETERMINATE;
         }
-        res.tree = NULL;
         t->read_us = util_now_us() - t->start_us - t->fetch_us;
     }
     fetch_result_clear(&res);

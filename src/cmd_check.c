@@ -104,14 +104,12 @@ static void on_group_done(void *ud, size_t i)
         goto out;
     }
     snprintf(label, sizeof label, "live fetch of group %s", fr->ids[i]);
-    if (snapshot_load_tree(res->tree, buf_str(&res->snapshot), res->snapshot.len, label, &fr->lim,
-                           &snap, &e)) {
-        res->tree = NULL;
+    if (snapshot_load_buffer(buf_str(&res->snapshot), res->snapshot.len, label, &fr->lim, &snap,
+                             &e)) {
         if (fleet_unevaluated(rep, fr->o->action, fr->ids[i], "snapshot", e.msg, app_report_time()))
             fr->code = EXIT_INDETERMINATE;
         goto out;
     }
-    res->tree = NULL;
     fr->code = app_evaluate(fr->o, fr->ss, snap, rep);
     snapshot_free(snap);
 out:

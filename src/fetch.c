@@ -206,12 +206,10 @@ static void outcome_apply(struct fetch *f, const struct outcome *o)
     if (o->error[0])
         fx_error(f, o->label, "%s", o->error);
     if (o->value && map) {
-        /* each group gets its own copy: the snapshot reader normalises its tree in place, and a
-         * value one group's check repaired must not reach another group repaired */
-        struct json_object *copy = NULL;
-        if (json_object_deep_copy(o->value, &copy, NULL) != 0 ||
-            json_object_object_add(map, o->key, copy)) {
-            json_object_put(copy);
+        /* shared by the groups' documents, which are only serialised: each group's snapshot is
+         * read from its own bytes, so what one check repairs in its copy reaches no other */
+        if (json_object_object_add(map, o->key, json_object_get(o->value))) {
+            json_object_put(o->value);
             fx_fatal(f, ERR_NOMEM, "out of memory");
         }
     }
@@ -722,7 +720,7 @@ static struct json_object *sorted_object(struct json_object *obj)
     return out;
 }
 
-/* The snapshot document of f into out (bytes and tree). */
+/* The snapshot document of f into out (its bytes). */
 static int assemble(struct fetch *f, struct fetch_result *out)
 {
     const struct api_opts *ao = api_session_opts(f->s);
@@ -803,12 +801,9 @@ static int assemble(struct fetch *f, struct fetch_result *out)
     if (!s || buf_add(&out->snapshot, s, len) || buf_adds(&out->snapshot, "\n"))
         rc = ERR_NOMEM;
     out->fetch_errors = json_object_array_length(f->errors);
-    /* The bytes are what --save-snapshot writes and the digest covers; the tree is the same
-     * document, handed on so that it need not be parsed again. */
-    if (rc)
-        json_object_put(snap);
-    else
-        out->tree = snap;
+    /* The bytes are what --save-snapshot writes, the digest covers and the check reads: a live
+     * check and an offline one read the same way (snapshot_load_buffer). */
+    json_object_put(snap);
     return rc;
 }
 
@@ -1002,8 +997,6 @@ int fetch_groups(struct api_session *s, const char *const *ids, size_t n,
 void fetch_result_clear(struct fetch_result *r)
 {
     buf_free(&r->snapshot);
-    json_object_put(r->tree);
-    r->tree = NULL;
     r->fetch_errors = 0;
     r->error = 0;
     r->message[0] = '\0';

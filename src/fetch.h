@@ -9,7 +9,7 @@
  * soon as a server names it, ahead of the queue. What could not be fetched after the
  * HTTP layer's retries goes into the snapshot's fetch_errors, never into silence.
  *
- * Ownership: a struct fetch_result owns its snapshot bytes and tree (fetch_result_clear) and holds
+ * Ownership: a struct fetch_result owns its snapshot bytes (fetch_result_clear) and holds
  * no secret. The session is borrowed.
  */
 #ifndef SDRS_FETCH_H
@@ -35,12 +35,11 @@ struct fetch_opts {
 };
 
 struct fetch_result {
-    struct buf snapshot;      /* the snapshot JSON (complete or with fetch_errors) */
-    struct json_object *tree; /* the same document, parsed (owned; snapshot_load_tree takes it) */
-    size_t fetch_errors;      /* entries in its fetch_errors */
-    struct http_stats stats;  /* the session's counters when the group was done */
-    long long assemble_us;    /* building the document and its bytes after the last answer */
-    int error;                /* fetch_groups: why this group has no snapshot (0: it has one) */
+    struct buf snapshot;     /* the snapshot JSON (complete or with fetch_errors) */
+    size_t fetch_errors;     /* entries in its fetch_errors */
+    struct http_stats stats; /* the session's counters when the group was done */
+    long long assemble_us;   /* building the document and its bytes after the last answer */
+    int error;               /* fetch_groups: why this group has no snapshot (0: it has one) */
     char message[512];
 };
 

@@ -1,5 +1,7 @@
 #include "luajson.h"
 
+#include "jdoc.h"
+
 #include <json-c/json.h>
 #include <lauxlib.h>
 #include <stdbool.h>
@@ -62,9 +64,9 @@ static const char KEY_OBJ_MT = 'o';
 static const char KEY_ARR_MT = 'a';
 
 /* The JSON node behind the proxy at idx, or NULL. [-0, +0, -] */
-static struct json_object *node_of(lua_State *L, int idx)
+static const struct jval *node_of(lua_State *L, int idx)
 {
-    struct json_object *v;
+    const struct jval *v;
 
     lua_rawgetp(L, idx, &KEY_NODE);
     v = lua_touserdata(L, -1);
@@ -90,32 +92,44 @@ static int l_lazy_next(lua_State *L)
 
 /* Pushes one member value: scalars directly, containers as new proxies; null as ctx.null when
  * in an array (as_element), else nothing is pushed and false is returned. */
-static bool push_member(lua_State *L, struct json_object *v, bool as_element)
+static bool push_member(lua_State *L, const struct jval *v, bool as_element)
 {
-    switch (json_object_get_type(v)) {
-    case json_type_null:
+    switch ((enum jtype)v->type) {
+    case JT_NULL:
         if (!as_element)
             return false;
         lua_pushlightuserdata(L, NULL);
         return true;
-    case json_type_object:
-    case json_type_array:
+    case JT_BOOL:
+        lua_pushboolean(L, v->u.b);
+        return true;
+    case JT_INT:
+        lua_pushinteger(L, (lua_Integer)v->u.i);
+        return true;
+    case JT_DOUBLE:
+        lua_pushnumber(L, (lua_Number)v->u.d);
+        return true;
+    case JT_STRING:
+        lua_pushlstring(L, v->u.s, v->n);
+        return true;
+    case JT_OBJECT:
+    case JT_ARRAY:
         luajson_push_lazy(L, v);
         return true;
-    default:
-        push(L, v, 1);
-        return true;
     }
+    return false;
 }
 
 static int l_obj_index(lua_State *L)
 {
-    struct json_object *obj = node_of(L, 1), *v = NULL;
+    const struct jval *obj = node_of(L, 1), *v;
+    const char *key;
+    size_t klen;
 
-    if (!obj || lua_type(L, 2) != LUA_TSTRING ||
-        !json_object_object_get_ex(obj, lua_tostring(L, 2), &v))
+    if (!obj || lua_type(L, 2) != LUA_TSTRING)
         return 0;
-    if (!push_member(L, v, false))
+    key = lua_tolstring(L, 2, &klen);
+    if (!(v = jv_getn(obj, key, klen)) || !push_member(L, v, false))
         return 0;
     lua_pushvalue(L, 2);
     lua_pushvalue(L, -2);
@@ -125,15 +139,15 @@ static int l_obj_index(lua_State *L)
 
 static int l_arr_index(lua_State *L)
 {
-    struct json_object *arr = node_of(L, 1);
+    const struct jval *arr = node_of(L, 1);
     lua_Integer i;
 
     if (!arr || !lua_isinteger(L, 2))
         return 0;
     i = lua_tointeger(L, 2);
-    if (i < 1 || (size_t)i > json_object_array_length(arr))
+    if (i < 1 || (size_t)i > jv_len(arr))
         return 0;
-    push_member(L, json_object_array_get_idx(arr, (size_t)i - 1), true);
+    push_member(L, jv_at(arr, (size_t)i - 1), true);
     lua_pushvalue(L, -1);
     lua_rawseti(L, 1, i);
     return 1;
@@ -141,35 +155,37 @@ static int l_arr_index(lua_State *L)
 
 static int l_arr_len(lua_State *L)
 {
-    struct json_object *arr = node_of(L, 1);
+    const struct jval *arr = node_of(L, 1);
 
-    lua_pushinteger(L, arr ? (lua_Integer)json_object_array_length(arr) : 0);
+    lua_pushinteger(L, arr ? (lua_Integer)jv_len(arr) : 0);
     return 1;
 }
 
 /* pairs(): every member is read first, so the iteration sees all of them. */
 static int l_lazy_pairs(lua_State *L)
 {
-    struct json_object *v = node_of(L, 1);
+    const struct jval *v = node_of(L, 1);
 
-    if (json_object_is_type(v, json_type_array)) {
-        size_t n = json_object_array_length(v);
+    if (jv_is(v, JT_ARRAY)) {
+        size_t n = jv_len(v);
         for (size_t i = 0; i < n; i++) {
             luaL_checkstack(L, 2, "pairs");
             if (lua_rawgeti(L, 1, (lua_Integer)i + 1) == LUA_TNIL &&
-                push_member(L, json_object_array_get_idx(v, i), true))
+                push_member(L, jv_at(v, i), true))
                 lua_rawseti(L, 1, (lua_Integer)i + 1);
             lua_pop(L, 1);
         }
     } else if (v) {
-        json_object_object_foreach(v, key, val)
-        {
+        struct jmem *m, *end;
+        for (m = jv_members(v, &end); m < end; m++) {
+            if (m->gone)
+                continue;
             luaL_checkstack(L, 3, "pairs");
-            lua_pushstring(L, key);
+            lua_pushlstring(L, m->key, m->klen);
             if (lua_rawget(L, 1) == LUA_TNIL) {
                 lua_pop(L, 1);
-                lua_pushstring(L, key);
-                if (push_member(L, val, false))
+                lua_pushlstring(L, m->key, m->klen);
+                if (push_member(L, &m->v, false))
                     lua_rawset(L, 1);
                 else
                     lua_pop(L, 1);
@@ -208,12 +224,13 @@ static void lazy_setup(lua_State *L)
     lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_ARR_MT);
 }
 
-void luajson_push_lazy(lua_State *L, struct json_object *v)
+void luajson_push_lazy(lua_State *L, const struct jval *v)
 {
-    bool array = json_object_is_type(v, json_type_array);
+    bool array = jv_is(v, JT_ARRAY);
 
-    if (!array && !json_object_is_type(v, json_type_object)) {
-        push(L, v, 1);
+    if (!array && !jv_is(v, JT_OBJECT)) {
+        if (!v || !push_member(L, v, true))
+            lua_pushnil(L);
         return;
     }
     luaL_checkstack(L, 4, "JSON value");
@@ -224,14 +241,11 @@ void luajson_push_lazy(lua_State *L, struct json_object *v)
     }
     /* sized for what will be cached in it (the node key, members read), so it does not rehash
      * field by field; objects up to 16 members */
-    if (array) {
-        size_t n = json_object_array_length(v);
-        lua_createtable(L, n > 4096 ? 4096 : (int)n, 1);
-    } else {
-        int n = json_object_object_length(v);
-        lua_createtable(L, 0, (n < 16 ? n : 16) + 1);
-    }
-    lua_pushlightuserdata(L, v);
+    if (array)
+        lua_createtable(L, v->n > 4096 ? 4096 : (int)v->n, 1);
+    else
+        lua_createtable(L, 0, (v->n < 16 ? (int)v->n : 16) + 1);
+    lua_pushlightuserdata(L, (void *)v);
     lua_rawsetp(L, -2, &KEY_NODE);
     lua_insert(L, -2);
     lua_setmetatable(L, -2);

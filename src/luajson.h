@@ -1,5 +1,6 @@
 /*
- * json-c values into Lua values. Runs only inside a protected sandbox call (it raises).
+ * JSON values into Lua values: json-c trees (the facts file) by copy, the snapshot's jdoc values
+ * (jdoc.h) on demand. Runs only inside a protected sandbox call (it raises).
  */
 #ifndef SDRS_LUAJSON_H
 #define SDRS_LUAJSON_H
@@ -7,6 +8,7 @@
 #include <lua.h>
 
 struct json_object;
+struct jval;
 
 #define LUAJSON_MAX_DEPTH 64
 
@@ -19,6 +21,6 @@ void luajson_push(lua_State *L, struct json_object *v, int max_depth);
  * member the first time it is read and keep it. #t, ipairs and pairs work as on a plain table;
  * next and rawget see only what was read so far. Writes stay in the table (the JSON is never
  * changed). v must outlive the Lua state. [-0, +1, e] */
-void luajson_push_lazy(lua_State *L, struct json_object *v);
+void luajson_push_lazy(lua_State *L, const struct jval *v);
 
 #endif

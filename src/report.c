@@ -2,7 +2,7 @@
 #include "report_group.h"
 
 #include "fleet.h"
-#include "jsonutil.h"
+#include "jdoc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -87,14 +87,14 @@ const char *verdict_name(enum verdict v)
     return "INDETERMINATE";
 }
 
-static char *dup_str(struct json_object *obj, const char *key, bool *ok)
+static char *dup_str(struct jval *obj, const char *key, bool *ok)
 {
-    return util_strdup_ok(jsonutil_get_str(obj, key), ok);
+    return util_strdup_ok(jv_get_str(obj, key), ok);
 }
 
-static long long count_of(struct json_object *list)
+static long long count_of(struct jval *list)
 {
-    return list ? (long long)json_object_array_length(list) : -1;
+    return list ? (long long)jv_len(list) : -1;
 }
 
 /* Adds to r->errors what makes the decision impossible: snapshot problems, rule errors, rules

@@ -2,6 +2,7 @@
  * that report findings and look servers and images up. */
 #include "engine_internal.h"
 
+#include "jdoc.h"
 #include "jsonutil.h"
 #include "luajson.h"
 #include "util.h"
@@ -240,13 +241,13 @@ static int push_cache(lua_State *L, const char *kind)
 
 /* ctx.server(id) and ctx.volume(id): the record of id in a map of API answers, as object|nil,
  * state ("present", "deleted", "missing"), err|nil (with http_status). */
-static int push_record(lua_State *L, const char *kind, struct json_object *map,
+static int push_record(lua_State *L, const char *kind, struct jval *map,
                        enum server_state (*lookup)(const struct snapshot *, const char *,
-                                                   struct json_object **, struct json_object **))
+                                                   struct jval **, struct jval **))
 {
     struct job *j = engine_job_of(L);
     const char *id = luaL_checkstring(L, arg_base(L));
-    struct json_object *obj, *err;
+    struct jval *obj, *err;
     enum server_state st;
     int cache = push_cache(L, kind), rec;
 
@@ -263,14 +264,13 @@ static int push_record(lua_State *L, const char *kind, struct json_object *map,
     lua_pushstring(L, server_state_name(st));
     lua_rawseti(L, -2, 2);
     if (err || (st != SERVER_PRESENT && !obj)) {
-        struct json_object *status = NULL;
+        struct jval *status = jv_get(jv_get(map, id), "http_status");
         if (err)
             luajson_push_lazy(L, err);
         else
             lua_newtable(L);
-        if (jsonutil_get(map, id, &status) && jsonutil_get(status, "http_status", &status) &&
-            json_object_is_type(status, json_type_int)) {
-            lua_pushinteger(L, (lua_Integer)json_object_get_int64(status));
+        if (jv_is(status, JT_INT)) {
+            lua_pushinteger(L, (lua_Integer)status->u.i);
             lua_setfield(L, -2, "http_status");
         }
     } else {
@@ -307,7 +307,7 @@ static int l_image(lua_State *L)
 {
     struct job *j = engine_job_of(L);
     const char *id = luaL_checkstring(L, arg_base(L));
-    struct json_object *img;
+    struct jval *img;
     int cache = push_cache(L, "image");
 
     if (lua_getfield(L, cache, id) != LUA_TNIL)
@@ -541,7 +541,7 @@ static int l_ctx_index(lua_State *L)
     {
         const struct snapshot_part *p = snapshot_part_by_read(key);
         if (p && p->in_ctx) {
-            struct json_object *v = snapshot_part_value(j->in->snap, p);
+            struct jval *v = snapshot_part_value(j->in->snap, p);
             if (!v && !p->required && !p->rule_needs)
                 return 0; /* an optional part (flavor_capacity): nil when the snapshot lacks it */
             if (!v)

@@ -1,5 +1,6 @@
 #include "snapshot.h"
 
+#include "jdoc.h"
 #include "jsonutil.h"
 #include "vocab.h"
 
@@ -251,15 +252,15 @@ const struct snapshot_part *snapshot_part_by_read(const char *read)
     return NULL;
 }
 
-struct json_object *snapshot_part_value(const struct snapshot *s, const struct snapshot_part *p)
+struct jval *snapshot_part_value(const struct snapshot *s, const struct snapshot_part *p)
 {
-    return *(struct json_object *const *)((const char *)s + p->off);
+    return *(struct jval *const *)((const char *)s + p->off);
 }
 
 /* The member of s that holds part p. */
-static struct json_object **part_slot(struct snapshot *s, const struct snapshot_part *p)
+static struct jval **part_slot(struct snapshot *s, const struct snapshot_part *p)
 {
-    return (struct json_object **)((char *)s + p->off);
+    return (struct jval **)((char *)s + p->off);
 }
 
 /* A loader's working state. */
@@ -287,36 +288,18 @@ static void problem(struct loader *ld, const char *where, const char *fmt, ...)
 }
 
 /* A short printable rendering of a JSON value for messages. */
-static void excerpt(struct json_object *v, char *out, size_t size)
+static void excerpt(const struct jval *v, char *out, size_t size)
 {
-    const char *s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_NOSLASHESCAPE);
-    size_t n = s ? strlen(s) : 0;
+    struct buf b;
 
-    if (!s) {
-        snprintf(out, size, "?");
-        return;
-    }
-    if (n + 1 <= size && n <= 40) {
-        snprintf(out, size, "%s", s);
-        return;
-    }
-    snprintf(out, size, "%.37s...", s);
-}
-
-/* Replaces member key of obj with v (v is consumed). */
-static void replace(struct loader *ld, struct json_object *obj, const char *key,
-                    struct json_object *v)
-{
-    if (!v) {
-        if (!ld->rc)
-            ld->rc = ERR_NOMEM;
-        return;
-    }
-    if (json_object_object_add(obj, key, v) != 0) {
-        json_object_put(v);
-        if (!ld->rc)
-            ld->rc = ERR_NOMEM;
-    }
+    buf_init(&b, 4096); /* a prefix is all a message shows */
+    jv_write(v, &b);
+    if (b.len + 1 <= size && b.len <= 40)
+        snprintf(out, size, "%s", buf_str(&b));
+    else
+        snprintf(out, size, "%.37s...", buf_str(&b));
+    out[util_utf8_prefix(out, size - 1)] = '\0';
+    buf_free(&b);
 }
 
 /* The spellings of a boolean the API documents: "true", "false", and "" for not set (as
@@ -345,71 +328,68 @@ static bool parse_int_string(const char *s, long long *out)
 
 /* Brings one field to its documented type, or removes it and reports the problem.
  * Returns false when the field was removed or is missing. */
-static bool normalize_field(struct loader *ld, struct json_object *obj, const char *path,
-                            const char *key, enum fkind kind, bool required)
+static bool normalize_field(struct loader *ld, struct jval *obj, const char *path, const char *key,
+                            enum fkind kind, bool required)
 {
-    struct json_object *v;
+    struct jval *v;
     char where[PATH_MAX_LEN], ex[64];
-    enum json_type t;
     long long ival;
     double dval;
-    bool bval, exists;
+    bool bval;
 
     /* where is written only when a problem names it: this runs for every field of every object */
 #define WHERE() (snprintf(where, sizeof where, "%s.%s", path, key), where)
-    exists = jsonutil_get(obj, key, &v);
-    if (!exists || v == NULL) {
+    v = jv_get(obj, key);
+    if (!v || v->type == JT_NULL) {
         if (required)
-            problem(ld, WHERE(), "required field is %s", exists ? "null" : "missing");
+            problem(ld, WHERE(), "required field is %s", v ? "null" : "missing");
         return false;
     }
-    t = json_object_get_type(v);
     switch (kind) {
     case F_STR:
         /* No documented quirk sends numbers here: a number where a status or an id belongs is
          * broken data, not a spelling. */
-        if (t == json_type_string)
+        if (v->type == JT_STRING)
             return true;
         break;
     case F_INT:
-        if (t == json_type_int)
+        if (v->type == JT_INT)
             return true;
-        if (t == json_type_double) {
-            dval = json_object_get_double(v);
+        if (v->type == JT_DOUBLE) {
+            dval = v->u.d;
             if (dval >= -9007199254740992.0 && dval <= 9007199254740992.0 &&
                 dval == (double)(long long)dval) {
-                replace(ld, obj, key, json_object_new_int64((long long)dval));
+                jv_set_int(v, (long long)dval);
                 return true;
             }
         }
-        if (t == json_type_string) {
-            const char *s = json_object_get_string(v);
-            if (*s == '\0') {
-                json_object_object_del(obj, key); /* "" stands for "not set" */
+        if (v->type == JT_STRING) {
+            if (*v->u.s == '\0') {
+                jv_remove(obj, key); /* "" stands for "not set" */
                 if (required)
                     problem(ld, WHERE(), "required field is empty");
                 return false;
             }
-            if (parse_int_string(s, &ival)) {
-                replace(ld, obj, key, json_object_new_int64(ival));
+            if (parse_int_string(v->u.s, &ival)) {
+                jv_set_int(v, ival);
                 return true;
             }
         }
         break;
     case F_BOOL:
-        if (t == json_type_boolean)
+        if (v->type == JT_BOOL)
             return true;
-        if (t == json_type_string && parse_bool_string(json_object_get_string(v), &bval)) {
-            replace(ld, obj, key, json_object_new_boolean(bval));
+        if (v->type == JT_STRING && parse_bool_string(v->u.s, &bval)) {
+            jv_set_bool(v, bval);
             return true;
         }
         break;
     case F_OBJ:
-        if (t == json_type_object)
+        if (v->type == JT_OBJECT)
             return true;
         break;
     case F_ARR:
-        if (t == json_type_array)
+        if (v->type == JT_ARRAY)
             return true;
         break;
     }
@@ -420,13 +400,13 @@ static bool normalize_field(struct loader *ld, struct json_object *obj, const ch
             : kind == F_BOOL ? "a boolean"
             : kind == F_OBJ  ? "an object"
                              : "an array",
-            jsonutil_type(v), ex);
-    json_object_object_del(obj, key);
+            jv_type_name(v), ex);
+    jv_remove(obj, key);
     return false;
 #undef WHERE
 }
 
-static void normalize_object(struct loader *ld, struct json_object *obj, const char *path,
+static void normalize_object(struct loader *ld, struct jval *obj, const char *path,
                              const struct field_spec *spec)
 {
     for (; spec->key; spec++) {
@@ -435,14 +415,15 @@ static void normalize_object(struct loader *ld, struct json_object *obj, const c
             normalize_field(ld, obj, path, spec->key, spec->kind, spec->required);
         } else {
             char parent[64], sub[PATH_MAX_LEN];
-            struct json_object *p;
+            struct jval *p;
             size_t n = (size_t)(dot - spec->key);
 
             if (n >= sizeof parent)
                 continue;
             memcpy(parent, spec->key, n);
             parent[n] = '\0';
-            if (!jsonutil_get(obj, parent, &p) || !json_object_is_type(p, json_type_object))
+            p = jv_get(obj, parent);
+            if (!jv_is(p, JT_OBJECT))
                 continue;
             snprintf(sub, sizeof sub, "%s.%s", path, parent);
             normalize_field(ld, p, sub, dot + 1, spec->kind, spec->required);
@@ -451,19 +432,19 @@ static void normalize_object(struct loader *ld, struct json_object *obj, const c
 }
 
 /* Validates each element of a list part; elements must be objects. */
-static void normalize_list(struct loader *ld, struct json_object *arr, const char *name,
+static void normalize_list(struct loader *ld, struct jval *arr, const char *name,
                            const struct field_spec *spec)
 {
-    size_t n = json_object_array_length(arr);
+    size_t n = jv_len(arr);
     char path[PATH_MAX_LEN];
 
     if (n > ld->lim->max_items)
         problem(ld, name, "%zu entries exceed the limit of %zu", n, ld->lim->max_items);
     for (size_t i = 0; i < n; i++) {
-        struct json_object *el = json_object_array_get_idx(arr, i);
+        struct jval *el = jv_at(arr, i);
         snprintf(path, sizeof path, "$.%s[%zu]", name, i);
-        if (!json_object_is_type(el, json_type_object)) {
-            problem(ld, path, "expected an object, got %s", jsonutil_type(el));
+        if (!jv_is(el, JT_OBJECT)) {
+            problem(ld, path, "expected an object, got %s", jv_type_name(el));
             continue;
         }
         normalize_object(ld, el, path, spec);
@@ -472,9 +453,9 @@ static void normalize_list(struct loader *ld, struct json_object *arr, const cha
 
 /* True when err's code is one of list ("EVS.|404": an entry ending in '.' is a prefix, compared
  * without case; any other must be the whole code): the service itself said "no such thing". */
-static bool code_in(struct json_object *err, const char *list)
+static bool code_in(const struct jval *err, const char *list)
 {
-    const char *code = jsonutil_get_str(err, "code");
+    const char *code = jv_get_str(err, "code");
 
     while (code && list && *list) {
         size_t n = strcspn(list, "|");
@@ -487,9 +468,9 @@ static bool code_in(struct json_object *err, const char *list)
 }
 
 /* True when a 404 record's error says the thing itself does not exist (part->gone_code). */
-static bool says_gone(const struct snapshot_part *p, struct json_object *err, const char *id)
+static bool says_gone(const struct snapshot_part *p, const struct jval *err, const char *id)
 {
-    const char *code = jsonutil_get_str(err, "code"), *msg = jsonutil_get_str(err, "message");
+    const char *code = jv_get_str(err, "code"), *msg = jv_get_str(err, "message");
 
     if (!code_in(err, p->gone_code))
         return false;
@@ -520,45 +501,47 @@ static void check_unique(struct loader *ld, struct json_object *seen, const char
         ld->rc = ERR_NOMEM;
 }
 
-static size_t check_ids(struct loader *ld, struct json_object *list, const char *name,
-                        const char *key, const char *what);
+static size_t check_ids(struct loader *ld, struct jval *list, const char *name, const char *key,
+                        const char *what);
 
 /* The records of a map of API answers (servers, volumes, flavor lists): each {"http_status": n,
  * "<record>": the answer} or the error the service gave. Object records are checked with fields
  * (and their id against the key); array records (a zone's flavors) item by item. */
-static void check_records(struct loader *ld, const struct snapshot_part *part,
-                          struct json_object *map, const struct field_spec *fields)
+static void check_records(struct loader *ld, const struct snapshot_part *part, struct jval *map,
+                          const struct field_spec *fields)
 {
     char path[PATH_MAX_LEN], sub[PATH_MAX_LEN + 32];
     struct json_object *seen = json_object_new_object();
     bool list = part->record_is_list;
     size_t count = 0;
+    struct jmem *m, *end;
 
     if (!seen) {
         ld->rc = ERR_NOMEM;
         return;
     }
-    json_object_object_foreach(map, key, entry)
-    {
-        struct json_object *status, *rec, *err = NULL;
+    for (m = jv_members(map, &end); m < end; m++) {
+        struct jval *entry = &m->v, *rec, *err;
+        const char *key = m->key;
         long long code;
 
+        if (m->gone)
+            continue;
         count++;
         snprintf(path, sizeof path, "$.%s[\"%.200s\"]", part->key, key);
         check_unique(ld, seen, key, path, part->noun);
-        if (!json_object_is_type(entry, json_type_object)) {
-            problem(ld, path, "expected an object, got %s", jsonutil_type(entry));
+        if (!jv_is(entry, JT_OBJECT)) {
+            problem(ld, path, "expected an object, got %s", jv_type_name(entry));
             continue;
         }
         if (!normalize_field(ld, entry, path, "http_status", F_INT, true))
             continue;
-        jsonutil_get(entry, "http_status", &status);
-        code = json_object_get_int64(status);
-        jsonutil_get(entry, "error", &err);
+        code = jv_get(entry, "http_status")->u.i;
+        err = jv_get(entry, "error");
         if (code == 200) {
             if (!normalize_field(ld, entry, path, part->record, list ? F_ARR : F_OBJ, true))
                 continue;
-            jsonutil_get(entry, part->record, &rec);
+            rec = jv_get(entry, part->record);
             snprintf(sub, sizeof sub, "%s.%s", path, part->record);
             if (list) {
                 normalize_list(ld, rec, sub + 2, fields);
@@ -567,7 +550,7 @@ static void check_records(struct loader *ld, const struct snapshot_part *part,
                 continue;
             }
             normalize_object(ld, rec, sub, fields);
-            const char *id = jsonutil_get_str(rec, "id");
+            const char *id = jv_get_str(rec, "id");
             if (id && !util_same_id(id, key))
                 problem(ld, sub, "%s id '%.100s' does not match its key '%.100s'", part->noun, id,
                         key);
@@ -577,13 +560,13 @@ static void check_records(struct loader *ld, const struct snapshot_part *part,
             /* Only the service saying "no such thing" (its own error code) means deleted; a 404
              * from anything in between (a gateway's APIG.*, a proxy, no body) is a failure to
              * look. */
-            const char *c = jsonutil_get_str(err, "code");
+            const char *c = jv_get_str(err, "code");
             problem(ld, path,
                     "%s '%.100s': HTTP 404 without an %s error code (%s%.60s): cannot tell "
                     "whether it was deleted",
                     part->noun, key, part->service, c ? "code " : "no code", c ? c : "");
         } else if (code != 404 || !part->gone_code) {
-            const char *msg = jsonutil_get_str(err, "message");
+            const char *msg = jv_get_str(err, "message");
             problem(ld, path, "%s '%.100s' could not be read: HTTP %lld%s%.200s", part->noun, key,
                     code, msg ? ": " : "", msg ? msg : "");
         }
@@ -597,22 +580,21 @@ static void check_records(struct loader *ld, const struct snapshot_part *part,
 
 /* What the credential showed of itself: {"roles": ["te_admin", ...], "source": "..."}. A role
  * list that is not a list of names is not used (a rule reading it sees no caller). */
-static void check_caller(struct loader *ld, struct json_object *caller)
+static void check_caller(struct loader *ld, struct jval *caller)
 {
     static const struct field_spec fields[] = {
         {"roles", F_ARR, true}, {"source", F_STR, false}, {NULL, F_STR, false}};
-    struct json_object *roles;
+    struct jval *roles;
 
     normalize_object(ld, caller, "$.caller", fields);
-    if (!jsonutil_get(caller, "roles", &roles))
+    if (!(roles = jv_get(caller, "roles")))
         return;
-    for (size_t i = 0; i < json_object_array_length(roles); i++)
-        if (!json_object_is_type(json_object_array_get_idx(roles, i), json_type_string)) {
+    for (size_t i = 0; i < jv_len(roles); i++)
+        if (!jv_is(jv_at(roles, i), JT_STRING)) {
             char path[64];
             snprintf(path, sizeof path, "$.caller.roles[%zu]", i);
-            problem(ld, path, "expected a role name, got %s",
-                    jsonutil_type(json_object_array_get_idx(roles, i)));
-            json_object_object_del(caller, "roles");
+            problem(ld, path, "expected a role name, got %s", jv_type_name(jv_at(roles, i)));
+            jv_remove(caller, "roles");
             return;
         }
 }
@@ -622,15 +604,15 @@ static void check_references(struct loader *ld)
 {
     static const char *const refs[] = {"source_server", "target_server"};
     char path[PATH_MAX_LEN];
-    size_t n = json_object_array_length(ld->s->instances);
+    size_t n = jv_len(ld->s->instances);
 
     for (size_t i = 0; i < n; i++) {
-        struct json_object *pi = json_object_array_get_idx(ld->s->instances, i);
+        struct jval *pi = jv_at(ld->s->instances, i);
         for (size_t k = 0; k < 2; k++) {
-            const char *id = jsonutil_get_str(pi, refs[k]);
+            const char *id = jv_get_str(pi, refs[k]);
             if (!id || !ld->s->servers)
                 continue;
-            if (!jsonutil_get(ld->s->servers, id, NULL)) {
+            if (!jv_get(ld->s->servers, id)) {
                 snprintf(path, sizeof path, "$.protected_instances[%zu].%s", i, refs[k]);
                 problem(ld, path, "server '%.100s' is not in $.servers", id);
             }
@@ -639,11 +621,11 @@ static void check_references(struct loader *ld)
 }
 
 /* The ids of a list are unique; returns how many distinct ids it holds. */
-static size_t check_ids(struct loader *ld, struct json_object *list, const char *name,
-                        const char *key, const char *what)
+static size_t check_ids(struct loader *ld, struct jval *list, const char *name, const char *key,
+                        const char *what)
 {
     struct json_object *seen = json_object_new_object();
-    size_t n = json_object_array_length(list), distinct = 0;
+    size_t n = jv_len(list), distinct = 0;
     char path[PATH_MAX_LEN];
 
     if (!seen) {
@@ -651,7 +633,7 @@ static size_t check_ids(struct loader *ld, struct json_object *list, const char 
         return n;
     }
     for (size_t i = 0; i < n; i++) {
-        const char *id = jsonutil_get_str(json_object_array_get_idx(list, i), key);
+        const char *id = jv_get_str(jv_at(list, i), key);
         size_t before = (size_t)json_object_object_length(seen);
 
         if (!id)
@@ -668,34 +650,32 @@ static size_t check_ids(struct loader *ld, struct json_object *list, const char 
 /* Members of the group: unique ids, the same group id, and as many as the group says. */
 static void check_membership(struct loader *ld)
 {
-    const char *gid = jsonutil_get_str(ld->s->group, "id");
+    const char *gid = jv_get_str(ld->s->group, "id");
     char path[PATH_MAX_LEN];
 
     for (size_t k = 0; k < NPARTS; k++) {
         const struct snapshot_part *p = &part_table[k].part;
-        struct json_object *list = snapshot_part_value(ld->s, p), *cnt;
+        struct jval *list = snapshot_part_value(ld->s, p), *cnt;
         size_t n, distinct;
 
         if (p->kind != SNAPSHOT_PART_LIST || !list)
             continue;
-        n = json_object_array_length(list);
+        n = jv_len(list);
         distinct = check_ids(ld, list, p->key, "id", p->noun);
-        if (ld->s->group && jsonutil_get(ld->s->group, p->count_key, &cnt) &&
-            json_object_is_type(cnt, json_type_int) &&
-            json_object_get_int64(cnt) != (long long)distinct) {
+        cnt = jv_get(ld->s->group, p->count_key);
+        if (jv_is(cnt, JT_INT) && cnt->u.i != (long long)distinct) {
             snprintf(path, sizeof path, "$.server_group.%s", p->count_key);
             if (distinct == n)
-                problem(ld, path, "the group has %lld %ss but the snapshot holds %zu",
-                        (long long)json_object_get_int64(cnt), p->noun, n);
+                problem(ld, path, "the group has %lld %ss but the snapshot holds %zu", cnt->u.i,
+                        p->noun, n);
             else
                 problem(ld, path,
                         "the group has %lld %ss but the snapshot holds %zu distinct ids in %zu "
                         "entries",
-                        (long long)json_object_get_int64(cnt), p->noun, distinct, n);
+                        cnt->u.i, p->noun, distinct, n);
         }
         for (size_t i = 0; gid && i < n; i++) {
-            const char *owner =
-                jsonutil_get_str(json_object_array_get_idx(list, i), "server_group_id");
+            const char *owner = jv_get_str(jv_at(list, i), "server_group_id");
             if (owner && !util_same_id(owner, gid)) {
                 snprintf(path, sizeof path, "$.%s[%zu].server_group_id", p->key, i);
                 problem(ld, path, "belongs to group '%.100s', not to '%.100s'", owner, gid);
@@ -704,15 +684,15 @@ static void check_membership(struct loader *ld)
     }
 }
 
-static void check_fetch_errors(struct loader *ld, struct json_object *fe)
+static void check_fetch_errors(struct loader *ld, struct jval *fe)
 {
-    size_t n = json_object_array_length(fe);
+    size_t n = jv_len(fe);
     char path[PATH_MAX_LEN];
 
     for (size_t i = 0; i < n; i++) {
-        struct json_object *el = json_object_array_get_idx(fe, i);
-        const char *req = jsonutil_get_str(el, "request");
-        const char *msg = jsonutil_get_str(el, "error");
+        struct jval *el = jv_at(fe, i);
+        const char *req = jv_get_str(el, "request");
+        const char *msg = jv_get_str(el, "error");
 
         snprintf(path, sizeof path, "$.fetch_errors[%zu]", i);
         if (problem_add(&ld->s->problems, "fetch", req ? req : path, "%s",
@@ -724,64 +704,63 @@ static void check_fetch_errors(struct loader *ld, struct json_object *fe)
 
 /* Checks the type of a top-level member; absent and null are allowed (reported later as
  * missing where the part is required). Returns ERR_PARSE for the wrong type. */
-static int top_type(struct snapshot *s, const char *key, enum json_type want,
-                    struct json_object **out, struct err *e)
+static int top_type(struct snapshot *s, const char *key, enum jtype want, struct jval **out,
+                    struct err *e)
 {
-    struct json_object *v = NULL;
+    struct jval *v = jv_get(s->root, key);
 
     *out = NULL;
-    if (!jsonutil_get(s->root, key, &v) || v == NULL)
+    if (!v || v->type == JT_NULL)
         return 0;
-    if (!json_object_is_type(v, want))
+    if (v->type != want)
         return err_set(e, ERR_PARSE, "%s: $.%s: expected %s, got %s", s->name, key,
-                       want == json_type_object  ? "an object"
-                       : want == json_type_array ? "an array"
-                                                 : "a string",
-                       jsonutil_type(v));
+                       want == JT_OBJECT  ? "an object"
+                       : want == JT_ARRAY ? "an array"
+                                          : "a string",
+                       jv_type_name(v));
     *out = v;
     return 0;
 }
 
-static int check_top_level(struct snapshot *s, struct json_object **fetch_errors, struct err *e)
+static int check_top_level(struct snapshot *s, struct jval **fetch_errors, struct err *e)
 {
-    struct json_object *schema, *v;
+    struct jval *schema, *v;
     int rc;
 
-    if (!json_object_is_type(s->root, json_type_object))
+    if (!jv_is(s->root, JT_OBJECT))
         return err_set(e, ERR_PARSE, "%s: not a snapshot: the top level is %s, not an object",
-                       s->name, jsonutil_type(s->root));
-    if (!jsonutil_get(s->root, "schema", &schema))
+                       s->name, jv_type_name(s->root));
+    if (!(schema = jv_get(s->root, "schema")))
         return err_set(e, ERR_PARSE, "%s: not a snapshot: $.schema is missing (expected \"%s\")",
                        s->name, SNAPSHOT_SCHEMA);
-    if (!json_object_is_type(schema, json_type_string))
+    if (!jv_is(schema, JT_STRING))
         return err_set(e, ERR_PARSE, "%s: $.schema: expected a string, got %s", s->name,
-                       jsonutil_type(schema));
-    if (strcmp(json_object_get_string(schema), SNAPSHOT_SCHEMA) != 0)
+                       jv_type_name(schema));
+    if (strcmp(schema->u.s, SNAPSHOT_SCHEMA) != 0)
         return err_set(e, ERR_PARSE, "%s: $.schema: unsupported schema \"%.80s\" (expected \"%s\")",
-                       s->name, json_object_get_string(schema), SNAPSHOT_SCHEMA);
+                       s->name, schema->u.s, SNAPSHOT_SCHEMA);
     for (size_t i = 0; i < NPARTS; i++) {
         const struct snapshot_part *p = &part_table[i].part;
-        if ((rc = top_type(s, p->key,
-                           p->kind == SNAPSHOT_PART_LIST ? json_type_array : json_type_object,
+        if ((rc = top_type(s, p->key, p->kind == SNAPSHOT_PART_LIST ? JT_ARRAY : JT_OBJECT,
                            part_slot(s, p), e)) != 0)
             return rc;
     }
-    if ((rc = top_type(s, "fetch_errors", json_type_array, fetch_errors, e)) ||
-        (rc = top_type(s, "endpoints", json_type_object, &v, e)) ||
-        (rc = top_type(s, "fetched_at", json_type_string, &v, e)) ||
-        (rc = top_type(s, "tool_version", json_type_string, &v, e)) ||
-        (rc = top_type(s, "project_id", json_type_string, &v, e)) ||
-        (rc = top_type(s, "caller", json_type_object, &s->caller, e)))
+    if ((rc = top_type(s, "fetch_errors", JT_ARRAY, fetch_errors, e)) ||
+        (rc = top_type(s, "endpoints", JT_OBJECT, &v, e)) ||
+        (rc = top_type(s, "fetched_at", JT_STRING, &v, e)) ||
+        (rc = top_type(s, "tool_version", JT_STRING, &v, e)) ||
+        (rc = top_type(s, "project_id", JT_STRING, &v, e)) ||
+        (rc = top_type(s, "caller", JT_OBJECT, &s->caller, e)))
         return rc;
-    s->project_id = jsonutil_get_str(s->root, "project_id");
-    s->fetched_at = jsonutil_get_str(s->root, "fetched_at");
+    s->project_id = jv_get_str(s->root, "project_id");
+    s->fetched_at = jv_get_str(s->root, "fetched_at");
     return 0;
 }
 
 static int validate(struct snapshot *s, const struct snapshot_limits *lim, struct err *e)
 {
     struct loader ld = {s, lim, 0};
-    struct json_object *fetch_errors = NULL;
+    struct jval *fetch_errors = NULL;
     int rc = check_top_level(s, &fetch_errors, e);
 
     if (rc)
@@ -802,7 +781,7 @@ static int validate(struct snapshot *s, const struct snapshot_limits *lim, struc
         problem(&ld, "$.fetched_at", "'%.60s' is not a timestamp", s->fetched_at);
     for (size_t i = 0; i < NPARTS; i++) {
         const struct snapshot_part *p = &part_table[i].part;
-        struct json_object *v = snapshot_part_value(s, p);
+        struct jval *v = snapshot_part_value(s, p);
         char where[64];
 
         if (!v || !part_table[i].fields)
@@ -825,13 +804,11 @@ static int validate(struct snapshot *s, const struct snapshot_limits *lim, struc
     return 0;
 }
 
-/* The part of loading that bytes and trees share: the name, the size limit and the digest. A tree
- * given (root) is taken over; without one, data is parsed. */
-static int load(struct json_object *root, const char *data, size_t len, const char *label,
-                const struct snapshot_limits *lim, struct snapshot **out, struct err *e)
+int snapshot_load_buffer(const char *data, size_t len, const char *label,
+                         const struct snapshot_limits *lim, struct snapshot **out, struct err *e)
 {
     static const struct snapshot_limits defaults = SNAPSHOT_LIMITS_DEFAULT;
-    struct jsonutil_dup dup = {0};
+    struct jdoc_dup dup = {0};
     struct snapshot *s;
     struct buf name;
     int rc;
@@ -840,11 +817,8 @@ static int load(struct json_object *root, const char *data, size_t len, const ch
     if (!lim)
         lim = &defaults;
     s = calloc(1, sizeof *s);
-    if (!s) {
-        json_object_put(root);
+    if (!s)
         return err_set(e, ERR_NOMEM, "out of memory");
-    }
-    s->root = root;
     buf_init(&name, 0);
     if (buf_printf(&name, "snapshot '%s'", util_path_label(label))) {
         rc = err_set(e, ERR_NOMEM, "out of memory");
@@ -861,16 +835,10 @@ static int load(struct json_object *root, const char *data, size_t len, const ch
         err_set(e, rc, "out of memory");
         goto fail;
     }
-    if (!root) {
-        rc = jsonutil_parse_dup(data, len, s->name, lim->max_depth, &s->root, &dup, e);
-    } else {
-        int depth = lim->max_depth > 0 ? lim->max_depth : JSONUTIL_DEFAULT_DEPTH;
-        if (!jsonutil_depth_within(root, depth))
-            rc = err_set(e, ERR_LIMIT, "%s: not JSON: nesting too deep (more than %d levels)",
-                         s->name, depth);
-    }
+    rc = jdoc_parse(data, len, s->name, lim->max_depth, &s->doc, &dup, e);
     if (rc)
         goto fail;
+    s->root = jdoc_root(s->doc);
     if (dup.found &&
         problem_add(&s->problems, "snapshot", dup.path,
                     "key \"%s\" appears twice: a reader of the file sees the first value, this "
@@ -887,22 +855,6 @@ static int load(struct json_object *root, const char *data, size_t len, const ch
 fail:
     snapshot_free(s);
     return rc;
-}
-
-int snapshot_load_buffer(const char *data, size_t len, const char *label,
-                         const struct snapshot_limits *lim, struct snapshot **out, struct err *e)
-{
-    return load(NULL, data, len, label, lim, out, e);
-}
-
-int snapshot_load_tree(struct json_object *root, const char *data, size_t len, const char *label,
-                       const struct snapshot_limits *lim, struct snapshot **out, struct err *e)
-{
-    if (!root) {
-        *out = NULL;
-        return err_set(e, ERR_INVALID, "snapshot '%s': no document", label);
-    }
-    return load(root, data, len, label, lim, out, e);
 }
 
 int snapshot_load_file(const char *path, const struct snapshot_limits *lim, struct snapshot **out,
@@ -931,17 +883,16 @@ void snapshot_free(struct snapshot *s)
 {
     if (!s)
         return;
-    json_object_put(s->root);
+    jdoc_free(s->doc);
     problem_list_clear(&s->problems);
     free(s->name);
     free(s);
 }
 
 /*
- * Walking a large tree to free it (some 100,000 json-c nodes for a 500-instance group) costs about
- * as much as evaluating it, while the kernel takes the pages back at exit in one step. A command's
- * last snapshot is therefore left to the exit. At most one is held: the next one frees it. The
- * static reference keeps it reachable, so valgrind and LeakSanitizer do not count it as a leak.
+ * A command's last snapshot is left to the exit, which takes its pages back in one step. At most
+ * one is held: the next one frees it. The static reference keeps it reachable, so valgrind and
+ * LeakSanitizer do not count it as a leak.
  */
 void snapshot_free_at_exit(struct snapshot *s)
 {
@@ -965,53 +916,51 @@ const char *server_state_name(enum server_state st)
 }
 
 /* A record of a map of API answers (snapshot_server, snapshot_volume). */
-static enum server_state record_of(const struct snapshot_part *p, struct json_object *map,
-                                   const char *id, struct json_object **obj,
-                                   struct json_object **error)
+static enum server_state record_of(const struct snapshot_part *p, struct jval *map, const char *id,
+                                   struct jval **obj, struct jval **error)
 {
-    struct json_object *entry, *status, *o = NULL, *err = NULL;
-    long long code;
+    struct jval *entry, *status, *o, *err;
 
     *obj = NULL;
     *error = NULL;
-    if (!id || !jsonutil_get(map, id, &entry) || !json_object_is_type(entry, json_type_object))
+    entry = id ? jv_get(map, id) : NULL;
+    if (!jv_is(entry, JT_OBJECT))
         return SERVER_MISSING;
-    if (jsonutil_get(entry, "error", &err) && json_object_is_type(err, json_type_object))
+    err = jv_get(entry, "error");
+    if (jv_is(err, JT_OBJECT))
         *error = err;
-    if (!jsonutil_get(entry, "http_status", &status) || !json_object_is_type(status, json_type_int))
+    status = jv_get(entry, "http_status");
+    if (!jv_is(status, JT_INT))
         return SERVER_MISSING;
-    code = json_object_get_int64(status);
-    if (code == 404)
+    if (status->u.i == 404)
         return says_gone(p, err, id) ? SERVER_DELETED : SERVER_MISSING;
-    if (code != 200 || !jsonutil_get(entry, p->record, &o) ||
-        !json_object_is_type(o, json_type_object))
+    o = jv_get(entry, p->record);
+    if (status->u.i != 200 || !jv_is(o, JT_OBJECT))
         return SERVER_MISSING;
     *obj = o;
     return SERVER_PRESENT;
 }
 
-enum server_state snapshot_server(const struct snapshot *s, const char *id,
-                                  struct json_object **server, struct json_object **error)
+enum server_state snapshot_server(const struct snapshot *s, const char *id, struct jval **server,
+                                  struct jval **error)
 {
     enum server_state st = record_of(&part_table[P_SERVERS].part, s->servers, id, server, error);
 
     if (st == SERVER_PRESENT &&
-        vocab_tagged("server.status", jsonutil_get_str(*server, "status"), "gone"))
+        vocab_tagged("server.status", jv_get_str(*server, "status"), "gone"))
         return SERVER_DELETED;
     return st;
 }
 
-enum server_state snapshot_volume(const struct snapshot *s, const char *id,
-                                  struct json_object **volume, struct json_object **error)
+enum server_state snapshot_volume(const struct snapshot *s, const char *id, struct jval **volume,
+                                  struct jval **error)
 {
     return record_of(&part_table[P_VOLUMES].part, s->volumes, id, volume, error);
 }
 
-struct json_object *snapshot_image(const struct snapshot *s, const char *id)
+struct jval *snapshot_image(const struct snapshot *s, const char *id)
 {
-    struct json_object *img;
+    struct jval *img = id ? jv_get(s->images, id) : NULL;
 
-    if (!id || !jsonutil_get(s->images, id, &img) || !json_object_is_type(img, json_type_object))
-        return NULL;
-    return img;
+    return jv_is(img, JT_OBJECT) ? img : NULL;
 }

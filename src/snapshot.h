@@ -1,12 +1,12 @@
 /*
  * The snapshot (`sdrs-preflight/snapshot@1`): reading, validating and normalising it.
  *
- * snapshot_load_* return an owned struct snapshot (snapshot_free). Every json_object pointer in it
- * is borrowed from s->root and lives as long as the snapshot. Loading fails (ERR_PARSE, exit code
- * 2) only when the input is not a snapshot at all: not JSON, wrong schema, wrong top-level types.
- * Data that is a snapshot but cannot support a decision (missing parts, fetch errors, fields of the
- * wrong type, servers that instances reference but the snapshot lacks) is recorded in s->problems,
- * which makes the verdict INDETERMINATE.
+ * snapshot_load_* return an owned struct snapshot (snapshot_free). The document is a jdoc (jdoc.h);
+ * every struct jval pointer in the snapshot is borrowed from it and lives as long as the snapshot.
+ * Loading fails (ERR_PARSE, exit code 2) only when the input is not a snapshot at all: not JSON,
+ * wrong schema, wrong top-level types. Data that is a snapshot but cannot support a decision
+ * (missing parts, fetch errors, fields of the wrong type, servers that instances reference but the
+ * snapshot lacks) is recorded in s->problems, which makes the verdict INDETERMINATE.
  *
  * Normalisation (done in place on s->root, never on the input bytes): the fields listed in
  * rules/README.md become integers or booleans when the API sent them as strings, numbers become
@@ -22,7 +22,8 @@
 #include "result.h"
 #include "util.h"
 
-struct json_object;
+struct jdoc;
+struct jval;
 
 #define SNAPSHOT_SCHEMA "sdrs-preflight/snapshot@1"
 
@@ -90,17 +91,18 @@ const struct snapshot_part *snapshot_part_by_read(const char *read);
 
 struct snapshot {
     char *name; /* for messages: "snapshot 'file.json'" */
-    struct json_object *root;
-    struct json_object *group;     /* NULL when missing */
-    struct json_object *instances; /* arrays and objects below: NULL when missing */
-    struct json_object *replications;
-    struct json_object *drills;
-    struct json_object *servers;
-    struct json_object *images;
-    struct json_object *volumes;         /* EVS disks by id (NULL in snapshots of older versions) */
-    struct json_object *flavors;         /* ECS flavor lists by availability zone (idem) */
-    struct json_object *flavor_capacity; /* Huawei Cloud's flavor capacity by flavor id (idem) */
-    struct json_object *caller; /* what the credential shows of its roles (NULL: not visible) */
+    struct jdoc *doc;
+    struct jval *root;
+    struct jval *group;     /* NULL when missing */
+    struct jval *instances; /* arrays and objects below: NULL when missing */
+    struct jval *replications;
+    struct jval *drills;
+    struct jval *servers;
+    struct jval *images;
+    struct jval *volumes;         /* EVS disks by id (NULL in snapshots of older versions) */
+    struct jval *flavors;         /* ECS flavor lists by availability zone (idem) */
+    struct jval *flavor_capacity; /* Huawei Cloud's flavor capacity by flavor id (idem) */
+    struct jval *caller;          /* what the credential shows of its roles (NULL: not visible) */
     const char *project_id;
     const char *fetched_at;
     long long now; /* fetched_at in seconds since the epoch, 0 when unknown */
@@ -113,33 +115,29 @@ enum server_state { SERVER_PRESENT, SERVER_DELETED, SERVER_MISSING };
 /* Reads and validates a snapshot file. */
 int snapshot_load_file(const char *path, const struct snapshot_limits *lim, struct snapshot **out,
                        struct err *e);
-/* Same for bytes already in memory; `label` names the input in messages. */
+/* Same for bytes already in memory (a file's, or the serialisation of a live fetch); `label`
+ * names the input in messages. */
 int snapshot_load_buffer(const char *data, size_t len, const char *label,
                          const struct snapshot_limits *lim, struct snapshot **out, struct err *e);
-/* Same for a document already parsed (the live fetch): takes root over, also on failure. data
- * and len are its serialisation, which the digest and the size limit cover; the tree's nesting is
- * held to lim->max_depth as the parser would hold the bytes. */
-int snapshot_load_tree(struct json_object *root, const char *data, size_t len, const char *label,
-                       const struct snapshot_limits *lim, struct snapshot **out, struct err *e);
 void snapshot_free(struct snapshot *s);
 /* Frees s when the process exits, for the last snapshot a command evaluates: see snapshot.c. */
 void snapshot_free_at_exit(struct snapshot *s);
 
 /* The value of a part in s (borrowed; NULL when the snapshot lacks it). */
-struct json_object *snapshot_part_value(const struct snapshot *s, const struct snapshot_part *p);
+struct jval *snapshot_part_value(const struct snapshot *s, const struct snapshot_part *p);
 
 /* Looks a server up. *server is the ECS object when the snapshot has one (present, or deleted
  * with status DELETED), *error the recorded API error object; both may be NULL. */
-enum server_state snapshot_server(const struct snapshot *s, const char *id,
-                                  struct json_object **server, struct json_object **error);
+enum server_state snapshot_server(const struct snapshot *s, const char *id, struct jval **server,
+                                  struct jval **error);
 const char *server_state_name(enum server_state st);
 
 /* Looks a disk up, like snapshot_server: *volume is the EVS object when the snapshot has one;
  * SERVER_DELETED means EVS answered 404 with its own error code. */
-enum server_state snapshot_volume(const struct snapshot *s, const char *id,
-                                  struct json_object **volume, struct json_object **error);
+enum server_state snapshot_volume(const struct snapshot *s, const char *id, struct jval **volume,
+                                  struct jval **error);
 
 /* The image object for an id, or NULL. */
-struct json_object *snapshot_image(const struct snapshot *s, const char *id);
+struct jval *snapshot_image(const struct snapshot *s, const char *id);
 
 #endif

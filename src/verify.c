@@ -1,6 +1,6 @@
 #include "verify.h"
 
-#include "jsonutil.h"
+#include "jdoc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,11 +43,11 @@ static int add_check(struct verify_result *r, bool ok, const char *expected, con
 }
 
 /* One check per member of a list (instances or pairs) that differs, and one for all that hold. */
-static int check_members(struct verify_result *r, const struct action_spec *sp,
-                         struct json_object *list, const char *noun, const char *plural)
+static int check_members(struct verify_result *r, const struct action_spec *sp, struct jval *list,
+                         const char *noun, const char *plural)
 {
     char expected[96], found[200];
-    size_t n = list ? json_object_array_length(list) : 0, good = 0;
+    size_t n = jv_len(list), good = 0;
     int rc = 0;
 
     snprintf(expected, sizeof expected, "%s, production at %s", sp->member_status,
@@ -55,10 +55,9 @@ static int check_members(struct verify_result *r, const struct action_spec *sp,
     if (!list)
         return add_check(r, false, expected, "not read", "%s", plural);
     for (size_t i = 0; !rc && i < n; i++) {
-        struct json_object *m = json_object_array_get_idx(list, i);
-        const char *status = jsonutil_get_str(m, "status"),
-                   *station = jsonutil_get_str(m, "priority_station"),
-                   *id = jsonutil_get_str(m, "id"), *name = jsonutil_get_str(m, "name");
+        struct jval *m = jv_at(list, i);
+        const char *status = jv_get_str(m, "status"), *station = jv_get_str(m, "priority_station"),
+                   *id = jv_get_str(m, "id"), *name = jv_get_str(m, "name");
 
         if (is(status, sp->member_status) && is(station, r->station_after)) {
             good++;
@@ -80,7 +79,7 @@ static int check_members(struct verify_result *r, const struct action_spec *sp,
 static int list_servers(struct verify_result *r, const struct snapshot *post)
 {
     const char *key = is(r->station_after, "target") ? "target_server" : "source_server";
-    size_t n = post->instances ? json_object_array_length(post->instances) : 0;
+    size_t n = jv_len(post->instances);
 
     if (!n)
         return 0;
@@ -88,24 +87,23 @@ static int list_servers(struct verify_result *r, const struct snapshot *post)
     if (!r->servers)
         return ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
-        struct json_object *pi = json_object_array_get_idx(post->instances, i), *srv = NULL,
-                           *err = NULL;
+        struct jval *pi = jv_at(post->instances, i), *srv = NULL, *err = NULL;
         struct verify_server *v = &r->servers[r->nservers];
-        const char *id = jsonutil_get_str(pi, key), *name = NULL, *status = NULL;
+        const char *id = jv_get_str(pi, key), *name = NULL, *status = NULL;
         enum server_state st;
 
         if (!id)
             continue;
         r->nservers++;
         snprintf(v->id, sizeof v->id, "%s", id);
-        snprintf(v->instance, sizeof v->instance, "%s", or_missing(jsonutil_get_str(pi, "id")));
+        snprintf(v->instance, sizeof v->instance, "%s", or_missing(jv_get_str(pi, "id")));
         st = snapshot_server(post, id, &srv, &err);
         if (srv) {
-            name = jsonutil_get_str(srv, "name");
-            status = jsonutil_get_str(srv, "status");
+            name = jv_get_str(srv, "name");
+            status = jv_get_str(srv, "status");
         }
         if (!name)
-            name = jsonutil_get_str(pi, "name");
+            name = jv_get_str(pi, "name");
         snprintf(v->name, sizeof v->name, "%s", name ? name : "");
         snprintf(v->status, sizeof v->status, "%s",
                  st == SERVER_DELETED   ? "deleted"
@@ -137,8 +135,8 @@ int verify_end_state(const struct action_spec *sp, const char *station_before,
                  post->problems.n == 1 ? "" : "s", p->kind, p->where, p->message);
         rc = add_check(out, false, "a complete read", found, "the group read after the action");
     }
-    status = post->group ? jsonutil_get_str(post->group, "status") : NULL;
-    station = post->group ? jsonutil_get_str(post->group, "priority_station") : NULL;
+    status = jv_get_str(post->group, "status");
+    station = jv_get_str(post->group, "priority_station");
     snprintf(out->group_status, sizeof out->group_status, "%s", status ? status : "");
     snprintf(out->group_station, sizeof out->group_station, "%s", station ? station : "");
     if (!rc)

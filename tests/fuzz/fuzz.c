@@ -1,5 +1,7 @@
 #include "fuzz.h"
 
+#include "jdoc.h"
+
 #include "engine.h"
 #include "jsonutil.h"
 #include "snapshot.h"
@@ -46,19 +48,28 @@ struct engine *fuzz_engine(void)
 bool fuzz_eval_run(const uint8_t *data, size_t size, struct fuzz_eval *ev)
 {
     struct engine_input in;
-    struct json_object *facts;
+    struct jval *facts;
     struct err e = {0};
     int rc;
 
     memset(ev, 0, sizeof *ev);
     if (snapshot_load_buffer((const char *)data, size, "fuzz", NULL, &ev->snap, &e) != 0)
         return false;
-    ev->action = jsonutil_get_str(ev->snap->root, "fuzz_action");
+    ev->action = jv_get_str(ev->snap->root, "fuzz_action");
     if (!action_valid(ev->action))
         ev->action = "failover";
-    if (jsonutil_get(ev->snap->root, "fuzz_facts", &facts) &&
-        facts_from_json(facts, "facts 'fuzz'", &ev->facts, &e) != 0)
-        ev->facts = NULL;
+    if ((facts = jv_get(ev->snap->root, "fuzz_facts")) != NULL) {
+        /* the facts reader takes a json-c document: the member, written and read back */
+        struct json_object *doc = NULL;
+        struct buf text;
+        buf_init(&text, 0);
+        FUZZ_ASSERT(jv_write(facts, &text) == 0, "out of memory");
+        if (jsonutil_parse(buf_str(&text), text.len, "facts 'fuzz'", 0, &doc, &e) != 0 ||
+            facts_from_json(doc, "facts 'fuzz'", &ev->facts, &e) != 0)
+            ev->facts = NULL;
+        json_object_put(doc);
+        buf_free(&text);
+    }
     in = (struct engine_input){.snap = ev->snap, .facts = ev->facts, .action = ev->action};
     rc = engine_run(fuzz_engine(), &in, &ev->results, &ev->nresults, &e);
     FUZZ_ASSERT(rc == 0, "engine_run failed (%d): %s", rc, e.msg);

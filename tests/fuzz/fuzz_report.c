@@ -7,6 +7,7 @@
  */
 #include "fuzz.h"
 
+#include "jdoc.h"
 #include "jsonutil.h"
 #include "report.h"
 #include "waivers.h"
@@ -110,18 +111,18 @@ static void render_all(const struct report *r)
 /* The input's "fuzz_waivers" member, when it is a valid waivers document. Owned. */
 static struct waivers *waivers_of(const struct snapshot *s)
 {
-    struct json_object *v;
+    struct jval *v = jv_get(s->root, "fuzz_waivers");
     struct waivers *w = NULL;
-    const char *text;
-    size_t len;
+    struct buf text;
+    int rc;
 
-    if (!jsonutil_get(s->root, "fuzz_waivers", &v))
+    if (!v)
         return NULL;
-    text = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &len);
-    FUZZ_ASSERT(text, "out of memory");
-    if (waivers_load_buffer(text, len, "waivers 'fuzz'", &w, NULL) != 0)
-        return NULL;
-    return w;
+    buf_init(&text, 0);
+    FUZZ_ASSERT(jv_write(v, &text) == 0, "out of memory");
+    rc = waivers_load_buffer(buf_str(&text), text.len, "waivers 'fuzz'", &w, NULL);
+    buf_free(&text);
+    return rc ? NULL : w;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,6 +1,7 @@
 /* The snapshot reader: every API quirk it must tolerate, every malformed input it must reject. */
 #include "testutil.h"
 
+#include "jdoc.h"
 #include "jsonutil.h"
 #include "snapshot.h"
 
@@ -76,7 +77,26 @@ static void dump_problems(const struct snapshot *s)
                 s->problems.items[i].message);
 }
 
-static struct json_object *path(struct json_object *root, const char *ptr)
+/* The value at a JSON Pointer ("/replications/0/progress") in a snapshot's document. */
+static struct jval *path(struct jval *root, const char *ptr)
+{
+    struct jval *v = root;
+
+    while (*ptr == '/') {
+        char part[128];
+        size_t n = strcspn(ptr + 1, "/");
+        ck_assert(n < sizeof part);
+        memcpy(part, ptr + 1, n);
+        part[n] = '\0';
+        v = jv_is(v, JT_ARRAY) ? jv_at(v, (size_t)strtoul(part, NULL, 10)) : jv_get(v, part);
+        ck_assert_msg(v != NULL, "no %s", ptr);
+        ptr += n + 1;
+    }
+    return v;
+}
+
+/* The value at a JSON Pointer in a json-c document (the test's own inputs). */
+static struct json_object *cpath(struct json_object *root, const char *ptr)
 {
     struct json_object *v = NULL;
 
@@ -107,21 +127,21 @@ START_TEST(numbers_as_strings_and_strings_as_numbers)
                 "{\"op\":\"replace\",\"path\":\"/server_group/replication_num\","
                 "\"value\":1.0},"
                 "{\"op\":\"add\",\"path\":\"/server_group/name\",\"value\":\"42\"}]");
-    struct json_object *v;
+    struct jval *v;
 
     ck_assert_uint_eq(s->problems.n, 0);
     v = path(s->root, "/replications/0/fault_level");
-    ck_assert(json_object_is_type(v, json_type_int));
-    ck_assert_int_eq(json_object_get_int64(v), 5);
-    ck_assert_int_eq(json_object_get_int64(path(s->root, "/replications/0/progress")), 99);
-    ck_assert_int_eq(
-        json_object_get_int64(path(s->root, "/replications/0/record_metadata/volume_size")), 10);
-    ck_assert(json_object_is_type(path(s->root, "/server_group/replication_num"), json_type_int));
-    ck_assert_str_eq(json_object_get_string(path(s->root, "/server_group/name")), "42");
+    ck_assert(jv_is(v, JT_INT));
+    ck_assert_int_eq(v->u.i, 5);
+    ck_assert_int_eq(path(s->root, "/replications/0/progress")->u.i, 99);
+    ck_assert(jv_is(path(s->root, "/replications/0/record_metadata/volume_size"), JT_INT));
+    ck_assert_int_eq(path(s->root, "/replications/0/record_metadata/volume_size")->u.i, 10);
+    ck_assert(jv_is(path(s->root, "/server_group/replication_num"), JT_INT));
+    ck_assert_str_eq(jv_str(path(s->root, "/server_group/name")), "42");
     snapshot_free(s);
 
     s = load_ok("[{\"op\":\"replace\",\"path\":\"/replications/0/fault_level\",\"value\":5}]");
-    ck_assert_int_eq(json_object_get_int64(path(s->root, "/replications/0/fault_level")), 5);
+    ck_assert_int_eq(path(s->root, "/replications/0/fault_level")->u.i, 5);
     snapshot_free(s);
 }
 END_TEST
@@ -142,8 +162,7 @@ START_TEST(number_strings_are_exact)
         s = load_ok(patch);
         ck_assert_msg(s->problems.n == 1, "%s: %zu problems", variants[i], s->problems.n);
         ck_assert_str_eq(s->problems.items[0].where, "$.replications[0].fault_level");
-        ck_assert(
-            !jsonutil_get(json_object_array_get_idx(s->replications, 0), "fault_level", NULL));
+        ck_assert_ptr_null(jv_get(jv_at(s->replications, 0), "fault_level"));
         snapshot_free(s);
     }
 }
@@ -166,7 +185,7 @@ START_TEST(booleans_as_strings)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char patch[256];
         struct snapshot *s;
-        struct json_object *v;
+        struct jval *v;
 
         snprintf(patch, sizeof patch,
                  "[{\"op\":\"add\",\"path\":\"/protected_instances/0/metadata/__system__frozen\","
@@ -175,8 +194,8 @@ START_TEST(booleans_as_strings)
         s = load_ok(patch);
         ck_assert_uint_eq(s->problems.n, 0);
         v = path(s->root, "/protected_instances/0/metadata/__system__frozen");
-        ck_assert_msg(json_object_is_type(v, json_type_boolean), "%s", cases[i].value);
-        ck_assert_int_eq(json_object_get_boolean(v), cases[i].want);
+        ck_assert_msg(jv_is(v, JT_BOOL), "%s", cases[i].value);
+        ck_assert_int_eq(v->u.b, cases[i].want);
         snapshot_free(s);
     }
     for (size_t i = 0; i < sizeof undocumented / sizeof undocumented[0]; i++) {
@@ -227,7 +246,7 @@ START_TEST(unusable_types_are_problems)
                 "\"value\":42},"
                 "{\"op\":\"replace\",\"path\":\"/protected_instances/0/source_server\","
                 "\"value\":null}]");
-    struct json_object *pair = path(s->root, "/replications/0");
+    struct jval *pair = path(s->root, "/replications/0");
 
     ck_assert(has_problem(s, "$.replications[0].fault_level", "expected an integer, got string"));
     ck_assert(
@@ -236,7 +255,7 @@ START_TEST(unusable_types_are_problems)
     ck_assert(has_problem(s, "$.server_group.name", "expected a string, got number 42"));
     ck_assert(has_problem(s, "$.protected_instances[0].source_server", "required field is null"));
     /* the unusable value is gone, so a rule sees nil, never "abc" */
-    ck_assert(!jsonutil_get(pair, "fault_level", NULL));
+    ck_assert_ptr_null(jv_get(pair, "fault_level"));
     snapshot_free(s);
 }
 END_TEST
@@ -335,13 +354,13 @@ START_TEST(server_states)
         "{\"op\":\"add\",\"path\":\"/servers/x1\",\"value\":{\"http_status\":\"200\",\"server\":"
         "{\"id\":\"x1\",\"status\":\"SOFT_DELETED\"}}},"
         "{\"op\":\"add\",\"path\":\"/servers/x2\",\"value\":{\"http_status\":500}}]");
-    struct json_object *srv, *err;
+    struct jval *srv, *err;
 
     ck_assert_int_eq(snapshot_server(s, "s1", &srv, &err), SERVER_PRESENT);
     ck_assert_ptr_nonnull(srv);
     ck_assert_int_eq(snapshot_server(s, "t1", &srv, &err), SERVER_DELETED);
     ck_assert_ptr_null(srv);
-    ck_assert_str_eq(jsonutil_get_str(err, "code"), "Ecs.0114");
+    ck_assert_str_eq(jv_get_str(err, "code"), "Ecs.0114");
     ck_assert_int_eq(snapshot_server(s, "x1", &srv, &err), SERVER_DELETED);
     ck_assert_ptr_nonnull(srv);
     ck_assert_int_eq(snapshot_server(s, "x2", &srv, &err), SERVER_MISSING);
@@ -363,7 +382,7 @@ START_TEST(deleted_only_on_ecs_evidence)
     for (size_t i = 0; i < sizeof not_ecs / sizeof not_ecs[0]; i++) {
         char patch[400];
         struct snapshot *s;
-        struct json_object *srv, *err;
+        struct jval *srv, *err;
 
         snprintf(patch, sizeof patch,
                  "[{\"op\":\"replace\",\"path\":\"/servers/t1\",\"value\":%s}]", not_ecs[i]);
@@ -392,11 +411,11 @@ START_TEST(volume_records)
         "\"v5\":{\"http_status\":403,\"error\":{\"code\":\"EVS.2056\",\"message\":\"deny\"}},"
         "\"v6\":{\"http_status\":200,\"volume\":{\"id\":\"other\",\"status\":\"in-use\"}},"
         "\"v7\":{\"http_status\":404,\"error\":{\"code\":\"404\",\"message\":\"Not Found\"}}}}]");
-    struct json_object *vol, *err, *b;
+    struct jval *vol, *err;
 
     ck_assert_int_eq(snapshot_volume(s, "v1", &vol, &err), SERVER_PRESENT);
-    ck_assert(jsonutil_get(vol, "bootable", &b) && json_object_is_type(b, json_type_boolean));
-    ck_assert(jsonutil_get(vol, "size", &b) && json_object_get_int64(b) == 10);
+    ck_assert(jv_is(jv_get(vol, "bootable"), JT_BOOL));
+    ck_assert(jv_is(jv_get(vol, "size"), JT_INT) && jv_get(vol, "size")->u.i == 10);
     ck_assert_int_eq(snapshot_volume(s, "v2", &vol, &err), SERVER_DELETED);
     ck_assert_int_eq(snapshot_volume(s, "v3", &vol, &err), SERVER_DELETED);
     ck_assert_int_eq(snapshot_volume(s, "v4", &vol, &err), SERVER_MISSING);
@@ -431,11 +450,9 @@ START_TEST(flavor_records)
                 "\"az3\":{\"http_status\":200,\"flavors\":{}},"
                 "\"az4\":{\"http_status\":200,\"flavors\":[{\"id\":\"f\",\"os_extra_specs\":{}},"
                 "{\"id\":\"f\",\"os_extra_specs\":{\"cond:operation:status\":\"sellout\"}}]}}}]");
-    struct json_object *rec, *list, *v;
+    struct jval *list = jv_get(jv_get(s->flavors, "az1"), "flavors");
 
-    ck_assert(jsonutil_get(s->flavors, "az1", &rec) && jsonutil_get(rec, "flavors", &list));
-    ck_assert(jsonutil_get(json_object_array_get_idx(list, 0), "vcpus", &v) &&
-              json_object_is_type(v, json_type_int));
+    ck_assert(jv_is(jv_get(jv_at(list, 0), "vcpus"), JT_INT));
     ck_assert(has_problem(s, "$.flavors[\"az1\"].flavors[1].vcpus", "expected an integer"));
     ck_assert(has_problem(s, "$.flavors[\"az2\"]", "could not be read: HTTP 404"));
     ck_assert(has_problem(s, "$.flavors[\"az3\"].flavors", "expected an array"));
@@ -458,13 +475,12 @@ START_TEST(capacity_records)
         "\"f4\":{\"http_status\":200,\"resources\":[{\"availability_zone\":\"az1\",\"prefer\":true}"
         ","
         "{\"availability_zone\":\"az1\",\"prefer\":false}]}}}]");
-    struct json_object *rec, *list, *v;
+    struct jval *list, *v;
 
     ck_assert_ptr_nonnull(s->flavor_capacity);
-    ck_assert(jsonutil_get(s->flavor_capacity, "f1", &rec) &&
-              jsonutil_get(rec, "resources", &list));
-    ck_assert(jsonutil_get(json_object_array_get_idx(list, 0), "prefer", &v) &&
-              json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v));
+    list = jv_get(jv_get(s->flavor_capacity, "f1"), "resources");
+    v = jv_get(jv_at(list, 0), "prefer");
+    ck_assert(jv_is(v, JT_BOOL) && !v->u.b);
     ck_assert(
         has_problem(s, "$.flavor_capacity[\"f1\"].resources[1].prefer", "expected a boolean"));
     ck_assert(!has_problem(s, "$.flavor_capacity[\"f2\"]", ""));
@@ -480,15 +496,14 @@ START_TEST(caller_roles)
 {
     struct snapshot *s = load_ok("[{\"op\":\"add\",\"path\":\"/caller\",\"value\":{\"roles\":"
                                  "[\"te_admin\",\"op_gated_x\"],\"source\":\"IAM\"}}]");
-    struct json_object *roles;
-
     ck_assert_ptr_nonnull(s->caller);
-    ck_assert(jsonutil_get(s->caller, "roles", &roles) && json_object_array_length(roles) == 2);
+    ck_assert(jv_is(jv_get(s->caller, "roles"), JT_ARRAY) &&
+              jv_len(jv_get(s->caller, "roles")) == 2);
     ck_assert_int_eq((int)s->problems.n, 0);
     snapshot_free(s);
     s = load_ok("[{\"op\":\"add\",\"path\":\"/caller\",\"value\":{\"roles\":[\"a\",7]}}]");
     ck_assert(has_problem(s, "$.caller.roles[1]", "expected a role name"));
-    ck_assert(!jsonutil_get(s->caller, "roles", NULL));
+    ck_assert_ptr_null(jv_get(s->caller, "roles"));
     snapshot_free(s);
 }
 END_TEST
@@ -601,7 +616,8 @@ START_TEST(rejects_what_is_not_a_snapshot)
         {"", "empty"},
         {"   \n", "empty"},
         {"{\"schema\":", "ends in the middle"},
-        {"{\"schema\":\"sdrs-preflight/snapshot@1\"} trailing", "not JSON: unexpected character"},
+        {"{\"schema\":\"sdrs-preflight/snapshot@1\"} trailing",
+         "not JSON: unexpected data after the value at line 1, column 40"},
         {"{\"a\" 1}", "line 1, column 6"},
         {"{\"a\":1,}", "not JSON"},
         {"[1,2]", "top level is array"},
@@ -698,15 +714,15 @@ START_TEST(public_examples_load)
     snap = json_object_new_object();
     json_object_object_add(snap, "schema", json_object_new_string(SNAPSHOT_SCHEMA));
     json_object_object_add(snap, "fetched_at", json_object_new_string("2026-11-25T12:00:00Z"));
-    json_object_object_add(snap, "server_group", json_object_get(path(parts[0], "/server_group")));
-    arr = json_object_get(path(parts[1], "/protected_instances"));
+    json_object_object_add(snap, "server_group", json_object_get(cpath(parts[0], "/server_group")));
+    arr = json_object_get(cpath(parts[1], "/protected_instances"));
     json_object_array_add(arr, json_object_get(parts[5]));
     json_object_object_add(snap, "protected_instances", arr);
-    arr = json_object_get(path(parts[2], "/replications"));
+    arr = json_object_get(cpath(parts[2], "/replications"));
     json_object_array_add(arr, json_object_get(parts[4]));
     json_object_object_add(snap, "replications", arr);
     json_object_object_add(snap, "disaster_recovery_drills",
-                           json_object_get(path(parts[3], "/disaster_recovery_drills")));
+                           json_object_get(cpath(parts[3], "/disaster_recovery_drills")));
     json_object_object_add(snap, "servers", json_object_new_object());
     text = json_object_to_json_string(snap);
     ck_assert_int_eq(snapshot_load_buffer(text, strlen(text), "examples", NULL, &s, &e), 0);
@@ -717,10 +733,10 @@ START_TEST(public_examples_load)
                       "unexpected problem %s: %s", s->problems.items[i].where, m);
     }
     /* otcextensions sends fault_level as the number 0, the docs as "0": both are integers now */
-    ck_assert_int_eq(json_object_get_int64(path(s->root, "/replications/0/fault_level")), 0);
-    ck_assert_int_eq(json_object_get_int64(path(s->root, "/replications/1/fault_level")), 0);
-    ck_assert(json_object_get_boolean(
-                  path(s->root, "/protected_instances/2/metadata/__system__frozen")) == 0);
+    ck_assert_int_eq(path(s->root, "/replications/0/fault_level")->u.i, 0);
+    ck_assert_int_eq(path(s->root, "/replications/1/fault_level")->u.i, 0);
+    ck_assert(jv_is(path(s->root, "/protected_instances/2/metadata/__system__frozen"), JT_BOOL));
+    ck_assert(!path(s->root, "/protected_instances/2/metadata/__system__frozen")->u.b);
     snapshot_free(s);
     json_object_put(snap);
     for (size_t i = 0; i < 6; i++)
@@ -728,54 +744,51 @@ START_TEST(public_examples_load)
 }
 END_TEST
 
-/* A tree loads as its serialisation does: same digest, same normalisation, same problems. */
-START_TEST(tree_loads_like_its_bytes)
+/* The snapshot's parser (jdoc) reads what json-c reads, value for value: what jdoc writes back
+ * is, to json-c, the document it read itself. */
+START_TEST(jdoc_reads_as_json_c_does)
 {
-    static const char *patches[] = {
-        NULL,
-        "[{\"op\":\"replace\",\"path\":\"/replications/0/progress\",\"value\":\"90\"},"
-        "{\"op\":\"remove\",\"path\":\"/servers/t1\"}]",
-        "[{\"op\":\"remove\",\"path\":\"/fetched_at\"}]",
+    static const char *const docs[] = {
+        BASE,
+        "{\"a\":[1,-2,0,9223372036854775807,-9223372036854775808,1.5,-0.25,1e3,2E-2,true,false,"
+        "null,\"\"],\"b\":{},\"c\":[],\"d\":{\"x\":{\"y\":[[],[{}]]}}}",
+        "[\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u0041 \\u00e9 \\u20ac "
+        "\\ud83d\\ude00\",\"\xc3\xa9\xe2\x82\xac\"]",
+        "{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
+        "\"k10\":{\"\\u006b\":\"\\u0000x\"}}",
     };
 
-    for (size_t i = 0; i < sizeof patches / sizeof patches[0]; i++) {
-        struct json_object *doc = NULL, *ops = NULL;
-        struct snapshot *a = NULL, *b = NULL;
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        struct json_object *o = NULL, *back = NULL;
+        struct jdoc *d = NULL;
         struct err e = {0};
-        const char *text;
-        char *copy;
+        struct buf out;
+        int crc = jsonutil_parse(docs[i], strlen(docs[i]), "c", 64, &o, &e);
+        int jrc = jdoc_parse(docs[i], strlen(docs[i]), "j", 64, &d, NULL, &e);
 
-        ck_assert_int_eq(jsonutil_parse(BASE, strlen(BASE), "base", 64, &doc, &e), 0);
-        if (patches[i]) {
-            ck_assert_int_eq(jsonutil_parse(patches[i], strlen(patches[i]), "p", 64, &ops, &e), 0);
-            ck_assert_int_eq(jsonutil_patch(doc, ops, &e), 0);
+        ck_assert_msg(crc == jrc, "%zu: json-c %d, jdoc %d (%s)", i, crc, jrc, e.msg);
+        if (crc) {
+            jdoc_free(d);
+            continue;
         }
-        copy = strdup(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
-        ck_assert_ptr_nonnull(copy);
-        ck_assert_int_eq(snapshot_load_buffer(copy, strlen(copy), "t", NULL, &a, &e), 0);
-        ck_assert_int_eq(snapshot_load_tree(doc, copy, strlen(copy), "t", NULL, &b, &e), 0);
-        ck_assert_str_eq(a->sha256, b->sha256);
-        ck_assert_uint_eq(a->problems.n, b->problems.n);
-        for (size_t k = 0; k < a->problems.n; k++)
-            ck_assert_str_eq(a->problems.items[k].message, b->problems.items[k].message);
-        text = json_object_to_json_string_ext(a->root, JSON_C_TO_STRING_PLAIN);
-        ck_assert_str_eq(text, json_object_to_json_string_ext(b->root, JSON_C_TO_STRING_PLAIN));
-        snapshot_free(a);
-        snapshot_free(b);
-        json_object_put(ops);
-        free(copy);
+        buf_init(&out, 0);
+        ck_assert_int_eq(jv_write(jdoc_root(d), &out), 0);
+        ck_assert_int_eq(jsonutil_parse(out.data, out.len, "w", 64, &back, &e), 0);
+        ck_assert_msg(json_object_equal(o, back), "%zu: %s", i, buf_str(&out));
+        buf_free(&out);
+        json_object_put(back);
+        json_object_put(o);
+        jdoc_free(d);
     }
 }
 END_TEST
 
-/* The tree's nesting is held to the limit exactly where the parser holds the bytes. */
-START_TEST(tree_depth_matches_the_parser)
+/* Nesting is held to the limit exactly where json-c's parser holds it. */
+START_TEST(jdoc_depth_matches_json_c)
 {
     for (int depth = 1; depth <= 8; depth++) {
         char text[128];
         size_t n = 0;
-        struct json_object *doc = NULL, *o = NULL;
-        struct err e = {0};
 
         for (int i = 0; i < depth; i++) {
             const char *open = i % 2 ? "[" : "{\"k\":";
@@ -785,33 +798,84 @@ START_TEST(tree_depth_matches_the_parser)
         text[n++] = '1';
         for (int i = depth - 1; i >= 0; i--)
             text[n++] = i % 2 ? ']' : '}';
-        ck_assert_int_eq(jsonutil_parse(text, n, "t", 64, &doc, &e), 0);
         for (int limit = 1; limit <= 10; limit++) {
-            bool parses = jsonutil_parse(text, n, "t", limit, &o, &e) == 0;
+            struct json_object *o = NULL;
+            struct jdoc *d = NULL;
+            struct err e = {0};
+            bool c = jsonutil_parse(text, n, "t", limit, &o, &e) == 0;
+            int rc = jdoc_parse(text, n, "t", limit, &d, NULL, &e);
+
+            ck_assert_msg(c == (rc == 0), "depth %d, limit %d", depth, limit);
+            ck_assert(c == (depth + 1 <= limit)); /* the 1 inside is a level */
+            if (rc)
+                ck_assert_int_eq(rc, ERR_LIMIT);
             json_object_put(o);
-            o = NULL;
-            ck_assert_msg(parses == jsonutil_depth_within(doc, limit), "depth %d, limit %d", depth,
-                          limit);
-            ck_assert(parses == (depth + 1 <= limit)); /* the 1 inside is a level */
+            jdoc_free(d);
         }
-        json_object_put(doc);
     }
 }
 END_TEST
 
-/* A live fetch's tree deeper than --max-depth is refused as its bytes would be. */
-START_TEST(tree_depth_limit)
+/* A live fetch's bytes deeper than --max-depth are refused as a file's would be. */
+START_TEST(depth_limit)
 {
-    struct json_object *doc = NULL;
     struct snapshot *s = NULL;
     struct err e = {0};
     struct snapshot_limits lim = {1 << 20, 4, 100};
 
-    ck_assert_int_eq(jsonutil_parse(BASE, strlen(BASE), "base", 64, &doc, &e), 0);
-    ck_assert_int_eq(snapshot_load_tree(doc, BASE, strlen(BASE), "live", &lim, &s, &e), ERR_LIMIT);
+    ck_assert_int_eq(snapshot_load_buffer(BASE, strlen(BASE), "live", &lim, &s, &e), ERR_LIMIT);
     ck_assert_ptr_null(s);
     ck_assert_ptr_nonnull(strstr(e.msg, "snapshot 'live': not JSON: nesting too deep"));
-    ck_assert_int_eq(snapshot_load_tree(NULL, "", 0, "live", NULL, &s, &e), ERR_INVALID);
+}
+END_TEST
+
+/* Objects of more than JDOC_INDEX_MIN members are searched through their index: every key of a
+ * map of 5,000 is found, a key not in it is not, a removed one is gone, and of a repeated key the
+ * last value is read. */
+START_TEST(jdoc_large_objects)
+{
+    struct buf text;
+    struct jdoc *d = NULL;
+    struct jdoc_dup dup;
+    struct err e = {0};
+    struct jval *root;
+    char key[32];
+
+    buf_init(&text, 0);
+    buf_adds(&text, "{");
+    for (int i = 0; i < 5000; i++)
+        buf_printf(&text, "\"server-%d\":%d,", i, i);
+    buf_adds(&text, "\"server-17\":-1}");
+    ck_assert_int_eq(jdoc_parse(text.data, text.len, "t", 64, &d, &dup, &e), 0);
+    ck_assert(dup.found);
+    ck_assert_str_eq(dup.key, "server-17");
+    ck_assert_str_eq(dup.path, "$");
+    root = jdoc_root(d);
+    ck_assert_uint_eq(jv_len(root), 5000);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "server-%d", i);
+        ck_assert_ptr_nonnull(jv_get(root, key));
+        ck_assert_int_eq(jv_get(root, key)->u.i, i == 17 ? -1 : i);
+    }
+    ck_assert_ptr_null(jv_get(root, "server-5000"));
+    ck_assert_ptr_null(jv_get(root, "server-"));
+    ck_assert_ptr_null(jv_get(root, ""));
+    jv_remove(root, "server-4999");
+    ck_assert_ptr_null(jv_get(root, "server-4999"));
+    ck_assert_uint_eq(jv_len(root), 4999);
+    jdoc_free(d);
+    buf_free(&text);
+
+    /* a small object (no index), a repeated key deeper down: its path */
+    {
+        static const char small[] = "{\"a b\":[0,{\"k\":1,\"k\":2}]}";
+        ck_assert_int_eq(jdoc_parse(small, strlen(small), "t", 64, &d, &dup, &e), 0);
+    }
+    ck_assert(dup.found);
+    ck_assert_str_eq(dup.path, "$[\"a b\"][1]");
+    ck_assert_int_eq(jv_get(jv_at(jv_get(jdoc_root(d), "a b"), 1), "k")->u.i, 2);
+    ck_assert_uint_eq(jv_len(jv_at(jv_get(jdoc_root(d), "a b"), 1)), 1);
+    jdoc_free(d);
 }
 END_TEST
 
@@ -846,9 +910,10 @@ int main(void)
     tcase_add_test(problems, item_limit_is_a_problem);
     tcase_add_test(reject, rejects_what_is_not_a_snapshot);
     tcase_add_test(reject, size_limit);
-    tcase_add_test(quirks, tree_loads_like_its_bytes);
-    tcase_add_test(quirks, tree_depth_matches_the_parser);
-    tcase_add_test(reject, tree_depth_limit);
+    tcase_add_test(quirks, jdoc_reads_as_json_c_does);
+    tcase_add_test(quirks, jdoc_depth_matches_json_c);
+    tcase_add_test(quirks, jdoc_large_objects);
+    tcase_add_test(reject, depth_limit);
     tcase_add_test(reject, unreadable_file);
     suite_add_tcase(s, quirks);
     suite_add_tcase(s, problems);

@@ -1,0 +1,896 @@
+#include "jdoc.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---- the arena ------------------------------------------------------------------------------ */
+
+struct block {
+    struct block *next;
+    size_t used, size;
+    max_align_t data[];
+};
+
+struct jdoc {
+    char *text; /* the input, strings and keys decoded in place */
+    struct block *blocks;
+    struct jval root;
+};
+
+#define BLOCK_MIN ((size_t)256 << 10)
+
+static void *arena_alloc(struct jdoc *d, size_t n)
+{
+    struct block *b = d->blocks;
+    void *p;
+
+    n = (n + 7) & ~(size_t)7;
+    if (!b || b->size - b->used < n) {
+        size_t size = n > BLOCK_MIN ? n : BLOCK_MIN;
+        b = malloc(sizeof *b + size);
+        if (!b)
+            return NULL;
+        b->size = size;
+        b->used = 0;
+        b->next = d->blocks;
+        d->blocks = b;
+    }
+    p = (char *)b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+void jdoc_free(struct jdoc *d)
+{
+    if (!d)
+        return;
+    while (d->blocks) {
+        struct block *b = d->blocks;
+        d->blocks = b->next;
+        free(b);
+    }
+    free(d->text);
+    free(d);
+}
+
+struct jval *jdoc_root(struct jdoc *d)
+{
+    return d ? &d->root : NULL;
+}
+
+/* ---- the parser ----------------------------------------------------------------------------- */
+
+/* Where the parser is inside each open container, for the path of a repeated key. */
+struct step {
+    const char *key;
+    uint32_t klen;
+    bool object;
+    size_t index;
+};
+
+struct parser {
+    struct jdoc *doc;
+    char *p, *end;
+    const char *data; /* the caller's bytes, for line and column */
+    struct jmem *stk; /* the members or elements of the open containers */
+    size_t nstk, cap;
+    struct step *steps; /* steps[level]: the position inside the container at that level */
+    int max_depth;
+    struct jdoc_dup *dup;
+    /* the first error */
+    int rc;
+    const char *why;
+    const char *at; /* in text */
+};
+
+static int fail(struct parser *ps, int rc, const char *why, const char *at)
+{
+    if (!ps->rc) {
+        ps->rc = rc;
+        ps->why = why;
+        ps->at = at;
+    }
+    return ps->rc;
+}
+
+static int unexpected(struct parser *ps)
+{
+    if (ps->p >= ps->end)
+        return fail(ps, ERR_PARSE, NULL, ps->p); /* ends in the middle */
+    return fail(ps, ERR_PARSE, "unexpected character", ps->p);
+}
+
+static void skip_blanks(struct parser *ps)
+{
+    char *p = ps->p;
+
+    while (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    ps->p = p;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static char *put_utf8(char *w, unsigned long cp)
+{
+    if (cp < 0x80) {
+        *w++ = (char)cp;
+    } else if (cp < 0x800) {
+        *w++ = (char)(0xc0 | (cp >> 6));
+        *w++ = (char)(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        *w++ = (char)(0xe0 | (cp >> 12));
+        *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+        *w++ = (char)(0x80 | (cp & 0x3f));
+    } else {
+        *w++ = (char)(0xf0 | (cp >> 18));
+        *w++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+        *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+        *w++ = (char)(0x80 | (cp & 0x3f));
+    }
+    return w;
+}
+
+/* The string at ps->p (its opening quote), decoded in place and NUL-terminated. */
+static int parse_string(struct parser *ps, bool key, const char **out, uint32_t *outlen)
+{
+    char *start = ++ps->p, *r = start, *w, *end = ps->end;
+    bool high = false;
+
+    /* the common case: no escape until the closing quote. Control characters are taken as they
+     * are, as json-c takes them in the API's answers (a NUL is refused below, as not UTF-8). */
+    while (r < end && *r != '"' && *r != '\\' && *r != '\0') {
+        high |= (unsigned char)*r >= 0x80;
+        r++;
+    }
+    w = r;
+    while (r < end && *r != '"') {
+        unsigned char c = (unsigned char)*r;
+        if (c == 0) {
+            ps->p = r;
+            return fail(ps, ERR_PARSE,
+                        key ? "a key is not valid UTF-8"
+                            : "a string is not valid UTF-8 (or holds a NUL)",
+                        r);
+        }
+        if (c != '\\') {
+            high |= c >= 0x80;
+            *w++ = *r++;
+            continue;
+        }
+        if (end - r < 2) {
+            ps->p = end;
+            return unexpected(ps);
+        }
+        switch (r[1]) {
+        case '"':
+        case '\\':
+        case '/':
+            *w++ = r[1];
+            break;
+        case 'b':
+            *w++ = '\b';
+            break;
+        case 'f':
+            *w++ = '\f';
+            break;
+        case 'n':
+            *w++ = '\n';
+            break;
+        case 'r':
+            *w++ = '\r';
+            break;
+        case 't':
+            *w++ = '\t';
+            break;
+        case 'u': {
+            unsigned cp, lo;
+            if (end - r < 6 || hex4(r + 2, &cp)) {
+                ps->p = r + 1;
+                return end - r < 6 ? (ps->p = end, unexpected(ps)) : unexpected(ps);
+            }
+            if (cp >= 0xd800 && cp <= 0xdbff && end - r >= 12 && r[6] == '\\' && r[7] == 'u' &&
+                !hex4(r + 8, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
+                w = put_utf8(w, 0x10000 + (((unsigned long)cp - 0xd800) << 10) + (lo - 0xdc00));
+                r += 12;
+                high = true;
+                continue;
+            }
+            if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff))
+                return fail(ps, ERR_PARSE,
+                            key ? "a key is not valid UTF-8"
+                                : "a string is not valid UTF-8 (or holds a NUL)",
+                            r);
+            w = put_utf8(w, cp);
+            high |= cp >= 0x80;
+            r += 6;
+            continue;
+        }
+        default:
+            ps->p = r + 1;
+            return unexpected(ps);
+        }
+        r += 2;
+    }
+    if (r >= end) {
+        ps->p = end;
+        return unexpected(ps);
+    }
+    *w = '\0'; /* at most where the closing quote was */
+    ps->p = r + 1;
+    if ((size_t)(w - start) > UINT32_MAX)
+        return fail(ps, ERR_LIMIT, "a string is too long", start);
+    if (high && !util_utf8_valid(start, (size_t)(w - start)))
+        return fail(ps, ERR_PARSE,
+                    key ? "a key is not valid UTF-8"
+                        : "a string is not valid UTF-8 (or holds a NUL)",
+                    start);
+    *out = start;
+    *outlen = (uint32_t)(w - start);
+    return 0;
+}
+
+static bool digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int parse_number(struct parser *ps, struct jval *v)
+{
+    char *p = ps->p, *start = p, *end = ps->end;
+    bool neg = false, real = false;
+    unsigned long long acc = 0;
+    bool overflow = false;
+
+    if (p < end && *p == '-') {
+        neg = true;
+        p++;
+    }
+    if (p >= end || !digit(*p)) {
+        ps->p = p;
+        return unexpected(ps);
+    }
+    if (*p == '0') {
+        p++;
+    } else {
+        while (p < end && digit(*p)) {
+            unsigned d = (unsigned)(*p - '0');
+            if (acc > (ULLONG_MAX - d) / 10)
+                overflow = true;
+            else
+                acc = acc * 10 + d;
+            p++;
+        }
+    }
+    if (p < end && *p == '.') {
+        real = true;
+        p++;
+        if (p >= end || !digit(*p)) {
+            ps->p = p;
+            return unexpected(ps);
+        }
+        while (p < end && digit(*p))
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        real = true;
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || !digit(*p)) {
+            ps->p = p;
+            return unexpected(ps);
+        }
+        while (p < end && digit(*p))
+            p++;
+    }
+    ps->p = p;
+    if (!real && !overflow &&
+        (neg ? acc <= (unsigned long long)LLONG_MAX + 1 : acc <= (unsigned long long)LLONG_MAX)) {
+        v->type = JT_INT;
+        v->u.i = neg ? (acc == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)acc)
+                     : (long long)acc;
+        return 0;
+    }
+    {
+        /* strtod stops where the grammar above stopped: the character after it is not part of
+         * a number (the text is NUL-terminated) */
+        char *stop;
+        double d = strtod(start, &stop);
+        if (stop != p || !isfinite(d))
+            return fail(ps, ERR_PARSE, "a number is out of range", start);
+        v->type = JT_DOUBLE;
+        v->u.d = d;
+    }
+    return 0;
+}
+
+static int push_slot(struct parser *ps)
+{
+    if (ps->nstk == ps->cap) {
+        size_t ncap = ps->cap ? ps->cap * 2 : 256;
+        struct jmem *n = realloc(ps->stk, ncap * sizeof *n);
+        if (!n)
+            return fail(ps, ERR_NOMEM, "out of memory", ps->p);
+        ps->stk = n;
+        ps->cap = ncap;
+    }
+    ps->nstk++;
+    return 0;
+}
+
+/* Orders members by key (length, then bytes), then by position, so that of a repeated key the
+ * last one comes last. */
+static int cmp_member(const void *a, const void *b)
+{
+    const struct jmem *x = *(const struct jmem *const *)a, *y = *(const struct jmem *const *)b;
+    int c;
+
+    if (x->klen != y->klen)
+        return x->klen < y->klen ? -1 : 1;
+    c = memcmp(x->key, y->key, x->klen);
+    if (c)
+        return c;
+    return x < y ? -1 : x > y;
+}
+
+static bool same_key(const struct jmem *x, const struct jmem *y)
+{
+    return x->klen == y->klen && memcmp(x->key, y->key, x->klen) == 0;
+}
+
+/* The path of the object at level (its parents' positions) and key, into ps->dup. */
+static void note_dup(struct parser *ps, int level, const struct jmem *m)
+{
+    struct jdoc_dup *dup = ps->dup;
+    struct buf p;
+
+    if (!dup || dup->found)
+        return;
+    dup->found = true;
+    buf_init(&p, sizeof dup->key - 1);
+    util_put_clean(&p, m->key, m->klen);
+    snprintf(dup->key, sizeof dup->key, "%s", buf_str(&p));
+    buf_free(&p);
+    buf_init(&p, sizeof dup->path - 1);
+    buf_adds(&p, "$");
+    for (int i = 1; i < level; i++) {
+        const struct step *s = &ps->steps[i];
+        if (s->object) {
+            bool plain =
+                s->klen > 0 && strspn(s->key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789_") >= s->klen;
+            buf_adds(&p, plain ? "." : "[\"");
+            util_put_clean(&p, s->key, s->klen);
+            if (!plain)
+                buf_adds(&p, "\"]");
+        } else {
+            buf_printf(&p, "[%zu]", s->index);
+        }
+    }
+    snprintf(dup->path, sizeof dup->path, "%s", buf_str(&p));
+    dup->path[util_utf8_prefix(dup->path, sizeof dup->path - 1)] = '\0';
+    buf_free(&p);
+}
+
+static int finish_object(struct parser *ps, size_t base, int level, struct jval *v)
+{
+    size_t n = ps->nstk - base;
+    bool index = n > JDOC_INDEX_MIN;
+    struct jmem *m;
+
+    if (n > UINT32_MAX)
+        return fail(ps, ERR_LIMIT, "an object has too many members", ps->p);
+    m = arena_alloc(ps->doc, n * sizeof *m + (index ? n * sizeof(struct jmem *) : 0));
+    if (!m && n)
+        return fail(ps, ERR_NOMEM, "out of memory", ps->p);
+    if (n)
+        memcpy(m, ps->stk + base, n * sizeof *m);
+    ps->nstk = base;
+    if (index) {
+        struct jmem **idx = (struct jmem **)(m + n);
+        for (size_t i = 0; i < n; i++)
+            idx[i] = &m[i];
+        qsort(idx, n, sizeof *idx, cmp_member);
+        for (size_t i = 1; i < n; i++)
+            if (same_key(idx[i - 1], idx[i])) {
+                idx[i - 1]->gone = 1;
+                note_dup(ps, level, idx[i]);
+            }
+    } else {
+        for (size_t i = 1; i < n; i++)
+            for (size_t k = 0; k < i; k++)
+                if (!m[k].gone && same_key(&m[k], &m[i])) {
+                    m[k].gone = 1;
+                    note_dup(ps, level, &m[i]);
+                }
+    }
+    v->type = JT_OBJECT;
+    v->index = index;
+    v->n = (uint32_t)n;
+    v->u.m = m;
+    return 0;
+}
+
+static int finish_array(struct parser *ps, size_t base, struct jval *v)
+{
+    size_t n = ps->nstk - base;
+    struct jval *a;
+
+    if (n > UINT32_MAX)
+        return fail(ps, ERR_LIMIT, "an array has too many elements", ps->p);
+    a = arena_alloc(ps->doc, n * sizeof *a);
+    if (!a && n)
+        return fail(ps, ERR_NOMEM, "out of memory", ps->p);
+    for (size_t i = 0; i < n; i++)
+        a[i] = ps->stk[base + i].v;
+    ps->nstk = base;
+    v->type = JT_ARRAY;
+    v->index = 0;
+    v->n = (uint32_t)n;
+    v->u.a = a;
+    return 0;
+}
+
+static int parse_value(struct parser *ps, struct jval *v, int level);
+
+static int parse_object(struct parser *ps, struct jval *v, int level)
+{
+    size_t base = ps->nstk;
+    struct step *st = &ps->steps[level];
+
+    ps->p++;
+    st->object = true;
+    skip_blanks(ps);
+    if (ps->p < ps->end && *ps->p == '}') {
+        ps->p++;
+        return finish_object(ps, base, level, v);
+    }
+    for (;;) {
+        const char *key;
+        uint32_t klen;
+        struct jval child = {0};
+
+        skip_blanks(ps);
+        if (ps->p >= ps->end || *ps->p != '"')
+            return unexpected(ps);
+        if (parse_string(ps, true, &key, &klen))
+            return ps->rc;
+        skip_blanks(ps);
+        if (ps->p >= ps->end || *ps->p != ':')
+            return unexpected(ps);
+        ps->p++;
+        st->key = key;
+        st->klen = klen;
+        if (parse_value(ps, &child, level + 1) || push_slot(ps))
+            return ps->rc;
+        ps->stk[ps->nstk - 1] = (struct jmem){.key = key, .klen = klen, .v = child};
+        skip_blanks(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == '}') {
+            ps->p++;
+            return finish_object(ps, base, level, v);
+        }
+        return unexpected(ps);
+    }
+}
+
+static int parse_array(struct parser *ps, struct jval *v, int level)
+{
+    size_t base = ps->nstk;
+    struct step *st = &ps->steps[level];
+
+    ps->p++;
+    st->object = false;
+    st->index = 0;
+    skip_blanks(ps);
+    if (ps->p < ps->end && *ps->p == ']') {
+        ps->p++;
+        return finish_array(ps, base, v);
+    }
+    for (;;) {
+        struct jval child = {0};
+
+        if (parse_value(ps, &child, level + 1) || push_slot(ps))
+            return ps->rc;
+        ps->stk[ps->nstk - 1].v = child;
+        skip_blanks(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            st->index++;
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == ']') {
+            ps->p++;
+            return finish_array(ps, base, v);
+        }
+        return unexpected(ps);
+    }
+}
+
+static int literal(struct parser *ps, const char *word, size_t n)
+{
+    if ((size_t)(ps->end - ps->p) < n) {
+        /* a prefix of the word that the input cuts off ends in the middle; anything else is
+         * wrong at its first differing character */
+        size_t have = (size_t)(ps->end - ps->p);
+        for (size_t i = 0; i < have; i++)
+            if (ps->p[i] != word[i]) {
+                ps->p += i;
+                return unexpected(ps);
+            }
+        ps->p = ps->end;
+        return unexpected(ps);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (ps->p[i] != word[i]) {
+            ps->p += i;
+            return unexpected(ps);
+        }
+    ps->p += n;
+    return 0;
+}
+
+static int parse_value(struct parser *ps, struct jval *v, int level)
+{
+    skip_blanks(ps);
+    if (ps->p >= ps->end)
+        return unexpected(ps);
+    if (level > ps->max_depth)
+        return fail(ps, ERR_LIMIT, "nesting too deep", ps->p);
+    switch (*ps->p) {
+    case '{':
+        return parse_object(ps, v, level);
+    case '[':
+        return parse_array(ps, v, level);
+    case '"': {
+        const char *s;
+        uint32_t n;
+        if (parse_string(ps, false, &s, &n))
+            return ps->rc;
+        v->type = JT_STRING;
+        v->n = n;
+        v->u.s = s;
+        return 0;
+    }
+    case 't':
+        v->type = JT_BOOL;
+        v->u.b = true;
+        return literal(ps, "true", 4);
+    case 'f':
+        v->type = JT_BOOL;
+        v->u.b = false;
+        return literal(ps, "false", 5);
+    case 'n':
+        v->type = JT_NULL;
+        return literal(ps, "null", 4);
+    default:
+        if (*ps->p == '-' || digit(*ps->p))
+            return parse_number(ps, v);
+        return unexpected(ps);
+    }
+}
+
+static bool blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strchr(" \t\r\n", s[i]) || s[i] == '\0')
+            return false;
+    return true;
+}
+
+int jdoc_parse(const char *data, size_t len, const char *name, int max_depth, struct jdoc **out,
+               struct jdoc_dup *dup, struct err *e)
+{
+    struct parser ps = {0};
+    struct jdoc *d;
+
+    *out = NULL;
+    if (dup)
+        memset(dup, 0, sizeof *dup);
+    if (len > (size_t)INT32_MAX * 8)
+        return err_set(e, ERR_LIMIT, "%s: too large to parse", name);
+    if (blank(data, len))
+        return err_set(e, ERR_PARSE, "%s: not JSON: the input is empty", name);
+    if (max_depth <= 0)
+        max_depth = JDOC_DEFAULT_DEPTH;
+    d = calloc(1, sizeof *d);
+    ps.steps = calloc((size_t)max_depth + 2, sizeof *ps.steps);
+    if (d)
+        d->text = malloc(len + 1);
+    if (!d || !d->text || !ps.steps) {
+        free(ps.steps);
+        jdoc_free(d);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    memcpy(d->text, data, len);
+    d->text[len] = '\0';
+    ps.doc = d;
+    ps.data = data;
+    ps.p = d->text;
+    ps.end = d->text + len;
+    ps.max_depth = max_depth;
+    ps.dup = dup;
+    if (!parse_value(&ps, &d->root, 1)) {
+        skip_blanks(&ps);
+        if (ps.p < ps.end)
+            fail(&ps, ERR_PARSE, "unexpected data after the value", ps.p);
+    }
+    free(ps.stk);
+    free(ps.steps);
+    if (ps.rc == ERR_NOMEM) {
+        jdoc_free(d);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
+    if (ps.rc && !ps.why) {
+        jdoc_free(d);
+        return err_set(e, ERR_PARSE, "%s: not JSON: the input ends in the middle of a value", name);
+    }
+    if (ps.rc) {
+        size_t off = (size_t)(ps.at - d->text), line = 1, col = 1;
+        for (size_t i = 0; i < off && i < len; i++) {
+            if (data[i] == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        err_set(e, ps.rc, "%s: not JSON: %s at line %zu, column %zu", name, ps.why, line, col);
+        jdoc_free(d);
+        return ps.rc;
+    }
+    *out = d;
+    return 0;
+}
+
+/* ---- reading -------------------------------------------------------------------------------- */
+
+const char *jv_type_name(const struct jval *v)
+{
+    if (!v)
+        return "null";
+    switch ((enum jtype)v->type) {
+    case JT_NULL:
+        return "null";
+    case JT_BOOL:
+        return "boolean";
+    case JT_INT:
+    case JT_DOUBLE:
+        return "number";
+    case JT_STRING:
+        return "string";
+    case JT_ARRAY:
+        return "array";
+    case JT_OBJECT:
+        return "object";
+    }
+    return "unknown";
+}
+
+struct jval *jv_getn(const struct jval *obj, const char *key, size_t klen)
+{
+    const struct jmem *m;
+
+    if (!obj || obj->type != JT_OBJECT || klen > UINT32_MAX)
+        return NULL;
+    m = obj->u.m;
+    if (obj->index) {
+        struct jmem *const *idx = (struct jmem *const *)(m + obj->n);
+        size_t lo = 0, hi = obj->n; /* the last member whose key is at most key: hi - 1 */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            const struct jmem *x = idx[mid];
+            int c = x->klen != klen ? (x->klen < klen ? -1 : 1) : memcmp(x->key, key, klen);
+            if (c <= 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == 0)
+            return NULL;
+        m = idx[lo - 1];
+        return m->klen == klen && memcmp(m->key, key, klen) == 0 && !m->gone ? (struct jval *)&m->v
+                                                                             : NULL;
+    }
+    for (size_t i = obj->n; i-- > 0;)
+        if (m[i].klen == klen && memcmp(m[i].key, key, klen) == 0)
+            return m[i].gone ? NULL : (struct jval *)&m[i].v;
+    return NULL;
+}
+
+struct jval *jv_get(const struct jval *obj, const char *key)
+{
+    return key ? jv_getn(obj, key, strlen(key)) : NULL;
+}
+
+const char *jv_str(const struct jval *v)
+{
+    return v && v->type == JT_STRING ? v->u.s : NULL;
+}
+
+const char *jv_get_str(const struct jval *obj, const char *key)
+{
+    return jv_str(jv_get(obj, key));
+}
+
+size_t jv_len(const struct jval *v)
+{
+    size_t n = 0;
+
+    if (v && v->type == JT_ARRAY)
+        return v->n;
+    if (!v || v->type != JT_OBJECT)
+        return 0;
+    for (size_t i = 0; i < v->n; i++)
+        n += !v->u.m[i].gone;
+    return n;
+}
+
+struct jval *jv_at(const struct jval *arr, size_t i)
+{
+    return arr && arr->type == JT_ARRAY && i < arr->n ? &arr->u.a[i] : NULL;
+}
+
+struct jmem *jv_members(const struct jval *obj, struct jmem **end)
+{
+    if (!obj || obj->type != JT_OBJECT) {
+        *end = NULL;
+        return NULL;
+    }
+    *end = obj->u.m + obj->n;
+    return obj->u.m;
+}
+
+void jv_set_int(struct jval *v, long long i)
+{
+    v->type = JT_INT;
+    v->index = 0;
+    v->n = 0;
+    v->u.i = i;
+}
+
+void jv_set_bool(struct jval *v, bool b)
+{
+    v->type = JT_BOOL;
+    v->index = 0;
+    v->n = 0;
+    v->u.b = b;
+}
+
+void jv_remove(struct jval *obj, const char *key)
+{
+    struct jval *v = jv_get(obj, key);
+
+    if (v) /* v is the member's value: the member holds it at a fixed offset */
+        ((struct jmem *)((char *)v - offsetof(struct jmem, v)))->gone = 1;
+}
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+static int write_string(const char *s, size_t n, struct buf *out)
+{
+    int rc = buf_add(out, "\"", 1);
+    size_t run = 0;
+
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        char u[8];
+        if (c == '"')
+            esc = "\\\"";
+        else if (c == '\\')
+            esc = "\\\\";
+        else if (c == '\n')
+            esc = "\\n";
+        else if (c == '\r')
+            esc = "\\r";
+        else if (c == '\t')
+            esc = "\\t";
+        else if (c == '\b')
+            esc = "\\b";
+        else if (c == '\f')
+            esc = "\\f";
+        else if (c < 0x20) {
+            snprintf(u, sizeof u, "\\u%04x", c);
+            esc = u;
+        }
+        if (!esc) {
+            run++;
+            continue;
+        }
+        rc = buf_add(out, s + i - run, run);
+        run = 0;
+        if (!rc)
+            rc = buf_adds(out, esc);
+    }
+    if (!rc)
+        rc = buf_add(out, s + n - run, run);
+    return rc ? rc : buf_add(out, "\"", 1);
+}
+
+int jv_write(const struct jval *v, struct buf *out)
+{
+    int rc = 0;
+
+    if (!v)
+        return buf_adds(out, "null");
+    switch ((enum jtype)v->type) {
+    case JT_NULL:
+        return buf_adds(out, "null");
+    case JT_BOOL:
+        return buf_adds(out, v->u.b ? "true" : "false");
+    case JT_INT:
+        return buf_printf(out, "%lld", v->u.i);
+    case JT_DOUBLE: {
+        char num[40];
+        /* the shortest form that reads back as the same number */
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(num, sizeof num, "%.*g", prec, v->u.d);
+            if (strtod(num, NULL) == v->u.d)
+                break;
+        }
+        if (!strpbrk(num, ".eEni"))
+            strcat(num, ".0");
+        return buf_adds(out, num);
+    }
+    case JT_STRING:
+        return write_string(v->u.s, v->n, out);
+    case JT_ARRAY:
+        rc = buf_add(out, "[", 1);
+        for (size_t i = 0; i < v->n && !rc; i++) {
+            if (i)
+                rc = buf_add(out, ",", 1);
+            if (!rc)
+                rc = jv_write(&v->u.a[i], out);
+        }
+        return rc ? rc : buf_add(out, "]", 1);
+    case JT_OBJECT: {
+        bool first = true;
+        rc = buf_add(out, "{", 1);
+        for (size_t i = 0; i < v->n && !rc; i++) {
+            const struct jmem *m = &v->u.m[i];
+            if (m->gone)
+                continue;
+            if (!first)
+                rc = buf_add(out, ",", 1);
+            first = false;
+            if (!rc)
+                rc = write_string(m->key, m->klen, out);
+            if (!rc)
+                rc = buf_add(out, ":", 1);
+            if (!rc)
+                rc = jv_write(&m->v, out);
+        }
+        return rc ? rc : buf_add(out, "}", 1);
+    }
+    }
+    return 0;
+}
