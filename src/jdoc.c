@@ -343,19 +343,38 @@ static int push_slot(struct parser *ps)
     return 0;
 }
 
-/* Orders members by key (length, then bytes), then by position, so that of a repeated key the
- * last one comes last. */
-static int cmp_member(const void *a, const void *b)
-{
-    const struct jmem *x = *(const struct jmem *const *)a, *y = *(const struct jmem *const *)b;
-    int c;
+/* The index of an object of n members (n > JDOC_INDEX_MIN): an open-addressing table of slots
+ * (a power of two, at least twice n), each the key's hash and its member's position + 1 (0: empty),
+ * right after the members. */
+struct slot {
+    uint32_t hash, pos;
+};
 
-    if (x->klen != y->klen)
-        return x->klen < y->klen ? -1 : 1;
-    c = memcmp(x->key, y->key, x->klen);
-    if (c)
-        return c;
-    return x < y ? -1 : x > y;
+static size_t index_size(size_t n)
+{
+    size_t m = 16;
+
+    while (m < 2 * n)
+        m *= 2;
+    return m;
+}
+
+/* FNV-1a over the key, eight bytes at a time where it can: keys are short (ids, field names). */
+static uint32_t key_hash(const char *k, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, k + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 0x100000001b3ULL;
+    h ^= h >> 32;
+    return (uint32_t)h;
 }
 
 static bool same_key(const struct jmem *x, const struct jmem *y)
@@ -401,26 +420,32 @@ static int finish_object(struct parser *ps, size_t base, int level, struct jval 
 {
     size_t n = ps->nstk - base;
     bool index = n > JDOC_INDEX_MIN;
+    size_t slots = index ? index_size(n) : 0;
     struct jmem *m;
 
-    if (n > UINT32_MAX)
+    if (n > UINT32_MAX / 4)
         return fail(ps, ERR_LIMIT, "an object has too many members", ps->p);
-    m = arena_alloc(ps->doc, n * sizeof *m + (index ? n * sizeof(struct jmem *) : 0));
+    m = arena_alloc(ps->doc, n * sizeof *m + slots * sizeof(struct slot));
     if (!m && n)
         return fail(ps, ERR_NOMEM, "out of memory", ps->p);
     if (n)
         memcpy(m, ps->stk + base, n * sizeof *m);
     ps->nstk = base;
     if (index) {
-        struct jmem **idx = (struct jmem **)(m + n);
-        for (size_t i = 0; i < n; i++)
-            idx[i] = &m[i];
-        qsort(idx, n, sizeof *idx, cmp_member);
-        for (size_t i = 1; i < n; i++)
-            if (same_key(idx[i - 1], idx[i])) {
-                idx[i - 1]->gone = 1;
-                note_dup(ps, level, idx[i]);
+        struct slot *t = (struct slot *)(m + n);
+        memset(t, 0, slots * sizeof *t);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t h = key_hash(m[i].key, m[i].klen);
+            size_t k = h & (slots - 1);
+            while (t[k].pos && !(t[k].hash == h && same_key(&m[t[k].pos - 1], &m[i])))
+                k = (k + 1) & (slots - 1);
+            if (t[k].pos) { /* the key again: the later value is the one read */
+                m[t[k].pos - 1].gone = 1;
+                note_dup(ps, level, &m[i]);
             }
+            t[k].hash = h;
+            t[k].pos = (uint32_t)i + 1;
+        }
     } else {
         for (size_t i = 1; i < n; i++)
             for (size_t k = 0; k < i; k++)
@@ -703,22 +728,15 @@ struct jval *jv_getn(const struct jval *obj, const char *key, size_t klen)
         return NULL;
     m = obj->u.m;
     if (obj->index) {
-        struct jmem *const *idx = (struct jmem *const *)(m + obj->n);
-        size_t lo = 0, hi = obj->n; /* the last member whose key is at most key: hi - 1 */
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            const struct jmem *x = idx[mid];
-            int c = x->klen != klen ? (x->klen < klen ? -1 : 1) : memcmp(x->key, key, klen);
-            if (c <= 0)
-                lo = mid + 1;
-            else
-                hi = mid;
+        const struct slot *t = (const struct slot *)(m + obj->n);
+        size_t slots = index_size(obj->n);
+        uint32_t h = key_hash(key, klen);
+        for (size_t k = h & (slots - 1); t[k].pos; k = (k + 1) & (slots - 1)) {
+            const struct jmem *x = &m[t[k].pos - 1];
+            if (t[k].hash == h && x->klen == klen && memcmp(x->key, key, klen) == 0)
+                return x->gone ? NULL : (struct jval *)&x->v;
         }
-        if (lo == 0)
-            return NULL;
-        m = idx[lo - 1];
-        return m->klen == klen && memcmp(m->key, key, klen) == 0 && !m->gone ? (struct jval *)&m->v
-                                                                             : NULL;
+        return NULL;
     }
     for (size_t i = obj->n; i-- > 0;)
         if (m[i].klen == klen && memcmp(m[i].key, key, klen) == 0)

@@ -6,8 +6,8 @@
  * more than deciding on it. A jdoc is the input text, decoded in place, plus one arena of 16-byte
  * values and 32-byte members: about twice the size of the text, in a handful of allocations, and
  * freed in one step. Objects keep their members in document order; an object of more than
- * JDOC_INDEX_MIN members also gets a sorted index, so a lookup in a map of 5,000 servers is a
- * binary search.
+ * JDOC_INDEX_MIN members also gets a hash index, so a lookup in a map of 5,000 servers is one
+ * probe or two.
  *
  * The parser is as strict as jsonutil_parse (RFC 8259, valid UTF-8 without NUL, no NaN, at most
  * max_depth levels, nothing after the value but blanks) and gives the same messages. Where json-c
@@ -46,7 +46,7 @@ struct jmem;
 
 struct jval {
     uint8_t type;  /* enum jtype */
-    uint8_t index; /* objects: the members are followed by a sorted index */
+    uint8_t index; /* objects: the members are followed by a hash index */
     uint32_t n;    /* strings: bytes; arrays: elements; objects: members, removed ones included */
     union {
         bool b;
