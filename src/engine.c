@@ -1,3 +1,5 @@
+/* sched_getaffinity and CPU_COUNT (glibc): the processors this process may run on */
+#define _GNU_SOURCE
 #include "engine_internal.h"
 
 #include "embedded.h"
@@ -10,6 +12,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -539,9 +544,10 @@ static int cmp_finding(const void *a, const void *b)
     return c ? c : strcmp(x->message, y->message);
 }
 
-/* Evaluates one rule into res (metadata already copied). */
+/* Evaluates one rule into res (metadata already copied). On a rule error, *trace receives the Lua
+ * traceback for the debug log (owned), when the engine logs. */
 static int run_rule(struct engine *eng, struct rule_entry *r, const struct engine_input *in,
-                    struct rule_result *res, struct err *e)
+                    struct rule_result *res, char **trace, struct err *e)
 {
     struct sandbox *sb = NULL;
     struct job j = {.eng = eng, .rule = r, .in = in, .res = res};
@@ -587,8 +593,7 @@ static int run_rule(struct engine *eng, struct rule_entry *r, const struct engin
         sandbox_set_origin(sb, r->meta.chunkname + 1);
         rc = sandbox_call(sb, l_run, NULL, &rerr);
         if (rc && eng->opts.log)
-            engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s", r->meta.id,
-                       sandbox_last_traceback(sb));
+            *trace = util_strdup(sandbox_last_traceback(sb));
         sandbox_free(sb);
     }
     if (res->nfindings > 1)
@@ -614,41 +619,120 @@ static int run_rule(struct engine *eng, struct rule_entry *r, const struct engin
     return 0;
 }
 
+/* The rules of one run, shared by its workers: each takes the next rule not yet taken. Rules are
+ * independent (each has its own Lua state and result; the snapshot is only read), so they run on as
+ * many threads as the machine has processors (engine_jobs). */
+struct run {
+    struct engine *eng;
+    const struct engine_input *in;
+    struct rule_result *res;
+    double *ms;   /* per rule: how long it took */
+    char **trace; /* per rule: the traceback of a rule error (debug log) */
+    size_t next;  /* the next rule to take */
+    int rc;       /* the first failure (out of memory): the others stop */
+    struct err e;
+    pthread_mutex_t mu;
+};
+
+static void *run_worker(void *arg)
+{
+    struct run *q = arg;
+
+    for (;;) {
+        struct timespec t0, t1;
+        struct err e = {0};
+        size_t i;
+        int rc;
+
+        pthread_mutex_lock(&q->mu);
+        i = q->rc ? q->eng->n : q->next++;
+        pthread_mutex_unlock(&q->mu);
+        if (i >= q->eng->n)
+            return NULL;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rc = run_rule(q->eng, &q->eng->rules[i], q->in, &q->res[i], &q->trace[i], &e);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        q->ms[i] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        if (rc) {
+            pthread_mutex_lock(&q->mu);
+            if (!q->rc) {
+                q->rc = rc;
+                q->e = e;
+            }
+            pthread_mutex_unlock(&q->mu);
+        }
+    }
+}
+
+size_t engine_jobs(const struct engine *eng)
+{
+    long n = eng->opts.jobs;
+
+    if (n <= 0) {
+#ifdef CPU_COUNT
+        cpu_set_t set;
+        n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+#endif
+        if (n <= 0)
+            n = sysconf(_SC_NPROCESSORS_ONLN);
+    }
+    return n < 1 ? 1 : n > ENGINE_MAX_JOBS ? ENGINE_MAX_JOBS : (size_t)n;
+}
+
 int engine_run(struct engine *eng, const struct engine_input *in, struct rule_result **out,
                size_t *n, struct err *e)
 {
-    struct rule_result *res;
+    struct run q = {.eng = eng, .in = in};
+    pthread_t threads[ENGINE_MAX_JOBS];
+    size_t jobs = engine_jobs(eng), started = 0;
     int rc = 0;
 
     *out = NULL;
     *n = 0;
-    res = calloc(eng->n ? eng->n : 1, sizeof *res);
-    if (!res)
-        return err_set(e, ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < eng->n; i++) {
-        if (rule_meta_copy(&res[i].meta, &eng->rules[i].meta)) {
-            rc = err_set(e, ERR_NOMEM, "out of memory");
-            break;
-        }
-        {
-            struct timespec t0, t1;
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-            rc = run_rule(eng, &eng->rules[i], in, &res[i], e);
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            if (rc)
-                break;
-            engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s (%.1f ms, %zu findings)", res[i].meta.id,
-                       result_name(res[i].result),
-                       (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-                           (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
-                       res[i].nfindings);
-        }
+    q.res = calloc(eng->n ? eng->n : 1, sizeof *q.res);
+    q.ms = calloc(eng->n ? eng->n : 1, sizeof *q.ms);
+    q.trace = calloc(eng->n ? eng->n : 1, sizeof *q.trace);
+    if (!q.res || !q.ms || !q.trace) {
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+        goto out;
     }
+    for (size_t i = 0; i < eng->n; i++)
+        if (rule_meta_copy(&q.res[i].meta, &eng->rules[i].meta)) {
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+            goto out;
+        }
+    pthread_mutex_init(&q.mu, NULL);
+    if (jobs > eng->n)
+        jobs = eng->n;
+    /* this thread is one of the workers; a thread that cannot be started leaves fewer */
+    while (started + 1 < jobs && pthread_create(&threads[started], NULL, run_worker, &q) == 0)
+        started++;
+    run_worker(&q);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_mutex_destroy(&q.mu);
+    if (q.rc) {
+        *e = q.e;
+        rc = q.rc;
+        goto out;
+    }
+    /* the debug log in rule order, whatever order the rules ran in */
+    for (size_t i = 0; i < eng->n; i++) {
+        if (q.trace[i])
+            engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s", q.res[i].meta.id, q.trace[i]);
+        engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s (%.1f ms, %zu findings)", q.res[i].meta.id,
+                   result_name(q.res[i].result), q.ms[i], q.res[i].nfindings);
+    }
+out:
+    for (size_t i = 0; q.trace && i < eng->n; i++)
+        free(q.trace[i]);
+    free(q.trace);
+    free(q.ms);
     if (rc) {
-        rule_results_free(res, eng->n);
+        rule_results_free(q.res, eng->n);
         return rc;
     }
-    *out = res;
+    *out = q.res;
     *n = eng->n;
     return 0;
 }

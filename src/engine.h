@@ -41,6 +41,8 @@ struct engine_opts {
     size_t max_message;     /* bytes of a finding's message; 0: the default */
     int max_drill_age_days; /* ctx.max_drill_age_days, SDRS-017's limit; 0: ENGINE_DRILL_AGE_DAYS */
     bool no_builtin;
+    int jobs; /* rules evaluated at once; 0: one per processor (engine_jobs), at most
+                 ENGINE_MAX_JOBS */
     engine_log_fn log;
     void *log_ud;
 };
@@ -52,6 +54,11 @@ struct engine_input {
 };
 
 struct engine;
+
+#define ENGINE_MAX_JOBS 8
+
+/* How many rules run at once: opts.jobs, else the processors this process may use (1 to 8). */
+size_t engine_jobs(const struct engine *eng);
 
 /* Creates an engine with the built-in rules (unless opts->no_builtin). A built-in rule that does
  * not load is an error (ERR_INVALID). */
@@ -71,7 +78,8 @@ const struct rule_meta *engine_meta(const struct engine *eng, size_t i);
 const char *engine_rules_sha256(struct engine *eng);
 
 /* Runs every effective rule. Rule failures are results, not errors: the function fails only when
- * memory runs out. */
+ * memory runs out. The rules run on engine_jobs threads at once, each in its own Lua state; the
+ * results, and the debug log, come in rule order whatever order the rules ran in. */
 int engine_run(struct engine *eng, const struct engine_input *in, struct rule_result **out,
                size_t *n, struct err *e);
 

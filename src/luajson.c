@@ -239,8 +239,8 @@ void luajson_push_lazy(lua_State *L, const struct jval *v)
         lazy_setup(L);
         lua_rawgetp(L, LUA_REGISTRYINDEX, array ? &KEY_ARR_MT : &KEY_OBJ_MT);
     }
-    /* sized for what will be cached in it (the node key, members read), so it does not rehash
-     * field by field; objects up to 16 members */
+    /* sized for the node key and a few members read: a rule reads a handful of the 40 members of
+     * a server, and room for all of them in every proxy made the memory of a check half proxies */
     if (array)
         lua_createtable(L, v->n > 4096 ? 4096 : (int)v->n, 1);
     else

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -653,7 +654,9 @@ struct cached_chunk {
     struct buf code; /* lua_dump output */
 };
 
+/* Shared by the sandboxes of an engine, which run on several threads at once: mu guards it. */
 struct sandbox_cache {
+    pthread_mutex_t mu;
     struct cached_chunk *items;
     size_t n, cap;
     size_t hits;
@@ -661,7 +664,13 @@ struct sandbox_cache {
 
 struct sandbox_cache *sandbox_cache_new(void)
 {
-    return calloc(1, sizeof(struct sandbox_cache));
+    struct sandbox_cache *c = calloc(1, sizeof(struct sandbox_cache));
+
+    if (c && pthread_mutex_init(&c->mu, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
 }
 
 void sandbox_cache_free(struct sandbox_cache *c)
@@ -674,6 +683,7 @@ void sandbox_cache_free(struct sandbox_cache *c)
         buf_free(&c->items[i].code);
     }
     free(c->items);
+    pthread_mutex_destroy(&c->mu);
     free(c);
 }
 
@@ -737,18 +747,31 @@ static void cache_add(lua_State *L, struct sandbox_cache *c, const char *src, si
 void sandbox_load(lua_State *L, const char *src, size_t len, const char *chunkname)
 {
     struct sandbox_cache *c = sandbox_of(L)->cache;
-    struct cached_chunk *k = c ? cache_find(c, src, len, chunkname) : NULL;
+    struct cached_chunk *k;
+    int rc;
 
+    if (c)
+        pthread_mutex_lock(&c->mu);
+    k = c ? cache_find(c, src, len, chunkname) : NULL;
     if (k) {
-        /* bytecode this cache made from the same text: the only binary chunk ever loaded */
-        if (luaL_loadbufferx(L, k->code.data, k->code.len, chunkname, "b") != LUA_OK)
-            lua_error(L);
+        /* bytecode this cache made from the same text: the only binary chunk ever loaded (lua_load
+         * runs protected: it returns, so the lock is always released) */
+        rc = luaL_loadbufferx(L, k->code.data, k->code.len, chunkname, "b");
         c->hits++;
+        pthread_mutex_unlock(&c->mu);
+        if (rc != LUA_OK)
+            lua_error(L);
     } else {
+        if (c)
+            pthread_mutex_unlock(&c->mu);
         if (luaL_loadbufferx(L, src, len, chunkname, "t") != LUA_OK)
             lua_error(L);
-        if (c)
-            cache_add(L, c, src, len, chunkname);
+        if (c) {
+            pthread_mutex_lock(&c->mu);
+            if (!cache_find(c, src, len, chunkname)) /* another thread may have added it */
+                cache_add(L, c, src, len, chunkname);
+            pthread_mutex_unlock(&c->mu);
+        }
     }
     lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_ENV);
     if (!lua_setupvalue(L, -2, 1))
