@@ -46,7 +46,7 @@ json_users="src/jsonutil.c src/jsonutil.h src/snapshot.c src/facts.c src/waivers
   src/report.c src/report_json.c src/report_rules.c src/fleet.c src/request.c src/auth.c src/api.c src/fetch.c
   src/fetch_batch.c src/fetch_evs.c src/fetch_internal.h src/engine.c src/rulectx.c src/luajson.c src/rulestest.c src/verify.c src/report_exec.c"
 app_layer="src/app.c src/app_live.c src/cmd_check.c src/cmd_failover.c src/cmd_rules.c src/cmd_cloud.c src/cli.c src/diag.c src/diag.h"
-bad=$(inc 'curl/|http_internal\.h' src/http.c src/http_attempt.c src/http_internal.h;
+bad=$(inc 'curl/|http_internal\.h|http_curl\.h' src/http.c src/http_attempt.c src/http_internal.h src/http_curl.c src/http_curl.h;
       inc 'fetch_internal\.h' src/fetch.c src/fetch_batch.c src/fetch_evs.c src/fetch_internal.h; inc 'yaml\.h' src/clouds.c; inc 'lua\.h|engine_internal\.h|lauxlib\.h|lualib\.h|sandbox\.h|luajson\.h|luavocab\.h' $lua_layer;
       inc 'json-c/|jsonutil\.h' $json_users; inc 'diag\.h' $app_layer)
 if [ -n "$bad" ]; then

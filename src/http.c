@@ -262,8 +262,12 @@ long http_parse_retry_after(const char *value, long long now)
 
 int http_global_init(struct err *e)
 {
-    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURLcode rc;
+    int lrc = http_curl_load(e);
 
+    if (lrc)
+        return lrc;
+    rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK)
         return err_set(e, ERR_NET, "cannot initialise libcurl: %s", curl_easy_strerror(rc));
     return 0;
@@ -271,7 +275,8 @@ int http_global_init(struct err *e)
 
 void http_global_cleanup(void)
 {
-    curl_global_cleanup();
+    if (http_curl_loaded())
+        curl_global_cleanup();
 }
 
 void http_opts_init(struct http_opts *o)
@@ -308,6 +313,9 @@ int http_client_new(const struct http_opts *o, struct http_client **out, struct 
     int rc = ERR_NOMEM;
 
     *out = NULL;
+    if ((rc = http_curl_load(e)) != 0)
+        return rc; /* a client made without http_global_init (tests) still finds curl */
+    rc = ERR_NOMEM;
     if (!o) {
         http_opts_init(&defaults);
         o = &defaults;

@@ -8,7 +8,7 @@
 
 #include "http.h"
 
-#include <curl/curl.h>
+#include "http_curl.h" /* curl, loaded on first use */
 
 #include <stdbool.h>
 #include <stddef.h>
