@@ -28,6 +28,9 @@ void buf_wipe_free(struct buf *b);
 void buf_reset(struct buf *b);
 /* Appends n bytes. Returns 0, ERR_NOMEM or ERR_LIMIT. */
 int buf_add(struct buf *b, const void *p, size_t n);
+/* Makes room for extra more bytes (and the NUL after them) without changing len. Returns 0,
+ * ERR_LIMIT (past max) or ERR_NOMEM. */
+int buf_reserve(struct buf *b, size_t extra);
 /* Appends a NUL-terminated string. */
 int buf_adds(struct buf *b, const char *s);
 /* Appends formatted text. */

@@ -296,6 +296,50 @@ sorted:
     return 0;
 }
 
+static int for_each_rule(const struct engine *eng, size_t n, const size_t *order,
+                         int (*fn)(void *, size_t, struct err *), void *ctx, struct err *e);
+static size_t *longest_first(const struct rule_entry *rules, size_t n);
+
+/* Loading the built-in rules: entries prepared, their metadata read on several threads. */
+struct load {
+    struct engine *eng;
+    struct rule_entry *entries;
+};
+
+static int load_one(void *ctx, size_t i, struct err *e)
+{
+    struct load *l = ctx;
+
+    return l->entries[i].src ? load_meta(l->eng, &l->entries[i], e) : 0;
+}
+
+static int add_builtin(struct engine *eng, struct err *e)
+{
+    size_t n = embedded_rules_count, *order = NULL;
+    struct load l = {.eng = eng, .entries = calloc(n ? n : 1, sizeof *l.entries)};
+    int rc = 0;
+
+    if (!l.entries)
+        return err_set(e, ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n && !rc; i++) {
+        const struct embedded_file *f = &embedded_rules[i];
+        if (f->name && entry_init(&l.entries[i], "built-in", f->path, f->data, f->len, NULL))
+            rc = err_set(e, ERR_NOMEM, "out of memory");
+    }
+    if (!rc && !(order = longest_first(l.entries, n)))
+        rc = err_set(e, ERR_NOMEM, "out of memory");
+    if (!rc)
+        rc = for_each_rule(eng, n, order, load_one, &l, e);
+    for (size_t i = 0; i < n && !rc; i++)
+        if (l.entries[i].src && (rc = add_entry(eng, &l.entries[i])) != 0)
+            err_set(e, rc, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        entry_clear(&l.entries[i]); /* the entries added were taken over (and zeroed) */
+    free(l.entries);
+    free(order);
+    return rc;
+}
+
 int engine_new(const struct engine_opts *opts, struct engine **out, struct err *e)
 {
     struct engine *eng;
@@ -316,24 +360,8 @@ int engine_new(const struct engine_opts *opts, struct engine **out, struct err *
         rc = err_set(e, ERR_NOMEM, "out of memory");
         goto fail;
     }
-    for (size_t i = 0; !eng->opts.no_builtin && i < embedded_rules_count; i++) {
-        const struct embedded_file *f = &embedded_rules[i];
-        struct rule_entry r;
-
-        if (!f->name)
-            continue;
-        if (entry_init(&r, "built-in", f->path, f->data, f->len, NULL)) {
-            rc = err_set(e, ERR_NOMEM, "out of memory");
-            goto fail;
-        }
-        rc = load_meta(eng, &r, e);
-        if (!rc && (rc = add_entry(eng, &r)) != 0)
-            err_set(e, rc, "out of memory");
-        if (rc) {
-            entry_clear(&r);
-            goto fail;
-        }
-    }
+    if (!eng->opts.no_builtin && (rc = add_builtin(eng, e)) != 0)
+        goto fail;
     *out = eng;
     return 0;
 fail:
@@ -622,38 +650,37 @@ static int run_rule(struct engine *eng, struct rule_entry *r, const struct engin
 /* The rules of one run, shared by its workers: each takes the next rule not yet taken. Rules are
  * independent (each has its own Lua state and result; the snapshot is only read), so they run on as
  * many threads as the machine has processors (engine_jobs). */
-struct run {
-    struct engine *eng;
-    const struct engine_input *in;
-    struct rule_result *res;
-    double *ms;   /* per rule: how long it took */
-    char **trace; /* per rule: the traceback of a rule error (debug log) */
-    size_t next;  /* the next rule to take */
-    int rc;       /* the first failure (out of memory): the others stop */
+/* ---- rules on several threads ---------------------------------------------------------------- */
+
+/* Work on the rules, item by item, shared by the threads of one call of for_each_rule: each takes
+ * the next item not yet taken. Rules are independent (each has its own Lua state and its own
+ * result; the snapshot is only read), so they load and run on as many threads as the machine has
+ * processors (engine_jobs). */
+struct pool {
+    int (*fn)(void *ctx, size_t i, struct err *e);
+    void *ctx;
+    const size_t *order; /* the items in the order to take them */
+    size_t n, next;
+    int rc; /* the first failure (out of memory): the others stop taking items */
     struct err e;
     pthread_mutex_t mu;
 };
 
-static void *run_worker(void *arg)
+static void *pool_worker(void *arg)
 {
-    struct run *q = arg;
+    struct pool *q = arg;
 
     for (;;) {
-        struct timespec t0, t1;
         struct err e = {0};
         size_t i;
         int rc;
 
         pthread_mutex_lock(&q->mu);
-        i = q->rc ? q->eng->n : q->next++;
+        i = q->rc || q->next >= q->n ? q->n : q->order[q->next++];
         pthread_mutex_unlock(&q->mu);
-        if (i >= q->eng->n)
+        if (i >= q->n)
             return NULL;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        rc = run_rule(q->eng, &q->eng->rules[i], q->in, &q->res[i], &q->trace[i], &e);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        q->ms[i] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-        if (rc) {
+        if ((rc = q->fn(q->ctx, i, &e)) != 0) {
             pthread_mutex_lock(&q->mu);
             if (!q->rc) {
                 q->rc = rc;
@@ -679,12 +706,79 @@ size_t engine_jobs(const struct engine *eng)
     return n < 1 ? 1 : n > ENGINE_MAX_JOBS ? ENGINE_MAX_JOBS : (size_t)n;
 }
 
+/* Calls fn(ctx, i, e) for the n items, in the order given, on engine_jobs threads (this one among
+ * them). Returns 0, or the first failure with its message in e (items not yet taken are skipped).
+ */
+static int for_each_rule(const struct engine *eng, size_t n, const size_t *order,
+                         int (*fn)(void *, size_t, struct err *), void *ctx, struct err *e)
+{
+    struct pool q = {.fn = fn, .ctx = ctx, .order = order, .n = n};
+    pthread_t threads[ENGINE_MAX_JOBS];
+    size_t jobs = engine_jobs(eng), started = 0;
+
+    if (jobs > n)
+        jobs = n;
+    pthread_mutex_init(&q.mu, NULL);
+    /* a thread that cannot be started leaves fewer: this one works through the rest */
+    while (started + 1 < jobs && pthread_create(&threads[started], NULL, pool_worker, &q) == 0)
+        started++;
+    pool_worker(&q);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_mutex_destroy(&q.mu);
+    if (q.rc && e)
+        *e = q.e;
+    return q.rc;
+}
+
+/* The items 0..n-1 by the length of their text, longest first: a rule's length is the best guess
+ * of its cost before it runs (the two longest built-in rules take a third of the time), and a long
+ * rule started last would keep one thread busy while the others wait. Returns NULL when out of
+ * memory. */
+static size_t *longest_first(const struct rule_entry *rules, size_t n)
+{
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+
+    if (!order)
+        return NULL;
+    for (size_t i = 0; i < n; i++) { /* insertion sort: a few dozen rules */
+        size_t k = i;
+        while (k > 0 && rules[order[k - 1]].len < rules[i].len) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = i;
+    }
+    return order;
+}
+
+/* One run's shared state: the results and, per rule, its time and the traceback of an error. */
+struct run {
+    struct engine *eng;
+    const struct engine_input *in;
+    struct rule_result *res;
+    double *ms;
+    char **trace;
+};
+
+static int run_one(void *ctx, size_t i, struct err *e)
+{
+    struct run *q = ctx;
+    struct timespec t0, t1;
+    int rc;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = run_rule(q->eng, &q->eng->rules[i], q->in, &q->res[i], &q->trace[i], e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    q->ms[i] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    return rc;
+}
+
 int engine_run(struct engine *eng, const struct engine_input *in, struct rule_result **out,
                size_t *n, struct err *e)
 {
     struct run q = {.eng = eng, .in = in};
-    pthread_t threads[ENGINE_MAX_JOBS];
-    size_t jobs = engine_jobs(eng), started = 0;
+    size_t *order = NULL;
     int rc = 0;
 
     *out = NULL;
@@ -692,7 +786,8 @@ int engine_run(struct engine *eng, const struct engine_input *in, struct rule_re
     q.res = calloc(eng->n ? eng->n : 1, sizeof *q.res);
     q.ms = calloc(eng->n ? eng->n : 1, sizeof *q.ms);
     q.trace = calloc(eng->n ? eng->n : 1, sizeof *q.trace);
-    if (!q.res || !q.ms || !q.trace) {
+    order = longest_first(eng->rules, eng->n);
+    if (!q.res || !q.ms || !q.trace || !order) {
         rc = err_set(e, ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -701,21 +796,8 @@ int engine_run(struct engine *eng, const struct engine_input *in, struct rule_re
             rc = err_set(e, ERR_NOMEM, "out of memory");
             goto out;
         }
-    pthread_mutex_init(&q.mu, NULL);
-    if (jobs > eng->n)
-        jobs = eng->n;
-    /* this thread is one of the workers; a thread that cannot be started leaves fewer */
-    while (started + 1 < jobs && pthread_create(&threads[started], NULL, run_worker, &q) == 0)
-        started++;
-    run_worker(&q);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
-    pthread_mutex_destroy(&q.mu);
-    if (q.rc) {
-        *e = q.e;
-        rc = q.rc;
+    if ((rc = for_each_rule(eng, eng->n, order, run_one, &q, e)) != 0)
         goto out;
-    }
     /* the debug log in rule order, whatever order the rules ran in */
     for (size_t i = 0; i < eng->n; i++) {
         if (q.trace[i])
@@ -727,6 +809,7 @@ out:
     for (size_t i = 0; q.trace && i < eng->n; i++)
         free(q.trace[i]);
     free(q.trace);
+    free(order);
     free(q.ms);
     if (rc) {
         rule_results_free(q.res, eng->n);

@@ -432,6 +432,74 @@ START_TEST(deterministic)
 }
 END_TEST
 
+/* The rules run on several threads (engine_jobs), longest first: the results are the same as on
+ * one thread, result by result and finding by finding, in rule order, and the debug log lists the
+ * rules in order too. */
+static void run_builtin(int jobs, struct rule_result **res, size_t *n)
+{
+    struct engine_opts eo = {.jobs = jobs};
+    struct engine *eng = NULL;
+    struct snapshot *s = fixture();
+    struct engine_input in = {s, NULL, "failover"};
+    struct err e = {0};
+
+    ck_assert_msg(engine_new(&eo, &eng, &e) == 0, "%s", e.msg);
+    ck_assert_uint_eq(engine_jobs(eng), jobs > 0 ? (size_t)jobs : engine_jobs(eng));
+    ck_assert_msg(engine_run(eng, &in, res, n, &e) == 0, "%s", e.msg);
+    engine_free(eng);
+    snapshot_free(s);
+}
+
+START_TEST(threads_change_nothing)
+{
+    size_t n1, n4;
+    struct rule_result *one, *four;
+
+    run_builtin(1, &one, &n1);
+    run_builtin(4, &four, &n4);
+    ck_assert_uint_eq(n1, 22);
+    ck_assert_uint_eq(n1, n4);
+    for (size_t i = 0; i < n1; i++) {
+        ck_assert_str_eq(one[i].meta.id, four[i].meta.id);
+        ck_assert_int_eq(one[i].result, four[i].result);
+        ck_assert_uint_eq(one[i].nfindings, four[i].nfindings);
+        for (size_t k = 0; k < one[i].nfindings; k++)
+            ck_assert_str_eq(one[i].findings[k].message, four[i].findings[k].message);
+    }
+    rule_results_free(one, n1);
+    rule_results_free(four, n4);
+}
+END_TEST
+
+/* A rule that fails on every thread at once: each result is its own (no finding crosses over). */
+START_TEST(threads_keep_results_apart)
+{
+    size_t n;
+    struct rule_result *res;
+    char file[32], id[32], body[256];
+
+    for (int i = 0; i < 12; i++) {
+        snprintf(file, sizeof file, "r%02d.lua", i);
+        snprintf(id, sizeof id, "T-%02d", i);
+        snprintf(body, sizeof body,
+                 "for k = 1, %d do ctx:warn('rule %s finding ' .. k, { resource = 'r/' .. k }) end",
+                 10 + i, id);
+        write_rule(file, id, "warning", "\"all\"", body);
+    }
+    res = run("failover", NULL, &n);
+    ck_assert_uint_eq(n, 12);
+    for (size_t i = 0; i < n; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "T-%02zu", i);
+        ck_assert_str_eq(res[i].meta.id, want);
+        ck_assert_uint_eq(res[i].nfindings, 10 + i);
+        for (size_t k = 0; k < res[i].nfindings; k++)
+            ck_assert_ptr_nonnull(strstr(res[i].findings[k].message, want));
+    }
+    rule_results_free(res, n);
+}
+END_TEST
+
 START_TEST(builtin_rules_load)
 {
     struct engine *eng = NULL;
@@ -472,6 +540,8 @@ int main(void)
     tcase_add_test(tc, limits_are_configurable);
     tcase_add_test(tc, deterministic);
     tcase_add_test(tc, builtin_rules_load);
+    tcase_add_test(tc, threads_change_nothing);
+    tcase_add_test(tc, threads_keep_results_apart);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
