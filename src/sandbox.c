@@ -493,12 +493,9 @@ static int l_require(lua_State *L)
     return 1;
 }
 
-/* __index of the environment: the allowed globals, else an error. Upvalue 1: allowed. */
+/* __index of the allowed globals' own metatable: a name that is not one of them is an error. */
 static int l_env_index(lua_State *L)
 {
-    lua_pushvalue(L, 2);
-    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
-        return 1;
     if (lua_type(L, 2) == LUA_TSTRING)
         return luaL_error(L, "undefined global '%s'", lua_tostring(L, 2));
     return luaL_error(L, "undefined global");
@@ -624,11 +621,20 @@ static int l_init(lua_State *L)
     lua_pushcfunction(L, l_xpcall);
     lua_setfield(L, allowed, "xpcall");
 
+    /* The environment is empty: a global is looked up in `allowed` (a table, which the VM reads
+     * itself: a rule reads globals such as type and pairs in every line, and a C function as
+     * __index made each read a call), and a name allowed lacks reaches allowed's own __index, which
+     * raises. Neither table is reachable from Lua: both metatables are locked. */
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, l_env_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, "locked");
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, allowed);
     lua_newtable(L);
     env = lua_gettop(L);
     lua_createtable(L, 0, 3);
     lua_pushvalue(L, allowed);
-    lua_pushcclosure(L, l_env_index, 1);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, l_env_newindex);
     lua_setfield(L, -2, "__newindex");
