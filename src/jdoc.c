@@ -259,6 +259,14 @@ static bool digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* Past the run of digits at p; p itself when there is none. */
+static char *skip_digits(char *p, const char *end)
+{
+    while (p < end && digit(*p))
+        p++;
+    return p;
+}
+
 static int parse_number(struct parser *ps, struct jval *v)
 {
     char *p = ps->p, *start = p, *end = ps->end;
@@ -286,27 +294,20 @@ static int parse_number(struct parser *ps, struct jval *v)
             p++;
         }
     }
-    if (p < end && *p == '.') {
+    /* a fraction, then an exponent: each needs a digit after its mark */
+    for (int part = 0; part < 2; part++) {
+        char *q;
+        if (p >= end || (part == 0 ? *p != '.' : (*p != 'e' && *p != 'E')))
+            continue;
         real = true;
         p++;
-        if (p >= end || !digit(*p)) {
+        if (part == 1 && p < end && (*p == '+' || *p == '-'))
+            p++;
+        if ((q = skip_digits(p, end)) == p) {
             ps->p = p;
             return unexpected(ps);
         }
-        while (p < end && digit(*p))
-            p++;
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        real = true;
-        p++;
-        if (p < end && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= end || !digit(*p)) {
-            ps->p = p;
-            return unexpected(ps);
-        }
-        while (p < end && digit(*p))
-            p++;
+        p = q;
     }
     ps->p = p;
     if (!real && !overflow &&
@@ -399,17 +400,10 @@ static void note_dup(struct parser *ps, int level, const struct jmem *m)
     buf_adds(&p, "$");
     for (int i = 1; i < level; i++) {
         const struct step *s = &ps->steps[i];
-        if (s->object) {
-            bool plain =
-                s->klen > 0 && strspn(s->key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                              "0123456789_") >= s->klen;
-            buf_adds(&p, plain ? "." : "[\"");
-            util_put_clean(&p, s->key, s->klen);
-            if (!plain)
-                buf_adds(&p, "\"]");
-        } else {
+        if (s->object)
+            util_put_path_key(&p, s->key, s->klen);
+        else
             buf_printf(&p, "[%zu]", s->index);
-        }
     }
     snprintf(dup->path, sizeof dup->path, "%s", buf_str(&p));
     dup->path[util_utf8_prefix(dup->path, sizeof dup->path - 1)] = '\0';
@@ -875,9 +869,8 @@ int jv_write(const struct jval *v, struct buf *out)
             if (strtod(num, NULL) == v->u.d)
                 break;
         }
-        if (!strpbrk(num, ".eEni"))
-            strcat(num, ".0");
-        return buf_adds(out, num);
+        /* a number that reads as an integer is written as a double, as json-c writes it */
+        return buf_printf(out, "%s%s", num, strpbrk(num, ".eEni") ? "" : ".0");
     }
     case JT_STRING:
         return write_string(v->u.s, v->n, out);

@@ -177,14 +177,7 @@ static void dup_path(const struct dup_scan *sc, size_t f, struct jsonutil_dup *d
         if (fr->object) {
             /* the frame's current key is its last one */
             const struct dup_span *k = &sc->keys[sc->frames[i + 1].key0 - 1];
-            const char *ks = sc->arena.data + k->off;
-            bool plain =
-                k->len > 0 && strspn(ks, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                         "0123456789_") >= k->len;
-            buf_adds(&p, plain ? "." : "[\"");
-            dup_put(&p, ks, k->len);
-            if (!plain)
-                buf_adds(&p, "\"]");
+            util_put_path_key(&p, sc->arena.data + k->off, k->len);
         } else {
             buf_printf(&p, "[%zu]", fr->index);
         }

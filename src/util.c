@@ -69,7 +69,8 @@ int util_read_file(const char *path, size_t max, struct buf *out, struct err *e)
     /* a file of known size is read into one buffer of its size: a snapshot of several MiB grown
      * by doubling touched and copied twice its size */
     if (!std && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-        (!max || (unsigned long long)st.st_size <= max) && buf_reserve(out, (size_t)st.st_size) == 0) {
+        (!max || (unsigned long long)st.st_size <= max) &&
+        buf_reserve(out, (size_t)st.st_size) == 0) {
         size_t room = (size_t)st.st_size;
         while (room > 0 && (n = fread(out->data + out->len, 1, room, f)) > 0) {
             out->len += n;
@@ -563,6 +564,23 @@ bool util_char_unsafe(unsigned long cp)
            (cp >= 0x2066 && cp <= 0x2069) || /* bidi controls */
            cp == 0xFEFF ||                   /* byte order mark */
            cp == 0xFFFE || cp == 0xFFFF;     /* non-characters */
+}
+
+int util_put_path_key(struct buf *out, const char *key, size_t len)
+{
+    static const char plain_chars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
+    size_t n = 0;
+    int rc;
+
+    while (n < len && key[n] && strchr(plain_chars, key[n]))
+        n++;
+    if (len > 0 && n == len)
+        return buf_adds(out, ".") || util_put_clean(out, key, len) ? ERR_NOMEM : 0;
+    rc = buf_adds(out, "[\"");
+    if (!rc)
+        rc = util_put_clean(out, key, len);
+    return rc ? rc : buf_adds(out, "\"]");
 }
 
 int util_put_clean(struct buf *out, const char *s, size_t len)

@@ -102,6 +102,9 @@ bool util_char_unsafe(unsigned long cp);
  * appended whole, so when out reaches its cap (ERR_LIMIT) it ends on a character boundary.
  * Returns 0, ERR_NOMEM or ERR_LIMIT. */
 int util_put_clean(struct buf *out, const char *s, size_t len);
+/* Appends the step of a JSON path to a member: ".key" for a key of letters, digits and '_', else
+ * ["key"] (printable, as util_put_clean writes it). Returns 0 or the buffer's error. */
+int util_put_path_key(struct buf *out, const char *key, size_t len);
 
 /* Ids compare equal when they differ only in dashes and letter case: the API shows the same id as
  * a UUID in one place and as 32 hex digits in another. */
