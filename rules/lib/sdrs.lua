@@ -4,6 +4,11 @@
 -- here reads a clock or changes its arguments.
 local M = {}
 
+-- The globals the helpers call for every value of every instance, as locals (an upvalue is read
+-- directly; a global is looked up in the sandbox's environment each time).
+local type, tostring, pairs, ipairs, error = type, tostring, pairs, ipairs, error
+local math_type = math.type
+
 -- A set (value -> true) from a list.
 local function set(list)
   local s = {}
@@ -18,6 +23,7 @@ M.set = set
 -- vocab.actions[action] = { group statuses that allow it }.
 local vocab = require("vocab")
 M.vocab = vocab
+local FIELDS = vocab.fields
 
 -- Group statuses that allow each action, in documentation order (DESIGN §4 SDRS-001, sdrs-api §6.1, §6.3).
 M.ACTION_STATUSES = vocab.actions
@@ -31,31 +37,28 @@ M.REPROTECT_GROUP_STATUS = set({ "failed-over", "error-reprotecting" })
 
 -- The entry of a field in the table; an error for a name it does not have (a typo in a rule).
 local function field_of(name)
-  local f = vocab.fields[name]
+  local f = FIELDS[name]
   if f == nil then error(("no documented value set for field %q"):format(tostring(name)), 3) end
   return f
 end
 
--- The key a value has in the table: strings as they are, integers in decimal (fault_level 5 is "5");
--- nil for anything else (a float, a table, a boolean).
-local function key_of(v)
-  if type(v) == "string" then return v end
-  if math.type(v) == "integer" then return tostring(v) end
-  return nil
+-- The entry `part` ("class" or "tag") of a value of a field: the key a value has in the table is the
+-- string itself or an integer in decimal (fault_level 5 is "5"); a float, a table or a boolean has none.
+-- M.class and M.tag call it as a tail call, so that field_of's error names the rule's line.
+local function lookup(part, field, value)
+  local k
+  if type(value) == "string" then k = value
+  elseif math_type(value) == "integer" then k = tostring(value)
+  else return nil end
+  return (FIELDS[field] or field_of(field))[part][k]
 end
 
 -- The class of a value of an enumerated field: "fine", "warns", "blocks" or "progress"; nil when the
 -- documentation does not list it. Exact: "Protected", " protected" and "" are not "protected".
-function M.class(field, value)
-  local k = key_of(value)
-  return k ~= nil and field_of(field).class[k] or nil
-end
+function M.class(field, value) return lookup("class", field, value) end
 
 -- The finer meaning of a documented value ("gone" for ECS DELETED, "link broken" for fault_level 5), or nil.
-function M.tag(field, value)
-  local k = key_of(value)
-  return k ~= nil and field_of(field).tag[k] or nil
-end
+function M.tag(field, value) return lookup("tag", field, value) end
 
 -- True when a field may be absent or null in the documentation ("not set"), as EcmResStatus.
 function M.null_ok(field) return field_of(field).null_ok end
@@ -106,7 +109,7 @@ end
 function M.list(v)
   if type(v) ~= "table" then return nil end
   for k in pairs(v) do
-    if math.type(k) ~= "integer" then return nil end
+    if math_type(k) ~= "integer" then return nil end
   end
   return v
 end
@@ -152,9 +155,15 @@ function M.res_volume(id) return "volume/" .. tostring(id or "?") end
 
 -- An id in the form ids are compared in: lower case without dashes, so that a UUID and its 32-hex
 -- form are one id (as the snapshot loader compares them); nil for anything but a string.
+local id_keys = {} -- id -> key, for this state: rules ask for the same ids again and again
 function M.id_key(id)
   if type(id) ~= "string" then return nil end
-  return (id:lower():gsub("-", ""))
+  local k = id_keys[id]
+  if k == nil then
+    k = (id:lower():gsub("-", ""))
+    id_keys[id] = k
+  end
+  return k
 end
 
 -- True when a and b are the same id (see id_key).
