@@ -572,10 +572,20 @@ static int cmp_finding(const void *a, const void *b)
     return c ? c : strcmp(x->message, y->message);
 }
 
-/* Evaluates one rule into res (metadata already copied). On a rule error, *trace receives the Lua
- * traceback for the debug log (owned), when the engine logs. */
+/* What a rule prints while it runs, kept for the debug log (capped by the sandbox). */
+static void keep_print(void *ud, const char *msg)
+{
+    struct buf *out = ud;
+
+    if (!buf_adds(out, msg))
+        buf_add(out, "\n", 1);
+}
+
+/* Evaluates one rule into res (metadata already copied). When the engine logs, *trace receives the
+ * Lua traceback of a rule error, and printed what the rule printed (both for the debug log, which
+ * engine_run writes in rule order). */
 static int run_rule(struct engine *eng, struct rule_entry *r, const struct engine_input *in,
-                    struct rule_result *res, char **trace, struct err *e)
+                    struct rule_result *res, char **trace, struct buf *printed, struct err *e)
 {
     struct sandbox *sb = NULL;
     struct job j = {.eng = eng, .rule = r, .in = in, .res = res};
@@ -619,6 +629,7 @@ static int run_rule(struct engine *eng, struct rule_entry *r, const struct engin
     if (!rc) {
         sandbox_set_user(sb, &j);
         sandbox_set_origin(sb, r->meta.chunkname + 1);
+        sandbox_set_log(sb, eng->opts.log ? keep_print : NULL, printed);
         rc = sandbox_call(sb, l_run, NULL, &rerr);
         if (rc && eng->opts.log)
             *trace = util_strdup(sandbox_last_traceback(sb));
@@ -752,13 +763,15 @@ static size_t *longest_first(const struct rule_entry *rules, size_t n)
     return order;
 }
 
-/* One run's shared state: the results and, per rule, its time and the traceback of an error. */
+/* One run's shared state: the results and, per rule, its time, the traceback of an error and what
+ * it printed. */
 struct run {
     struct engine *eng;
     const struct engine_input *in;
     struct rule_result *res;
     double *ms;
     char **trace;
+    struct buf *printed;
 };
 
 static int run_one(void *ctx, size_t i, struct err *e)
@@ -768,7 +781,7 @@ static int run_one(void *ctx, size_t i, struct err *e)
     int rc;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = run_rule(q->eng, &q->eng->rules[i], q->in, &q->res[i], &q->trace[i], e);
+    rc = run_rule(q->eng, &q->eng->rules[i], q->in, &q->res[i], &q->trace[i], &q->printed[i], e);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     q->ms[i] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     return rc;
@@ -786,8 +799,9 @@ int engine_run(struct engine *eng, const struct engine_input *in, struct rule_re
     q.res = calloc(eng->n ? eng->n : 1, sizeof *q.res);
     q.ms = calloc(eng->n ? eng->n : 1, sizeof *q.ms);
     q.trace = calloc(eng->n ? eng->n : 1, sizeof *q.trace);
+    q.printed = calloc(eng->n ? eng->n : 1, sizeof *q.printed); /* zeroed: empty buffers */
     order = longest_first(eng->rules, eng->n);
-    if (!q.res || !q.ms || !q.trace || !order) {
+    if (!q.res || !q.ms || !q.trace || !q.printed || !order) {
         rc = err_set(e, ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -800,6 +814,13 @@ int engine_run(struct engine *eng, const struct engine_input *in, struct rule_re
         goto out;
     /* the debug log in rule order, whatever order the rules ran in */
     for (size_t i = 0; i < eng->n; i++) {
+        const char *line = q.printed[i].data;
+        while (line && *line) {
+            size_t len = strcspn(line, "\n");
+            engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: print: %.*s", q.res[i].meta.id, (int)len,
+                       line);
+            line += len + (line[len] == '\n');
+        }
         if (q.trace[i])
             engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s", q.res[i].meta.id, q.trace[i]);
         engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s (%.1f ms, %zu findings)", q.res[i].meta.id,
@@ -808,7 +829,10 @@ int engine_run(struct engine *eng, const struct engine_input *in, struct rule_re
 out:
     for (size_t i = 0; q.trace && i < eng->n; i++)
         free(q.trace[i]);
+    for (size_t i = 0; q.printed && i < eng->n; i++)
+        buf_free(&q.printed[i]);
     free(q.trace);
+    free(q.printed);
     free(order);
     free(q.ms);
     if (rc) {

@@ -981,6 +981,12 @@ void sandbox_set_user(struct sandbox *sb, void *user)
     sb->user = user;
 }
 
+void sandbox_set_log(struct sandbox *sb, sandbox_log_fn log, void *log_ud)
+{
+    sb->log = log;
+    sb->log_ud = log_ud;
+}
+
 void *sandbox_user(const struct sandbox *sb)
 {
     return sb->user;

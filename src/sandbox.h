@@ -85,6 +85,8 @@ void sandbox_set_modules(struct sandbox *sb, const struct sandbox_module *module
 /* Inside a protected call: the sandbox that owns L, and its user pointer. */
 struct sandbox *sandbox_of(lua_State *L);
 void sandbox_set_user(struct sandbox *sb, void *user);
+/* Where print() and warn() of the code in the state go from now on (NULL: nowhere). */
+void sandbox_set_log(struct sandbox *sb, sandbox_log_fn log, void *log_ud);
 /* Names the code being run in messages that have no line (a memory error before the first hook). */
 void sandbox_set_origin(struct sandbox *sb, const char *origin);
 void *sandbox_user(const struct sandbox *sb);

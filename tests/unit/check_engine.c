@@ -284,8 +284,14 @@ START_TEST(print_goes_to_the_log)
 
     write_rule("a.lua", "T-PRINT", "blocker", "\"all\"",
                "print('hello', 42)\nfor i = 1, 1000 do print(string.rep('x', 100)) end\n");
+    buf_reset(&logbuf);
     res = run("failover", NULL, &n);
     ck_assert_int_eq(res[0].result, RESULT_PASS);
+    /* in the debug log (-vv), capped: the first line whole, then the notice that the rest is
+     * dropped */
+    ck_assert_msg(strstr(buf_str(&logbuf), "rule T-PRINT: print: hello\t42\n") != NULL, "%s",
+                  buf_str(&logbuf));
+    ck_assert_ptr_nonnull(strstr(buf_str(&logbuf), "further print output of this rule is dropped"));
     rule_results_free(res, n);
 }
 END_TEST
