@@ -410,8 +410,19 @@ static void note_dup(struct parser *ps, int level, const struct jmem *m)
     buf_free(&p);
 }
 
+/* Of the keys an object repeats, the one reported is the first by length, then bytes (as
+ * jsonutil_find_dup reports it), whatever order they came in. */
+static void first_dup(const struct jmem **best, const struct jmem *m)
+{
+    const struct jmem *b = *best;
+
+    if (!b || m->klen < b->klen || (m->klen == b->klen && memcmp(m->key, b->key, m->klen) < 0))
+        *best = m;
+}
+
 static int finish_object(struct parser *ps, size_t base, int level, struct jval *v)
 {
+    const struct jmem *dup = NULL;
     size_t n = ps->nstk - base;
     bool index = n > JDOC_INDEX_MIN;
     size_t slots = index ? index_size(n) : 0;
@@ -435,7 +446,7 @@ static int finish_object(struct parser *ps, size_t base, int level, struct jval 
                 k = (k + 1) & (slots - 1);
             if (t[k].pos) { /* the key again: the later value is the one read */
                 m[t[k].pos - 1].gone = 1;
-                note_dup(ps, level, &m[i]);
+                first_dup(&dup, &m[i]);
             }
             t[k].hash = h;
             t[k].pos = (uint32_t)i + 1;
@@ -445,9 +456,11 @@ static int finish_object(struct parser *ps, size_t base, int level, struct jval 
             for (size_t k = 0; k < i; k++)
                 if (!m[k].gone && same_key(&m[k], &m[i])) {
                     m[k].gone = 1;
-                    note_dup(ps, level, &m[i]);
+                    first_dup(&dup, &m[i]);
                 }
     }
+    if (dup)
+        note_dup(ps, level, dup);
     v->type = JT_OBJECT;
     v->index = index;
     v->n = (uint32_t)n;

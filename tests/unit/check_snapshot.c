@@ -876,6 +876,20 @@ START_TEST(jdoc_large_objects)
     ck_assert_int_eq(jv_get(jv_at(jv_get(jdoc_root(d), "a b"), 1), "k")->u.i, 2);
     ck_assert_uint_eq(jv_len(jv_at(jv_get(jdoc_root(d), "a b"), 1)), 1);
     jdoc_free(d);
+
+    /* two keys repeated in one object: the one reported is the first by length, then bytes, as the
+     * json-c reader's scan reports it, whatever order they came in */
+    {
+        static const char two[] = "{\"tags\":1,\"image\":1,\"tags\":2,\"image\":2,\"id\":0}";
+        struct jsonutil_dup cdup;
+        struct json_object *o = NULL;
+        ck_assert_int_eq(jdoc_parse(two, strlen(two), "t", 64, &d, &dup, &e), 0);
+        ck_assert_int_eq(jsonutil_parse_dup(two, strlen(two), "t", 64, &o, &cdup, &e), 0);
+        ck_assert_str_eq(dup.key, "tags");
+        ck_assert_str_eq(dup.key, cdup.key);
+        json_object_put(o);
+        jdoc_free(d);
+    }
 }
 END_TEST
 
