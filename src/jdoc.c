@@ -209,10 +209,15 @@ static int parse_string(struct parser *ps, bool key, const char **out, uint32_t 
             break;
         case 'u': {
             unsigned cp, lo;
-            if (end - r < 6 || hex4(r + 2, &cp)) {
-                ps->p = r + 1;
-                return end - r < 6 ? (ps->p = end, unexpected(ps)) : unexpected(ps);
+            for (int k = 2; k < 6; k++) { /* a character that is no hex digit, else the end */
+                bool hex = r + k < end && ((r[k] >= '0' && r[k] <= '9') ||
+                                           ((r[k] | 0x20) >= 'a' && (r[k] | 0x20) <= 'f'));
+                if (!hex) {
+                    ps->p = r + k < end ? r + k : end;
+                    return unexpected(ps);
+                }
             }
+            hex4(r + 2, &cp);
             if (cp >= 0xd800 && cp <= 0xdbff && end - r >= 12 && r[6] == '\\' && r[7] == 'u' &&
                 !hex4(r + 8, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
                 w = put_utf8(w, 0x10000 + (((unsigned long)cp - 0xd800) << 10) + (lo - 0xdc00));
@@ -254,75 +259,40 @@ static int parse_string(struct parser *ps, bool key, const char **out, uint32_t 
     return 0;
 }
 
-static bool digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* Past the run of digits at p; p itself when there is none. */
-static char *skip_digits(char *p, const char *end)
-{
-    while (p < end && digit(*p))
-        p++;
-    return p;
-}
-
 static int parse_number(struct parser *ps, struct jval *v)
 {
-    char *p = ps->p, *start = p, *end = ps->end;
-    bool neg = false, real = false;
+    char *start = ps->p, *p = start;
+    size_t n = util_json_number_len(start, (size_t)(ps->end - start));
+    bool neg = *p == '-';
     unsigned long long acc = 0;
     bool overflow = false;
 
-    if (p < end && *p == '-') {
-        neg = true;
-        p++;
-    }
-    if (p >= end || !digit(*p)) {
-        ps->p = p;
+    if (!n) { /* not even "-0": the first character that cannot be one */
+        ps->p += neg;
         return unexpected(ps);
     }
-    if (*p == '0') {
-        p++;
-    } else {
-        while (p < end && digit(*p)) {
+    ps->p = start + n; /* a character after it that cannot follow a value is the caller's error */
+    if (!memchr(start, '.', n) && !memchr(start, 'e', n) && !memchr(start, 'E', n)) {
+        for (p += neg; p < ps->p; p++) {
             unsigned d = (unsigned)(*p - '0');
             if (acc > (ULLONG_MAX - d) / 10)
                 overflow = true;
             else
                 acc = acc * 10 + d;
-            p++;
         }
-    }
-    /* a fraction, then an exponent: each needs a digit after its mark */
-    for (int part = 0; part < 2; part++) {
-        char *q;
-        if (p >= end || (part == 0 ? *p != '.' : (*p != 'e' && *p != 'E')))
-            continue;
-        real = true;
-        p++;
-        if (part == 1 && p < end && (*p == '+' || *p == '-'))
-            p++;
-        if ((q = skip_digits(p, end)) == p) {
-            ps->p = p;
-            return unexpected(ps);
+        if (!overflow && acc <= (unsigned long long)LLONG_MAX + neg) {
+            v->type = JT_INT;
+            v->u.i = neg ? (acc == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)acc)
+                         : (long long)acc;
+            return 0;
         }
-        p = q;
-    }
-    ps->p = p;
-    if (!real && !overflow &&
-        (neg ? acc <= (unsigned long long)LLONG_MAX + 1 : acc <= (unsigned long long)LLONG_MAX)) {
-        v->type = JT_INT;
-        v->u.i = neg ? (acc == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)acc)
-                     : (long long)acc;
-        return 0;
     }
     {
-        /* strtod stops where the grammar above stopped: the character after it is not part of
-         * a number (the text is NUL-terminated) */
+        /* strtod stops where the grammar stopped: the character after a number is never part of
+         * one (the text is NUL-terminated) */
         char *stop;
         double d = strtod(start, &stop);
-        if (stop != p || !isfinite(d))
+        if (stop != ps->p || !isfinite(d))
             return fail(ps, ERR_PARSE, "a number is out of range", start);
         v->type = JT_DOUBLE;
         v->u.d = d;
@@ -624,7 +594,7 @@ static int parse_value(struct parser *ps, struct jval *v, int level)
         v->type = JT_NULL;
         return literal(ps, "null", 4);
     default:
-        if (*ps->p == '-' || digit(*ps->p))
+        if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
             return parse_number(ps, v);
         return unexpected(ps);
     }

@@ -10,9 +10,12 @@
  * probe or two.
  *
  * The parser is as strict as jsonutil_parse (RFC 8259, valid UTF-8 without NUL, no NaN, at most
- * max_depth levels, nothing after the value but blanks) and gives the same messages. Where json-c
- * is lenient (a number "0.", a lone surrogate escape), jdoc refuses. A key that
- * appears twice in one object is not an error: it fills *dup (the first such key, with its path)
+ * max_depth levels, nothing after the value but blanks), and its messages name what is wrong with
+ * the line and column as jsonutil's do (the wording of syntax errors is its own). An escaped lone
+ * surrogate, which json-c replaces by U+FFFD, is refused (jsonutil refuses numbers outside RFC
+ * 8259, which json-c's tokener takes, so both read the same numbers). A key that appears twice in
+ * one object is not an error: it fills *dup (of the first object that has one, its key first by
+ * length, then bytes, with its path)
  * and the last value is the one that is read, as json-c would keep it.
  *
  * Values are borrowed from the document and live as long as it. The reader of the snapshot

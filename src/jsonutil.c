@@ -16,8 +16,8 @@ static bool blank(const char *data, size_t len)
 }
 
 /* json_c_visit callback: stops at the first value JSON does not allow but json-c accepts: NaN or
- * an infinity, or a string (or key) that is not well-formed UTF-8 (json-c lets overlong forms
- * and surrogates through). arg receives what was found. */
+ * an infinity, a number outside RFC 8259's grammar, or a string (or key) that is not well-formed
+ * UTF-8 (json-c lets overlong forms and surrogates through). arg receives what was found. */
 static int strict_visit(struct json_object *jso, int flags, struct json_object *parent,
                         const char *key, size_t *index, void *arg)
 {
@@ -31,6 +31,16 @@ static int strict_visit(struct json_object *jso, int flags, struct json_object *
     if (json_object_is_type(jso, json_type_double) && !isfinite(json_object_get_double(jso))) {
         *(const char **)arg = "NaN and Infinity are not JSON numbers";
         return JSON_C_VISIT_RETURN_STOP;
+    }
+    if (json_object_is_type(jso, json_type_double)) {
+        /* json-c's tokener takes "1.", "-.5" and "01e3", and writes a number back as it was
+         * written: a snapshot would carry it to a reader that holds to RFC 8259 (jdoc) */
+        const char *text = json_object_to_json_string_ext(jso, JSON_C_TO_STRING_PLAIN);
+        size_t n = text ? strlen(text) : 0;
+        if (!n || util_json_number_len(text, n) != n) {
+            *(const char **)arg = "a number is not written as JSON allows (RFC 8259)";
+            return JSON_C_VISIT_RETURN_STOP;
+        }
     }
     if (json_object_is_type(jso, json_type_string) &&
         !util_utf8_valid(json_object_get_string(jso), (size_t)json_object_get_string_len(jso))) {

@@ -296,9 +296,8 @@ static void excerpt(const struct jval *v, char *out, size_t size)
     jv_write(v, &b);
     if (b.len + 1 <= size && b.len <= 40)
         snprintf(out, size, "%s", buf_str(&b));
-    else
-        snprintf(out, size, "%.37s...", buf_str(&b));
-    out[util_utf8_prefix(out, size - 1)] = '\0';
+    else /* cut on a character boundary */
+        snprintf(out, size, "%.*s...", (int)util_utf8_prefix(buf_str(&b), 37), buf_str(&b));
     buf_free(&b);
 }
 

@@ -566,6 +566,32 @@ bool util_char_unsafe(unsigned long cp)
            cp == 0xFFFE || cp == 0xFFFF;     /* non-characters */
 }
 
+static size_t digits_at(const char *s, size_t i, size_t n)
+{
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i;
+}
+
+size_t util_json_number_len(const char *s, size_t n)
+{
+    size_t i = 0, j;
+
+    if (i < n && s[i] == '-')
+        i++;
+    if (i >= n || s[i] < '0' || s[i] > '9')
+        return 0;
+    i = s[i] == '0' ? i + 1 : digits_at(s, i, n);
+    if (i < n && s[i] == '.' && (j = digits_at(s, i + 1, n)) > i + 1)
+        i = j;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        size_t k = i + 1 < n && (s[i + 1] == '+' || s[i + 1] == '-') ? i + 2 : i + 1;
+        if ((j = digits_at(s, k, n)) > k)
+            i = j;
+    }
+    return i;
+}
+
 int util_put_path_key(struct buf *out, const char *key, size_t len)
 {
     static const char plain_chars[] =

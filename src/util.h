@@ -105,6 +105,9 @@ int util_put_clean(struct buf *out, const char *s, size_t len);
 /* Appends the step of a JSON path to a member: ".key" for a key of letters, digits and '_', else
  * ["key"] (printable, as util_put_clean writes it). Returns 0 or the buffer's error. */
 int util_put_path_key(struct buf *out, const char *key, size_t len);
+/* The length of the JSON number (RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?) at the
+ * start of s[0..n), or 0. "1." is the number "1" followed by a '.', which is no part of it. */
+size_t util_json_number_len(const char *s, size_t n);
 
 /* Ids compare equal when they differ only in dashes and letter case: the API shows the same id as
  * a UUID in one place and as 32 hex digits in another. */

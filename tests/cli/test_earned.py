@@ -91,8 +91,8 @@ class Answers(TempDirTest):
         self.sim.stop()
         super().tearDown()
 
-    def check(self):
-        return run("check", SIM_GROUP, *self.sim.endpoint_args(), "--format", "json",
+    def check(self, *args):
+        return run("check", SIM_GROUP, *self.sim.endpoint_args(), "--format", "json", *args,
                    env=creds(TOKEN_ENV))
 
     def test_malformed_image_list(self):
@@ -120,6 +120,24 @@ class Answers(TempDirTest):
         self.assertExit(res, 3)
         msgs = " ".join(e["message"] for e in res.json()["errors"])
         self.assertIn('key "status" appears twice in $.server_group', msgs)
+
+    def test_a_number_json_does_not_allow(self):
+        # json-c's tokener reads "1." and writes it back as it came: the snapshot's own reader
+        # refuses it, so the API answer is refused where it arrives, naming the request, and what
+        # --save-snapshot wrote is a snapshot this tool reads back
+        group = basic_scenario()["server_groups"][0]
+        body = json.dumps({"server_group": group})
+        body = body[:-2] + ', "x_extra": 1.}}'
+        self.sim.faults({"match": {"path": "/server-groups/%s$" % SIM_GROUP}, "kind": "body",
+                         "body": body})
+        saved = os.path.join(self.tmp, "saved.json")
+        res = self.check("--save-snapshot", saved)
+        self.assertExit(res, 3)
+        self.assertIn("a number is not written as JSON allows (RFC 8259)",
+                      " ".join(e["message"] for e in res.json()["errors"]))
+        again = run("check", "--snapshot", saved, "--format", "json")
+        self.assertExit(again, 3)
+        self.assertIn("RFC 8259", " ".join(e["message"] for e in again.json()["errors"]))
 
     def test_a_404_without_an_ecs_code_is_not_a_deletion(self):
         server = basic_scenario()["protected_instances"][0]["target_server"]

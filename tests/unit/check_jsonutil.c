@@ -2,7 +2,9 @@
  * table of documented values that the rules and the reader decide with. */
 #include "testutil.h"
 
+#include "jdoc.h"
 #include "jsonutil.h"
+#include "util.h"
 #include "vocab.h"
 
 #include <stdio.h>
@@ -101,6 +103,41 @@ START_TEST(top_level_null_and_cut_strings)
 }
 END_TEST
 
+/* Numbers as RFC 8259 writes them, or refused: json-c's tokener takes "1.", "-.5" and "01e3" and
+ * writes them back as they came, so a snapshot would carry them to the snapshot's reader (jdoc),
+ * which refuses them. Both readers read the same numbers. */
+START_TEST(numbers_outside_json_are_refused)
+{
+    static const struct {
+        const char *text;
+        bool ok;
+    } cases[] = {
+        {"[1.]", false},    {"[-.5]", false}, {"[01e3]", false}, {"[1.e5]", false},
+        {"[-0.e3]", false}, {"[0.1]", true},  {"[1e3]", true},   {"[-0.0E-2]", true},
+        {"[2.50]", true},   {"[-0]", true},   {"[1E+2]", true},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct json_object *o = NULL;
+        struct jdoc *d = NULL;
+        struct err e = {0};
+        int rc = jsonutil_parse(cases[i].text, strlen(cases[i].text), "t", 16, &o, &e);
+
+        ck_assert_msg((rc == 0) == cases[i].ok, "%s: rc %d %s", cases[i].text, rc, e.msg);
+        if (!cases[i].ok)
+            ck_assert_ptr_nonnull(strstr(e.msg, "RFC 8259"));
+        rc = jdoc_parse(cases[i].text, strlen(cases[i].text), "t", 16, &d, NULL, &e);
+        ck_assert_msg((rc == 0) == cases[i].ok, "jdoc %s: rc %d %s", cases[i].text, rc, e.msg);
+        json_object_put(o);
+        jdoc_free(d);
+    }
+    ck_assert_uint_eq(util_json_number_len("1.", 2), 1);
+    ck_assert_uint_eq(util_json_number_len("-0.5e-3x", 8), 7);
+    ck_assert_uint_eq(util_json_number_len("-", 1), 0);
+    ck_assert_uint_eq(util_json_number_len("12e", 3), 2);
+}
+END_TEST
+
 /* Printable paths: control characters and bidi overrides in keys are not passed on. */
 START_TEST(dup_paths_are_printable)
 {
@@ -163,6 +200,7 @@ int main(void)
     tcase_add_test(dup, parse_refuses_or_reports_a_repeated_key);
     tcase_add_test(dup, dup_paths_are_printable);
     tcase_add_test(dup, top_level_null_and_cut_strings);
+    tcase_add_test(dup, numbers_outside_json_are_refused);
     tcase_add_test(voc, vocab_is_exact_and_complete);
     suite_add_tcase(s, dup);
     suite_add_tcase(s, voc);
