@@ -131,8 +131,8 @@ static bool same_value(const struct jval *v, struct json_object *o)
 
 /* jdoc against json-c (jsonutil_parse_dup): what jdoc reads, json-c reads too, with the same values
  * and the same repeated key. jdoc may refuse more: an escaped lone surrogate, which json-c replaces
- * by U+FFFD, is not valid UTF-8 to it, and it takes no integer with a leading zero ("00"). A snapshot
- * this tool writes has neither (jsonutil holds numbers to RFC 8259 as jdoc does). */
+ * by U+FFFD, is not valid UTF-8 to it, and it takes no integer with a leading zero ("00"). A
+ * snapshot this tool writes has neither (jsonutil holds numbers to RFC 8259 as jdoc does). */
 static void same_as_json_c(const uint8_t *data, size_t size)
 {
     struct json_object *o = NULL;
