@@ -656,15 +656,8 @@ int jdoc_parse(const char *data, size_t len, const char *name, int max_depth, st
         return err_set(e, ERR_PARSE, "%s: not JSON: the input ends in the middle of a value", name);
     }
     if (ps.rc) {
-        size_t off = (size_t)(ps.at - d->text), line = 1, col = 1;
-        for (size_t i = 0; i < off && i < len; i++) {
-            if (data[i] == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
+        size_t line, col;
+        util_line_col(data, (size_t)(ps.at - d->text), len, &line, &col);
         err_set(e, ps.rc, "%s: not JSON: %s at line %zu, column %zu", name, ps.why, line, col);
         jdoc_free(d);
         return ps.rc;
@@ -797,27 +790,15 @@ static int write_string(const char *s, size_t n, struct buf *out)
 
     for (size_t i = 0; i < n && !rc; i++) {
         unsigned char c = (unsigned char)s[i];
-        const char *esc = NULL;
-        char u[8];
-        if (c == '"')
-            esc = "\\\"";
-        else if (c == '\\')
-            esc = "\\\\";
-        else if (c == '\n')
-            esc = "\\n";
-        else if (c == '\r')
-            esc = "\\r";
-        else if (c == '\t')
-            esc = "\\t";
-        else if (c == '\b')
-            esc = "\\b";
-        else if (c == '\f')
-            esc = "\\f";
-        else if (c < 0x20) {
-            snprintf(u, sizeof u, "\\u%04x", c);
-            esc = u;
-        }
-        if (!esc) {
+        static const char short_escapes[] =
+            "\"\"\\\\\nn\rr\tt\bb\ff"; /* the character, its letter */
+        const char *hit = c ? memchr(short_escapes, c, sizeof short_escapes - 1) : NULL;
+        char esc[8] = "";
+        if (hit && (hit - short_escapes) % 2 == 0)
+            snprintf(esc, sizeof esc, "\\%c", hit[1]);
+        else if (c < 0x20)
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+        if (!esc[0]) {
             run++;
             continue;
         }

@@ -353,14 +353,7 @@ int jsonutil_parse_dup(const char *data, size_t len, const char *name, int max_d
     }
     if (jerr != json_tokener_success || end < len) {
         /* Only an error needs the position. */
-        for (size_t i = 0; i < end && i < len; i++) {
-            if (data[i] == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
+        util_line_col(data, end, len, &line, &col);
     }
     if (jerr != json_tokener_success) {
         rc = err_set(e, jerr == json_tokener_error_depth ? ERR_LIMIT : ERR_PARSE,

@@ -566,6 +566,20 @@ bool util_char_unsafe(unsigned long cp)
            cp == 0xFFFE || cp == 0xFFFF;     /* non-characters */
 }
 
+void util_line_col(const char *data, size_t off, size_t len, size_t *line, size_t *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && i < len; i++) {
+        if (data[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
 static size_t digits_at(const char *s, size_t i, size_t n)
 {
     while (i < n && s[i] >= '0' && s[i] <= '9')

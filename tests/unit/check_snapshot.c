@@ -752,7 +752,7 @@ START_TEST(jdoc_reads_as_json_c_does)
         BASE,
         "{\"a\":[1,-2,0,9223372036854775807,-9223372036854775808,1.5,-0.25,1e3,2E-2,true,false,"
         "null,\"\"],\"b\":{},\"c\":[],\"d\":{\"x\":{\"y\":[[],[{}]]}}}",
-        "[\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u0041 \\u00e9 \\u20ac "
+        "[\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u0041 \\u0001 \\u001f \\u00e9 \\u20ac "
         "\\ud83d\\ude00\",\"\xc3\xa9\xe2\x82\xac\"]",
         "{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
         "\"k10\":{\"\\u006b\":\"\\u0000x\"}}",
@@ -778,6 +778,19 @@ START_TEST(jdoc_reads_as_json_c_does)
         buf_free(&out);
         json_object_put(back);
         json_object_put(o);
+        jdoc_free(d);
+    }
+    {
+        /* the writer's escapes, exactly: the short forms, \u00XX for other controls, '/' as is */
+        static const char in[] = "[\"q\\\" b\\\\ n\\n t\\t c\\u0001 s/\"]";
+        struct jdoc *d = NULL;
+        struct err e = {0};
+        struct buf out;
+        buf_init(&out, 0);
+        ck_assert_int_eq(jdoc_parse(in, strlen(in), "w", 64, &d, NULL, &e), 0);
+        ck_assert_int_eq(jv_write(jdoc_root(d), &out), 0);
+        ck_assert_str_eq(buf_str(&out), in);
+        buf_free(&out);
         jdoc_free(d);
     }
 }
