@@ -115,44 +115,9 @@ static void skip_blanks(struct parser *ps)
     ps->p = p;
 }
 
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static char *put_utf8(char *w, unsigned long cp)
 {
-    if (cp < 0x80) {
-        *w++ = (char)cp;
-    } else if (cp < 0x800) {
-        *w++ = (char)(0xc0 | (cp >> 6));
-        *w++ = (char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        *w++ = (char)(0xe0 | (cp >> 12));
-        *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-        *w++ = (char)(0x80 | (cp & 0x3f));
-    } else {
-        *w++ = (char)(0xf0 | (cp >> 18));
-        *w++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-        *w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-        *w++ = (char)(0x80 | (cp & 0x3f));
-    }
-    return w;
+    return w + util_utf8_encode(cp, w);
 }
 
 /* The string at ps->p (its opening quote), decoded in place and NUL-terminated. */
@@ -208,7 +173,7 @@ static int parse_string(struct parser *ps, bool key, const char **out, uint32_t 
             *w++ = '\t';
             break;
         case 'u': {
-            unsigned cp, lo;
+            long cp, lo;
             for (int k = 2; k < 6; k++) { /* a character that is no hex digit, else the end */
                 bool hex = r + k < end && ((r[k] >= '0' && r[k] <= '9') ||
                                            ((r[k] | 0x20) >= 'a' && (r[k] | 0x20) <= 'f'));
@@ -217,10 +182,11 @@ static int parse_string(struct parser *ps, bool key, const char **out, uint32_t 
                     return unexpected(ps);
                 }
             }
-            hex4(r + 2, &cp);
+            cp = util_hex4(r + 2, end);
             if (cp >= 0xd800 && cp <= 0xdbff && end - r >= 12 && r[6] == '\\' && r[7] == 'u' &&
-                !hex4(r + 8, &lo) && lo >= 0xdc00 && lo <= 0xdfff) {
-                w = put_utf8(w, 0x10000 + (((unsigned long)cp - 0xd800) << 10) + (lo - 0xdc00));
+                (lo = util_hex4(r + 8, end)) >= 0xdc00 && lo <= 0xdfff) {
+                w = put_utf8(w, 0x10000 + (((unsigned long)cp - 0xd800) << 10) +
+                                    (unsigned long)(lo - 0xdc00));
                 r += 12;
                 high = true;
                 continue;
@@ -230,7 +196,7 @@ static int parse_string(struct parser *ps, bool key, const char **out, uint32_t 
                             key ? "a key is not valid UTF-8"
                                 : "a string is not valid UTF-8 (or holds a NUL)",
                             r);
-            w = put_utf8(w, cp);
+            w = put_utf8(w, (unsigned long)cp);
             high |= cp >= 0x80;
             r += 6;
             continue;

@@ -77,39 +77,8 @@ struct dup_scan {
 static int put_utf8(struct buf *b, unsigned long cp)
 {
     char u[4];
-    size_t n;
 
-    if (cp < 0x80) {
-        u[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    return buf_add(b, u, n);
-}
-
-static unsigned long hex4(const char *p, const char *end)
-{
-    unsigned long v = 0;
-
-    for (int k = 0; k < 4; k++) {
-        char c = p + k < end ? p[k] : '0';
-        v = v * 16 + (unsigned long)(c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0');
-    }
-    return v;
+    return buf_add(b, u, util_utf8_encode(cp, u));
 }
 
 /* Decodes the string literal at *p (its opening quote) into out (when out is not NULL) and moves
@@ -131,17 +100,20 @@ static int dup_string(const char **p, const char *end, struct buf *out)
             char c = s[1];
             s += 2;
             if (c == 'u') {
-                unsigned long cp = hex4(s, end);
+                /* after a successful parse every \u has its four digits */
+                long cp = util_hex4(s, end);
                 s += 4;
+                if (cp < 0)
+                    cp = 0xFFFD;
                 if (cp >= 0xD800 && cp <= 0xDBFF && s + 1 < end && s[0] == '\\' && s[1] == 'u') {
-                    unsigned long lo = hex4(s + 2, end);
+                    long lo = util_hex4(s + 2, end);
                     if (lo >= 0xDC00 && lo <= 0xDFFF) {
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                         s += 6;
                     }
                 }
                 if (out)
-                    rc = put_utf8(out, cp);
+                    rc = put_utf8(out, (unsigned long)cp);
             } else if (out) {
                 static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
                 const char *k = strchr(from, c);
@@ -399,32 +371,6 @@ out:
     json_object_put(o);
     json_tokener_free(tok);
     return rc;
-}
-
-bool jsonutil_depth_within(struct json_object *o, int max_depth)
-{
-    if (max_depth < 1)
-        return false;
-    switch (json_object_get_type(o)) {
-    case json_type_array: {
-        size_t n = json_object_array_length(o);
-        for (size_t i = 0; i < n; i++)
-            if (!jsonutil_depth_within(json_object_array_get_idx(o, i), max_depth - 1))
-                return false;
-        return true;
-    }
-    case json_type_object: {
-        json_object_object_foreach(o, key, val)
-        {
-            (void)key;
-            if (!jsonutil_depth_within(val, max_depth - 1))
-                return false;
-        }
-        return true;
-    }
-    default:
-        return true;
-    }
 }
 
 const char *jsonutil_type(struct json_object *o)

@@ -40,11 +40,6 @@ int jsonutil_parse_dup(const char *data, size_t len, const char *name, int max_d
  * the same key). Fills *dup (found false when there is none). Returns 0 or ERR_NOMEM. */
 int jsonutil_find_dup(const char *data, size_t len, struct jsonutil_dup *dup);
 
-/* True when o is at most max_depth levels deep as jsonutil_parse counts them (json-c's tokener: a
- * value is one level, a value inside an array or object one more), so that a serialisation of o
- * parses with the same max_depth. */
-bool jsonutil_depth_within(struct json_object *o, int max_depth);
-
 /* "null", "boolean", "number", "string", "array" or "object" (NULL is "null"). */
 const char *jsonutil_type(struct json_object *o);
 

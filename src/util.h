@@ -108,6 +108,10 @@ int util_put_path_key(struct buf *out, const char *key, size_t len);
 /* The length of the JSON number (RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?) at the
  * start of s[0..n), or 0. "1." is the number "1" followed by a '.', which is no part of it. */
 size_t util_json_number_len(const char *s, size_t n);
+/* The value of the four hex digits of a JSON \u escape at p (before end), or -1. */
+long util_hex4(const char *p, const char *end);
+/* Writes code point cp (at most U+10FFFF) as UTF-8 into out; returns its length, 1 to 4. */
+size_t util_utf8_encode(unsigned long cp, char out[4]);
 /* The line and column (both from 1) of offset off in data[0..len), for messages. */
 void util_line_col(const char *data, size_t off, size_t len, size_t *line, size_t *col);
 

@@ -97,7 +97,8 @@ static bool same_value(const struct jval *v, struct json_object *o)
                (v->u.i < 0 || json_object_get_uint64(o) == (uint64_t)v->u.i);
     case JT_DOUBLE:
         if (json_object_is_type(o, json_type_int))
-            return v->u.d < -9223372036854775808.0 || v->u.d >= 9223372036854775808.0;
+            /* -2^63 - 1 rounds to -2^63 as a double: at or below it, beyond an int64 */
+            return v->u.d <= -9223372036854775808.0 || v->u.d >= 9223372036854775808.0;
         return json_object_is_type(o, json_type_double) && json_object_get_double(o) == v->u.d;
     case JT_STRING:
         return json_object_is_type(o, json_type_string) &&
