@@ -1,6 +1,7 @@
 #include "buf.h"
 
 #include "err.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,21 @@ void buf_init(struct buf *b, size_t max)
     b->max = max;
 }
 
+/* A buffer of BUF_MAP_MIN bytes or more lives in memory mapped for it (util_map): whether it does
+ * follows from cap alone. */
+#define BUF_MAP_MIN ((size_t)1 << 20)
+
+static void release(char *data, size_t cap)
+{
+    if (cap >= BUF_MAP_MIN)
+        util_unmap(data, cap);
+    else
+        free(data);
+}
+
 void buf_free(struct buf *b)
 {
-    free(b->data);
+    release(b->data, b->cap);
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
@@ -51,7 +64,12 @@ int buf_reserve(struct buf *b, size_t extra)
     ncap = b->cap ? b->cap : 64;
     while (ncap < need + 1)
         ncap = ncap > ((size_t)-1) / 2 ? need + 1 : ncap * 2;
-    p = realloc(b->data, ncap);
+    if (ncap < BUF_MAP_MIN) {
+        p = realloc(b->data, ncap);
+    } else if ((p = util_map(ncap)) != NULL && b->data) {
+        memcpy(p, b->data, b->len + 1);
+        release(b->data, b->cap);
+    }
     if (!p)
         return ERR_NOMEM;
     b->data = p;
@@ -115,8 +133,13 @@ char *buf_take(struct buf *b)
 {
     char *p = b->data;
 
-    if (!p)
+    if (b->cap >= BUF_MAP_MIN) { /* the caller frees it with free() */
+        if ((p = malloc(b->len + 1)) != NULL)
+            memcpy(p, b->data, b->len + 1);
+        release(b->data, b->cap);
+    } else if (!p) {
         p = calloc(1, 1);
+    }
     b->data = NULL;
     b->len = 0;
     b->cap = 0;

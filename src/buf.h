@@ -4,6 +4,8 @@
  * The buffer owns its memory; buf_free() releases it and leaves an empty buffer that can be reused.
  * The content is always NUL-terminated (the terminator is not counted in len). Growing past the
  * cap fails with ERR_LIMIT and leaves the content unchanged: it never truncates silently.
+ * A buffer of 1 MiB or more lives in memory mapped for it (util_map), which a large snapshot or
+ * report fills with one page fault per 2 MiB.
  */
 #ifndef SDRS_BUF_H
 #define SDRS_BUF_H

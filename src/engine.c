@@ -5,6 +5,7 @@
 #include "embedded.h"
 #include "jsonutil.h"
 #include "luajson.h"
+#include "lpool.h"
 #include "luavocab.h"
 #include "sandbox.h"
 
@@ -378,6 +379,7 @@ void engine_free(struct engine *eng)
     free(eng->rules);
     sandbox_cache_free(eng->cache);
     free(eng);
+    lpool_depot_trim(); /* the memory the rules' states used goes back to the system */
 }
 
 static int lua_file_filter(const struct dirent *d)

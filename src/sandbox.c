@@ -2,6 +2,7 @@
 
 #include "buf.h"
 #include "embedded.h"
+#include "lpool.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 struct sandbox {
     lua_State *L;
+    struct lpool *pool;
     size_t used, peak, limit;
     bool mem_refused;
     long long budget, counted;
@@ -51,7 +53,7 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (!ptr)
         osize = 0;
     if (nsize == 0) {
-        free(ptr);
+        lpool_realloc(sb->pool, ptr, osize, 0);
         sb->used -= osize;
         return NULL;
     }
@@ -59,7 +61,7 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         sb->mem_refused = true;
         return NULL;
     }
-    p = realloc(ptr, nsize);
+    p = lpool_realloc(sb->pool, ptr, osize, nsize);
     if (!p) {
         if (nsize > osize)
             sb->mem_refused = true;
@@ -926,8 +928,13 @@ int sandbox_new(const struct sandbox_limits *lim, sandbox_log_fn log, void *log_
     sb->log = log;
     sb->log_ud = log_ud;
     buf_init(&sb->traceback, 64 * 1024);
+    if (!(sb->pool = lpool_new())) {
+        free(sb);
+        return err_set(e, ERR_NOMEM, "out of memory");
+    }
     sb->L = lua_newstate(l_alloc, sb);
     if (!sb->L) {
+        lpool_free(sb->pool);
         free(sb);
         return err_set(e, ERR_NOMEM, "cannot create a Lua state (memory limit %zu bytes)",
                        lim ? lim->memory : 0);
@@ -952,6 +959,7 @@ void sandbox_free(struct sandbox *sb)
         return;
     if (sb->L)
         lua_close(sb->L);
+    lpool_free(sb->pool);
     buf_free(&sb->traceback);
     free(sb);
 }

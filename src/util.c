@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -354,6 +355,47 @@ void util_format_time(long long t, char *out, size_t size)
         return;
     }
     strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* What util_map maps for n bytes: whole pages, and from half a huge page up whole huge pages (the
+ * rest of the last one is never touched unless used, and a huge page is one fault). */
+static size_t map_size(size_t n)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+    if (n >= UTIL_MAP_ALIGN / 2)
+        page = UTIL_MAP_ALIGN;
+    return n > (size_t)-1 - page ? 0 : (n + page - 1) / page * page;
+}
+
+void *util_map(size_t n)
+{
+    size_t size = map_size(n), extra = size >= UTIL_MAP_ALIGN ? UTIL_MAP_ALIGN : 0;
+    char *p, *q;
+
+    if (n == 0 || size == 0 || size + extra < size)
+        return NULL;
+    p = mmap(NULL, size + extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    q = p;
+    if (extra) { /* keep an aligned part: a huge page is only used for an aligned 2 MiB */
+        q = (char *)(((uintptr_t)p + UTIL_MAP_ALIGN - 1) & ~(uintptr_t)(UTIL_MAP_ALIGN - 1));
+        if (q > p)
+            munmap(p, (size_t)(q - p));
+        if (q + size < p + size + extra)
+            munmap(q + size, (size_t)(p + size + extra - (q + size)));
+#ifdef MADV_HUGEPAGE
+        madvise(q, size, MADV_HUGEPAGE); /* advice: without it, 4 KiB pages as before */
+#endif
+    }
+    return q;
+}
+
+void util_unmap(void *p, size_t n)
+{
+    if (p)
+        munmap(p, map_size(n));
 }
 
 struct util_sha256 {
