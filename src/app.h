@@ -137,13 +137,16 @@ int app_live_fetch(const struct app_opts *o, struct live *lv, struct fetch_resul
 
 /* What a decision needs besides the snapshot: facts, waivers, the rule catalogue, a live
  * connection (opened when first needed). */
+struct snapshot_read;
 struct session {
     struct facts *facts;
     struct waivers *waivers;
     struct engine *eng;
     struct live lv;
+    struct snapshot_read *pending; /* the --snapshot file, read while the rules load */
 };
-/* Loads what can be checked before any network access: the facts, the waivers and the rules. */
+/* Loads what can be checked before any network access: the facts, the waivers and the rules.
+ * The --snapshot file is read meanwhile, on a thread of its own; app_decide takes it. */
 int app_session_open(const struct app_opts *o, struct session *ss);
 void app_session_close(struct session *ss);
 /* The rule catalogue alone (rules commands). */

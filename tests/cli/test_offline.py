@@ -184,6 +184,21 @@ class Usage(TempDirTest):
         self.assertExit(res, 2)
         self.assertIn("expected true, false or null", res.err)
 
+    def test_inputs_report_in_order_though_the_snapshot_is_read_beside_them(self):
+        # the snapshot is read on a thread while the facts and the rules load; a broken snapshot
+        # still reports after them, and alone, exactly as when it was read last
+        snap = self.write("broken.json", "{\"schema\": ")
+        facts = self.write("facts.json", "{\"first_switchower\": true}")
+        self.write("rules/bad.lua", "return { id = 'X-1' }")
+        for extra, needle in ((["--facts", facts], "unknown key"),
+                              (["--rules", self.path("rules")], "invalid rule file"),
+                              ([], "snapshot '%s'" % snap)):
+            with self.subTest(extra=extra):
+                res = run("check", "--snapshot", snap, *extra)
+                self.assertExit(res, 2)
+                self.assertIn(needle, res.err)
+                self.assertEqual(len(res.err.strip().splitlines()), 1, res.err)
+
     def test_invalid_rule_file_exit_2(self):
         self.write("rules/bad.lua", "return { id = 'X-1' }")
         res = run("check", "--snapshot", src("examples", "go.json"), "--rules", self.path("rules"))
