@@ -244,7 +244,7 @@ void luajson_push_lazy(lua_State *L, const struct jval *v)
     if (array)
         lua_createtable(L, v->n > 4096 ? 4096 : (int)v->n, 1);
     else
-        lua_createtable(L, 0, (v->n < 16 ? (int)v->n : 16) + 1);
+        lua_createtable(L, 0, (v->n < 4 ? (int)v->n : 4) + 1);
     lua_pushlightuserdata(L, (void *)v);
     lua_rawsetp(L, -2, &KEY_NODE);
     lua_insert(L, -2);

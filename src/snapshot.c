@@ -1,7 +1,6 @@
 #include "snapshot.h"
 
 #include "jdoc.h"
-#include "jsonutil.h"
 #include "vocab.h"
 
 #include <ctype.h>
@@ -273,6 +272,45 @@ struct loader {
 
 #define PATH_MAX_LEN 512
 
+/* Where a value is: the place it is in (NULL: the top level, "$"), then one step, a field
+ * (".name"), a member of a map (["key"]) or an element ([index]). The checks visit every field of
+ * every object; a path is written out only when a problem names it. */
+struct at {
+    const struct at *up;
+    const char *name; /* a field */
+    const char *key;  /* else a map member */
+    size_t index;     /* else an element */
+};
+
+static void at_put(const struct at *a, struct buf *b)
+{
+    if (!a) {
+        buf_adds(b, "$");
+        return;
+    }
+    at_put(a->up, b);
+    if (a->name)
+        buf_printf(b, ".%s", a->name);
+    else if (a->key)
+        buf_printf(b, "[\"%.200s\"]", a->key);
+    else
+        buf_printf(b, "[%zu]", a->index);
+}
+
+/* The path of a, with field (if not NULL) after it, in out. */
+static const char *at_str(const struct at *a, const char *field, char *out, size_t size)
+{
+    struct buf b;
+
+    buf_init(&b, 0);
+    at_put(a, &b);
+    if (field)
+        buf_printf(&b, ".%s", field);
+    snprintf(out, size, "%s", buf_str(&b));
+    buf_free(&b);
+    return out;
+}
+
 static void problem(struct loader *ld, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -328,8 +366,8 @@ static bool parse_int_string(const char *s, long long *out)
 
 /* Brings one field to its documented type, or removes it and reports the problem.
  * Returns false when the field was removed or is missing. */
-static bool normalize_field(struct loader *ld, struct jval *obj, const char *path, const char *key,
-                            enum fkind kind, bool required)
+static bool normalize_field(struct loader *ld, struct jval *obj, const struct at *at,
+                            const char *key, enum fkind kind, bool required)
 {
     struct jval *v;
     char where[PATH_MAX_LEN], ex[64];
@@ -338,7 +376,7 @@ static bool normalize_field(struct loader *ld, struct jval *obj, const char *pat
     bool bval;
 
     /* where is written only when a problem names it: this runs for every field of every object */
-#define WHERE() (snprintf(where, sizeof where, "%s.%s", path, key), where)
+#define WHERE() at_str(at, key, where, sizeof where)
     v = jv_get(obj, key);
     if (!v || v->type == JT_NULL) {
         if (required)
@@ -406,15 +444,15 @@ static bool normalize_field(struct loader *ld, struct jval *obj, const char *pat
 #undef WHERE
 }
 
-static void normalize_object(struct loader *ld, struct jval *obj, const char *path,
+static void normalize_object(struct loader *ld, struct jval *obj, const struct at *at,
                              const struct field_spec *spec)
 {
     for (; spec->key; spec++) {
         const char *dot = strchr(spec->key, '.');
         if (!dot) {
-            normalize_field(ld, obj, path, spec->key, spec->kind, spec->required);
+            normalize_field(ld, obj, at, spec->key, spec->kind, spec->required);
         } else {
-            char parent[64], sub[PATH_MAX_LEN];
+            char parent[64];
             struct jval *p;
             size_t n = (size_t)(dot - spec->key);
 
@@ -425,29 +463,31 @@ static void normalize_object(struct loader *ld, struct jval *obj, const char *pa
             p = jv_get(obj, parent);
             if (!jv_is(p, JT_OBJECT))
                 continue;
-            snprintf(sub, sizeof sub, "%s.%s", path, parent);
-            normalize_field(ld, p, sub, dot + 1, spec->kind, spec->required);
+            normalize_field(ld, p, &(struct at){.up = at, .name = parent}, dot + 1, spec->kind,
+                            spec->required);
         }
     }
 }
 
 /* Validates each element of a list part; elements must be objects. */
-static void normalize_list(struct loader *ld, struct jval *arr, const char *name,
+static void normalize_list(struct loader *ld, struct jval *arr, const struct at *at,
                            const struct field_spec *spec)
 {
     size_t n = jv_len(arr);
     char path[PATH_MAX_LEN];
 
     if (n > ld->lim->max_items)
-        problem(ld, name, "%zu entries exceed the limit of %zu", n, ld->lim->max_items);
+        problem(ld, at_str(at, NULL, path, sizeof path) + 2, "%zu entries exceed the limit of %zu",
+                n, ld->lim->max_items);
     for (size_t i = 0; i < n; i++) {
         struct jval *el = jv_at(arr, i);
-        snprintf(path, sizeof path, "$.%s[%zu]", name, i);
+        struct at here = {.up = at, .index = i};
         if (!jv_is(el, JT_OBJECT)) {
-            problem(ld, path, "expected an object, got %s", jv_type_name(el));
+            problem(ld, at_str(&here, NULL, path, sizeof path), "expected an object, got %s",
+                    jv_type_name(el));
             continue;
         }
-        normalize_object(ld, el, path, spec);
+        normalize_object(ld, el, &here, spec);
     }
 }
 
@@ -478,31 +518,112 @@ static bool says_gone(const struct snapshot_part *p, const struct jval *err, con
     return !p->gone_404_names_id || strchr(code, '.') || (msg && id && strstr(msg, id));
 }
 
-/* Records a problem when key, an id, is the same id as one seen before (util_same_id) in seen, a
- * map from id keys to where they were first seen; else remembers it. what names the list. */
-static void check_unique(struct loader *ld, struct json_object *seen, const char *id,
-                         const char *where, const char *what)
-{
-    char key[128];
-    struct json_object *first;
+/* The ids of one list or map seen so far, as id keys (util_id_key: one id however spelled), each
+ * with the place it was first seen: an open-addressing table over the keys' text. */
+struct idset {
+    struct buf keys; /* the keys, each NUL-terminated */
+    struct idslot {
+        size_t off;   /* in keys, + 1 (0: free) */
+        size_t first; /* the element or member where the id was first seen */
+    } * slots;
+    size_t n, cap;
+};
 
-    if (!util_id_key(id, key, sizeof key)) {
-        problem(ld, where, "id '%.80s...' is longer than any id the API issues", id);
-        return;
-    }
-    if (jsonutil_get(seen, key, &first)) {
-        problem(ld, where,
-                "%s '%.100s' appears twice (also at %s): a list that repeats an id has lost "
-                "another, so what it holds cannot be trusted",
-                what, id, json_object_get_string(first));
-        return;
-    }
-    if (json_object_object_add(seen, key, json_object_new_string(where)) && !ld->rc)
-        ld->rc = ERR_NOMEM;
+static void idset_free(struct idset *set)
+{
+    buf_free(&set->keys);
+    free(set->slots);
 }
 
-static size_t check_ids(struct loader *ld, struct jval *list, const char *name, const char *key,
+/* Adds key, first seen at first. Returns true when it was new; false when seen before (*earlier:
+ * where) or out of memory (ld->rc). */
+static bool idset_add(struct loader *ld, struct idset *set, const char *key, size_t first,
+                      size_t *earlier)
+{
+    size_t len = strlen(key), h = 1469598103934665603ULL, k;
+
+    if (2 * (set->n + 1) > set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 64;
+        struct idslot *t = calloc(cap, sizeof *t);
+        if (!t) {
+            ld->rc = ld->rc ? ld->rc : ERR_NOMEM;
+            return false;
+        }
+        for (size_t i = 0; i < set->cap; i++) {
+            size_t g = 1469598103934665603ULL;
+            if (!set->slots[i].off)
+                continue;
+            for (const char *c = set->keys.data + set->slots[i].off - 1; *c; c++)
+                g = (g ^ (unsigned char)*c) * 1099511628211ULL;
+            for (k = g & (cap - 1); t[k].off; k = (k + 1) & (cap - 1))
+                ;
+            t[k] = set->slots[i];
+        }
+        free(set->slots);
+        set->slots = t;
+        set->cap = cap;
+    }
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 1099511628211ULL;
+    for (k = h & (set->cap - 1); set->slots[k].off; k = (k + 1) & (set->cap - 1))
+        if (strcmp(set->keys.data + set->slots[k].off - 1, key) == 0) {
+            *earlier = set->slots[k].first;
+            return false;
+        }
+    set->slots[k].off = set->keys.len + 1;
+    set->slots[k].first = first;
+    if (buf_add(&set->keys, key, len + 1)) {
+        set->slots[k].off = 0;
+        ld->rc = ld->rc ? ld->rc : ERR_NOMEM;
+        return false;
+    }
+    set->n++;
+    return true;
+}
+
+/* Records a problem when id is the same id as one seen before in set (util_id_key), else
+ * remembers it as seen at first. at is where it is; where_first writes where the earlier one is.
+ * what names the list. Returns true when the id was new. */
+static bool check_unique(struct loader *ld, struct idset *set, const char *id, size_t first,
+                         const struct at *at, const char *what,
+                         const char *(*where_first)(const void *ctx, size_t first, char *out,
+                                                    size_t size),
+                         const void *ctx)
+{
+    char key[128], path[PATH_MAX_LEN], before[PATH_MAX_LEN];
+    size_t earlier;
+
+    if (!util_id_key(id, key, sizeof key)) {
+        problem(ld, at_str(at, NULL, path, sizeof path),
+                "id '%.80s...' is longer than any id the API issues", id);
+        return false;
+    }
+    if (idset_add(ld, set, key, first, &earlier))
+        return true;
+    if (!ld->rc)
+        problem(ld, at_str(at, NULL, path, sizeof path),
+                "%s '%.100s' appears twice (also at %s): a list that repeats an id has lost "
+                "another, so what it holds cannot be trusted",
+                what, id, where_first(ctx, earlier, before, sizeof before));
+    return false;
+}
+
+static size_t check_ids(struct loader *ld, struct jval *list, const struct at *at, const char *key,
                         const char *what);
+
+/* The path of member i of a map at top (for check_unique). */
+struct member_at {
+    const struct at *top;
+    struct jval *map;
+};
+
+static const char *member_path(const void *ctx, size_t i, char *out, size_t size)
+{
+    const struct member_at *ma = ctx;
+    struct jmem *end, *m = jv_members(ma->map, &end) + i;
+
+    return at_str(&(struct at){.up = ma->top, .key = m->key}, NULL, out, size);
+}
 
 /* The records of a map of API answers (servers, volumes, flavor lists): each {"http_status": n,
  * "<record>": the answer} or the error the service gave. Object records are checked with fields
@@ -510,50 +631,50 @@ static size_t check_ids(struct loader *ld, struct jval *list, const char *name, 
 static void check_records(struct loader *ld, const struct snapshot_part *part, struct jval *map,
                           const struct field_spec *fields)
 {
-    char path[PATH_MAX_LEN], sub[PATH_MAX_LEN + 32];
-    struct json_object *seen = json_object_new_object();
+    char path[PATH_MAX_LEN];
+    struct idset seen = {0};
     bool list = part->record_is_list;
     size_t count = 0;
-    struct jmem *m, *end;
+    struct jmem *m, *end, *members = jv_members(map, &end);
+    const struct at top = {.name = part->key};
 
-    if (!seen) {
-        ld->rc = ERR_NOMEM;
-        return;
-    }
-    for (m = jv_members(map, &end); m < end; m++) {
+    buf_init(&seen.keys, 0);
+    for (m = members; m < end; m++) {
         struct jval *entry = &m->v, *rec, *err;
         const char *key = m->key;
+        const struct at here = {.up = &top, .key = key};
         long long code;
 
         if (m->gone)
             continue;
         count++;
-        snprintf(path, sizeof path, "$.%s[\"%.200s\"]", part->key, key);
-        check_unique(ld, seen, key, path, part->noun);
+        check_unique(ld, &seen, key, (size_t)(m - members), &here, part->noun, member_path,
+                     &(struct member_at){&top, map});
         if (!jv_is(entry, JT_OBJECT)) {
-            problem(ld, path, "expected an object, got %s", jv_type_name(entry));
+            problem(ld, at_str(&here, NULL, path, sizeof path), "expected an object, got %s",
+                    jv_type_name(entry));
             continue;
         }
-        if (!normalize_field(ld, entry, path, "http_status", F_INT, true))
+        if (!normalize_field(ld, entry, &here, "http_status", F_INT, true))
             continue;
         code = jv_get(entry, "http_status")->u.i;
         err = jv_get(entry, "error");
         if (code == 200) {
-            if (!normalize_field(ld, entry, path, part->record, list ? F_ARR : F_OBJ, true))
+            const struct at sub = {.up = &here, .name = part->record};
+            if (!normalize_field(ld, entry, &here, part->record, list ? F_ARR : F_OBJ, true))
                 continue;
             rec = jv_get(entry, part->record);
-            snprintf(sub, sizeof sub, "%s.%s", path, part->record);
             if (list) {
-                normalize_list(ld, rec, sub + 2, fields);
+                normalize_list(ld, rec, &sub, fields);
                 if (part->item_key)
-                    check_ids(ld, rec, sub + 2, part->item_key, part->item_key);
+                    check_ids(ld, rec, &sub, part->item_key, part->item_key);
                 continue;
             }
-            normalize_object(ld, rec, sub, fields);
+            normalize_object(ld, rec, &sub, fields);
             const char *id = jv_get_str(rec, "id");
             if (id && !util_same_id(id, key))
-                problem(ld, sub, "%s id '%.100s' does not match its key '%.100s'", part->noun, id,
-                        key);
+                problem(ld, at_str(&sub, NULL, path, sizeof path),
+                        "%s id '%.100s' does not match its key '%.100s'", part->noun, id, key);
         } else if (code == 404 && part->not_offered_404) {
             /* the cloud does not offer the call: no evidence, and nothing failed */
         } else if (code == 404 && part->gone_code && !says_gone(part, err, key)) {
@@ -561,17 +682,18 @@ static void check_records(struct loader *ld, const struct snapshot_part *part, s
              * from anything in between (a gateway's APIG.*, a proxy, no body) is a failure to
              * look. */
             const char *c = jv_get_str(err, "code");
-            problem(ld, path,
+            problem(ld, at_str(&here, NULL, path, sizeof path),
                     "%s '%.100s': HTTP 404 without an %s error code (%s%.60s): cannot tell "
                     "whether it was deleted",
                     part->noun, key, part->service, c ? "code " : "no code", c ? c : "");
         } else if (code != 404 || !part->gone_code) {
             const char *msg = jv_get_str(err, "message");
-            problem(ld, path, "%s '%.100s' could not be read: HTTP %lld%s%.200s", part->noun, key,
-                    code, msg ? ": " : "", msg ? msg : "");
+            problem(ld, at_str(&here, NULL, path, sizeof path),
+                    "%s '%.100s' could not be read: HTTP %lld%s%.200s", part->noun, key, code,
+                    msg ? ": " : "", msg ? msg : "");
         }
     }
-    json_object_put(seen);
+    idset_free(&seen);
     if (count > ld->lim->max_items) {
         snprintf(path, sizeof path, "$.%s", part->key);
         problem(ld, path, "%zu %ss exceed the limit of %zu", count, part->noun, ld->lim->max_items);
@@ -586,7 +708,7 @@ static void check_caller(struct loader *ld, struct jval *caller)
         {"roles", F_ARR, true}, {"source", F_STR, false}, {NULL, F_STR, false}};
     struct jval *roles;
 
-    normalize_object(ld, caller, "$.caller", fields);
+    normalize_object(ld, caller, &(struct at){.name = "caller"}, fields);
     if (!(roles = jv_get(caller, "roles")))
         return;
     for (size_t i = 0; i < jv_len(roles); i++)
@@ -620,30 +742,38 @@ static void check_references(struct loader *ld)
     }
 }
 
+/* The path of element i's key field of a list at (for check_unique). */
+struct element_at {
+    const struct at *list;
+    const char *key;
+};
+
+static const char *element_path(const void *ctx, size_t i, char *out, size_t size)
+{
+    const struct element_at *ea = ctx;
+
+    return at_str(&(struct at){.up = ea->list, .index = i}, ea->key, out, size);
+}
+
 /* The ids of a list are unique; returns how many distinct ids it holds. */
-static size_t check_ids(struct loader *ld, struct jval *list, const char *name, const char *key,
+static size_t check_ids(struct loader *ld, struct jval *list, const struct at *at, const char *key,
                         const char *what)
 {
-    struct json_object *seen = json_object_new_object();
+    struct idset seen = {0};
     size_t n = jv_len(list), distinct = 0;
-    char path[PATH_MAX_LEN];
+    const struct element_at ea = {at, key};
 
-    if (!seen) {
-        ld->rc = ERR_NOMEM;
-        return n;
-    }
+    buf_init(&seen.keys, 0);
     for (size_t i = 0; i < n; i++) {
         const char *id = jv_get_str(jv_at(list, i), key);
-        size_t before = (size_t)json_object_object_length(seen);
+        const struct at el = {.up = at, .index = i}, here = {.up = &el, .name = key};
 
         if (!id)
             continue; /* reported as a missing required field */
-        snprintf(path, sizeof path, "$.%s[%zu].%s", name, i, key);
-        check_unique(ld, seen, id, path, what);
-        if ((size_t)json_object_object_length(seen) > before)
+        if (check_unique(ld, &seen, id, i, &here, what, element_path, &ea))
             distinct++;
     }
-    json_object_put(seen);
+    idset_free(&seen);
     return distinct;
 }
 
@@ -661,7 +791,7 @@ static void check_membership(struct loader *ld)
         if (p->kind != SNAPSHOT_PART_LIST || !list)
             continue;
         n = jv_len(list);
-        distinct = check_ids(ld, list, p->key, "id", p->noun);
+        distinct = check_ids(ld, list, &(struct at){.name = p->key}, "id", p->noun);
         cnt = jv_get(ld->s->group, p->count_key);
         if (jv_is(cnt, JT_INT) && cnt->u.i != (long long)distinct) {
             snprintf(path, sizeof path, "$.server_group.%s", p->count_key);
@@ -782,15 +912,14 @@ static int validate(struct snapshot *s, const struct snapshot_limits *lim, struc
     for (size_t i = 0; i < NPARTS; i++) {
         const struct snapshot_part *p = &part_table[i].part;
         struct jval *v = snapshot_part_value(s, p);
-        char where[64];
+        const struct at top = {.name = p->key};
 
         if (!v || !part_table[i].fields)
             continue;
-        snprintf(where, sizeof where, "$.%s", p->key);
         if (p->kind == SNAPSHOT_PART_OBJECT)
-            normalize_object(&ld, v, where, part_table[i].fields);
+            normalize_object(&ld, v, &top, part_table[i].fields);
         else if (p->kind == SNAPSHOT_PART_LIST)
-            normalize_list(&ld, v, p->key, part_table[i].fields);
+            normalize_list(&ld, v, &top, part_table[i].fields);
         else
             check_records(&ld, p, v, part_table[i].fields);
     }
