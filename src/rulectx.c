@@ -225,13 +225,15 @@ static int arg_base(lua_State *L)
     return base;
 }
 
-/* Pushes the per-state cache table for kind ("server", "image"). [-0, +1, m] */
-static int push_cache(lua_State *L, const char *kind)
+/* Pushes the per-state cache table for kind ("server", "image"), made with room for the members
+ * of map (a rule that asks for one server asks for most; NULL: none). [-0, +1, m] */
+static int push_cache(lua_State *L, const char *kind, const struct jval *map)
 {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &KEY_CACHE);
     if (lua_getfield(L, -1, kind) != LUA_TTABLE) {
+        size_t size = jv_len(map);
         lua_pop(L, 1);
-        lua_newtable(L);
+        lua_createtable(L, 0, size > 4096 ? 4096 : (int)size);
         lua_pushvalue(L, -1);
         lua_setfield(L, -3, kind);
     }
@@ -240,21 +242,40 @@ static int push_cache(lua_State *L, const char *kind)
 }
 
 /* ctx.server(id) and ctx.volume(id): the record of id in a map of API answers, as object|nil,
- * state ("present", "deleted", "missing"), err|nil (with http_status). */
+ * state ("present", "deleted", "missing"), err|nil (with http_status). The cache holds the
+ * object itself for one that is present without an error (a proxy: it has a metatable), else the
+ * three values in a table (which has none). */
 static int push_record(lua_State *L, const char *kind, struct jval *map,
                        enum server_state (*lookup)(const struct snapshot *, const char *,
                                                    struct jval **, struct jval **))
 {
     struct job *j = engine_job_of(L);
-    const char *id = luaL_checkstring(L, arg_base(L));
+    int base = arg_base(L);
+    const char *id = luaL_checkstring(L, base);
     struct jval *obj, *err;
     enum server_state st;
-    int cache = push_cache(L, kind), rec;
+    int cache = push_cache(L, kind, map), rec;
 
-    if (lua_getfield(L, cache, id) == LUA_TTABLE)
-        goto unpack;
+    lua_pushvalue(L, base);
+    if (lua_rawget(L, cache) == LUA_TTABLE) {
+        if (!lua_getmetatable(L, -1))
+            goto unpack;
+        lua_pop(L, 1);
+        lua_pushstring(L, server_state_name(SERVER_PRESENT));
+        lua_pushnil(L);
+        return 3;
+    }
     lua_pop(L, 1);
     st = lookup(j->in->snap, id, &obj, &err);
+    if (st == SERVER_PRESENT && obj && !err) {
+        luajson_push_lazy(L, obj);
+        lua_pushvalue(L, base);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, cache);
+        lua_pushstring(L, server_state_name(st));
+        lua_pushnil(L);
+        return 3;
+    }
     lua_createtable(L, 3, 0);
     if (obj)
         luajson_push_lazy(L, obj);
@@ -277,8 +298,9 @@ static int push_record(lua_State *L, const char *kind, struct jval *map,
         lua_pushnil(L);
     }
     lua_rawseti(L, -2, 3);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, cache, id);
+    lua_pushvalue(L, base);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, cache);
 unpack:
     rec = lua_gettop(L);
     for (int i = 1; i <= 3; i++)
@@ -308,7 +330,7 @@ static int l_image(lua_State *L)
     struct job *j = engine_job_of(L);
     const char *id = luaL_checkstring(L, arg_base(L));
     struct jval *img;
-    int cache = push_cache(L, "image");
+    int cache = push_cache(L, "image", NULL);
 
     if (lua_getfield(L, cache, id) != LUA_TNIL)
         return 1;

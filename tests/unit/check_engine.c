@@ -192,8 +192,8 @@ START_TEST(ctx_data)
                "assert(ctx.group.description == nil, 'null is nil')\n"
                "local s, st, err = ctx.server('aaaaaaaa-0000-0000-0000-000000000001')\n"
                "assert(st == 'present' and s.status == 'ACTIVE' and err == nil)\n"
-               "local s2 = ctx:server('aaaaaaaa-0000-0000-0000-000000000001')\n"
-               "assert(s2 == s, 'cached')\n"
+               "local s2, st2, err2 = ctx:server('aaaaaaaa-0000-0000-0000-000000000001')\n"
+               "assert(s2 == s and st2 == 'present' and err2 == nil, 'cached')\n"
                "local m, mst = ctx.server('nope')\n"
                "assert(m == nil and mst == 'missing')\n"
                "assert(ctx.image('nope') == nil)\n"
@@ -244,6 +244,10 @@ START_TEST(deleted_and_missing_servers)
                "assert(err.http_status == 404 and err.code == 'Ecs.0114')\n"
                "s, st, err = ctx.server('d2')\n"
                "assert(s.status == 'DELETED' and st == 'deleted' and err == nil)\n"
+               "local s1, st1, err1 = ctx.server('d1')\n" /* from the cache: the same three */
+               "assert(s1 == nil and st1 == 'deleted' and err1.code == 'Ecs.0114')\n"
+               "local s3, st3, err3 = ctx.server('d2')\n"
+               "assert(s3 == s and st3 == 'deleted' and err3 == nil)\n"
                "local r = ctx.replications\n");
     ck_assert_int_eq(engine_new(&eo, &eng, &e), 0);
     ck_assert_int_eq(engine_add_rules(eng, tmp, &e), 0);
@@ -252,7 +256,7 @@ START_TEST(deleted_and_missing_servers)
     ck_assert_int_eq(res[0].result, RESULT_ERROR);
     ck_assert_msg(strstr(res[0].error, "the snapshot has no replications") != NULL, "%s",
                   res[0].error);
-    ck_assert_msg(strstr(res[0].error, "a.lua:10:") != NULL, "%s", res[0].error);
+    ck_assert_msg(strstr(res[0].error, "a.lua:14:") != NULL, "%s", res[0].error);
     rule_results_free(res, n);
     snapshot_free(s);
     engine_free(eng);
