@@ -117,6 +117,21 @@ class Usage(TempDirTest):
         self.assertRegex(run("version").out, r"^sdrs-preflight \d+\.\d+\.\d+\n$")
         self.assertRegex(run("--version").out, r"^sdrs-preflight \d+\.\d+\.\d+\n$")
 
+    def test_libraries_are_opened_when_first_needed(self):
+        # libcurl at the first request, libcrypto at the first digest: neither is mapped and
+        # relocated by a command that does not use it (LD_DEBUG=files lists what the loader opens)
+        def opened(*args):
+            res = run(*args, env={"LD_DEBUG": "files"})
+            return res, set(re.findall(r"file=(lib(?:curl|crypto)[^ ]*) \[", res.err))
+
+        res, libs = opened("version")
+        self.assertExit(res, 0)
+        self.assertEqual(libs, set())
+        res, libs = opened("check", "--snapshot", src("examples", "go.json"), "--format", "json")
+        self.assertExit(res, 0)
+        self.assertEqual(len(json.loads(res.out)["inputs"]["snapshot_sha256"]), 64)
+        self.assertEqual({l.split(".so")[0] for l in libs}, {"libcrypto"}, res.err[-2000:])
+
     def test_usage_errors_exit_2(self):
         snap = src("examples", "go.json")
         cases = [
