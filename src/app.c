@@ -196,12 +196,15 @@ static void engine_logger(void *ud, enum engine_log_level lvl, const char *msg)
     }
 }
 
-int app_engine(const struct app_opts *o, struct engine **out)
+/* The rule catalogue; while a snapshot is read beside it (reading), with one thread fewer, so that
+ * the read, the longer of the two, keeps a processor. */
+static int open_engine(const struct app_opts *o, bool reading, struct engine **out)
 {
     struct engine_opts eo = o->engine;
     struct err e = {0};
 
     eo.log = engine_logger;
+    eo.load_jobs = reading ? -1 : 0;
     if (engine_new(&eo, out, &e))
         return app_fail(ERR_INVALID, &e);
     for (size_t i = 0; i < o->in.nrule_dirs; i++) {
@@ -266,6 +269,11 @@ static struct snapshot_read *snapshot_read_take(struct session *ss, const char *
     return r;
 }
 
+int app_engine(const struct app_opts *o, struct engine **out)
+{
+    return open_engine(o, false, out);
+}
+
 void app_session_close(struct session *ss)
 {
     if (ss->pending) {
@@ -291,7 +299,7 @@ int app_session_open(const struct app_opts *o, struct session *ss)
         return app_fail(ERR_INVALID, &e);
     if (o->in.waivers && waivers_load_file(o->in.waivers, &ss->waivers, &e))
         return app_fail(ERR_INVALID, &e);
-    return app_engine(o, &ss->eng);
+    return open_engine(o, ss->pending != NULL, &ss->eng);
 }
 
 struct snapshot_limits app_limits(const struct app_opts *o)

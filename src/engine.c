@@ -297,8 +297,9 @@ sorted:
     return 0;
 }
 
-static int for_each_rule(const struct engine *eng, size_t n, const size_t *order,
+static int for_each_rule(size_t jobs, size_t n, const size_t *order,
                          int (*fn)(void *, size_t, struct err *), void *ctx, struct err *e);
+static size_t load_jobs(const struct engine *eng);
 static size_t *longest_first(const struct rule_entry *rules, size_t n);
 
 /* Loading the built-in rules: entries prepared, their metadata read on several threads. */
@@ -330,7 +331,7 @@ static int add_builtin(struct engine *eng, struct err *e)
     if (!rc && !(order = longest_first(l.entries, n)))
         rc = err_set(e, ERR_NOMEM, "out of memory");
     if (!rc)
-        rc = for_each_rule(eng, n, order, load_one, &l, e);
+        rc = for_each_rule(load_jobs(eng), n, order, load_one, &l, e);
     for (size_t i = 0; i < n && !rc; i++)
         if (l.entries[i].src && (rc = add_entry(eng, &l.entries[i])) != 0)
             err_set(e, rc, "out of memory");
@@ -719,15 +720,23 @@ size_t engine_jobs(const struct engine *eng)
     return n < 1 ? 1 : n > ENGINE_MAX_JOBS ? ENGINE_MAX_JOBS : (size_t)n;
 }
 
-/* Calls fn(ctx, i, e) for the n items, in the order given, on engine_jobs threads (this one among
- * them). Returns 0, or the first failure with its message in e (items not yet taken are skipped).
- */
-static int for_each_rule(const struct engine *eng, size_t n, const size_t *order,
+/* The threads that load the built-in rules (opts.load_jobs): as many as run them, or fewer. */
+static size_t load_jobs(const struct engine *eng)
+{
+    long jobs = (long)engine_jobs(eng), want = eng->opts.load_jobs;
+
+    want = want > 0 ? want : jobs + want;
+    return want < 1 ? 1 : want > jobs ? (size_t)jobs : (size_t)want;
+}
+
+/* Calls fn(ctx, i, e) for the n items, in the order given, on jobs threads (this one among them).
+ * Returns 0, or the first failure with its message in e (items not yet taken are skipped). */
+static int for_each_rule(size_t jobs, size_t n, const size_t *order,
                          int (*fn)(void *, size_t, struct err *), void *ctx, struct err *e)
 {
     struct pool q = {.fn = fn, .ctx = ctx, .order = order, .n = n};
     pthread_t threads[ENGINE_MAX_JOBS];
-    size_t jobs = engine_jobs(eng), started = 0;
+    size_t started = 0;
 
     if (jobs > n)
         jobs = n;
@@ -812,7 +821,7 @@ int engine_run(struct engine *eng, const struct engine_input *in, struct rule_re
             rc = err_set(e, ERR_NOMEM, "out of memory");
             goto out;
         }
-    if ((rc = for_each_rule(eng, eng->n, order, run_one, &q, e)) != 0)
+    if ((rc = for_each_rule(engine_jobs(eng), eng->n, order, run_one, &q, e)) != 0)
         goto out;
     /* the debug log in rule order, whatever order the rules ran in */
     for (size_t i = 0; i < eng->n; i++) {

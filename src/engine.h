@@ -41,8 +41,11 @@ struct engine_opts {
     size_t max_message;     /* bytes of a finding's message; 0: the default */
     int max_drill_age_days; /* ctx.max_drill_age_days, SDRS-017's limit; 0: ENGINE_DRILL_AGE_DAYS */
     bool no_builtin;
-    int jobs; /* rules evaluated at once; 0: one per processor (engine_jobs), at most
-                 ENGINE_MAX_JOBS */
+    int jobs;      /* rules evaluated at once; 0: one per processor (engine_jobs), at most
+                      ENGINE_MAX_JOBS */
+    int load_jobs; /* threads that load the built-in rules: 0 as many as jobs, a negative number
+                      that many fewer (at least one), to leave a processor to other work
+                      meanwhile (reading the snapshot) */
     engine_log_fn log;
     void *log_ud;
 };
