@@ -38,11 +38,65 @@ struct freeblock {
     struct freeblock *next;
 };
 
+/* A block beyond LPOOL_SMALL comes from malloc behind this header, on the pool's list of them. */
+struct large {
+    struct large *prev, *next;
+};
+#define LARGE_HEADER ((sizeof(struct large) + ALIGN - 1) / ALIGN * ALIGN)
+
 struct lpool {
     struct freeblock *free[NCLASS]; /* free[c]: free blocks of class_size(c) bytes */
     char *cur, *end;                /* the rest of the newest chunk */
     struct chunk *chunks;           /* the pool's chunks, newest first */
+    struct large *large;            /* the blocks beyond LPOOL_SMALL */
 };
+
+static void large_link(struct lpool *p, struct large *b)
+{
+    b->prev = NULL;
+    b->next = p->large;
+    if (p->large)
+        p->large->prev = b;
+    p->large = b;
+}
+
+static void large_unlink(struct lpool *p, struct large *b)
+{
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        p->large = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+}
+
+/* A block of n bytes beyond LPOOL_SMALL: a new one (ptr NULL) or ptr resized. NULL when out of
+ * memory, ptr unchanged. */
+static void *large_realloc(struct lpool *p, void *ptr, size_t n)
+{
+    struct large *b = ptr ? (struct large *)((char *)ptr - LARGE_HEADER) : NULL, *q;
+
+    if (n > (size_t)-1 - LARGE_HEADER)
+        return NULL;
+    if (b)
+        large_unlink(p, b);
+    q = realloc(b, LARGE_HEADER + n);
+    if (!q) {
+        if (b)
+            large_link(p, b);
+        return NULL;
+    }
+    large_link(p, q);
+    return (char *)q + LARGE_HEADER;
+}
+
+static void large_free(struct lpool *p, void *ptr)
+{
+    struct large *b = (struct large *)((char *)ptr - LARGE_HEADER);
+
+    large_unlink(p, b);
+    free(b);
+}
 
 /* The chunks of all pools come from slabs of SLAB bytes (util_map: huge pages where granted), so
  * a rule's state touching its memory costs a fault per 2 MiB, not per 4 KiB page. */
@@ -106,6 +160,8 @@ void lpool_free(struct lpool *p)
 
     if (!p)
         return;
+    while (p->large)
+        large_free(p, (char *)p->large + LARGE_HEADER);
     for (c = p->chunks; c; c = c->next) {
         POISON((char *)c + HEADER, LPOOL_CHUNK - HEADER);
         last = c;
@@ -247,17 +303,17 @@ void *lpool_realloc(struct lpool *p, void *ptr, size_t osize, size_t nsize)
     void *q;
 
     if (ptr && !opool && !npool && nsize)
-        return realloc(ptr, nsize); /* both sizes beyond the pool */
+        return large_realloc(p, ptr, nsize); /* both sizes beyond the pool */
     if (nsize == 0) {
         if (opool)
             block_free(p, ptr, oc);
-        else
-            free(ptr);
+        else if (ptr)
+            large_free(p, ptr);
         return NULL;
     }
     if (opool && npool && oc == nc)
         return fit(ptr, nc, nsize); /* the block holds the new size too */
-    q = npool ? block_alloc(p, nc) : malloc(nsize);
+    q = npool ? block_alloc(p, nc) : large_realloc(p, NULL, nsize);
     if (!q)
         return NULL;
     if (npool)
@@ -267,7 +323,7 @@ void *lpool_realloc(struct lpool *p, void *ptr, size_t osize, size_t nsize)
         if (opool)
             block_free(p, ptr, oc);
         else
-            free(ptr);
+            large_free(p, ptr);
     }
     return q;
 }

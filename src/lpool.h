@@ -6,8 +6,12 @@
  *
  * A pool serves blocks of up to LPOOL_SMALL bytes from size classes (16 bytes apart up to 1 KiB,
  * then 1.5 x 2^k and 2^(k+1)), carved from chunks of LPOOL_CHUNK bytes; a freed block goes on its
- * class's list for the next request of that class. Larger blocks come from malloc. Like lua_Alloc,
- * the caller gives a block's size back when it frees or resizes it, so blocks carry no header.
+ * class's list for the next request of that class. Larger blocks come from malloc, on a list the
+ * pool keeps. Like lua_Alloc, the caller gives a block's size back when it frees or resizes it, so
+ * small blocks carry no header.
+ *
+ * A state is dropped with lpool_free, all at once, instead of lua_close freeing its objects one by
+ * one (the sandbox allows no finalizer, so closing runs no code).
  *
  * When a pool is freed its chunks go to a depot that the pools of the process share, so the next
  * state starts on memory that is already mapped and touched (page faults and zeroing happen once
@@ -27,8 +31,9 @@
 struct lpool;
 
 struct lpool *lpool_new(void); /* NULL when out of memory */
-/* Returns the pool's chunks to the depot; blocks from malloc must have been freed already (a Lua
- * state frees every block when it closes). */
+/* Frees every block of the pool at once: its chunks go back to the depot, its blocks from malloc
+ * are freed. A Lua state whose memory is all in one pool can so be dropped without lua_close
+ * walking and freeing each of its objects (nothing may use the state afterwards). */
 void lpool_free(struct lpool *p);
 
 /* lua_Alloc's contract: ptr NULL allocates nsize bytes; nsize 0 frees ptr (osize bytes, NULL

@@ -122,6 +122,36 @@ START_TEST(depot_serves_the_next_pool)
 }
 END_TEST
 
+/* A pool freed with blocks still in use, small and large (as a Lua state is dropped without
+ * lua_close), gives all of them back: the chunks to the depot, the large blocks to malloc (the
+ * ASan and valgrind builds report a leak otherwise). */
+START_TEST(pool_drops_every_block_at_once)
+{
+    struct lpool *p = lpool_new();
+    size_t held, made;
+    unsigned char *big = NULL;
+
+    lpool_depot_trim();
+    for (int i = 0; i < 500; i++)
+        ck_assert_ptr_nonnull(lpool_realloc(p, NULL, 0, 24 + (size_t)i % 300));
+    for (int i = 0; i < 20; i++) {
+        unsigned char *b = lpool_realloc(p, NULL, 0, LPOOL_SMALL + 1 + (size_t)i * 4096);
+        ck_assert_ptr_nonnull(b);
+        fill(b, LPOOL_SMALL + 1, (unsigned)i);
+        big = b;
+    }
+    big = lpool_realloc(p, big, LPOOL_SMALL + 1 + 19 * 4096, 3 * LPOOL_SMALL);
+    ck_assert(filled(big, LPOOL_SMALL + 1, 19));
+    big = lpool_realloc(p, big, 3 * LPOOL_SMALL, 100); /* back into the pool */
+    ck_assert(filled(big, 100, 19));
+    lpool_free(p);
+    lpool_depot_stats(&held, &made);
+    ck_assert_uint_gt(made, 0);
+    ck_assert_uint_eq(held, made);
+    lpool_depot_trim();
+}
+END_TEST
+
 START_TEST(mapped_memory_is_aligned_and_zeroed)
 {
     static const size_t sizes[] = {
@@ -188,6 +218,7 @@ int main(void)
     tcase_add_test(tc, pool_blocks_are_aligned_and_apart);
     tcase_add_test(tc, pool_reuses_and_resizes);
     tcase_add_test(tc, depot_serves_the_next_pool);
+    tcase_add_test(tc, pool_drops_every_block_at_once);
     tcase_add_test(tc, mapped_memory_is_aligned_and_zeroed);
     tcase_add_test(tc, large_buffers_keep_their_content);
     suite_add_tcase(s, tc);
