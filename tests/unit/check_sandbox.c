@@ -178,7 +178,13 @@ START_TEST(ordinary_library_calls_pass)
                                   "assert(('x'):rep(80, ',') ~= nil)\n"
                                   "assert(table.concat({'a', 'b'}, '-') == 'a-b')\n"
                                   "assert(#table.move({1, 2, 3}, 1, 3, 2) == 4)\n"
-                                  "for w in s:gmatch('%a+') do assert(w == 'word') end\n";
+                                  "for w in s:gmatch('%a+') do assert(w == 'word') end\n"
+                                  "assert(type(nil) == 'nil' and type(true) == 'boolean')\n"
+                                  "assert(type(1) == 'number' and type('') == 'string')\n"
+                                  "assert(type({}) == 'table' and type(print) == 'function')\n"
+                                  "assert(type(coroutine.create(print)) == 'thread')\n"
+                                  "local ok, msg = pcall(type)\n"
+                                  "assert(not ok and msg:find('value expected', 1, true))\n";
     struct sandbox *sb = NULL;
     struct err e = {0};
 
