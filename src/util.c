@@ -406,9 +406,9 @@ void util_unmap(void *p, size_t n)
 /* libcrypto is not linked but opened when the first digest is taken: mapping and relocating it
  * took 2.5 ms of every start, a third of `sdrs-preflight version`, and an offline check takes its
  * first digest on the thread that hashes the snapshot beside the parse. */
+/* the soname of the build's libcrypto: CMakeLists.txt reads it from the library */
 #ifndef SDRS_CRYPTO_SONAME
-#define SDRS_CRYPTO_SONAME "libcrypto.so.3" /* CMakeLists.txt reads the build's from the library   \
-                                             */
+#define SDRS_CRYPTO_SONAME "libcrypto.so.3"
 #endif
 
 static struct {
