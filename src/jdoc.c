@@ -131,7 +131,8 @@ static void skip_blanks(struct parser *ps)
 {
     char *p = ps->p;
 
-    while (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+    while (p < ps->end && (unsigned char)*p <= ' ' &&
+           (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     ps->p = p;
 }
@@ -156,10 +157,19 @@ static int parse_string(struct parser *ps, bool key, const char **out, uint32_t 
      * are, as json-c takes them in the API's answers (a NUL is refused below, as not UTF-8).
      * Eight bytes at a time while none of them ends the run (most of a snapshot is strings). */
     while (end - r >= 8) {
-        uint64_t x;
+        uint64_t x, stop;
         memcpy(&x, r, 8);
-        if (HAS_ZERO_BYTE(x) | HAS_ZERO_BYTE(x ^ BYTES('"')) | HAS_ZERO_BYTE(x ^ BYTES('\\')))
+        stop = HAS_ZERO_BYTE(x) | HAS_ZERO_BYTE(x ^ BYTES('"')) | HAS_ZERO_BYTE(x ^ BYTES('\\'));
+        if (stop) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* the lowest flag marks the first byte that ends the run: the bytes before it are
+             * taken here, not one by one below */
+            unsigned first = (unsigned)__builtin_ctzll(stop) / 8;
+            high |= (x & BYTES(0x80) & ((1ULL << (first * 8)) - 1)) != 0;
+            r += first;
+#endif
             break;
+        }
         high |= (x & BYTES(0x80)) != 0;
         r += 8;
     }
