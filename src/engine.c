@@ -327,6 +327,7 @@ static int add_builtin(struct engine *eng, struct err *e)
         const struct embedded_file *f = &embedded_rules[i];
         if (f->name && entry_init(&l.entries[i], "built-in", f->path, f->data, f->len, NULL))
             rc = err_set(e, ERR_NOMEM, "out of memory");
+        l.entries[i].builtin = true;
     }
     if (!rc && !(order = longest_first(l.entries, n)))
         rc = err_set(e, ERR_NOMEM, "out of memory");
@@ -584,11 +585,24 @@ static void keep_print(void *ud, const char *msg)
         buf_add(out, "\n", 1);
 }
 
+/* Forgets what a run of a rule gave (its findings, tables, skip reason and what it printed), to
+ * run it again; the metadata stays. */
+static void result_restart(struct rule_result *res, struct buf *printed)
+{
+    struct rule_meta meta = res->meta;
+
+    memset(&res->meta, 0, sizeof res->meta);
+    rule_result_clear(res);
+    res->meta = meta;
+    buf_reset(printed);
+}
+
 /* Evaluates one rule into res (metadata already copied). When the engine logs, *trace receives the
  * Lua traceback of a rule error, and printed what the rule printed (both for the debug log, which
  * engine_run writes in rule order). */
 static int run_rule(struct engine *eng, struct rule_entry *r, const struct engine_input *in,
-                    struct rule_result *res, char **trace, struct buf *printed, struct err *e)
+                    struct rule_result *res, char **trace, struct buf *printed, bool *again,
+                    struct err *e)
 {
     struct sandbox *sb = NULL;
     struct job j = {.eng = eng, .rule = r, .in = in, .res = res};
@@ -633,11 +647,30 @@ static int run_rule(struct engine *eng, struct rule_entry *r, const struct engin
         sandbox_set_user(sb, &j);
         sandbox_set_origin(sb, r->meta.chunkname + 1);
         sandbox_set_log(sb, eng->opts.log ? keep_print : NULL, printed);
+        /* A built-in rule runs first without the count hook; anything but a clean end (an
+         * error, a limit, its CPU allowance spent) runs it again, from the start, with the hook,
+         * as every other rule runs: its result is then the one the hook gives. */
+        if (r->builtin && sandbox_try_unhooked(sb, l_run, NULL)) {
+            sandbox_free(sb);
+            goto ran;
+        }
+        if (r->builtin) {
+            *again = true;
+            sandbox_free(sb);
+            result_restart(res, printed);
+            j = (struct job){.eng = eng, .rule = r, .in = in, .res = res};
+            if ((rc = new_sandbox(eng, &sb, &rerr)) != 0)
+                goto ran;
+            sandbox_set_user(sb, &j);
+            sandbox_set_origin(sb, r->meta.chunkname + 1);
+            sandbox_set_log(sb, eng->opts.log ? keep_print : NULL, printed);
+        }
         rc = sandbox_call(sb, l_run, NULL, &rerr);
         if (rc && eng->opts.log)
             *trace = util_strdup(sandbox_last_traceback(sb));
         sandbox_free(sb);
     }
+ran:
     if (res->nfindings > 1)
         qsort(res->findings, res->nfindings, sizeof *res->findings, cmp_finding);
     for (size_t i = 0; i < res->nfindings; i++)
@@ -783,6 +816,7 @@ struct run {
     double *ms;
     char **trace;
     struct buf *printed;
+    bool *again; /* the rule ran a second time, with the count hook */
 };
 
 static int run_one(void *ctx, size_t i, struct err *e)
@@ -792,7 +826,8 @@ static int run_one(void *ctx, size_t i, struct err *e)
     int rc;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = run_rule(q->eng, &q->eng->rules[i], q->in, &q->res[i], &q->trace[i], &q->printed[i], e);
+    rc = run_rule(q->eng, &q->eng->rules[i], q->in, &q->res[i], &q->trace[i], &q->printed[i],
+                  &q->again[i], e);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     q->ms[i] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     return rc;
@@ -811,8 +846,9 @@ int engine_run(struct engine *eng, const struct engine_input *in, struct rule_re
     q.ms = calloc(eng->n ? eng->n : 1, sizeof *q.ms);
     q.trace = calloc(eng->n ? eng->n : 1, sizeof *q.trace);
     q.printed = calloc(eng->n ? eng->n : 1, sizeof *q.printed); /* zeroed: empty buffers */
+    q.again = calloc(eng->n ? eng->n : 1, sizeof *q.again);
     order = longest_first(eng->rules, eng->n);
-    if (!q.res || !q.ms || !q.trace || !q.printed || !order) {
+    if (!q.res || !q.ms || !q.trace || !q.printed || !q.again || !order) {
         rc = err_set(e, ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -834,8 +870,9 @@ int engine_run(struct engine *eng, const struct engine_input *in, struct rule_re
         }
         if (q.trace[i])
             engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s", q.res[i].meta.id, q.trace[i]);
-        engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s (%.1f ms, %zu findings)", q.res[i].meta.id,
-                   result_name(q.res[i].result), q.ms[i], q.res[i].nfindings);
+        engine_log(eng, ENGINE_LOG_DEBUG, "rule %s: %s (%.1f ms, %zu findings%s)", q.res[i].meta.id,
+                   result_name(q.res[i].result), q.ms[i], q.res[i].nfindings,
+                   q.again[i] ? "; ran again with the count hook" : "");
     }
 out:
     for (size_t i = 0; q.trace && i < eng->n; i++)
@@ -844,6 +881,7 @@ out:
         buf_free(&q.printed[i]);
     free(q.trace);
     free(q.printed);
+    free(q.again);
     free(order);
     free(q.ms);
     if (rc) {

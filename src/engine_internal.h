@@ -18,6 +18,7 @@ struct rule_entry {
     /* The state that loaded the metadata, with the rule table kept: the first run uses it
      * instead of compiling the rule and its library again (NULL once used). */
     struct sandbox *warm;
+    bool builtin; /* part of the program: its run may go without the count hook */
 };
 
 struct engine {

@@ -5,11 +5,15 @@
 #include "lpool.h"
 #include "util.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -37,6 +41,8 @@ struct sandbox {
     void *user;
     char origin[256];                     /* the file being run, for messages without a line */
     const struct sandbox_module *modules; /* borrowed, may be NULL */
+    bool unhooked;                        /* in sandbox_try_unhooked */
+    volatile sig_atomic_t spent;          /* its CPU allowance ran out (set by a signal) */
 };
 
 /* Registry keys (addresses of these statics are unique light userdata). */
@@ -109,6 +115,8 @@ static void hook(lua_State *L, lua_Debug *ar)
 {
     struct sandbox *sb = sandbox_of(L);
 
+    if (sb->spent && !sb->exhausted)
+        stop(L, SANDBOX_AGAIN, "the CPU allowance of a call without the count hook ran out");
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
         snprintf(sb->where, sizeof sb->where, "%s:%d", ar->short_src, ar->currentline);
     if (!sb->exhausted) {
@@ -418,10 +426,25 @@ static int l_wrap_call(lua_State *L)
     return lua_error(L);
 }
 
+/* A coroutine takes the hook its creator has: in a call without one (sandbox_try_unhooked) a
+ * loop in it could not be stopped, so the call ends, to run again with the hook. */
+static void coroutine_guard(lua_State *L)
+{
+    if (sandbox_of(L)->unhooked)
+        stop(L, SANDBOX_AGAIN, "a coroutine runs only with the count hook");
+}
+
+static int l_create(lua_State *L)
+{
+    coroutine_guard(L);
+    return call_original(L);
+}
+
 static int l_wrap(lua_State *L)
 {
     lua_State *co;
 
+    coroutine_guard(L);
     luaL_checktype(L, 1, LUA_TFUNCTION);
     co = lua_newthread(L);
     lua_pushvalue(L, 1);
@@ -603,6 +626,7 @@ static int l_init(lua_State *L)
     lua_getglobal(L, LUA_COLIBNAME);
     lua_pushcfunction(L, l_wrap);
     lua_setfield(L, -2, "wrap");
+    bound(L, "create", l_create);
     lua_pushnil(L);
     lua_setfield(L, -2, "close");
     lua_pop(L, 1);
@@ -926,6 +950,75 @@ int sandbox_call(struct sandbox *sb, lua_CFunction fn, void *arg, struct err *e)
         return ERR_INVALID;
     }
     return rc == LUA_OK ? 0 : ERR_INVALID;
+}
+
+/* ---- calls without the count hook ---------------------------------------------------------- */
+
+/* The sandbox running without the hook on this thread, for the allowance's signal. */
+static _Thread_local struct sandbox *volatile unhooked_sb;
+static int allowance_signal; /* 0 until set up, -1 when it cannot be */
+static pthread_once_t allowance_once = PTHREAD_ONCE_INIT;
+
+/* On this thread's CPU timer: the call has used its allowance. lua_sethook may be called from a
+ * signal handler (ldebug.c says so; lua.c stops a script on SIGINT this way): the next instruction
+ * runs the hook, which ends the call. */
+static void on_allowance(int sig)
+{
+    struct sandbox *sb = unhooked_sb;
+
+    (void)sig;
+    if (sb) {
+        sb->spent = 1;
+        lua_sethook(sb->L, hook, LUA_MASKCOUNT, 1);
+    }
+}
+
+static void allowance_setup(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_allowance;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    allowance_signal = sigaction(SIGRTMIN, &sa, NULL) == 0 ? SIGRTMIN : -1;
+}
+
+bool sandbox_try_unhooked(struct sandbox *sb, lua_CFunction fn, void *arg)
+{
+    long long ns = sb->budget / SANDBOX_UNHOOKED_RATE;
+    struct sigevent sev;
+    struct itimerspec its;
+    struct err e = {0};
+    timer_t timer;
+    bool done;
+
+    if (sb->exhausted || sb->budget < SANDBOX_UNHOOKED_MIN)
+        return false;
+    pthread_once(&allowance_once, allowance_setup);
+    if (allowance_signal <= 0)
+        return false;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = allowance_signal;
+    sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &timer) != 0)
+        return false;
+    memset(&its, 0, sizeof its);
+    its.it_value.tv_sec = ns / 1000000000;
+    its.it_value.tv_nsec = ns % 1000000000;
+    sb->spent = 0;
+    sb->unhooked = true;
+    lua_sethook(sb->L, NULL, 0, 0);
+    unhooked_sb = sb;
+    done = timer_settime(timer, 0, &its, NULL) == 0 && sandbox_call(sb, fn, arg, &e) == 0;
+    unhooked_sb = NULL; /* a signal still on its way finds no sandbox */
+    timer_delete(timer);
+    sb->unhooked = false;
+    done = done && !sb->spent && sb->status == SANDBOX_OK;
+    if (done)
+        lua_sethook(sb->L, hook, LUA_MASKCOUNT, HOOK_EVERY);
+    return done;
 }
 
 int sandbox_new(const struct sandbox_limits *lim, sandbox_log_fn log, void *log_ud,

@@ -34,6 +34,7 @@ enum sandbox_status {
     SANDBOX_TIME,    /* the wall-clock limit passed */
     SANDBOX_BOUND,   /* a library call would have done more work than a call may (string.rep,
                         table.move, table.concat, a pattern search on a long subject) */
+    SANDBOX_AGAIN,   /* a call without the count hook must run again with it */
 };
 
 /* Receives print() output and warnings; chunk names the code that printed. */
@@ -51,6 +52,22 @@ void sandbox_free(struct sandbox *sb);
  * bound fails even if the code caught the error: once a limit is hit, every thread of the state
  * (coroutines included) raises at its next instruction, so no pcall can keep it going. */
 int sandbox_call(struct sandbox *sb, lua_CFunction fn, void *arg, struct err *e);
+/*
+ * sandbox_call without the count hook, for code that is part of the program (the built-in rules).
+ * While the hook is set, Lua calls it at every instruction to count them: a sixth of the
+ * instructions of a check. Without it, the instruction budget is kept by a bound instead: the call
+ * may use at most budget / SANDBOX_UNHOOKED_RATE ns of this thread's CPU time, and no Lua VM runs
+ * SANDBOX_UNHOOKED_RATE instructions a nanosecond, so a call that ends within that time stayed
+ * within the budget. Returns true when fn ran to a clean end, exactly as with the hook. Returns
+ * false, having run nothing or leaving the state unusable, when the allowance ran out, the code
+ * raised an error, reached a limit or made a coroutine (a coroutine takes its creator's hook), or
+ * the budget is below SANDBOX_UNHOOKED_MIN: the caller drops the sandbox and runs the code again,
+ * in a new one, with sandbox_call, which gives the same errors, messages and tracebacks as always.
+ */
+#define SANDBOX_UNHOOKED_RATE 2        /* instructions per ns: 2 billion a second */
+#define SANDBOX_UNHOOKED_MIN  10000000 /* a smaller budget always runs with the hook */
+bool sandbox_try_unhooked(struct sandbox *sb, lua_CFunction fn, void *arg);
+
 /* How the last sandbox_call ended, and the traceback of its error ("" if none). Borrowed. */
 enum sandbox_status sandbox_last_status(const struct sandbox *sb);
 const char *sandbox_last_traceback(const struct sandbox *sb);

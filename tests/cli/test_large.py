@@ -67,6 +67,24 @@ class Large(TempDirTest):
         self.assertEqual(sum(len(r["resources"]) for r in plan["rows"]), 500)
         self.assertEqual(len(by_id["SDRS-003"]["findings"]), 3)
 
+    def test_rules_run_again_with_the_hook_give_the_same_report(self):
+        # built-in rules run first without the count hook, within a CPU allowance of budget / 2 ns;
+        # a budget of 10 million leaves 5 ms, so the long rules of a 500-instance group run again
+        # with the hook (-vv says which): the report must be the same, finding for finding
+        path, _ = self.snapshot(500, (1, 250))
+        env = {"SOURCE_DATE_EPOCH": "1795608000"}
+        fast = run("check", "--snapshot", path, "--format", "json", "-vv", env=env, timeout=120)
+        slow = run("check", "--snapshot", path, "--format", "json", "-vv",
+                   "--rule-instructions", "10000000", env=env, timeout=120)
+        self.assertEqual(fast.code, 1, fast.err)
+        again = re.findall(r"rule (SDRS-\d+): .*ran again with the count hook", slow.err)
+        self.assertIn("SDRS-012", again, slow.err)
+        a, b = fast.json(), slow.json()
+        self.assertEqual([r["findings"] for r in a["results"]], [r["findings"] for r in b["results"]])
+        self.assertEqual([r.get("tables") for r in a["results"]],
+                         [r.get("tables") for r in b["results"]])
+        self.assertEqual(a["verdict"], b["verdict"])
+
     def test_markdown_fits_a_comment_up_to_2000_instances(self):
         for n, blocking in ((500, (7, 250, 499)), (2000, tuple(range(0, 2000, 97)))):
             with self.subTest(n=n):

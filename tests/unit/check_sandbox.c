@@ -194,6 +194,54 @@ START_TEST(ordinary_library_calls_pass)
 }
 END_TEST
 
+/* A call without the count hook ends well only when the code does, within its CPU allowance;
+ * a loop, an error or a coroutine ends it (to run again with the hook), soon, and a budget below
+ * SANDBOX_UNHOOKED_MIN never goes without the hook. */
+START_TEST(calls_without_the_hook)
+{
+    static const struct {
+        const char *code;
+        bool done;
+    } cases[] = {
+        {"local t = {} for i = 1, 100 do t[i] = tostring(i) end assert(#t == 100)", true},
+        {"while true do end", false},
+        {"while true do pcall(function() while true do end end) end", false},
+        {"error('boom')", false},
+        {"local t = {} for i = 1, 1e9 do t[i] = i end", false}, /* the memory cap */
+        {"local co = coroutine.create(function() end)", false},
+        {"local f = coroutine.wrap(function() end)", false},
+        {"pcall(coroutine.create, print) local x = 1", false}, /* caught, and still over */
+    };
+    /* an allowance of 250 ms of CPU time (500 million instructions at two a nanosecond): the
+     * clean case needs a thousandth of it, under valgrind too */
+    struct sandbox_limits lim = {.memory = 8u << 20, .instructions = 500000000};
+
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct sandbox *sb = NULL;
+        struct err e = {0};
+        long long t0 = util_now_ms();
+
+        ck_assert_int_eq(sandbox_new(&lim, NULL, NULL, &sb, &e), 0);
+        ck_assert_msg(sandbox_try_unhooked(sb, l_run_chunk, (void *)cases[i].code) == cases[i].done,
+                      "case %zu: %s", i, cases[i].code);
+        ck_assert_msg(util_now_ms() - t0 < 60000, "case %zu took %lld ms", i, util_now_ms() - t0);
+        sandbox_free(sb);
+    }
+    lim.instructions = SANDBOX_UNHOOKED_MIN - 1;
+    {
+        struct sandbox *sb = NULL;
+        struct err e = {0};
+        ck_assert_int_eq(sandbox_new(&lim, NULL, NULL, &sb, &e), 0);
+        ck_assert(!sandbox_try_unhooked(sb, l_run_chunk, (void *)"local x = 1"));
+        /* nothing ran: the sandbox still runs code with the hook */
+        ck_assert_int_eq(sandbox_call(sb, l_run_chunk, (void *)"while true do end", &e),
+                         ERR_INVALID);
+        ck_assert_int_eq(sandbox_last_status(sb), SANDBOX_BUDGET);
+        sandbox_free(sb);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sandbox");
@@ -204,6 +252,7 @@ int main(void)
     tcase_add_test(tc, compiled_chunks_are_shared);
     tcase_add_test(tc, time_limit_stops_every_thread);
     tcase_add_test(tc, ordinary_library_calls_pass);
+    tcase_add_test(tc, calls_without_the_hook);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
