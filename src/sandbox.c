@@ -986,7 +986,7 @@ static void allowance_setup(void)
 
 bool sandbox_try_unhooked(struct sandbox *sb, lua_CFunction fn, void *arg)
 {
-    long long ns = sb->budget / SANDBOX_UNHOOKED_RATE;
+    long long ns = sb->budget / SANDBOX_UNHOOKED_RATE, t0 = util_now_ms();
     struct sigevent sev;
     struct itimerspec its;
     struct err e = {0};
@@ -1004,6 +1004,8 @@ bool sandbox_try_unhooked(struct sandbox *sb, lua_CFunction fn, void *arg)
     sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
     if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &timer) != 0)
         return false;
+    if (ns > (long long)sb->timeout_ms * 1000000) /* and the time limit, which the hook keeps */
+        ns = (long long)sb->timeout_ms * 1000000;
     memset(&its, 0, sizeof its);
     its.it_value.tv_sec = ns / 1000000000;
     its.it_value.tv_nsec = ns % 1000000000;
@@ -1015,7 +1017,8 @@ bool sandbox_try_unhooked(struct sandbox *sb, lua_CFunction fn, void *arg)
     unhooked_sb = NULL; /* a signal still on its way finds no sandbox */
     timer_delete(timer);
     sb->unhooked = false;
-    done = done && !sb->spent && sb->status == SANDBOX_OK;
+    /* the time limit is wall-clock time: a call that went past it runs again, with the hook */
+    done = done && !sb->spent && sb->status == SANDBOX_OK && util_now_ms() - t0 <= sb->timeout_ms;
     if (done)
         lua_sethook(sb->L, hook, LUA_MASKCOUNT, HOOK_EVERY);
     return done;
