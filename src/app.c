@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -244,9 +245,14 @@ static void *snapshot_read_run(void *arg)
 /* Starts reading o's --snapshot; without a thread, app_decide reads it as before. */
 static void snapshot_read_start(const struct app_opts *o, struct session *ss)
 {
-    struct snapshot_read *r = calloc(1, sizeof *r);
+    struct snapshot_read *r;
+    struct stat st;
 
-    if (!r)
+    /* a regular file only: standard input or a pipe may not end until its writer does, and an
+     * error in the facts or the rules must not wait for it */
+    if (strcmp(o->in.snapshot, "-") == 0 || stat(o->in.snapshot, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    if (!(r = calloc(1, sizeof *r)))
         return;
     r->path = o->in.snapshot;
     r->lim = app_limits(o);

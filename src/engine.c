@@ -412,13 +412,15 @@ static int add_files(struct engine *eng, const char *where, char *const *paths, 
             buf_free(&content);
             goto out;
         }
-        if (entry_init(&loaded[done], paths[done], paths[done], content.data ? content.data : "",
-                       content.len, content.data)) {
-            buf_free(&content);
+        /* the entry frees its source with free(): buf_take hands over malloc'ed memory (a buffer
+         * of 1 MiB or more is mapped, and is copied) */
+        size_t len = content.len;
+        char *owned = buf_take(&content);
+        /* a failed entry_init has freed owned already */
+        if (!owned || entry_init(&loaded[done], paths[done], paths[done], owned, len, owned)) {
             rc = err_set(e, ERR_NOMEM, "out of memory");
             goto out;
         }
-        content.data = NULL; /* owned by the entry now */
         rc = load_meta(eng, &loaded[done], e);
         if (rc) {
             done++;
@@ -655,14 +657,26 @@ static int run_rule(struct engine *eng, struct rule_entry *r, const struct engin
             goto ran;
         }
         if (r->builtin) {
+            struct rule_meta scratch = {0};
+            struct job prep = {.eng = eng, .rule = r, .meta_out = &scratch};
+
             *again = true;
             sandbox_free(sb);
             result_restart(res, printed);
             j = (struct job){.eng = eng, .rule = r, .in = in, .res = res};
+            /* a state made as the first one was when the rule loaded, in a call of its own: the
+             * loading counts against no limit of the run, as with the warm state */
             if ((rc = new_sandbox(eng, &sb, &rerr)) != 0)
                 goto ran;
-            sandbox_set_user(sb, &j);
+            sandbox_set_user(sb, &prep);
             sandbox_set_origin(sb, r->meta.chunkname + 1);
+            rc = sandbox_call(sb, l_load_meta, NULL, &rerr);
+            rule_meta_clear(&scratch);
+            if (rc) {
+                sandbox_free(sb);
+                goto ran;
+            }
+            sandbox_set_user(sb, &j);
             sandbox_set_log(sb, eng->opts.log ? keep_print : NULL, printed);
         }
         rc = sandbox_call(sb, l_run, NULL, &rerr);

@@ -314,6 +314,9 @@ void *lpool_realloc(struct lpool *p, void *ptr, size_t osize, size_t nsize)
     if (opool && npool && oc == nc)
         return fit(ptr, nc, nsize); /* the block holds the new size too */
     q = npool ? block_alloc(p, nc) : large_realloc(p, NULL, nsize);
+    if (!q && opool && npool && nsize < osize)
+        return fit(ptr, nc, nsize); /* a shrink keeps its block (it is freed by the smaller size,
+                                       which a larger block serves as well) */
     if (!q)
         return NULL;
     if (npool)

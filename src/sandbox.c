@@ -50,7 +50,9 @@ static const char KEY_ENV = 'e';
 static const char KEY_LOADED = 'l';
 
 /* The allocator contract of lua_Alloc (manual §4.6): ptr NULL means osize encodes a type; nsize 0
- * frees. Shrinking and freeing always succeed; growth past the cap is refused and remembered. */
+ * frees. Freeing always succeeds, and so does shrinking within the pool (a block beyond
+ * LPOOL_SMALL that shrinks into it needs a new block, which only a process out of memory lacks);
+ * growth past the cap is refused and remembered. */
 static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     struct sandbox *sb = ud;
@@ -984,12 +986,23 @@ static void allowance_setup(void)
     allowance_signal = sigaction(SIGRTMIN, &sa, NULL) == 0 ? SIGRTMIN : -1;
 }
 
+/* This thread's CPU time in ns. */
+static long long thread_cpu_ns(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return -1;
+    return (long long)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 bool sandbox_try_unhooked(struct sandbox *sb, lua_CFunction fn, void *arg)
 {
-    long long ns = sb->budget / SANDBOX_UNHOOKED_RATE, t0 = util_now_ms();
+    long long ns = sb->budget / SANDBOX_UNHOOKED_RATE, t0 = util_now_ms(), cpu0;
     struct sigevent sev;
     struct itimerspec its;
     struct err e = {0};
+    sigset_t allowance, mask;
     timer_t timer;
     bool done;
 
@@ -1009,6 +1022,13 @@ bool sandbox_try_unhooked(struct sandbox *sb, lua_CFunction fn, void *arg)
     memset(&its, 0, sizeof its);
     its.it_value.tv_sec = ns / 1000000000;
     its.it_value.tv_nsec = ns % 1000000000;
+    /* the signal must reach this thread, whatever mask the process inherited */
+    sigemptyset(&allowance);
+    sigaddset(&allowance, allowance_signal);
+    if (pthread_sigmask(SIG_UNBLOCK, &allowance, &mask) != 0 || (cpu0 = thread_cpu_ns()) < 0) {
+        timer_delete(timer);
+        return false;
+    }
     sb->spent = 0;
     sb->unhooked = true;
     lua_sethook(sb->L, NULL, 0, 0);
@@ -1016,9 +1036,13 @@ bool sandbox_try_unhooked(struct sandbox *sb, lua_CFunction fn, void *arg)
     done = timer_settime(timer, 0, &its, NULL) == 0 && sandbox_call(sb, fn, arg, &e) == 0;
     unhooked_sb = NULL; /* a signal still on its way finds no sandbox */
     timer_delete(timer);
+    pthread_sigmask(SIG_SETMASK, &mask, NULL);
     sb->unhooked = false;
-    /* the time limit is wall-clock time: a call that went past it runs again, with the hook */
-    done = done && !sb->spent && sb->status == SANDBOX_OK && util_now_ms() - t0 <= sb->timeout_ms;
+    /* The timer fires on the kernel's tick, after the allowance: the CPU time used decides (the
+     * signal only stops a call that would not end). The time limit is wall-clock time. Past
+     * either, the call runs again, with the hook. */
+    done = done && !sb->spent && sb->status == SANDBOX_OK && thread_cpu_ns() - cpu0 <= ns &&
+           util_now_ms() - t0 <= sb->timeout_ms;
     if (done)
         lua_sethook(sb->L, hook, LUA_MASKCOUNT, HOOK_EVERY);
     return done;

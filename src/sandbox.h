@@ -58,7 +58,9 @@ int sandbox_call(struct sandbox *sb, lua_CFunction fn, void *arg, struct err *e)
  * instructions of a check. Without it, the instruction budget is kept by a bound instead: the call
  * may use at most budget / SANDBOX_UNHOOKED_RATE ns of this thread's CPU time, and no Lua VM runs
  * SANDBOX_UNHOOKED_RATE instructions a nanosecond, so a call that ends within that time stayed
- * within the budget (and one that took longer than the time limit is not taken). Returns true when
+ * within the budget (the CPU time used is read after the call: the timer's signal, unblocked for
+ * the call, only stops a call that would not end; one that took longer than the time limit is not
+ * taken either). Returns true when
  * fn ran to a clean end, exactly as with the hook. Returns false, having run nothing or leaving the
  * state unusable, when the allowance ran out, the code raised an error, reached a limit or made a
  * coroutine (a coroutine takes its creator's hook), or the budget is below SANDBOX_UNHOOKED_MIN:

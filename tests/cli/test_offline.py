@@ -7,7 +7,7 @@ import select
 import subprocess
 import unittest
 
-from clitest import BUILTIN_IDS, EXAMPLES, SOURCE, TempDirTest, run, src
+from clitest import BINARY, BUILTIN_IDS, EXAMPLES, SOURCE, TempDirTest, run, src
 
 UPDATE = os.environ.get("SDRS_UPDATE_GOLDEN") == "1"
 
@@ -213,6 +213,33 @@ class Usage(TempDirTest):
                 self.assertExit(res, 2)
                 self.assertIn(needle, res.err)
                 self.assertEqual(len(res.err.strip().splitlines()), 1, res.err)
+
+    def test_an_error_does_not_wait_for_standard_input(self):
+        # the snapshot is read beside the rules only from a regular file: from a pipe that has not
+        # ended, the facts' error is reported and the run ends at once
+        proc = subprocess.Popen([BINARY, "check", "--snapshot", "-", "--facts", "/nonexistent"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            code = proc.wait(timeout=20)  # standard input stays open meanwhile
+        finally:
+            proc.stdin.close()
+        err = proc.stderr.read()
+        proc.stdout.close()
+        proc.stderr.close()
+        self.assertEqual(code, 2, err)
+        self.assertIn("facts", err)
+
+    def test_a_large_custom_rule_file(self):
+        # 600 KB of rule text (under the 1 MiB limit) is read into mapped memory and handed to the
+        # engine as its own copy: the run ends with its verdict
+        big = self.write("big.lua", "-- " + "x" * 600000 + "\n" +
+                         "return { id = 'BIG-1', title = 'big', severity = 'info', actions = 'all',\n"
+                         "  check = function(ctx) ctx:note('read') end }\n")
+        res = run("check", "--snapshot", src("examples", "go.json"), "--rules", big)
+        self.assertExit(res, 0)
+        self.assertIn("BIG-1", run("check", "--snapshot", src("examples", "go.json"), "--rules", big,
+                                   "-v").out)
 
     def test_invalid_rule_file_exit_2(self):
         self.write("rules/bad.lua", "return { id = 'X-1' }")

@@ -7,6 +7,8 @@
 #include "sandbox.h"
 #include "util.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -226,6 +228,22 @@ START_TEST(calls_without_the_hook)
                       "case %zu: %s", i, cases[i].code);
         ck_assert_msg(util_now_ms() - t0 < 60000, "case %zu took %lld ms", i, util_now_ms() - t0);
         sandbox_free(sb);
+    }
+    /* a process that inherited the allowance's signal blocked still has its loops stopped */
+    {
+        struct sandbox *sb = NULL;
+        struct err e = {0};
+        sigset_t rt, old;
+        long long t0 = util_now_ms();
+
+        sigemptyset(&rt);
+        sigaddset(&rt, SIGRTMIN);
+        ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &rt, &old), 0);
+        ck_assert_int_eq(sandbox_new(&lim, NULL, NULL, &sb, &e), 0);
+        ck_assert(!sandbox_try_unhooked(sb, l_run_chunk, (void *)"while true do end"));
+        ck_assert_msg(util_now_ms() - t0 < 60000, "took %lld ms", util_now_ms() - t0);
+        sandbox_free(sb);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
     lim.instructions = SANDBOX_UNHOOKED_MIN - 1;
     {
