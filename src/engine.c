@@ -325,9 +325,12 @@ static int add_builtin(struct engine *eng, struct err *e)
         return err_set(e, ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n && !rc; i++) {
         const struct embedded_file *f = &embedded_rules[i];
-        if (f->name && entry_init(&l.entries[i], "built-in", f->path, f->data, f->len, NULL))
+        if (!f->name)
+            continue;
+        if (entry_init(&l.entries[i], "built-in", f->path, f->data, f->len, NULL))
             rc = err_set(e, ERR_NOMEM, "out of memory");
-        l.entries[i].builtin = true;
+        else
+            l.entries[i].builtin = true;
     }
     if (!rc && !(order = longest_first(l.entries, n)))
         rc = err_set(e, ERR_NOMEM, "out of memory");
@@ -708,9 +711,6 @@ ran:
     return 0;
 }
 
-/* The rules of one run, shared by its workers: each takes the next rule not yet taken. Rules are
- * independent (each has its own Lua state and result; the snapshot is only read), so they run on as
- * many threads as the machine has processors (engine_jobs). */
 /* ---- rules on several threads ---------------------------------------------------------------- */
 
 /* Work on the rules, item by item, shared by the threads of one call of for_each_rule: each takes

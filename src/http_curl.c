@@ -1,7 +1,8 @@
 #define HTTP_CURL_NO_MACROS
 #include "http_curl.h"
 
-#include <dlfcn.h>
+#include "util.h"
+
 #include <pthread.h>
 #include <stdio.h>
 
@@ -17,26 +18,17 @@ static char load_error[512];
 
 static void load(void)
 {
-    void *lib = dlopen(SDRS_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+#define HTTP_CURL_NAME(name) #name,
+#define HTTP_CURL_SLOT(name) (void **)&t.name,
+    static const char *const names[] = {HTTP_CURL_FUNCTIONS(HTTP_CURL_NAME)};
     struct http_curl t;
+    void **const slots[] = {HTTP_CURL_FUNCTIONS(HTTP_CURL_SLOT)};
+#undef HTTP_CURL_NAME
+#undef HTTP_CURL_SLOT
 
-    if (!lib) {
-        snprintf(load_error, sizeof load_error, "cannot load libcurl (%s): %s", SDRS_CURL_SONAME,
-                 dlerror());
-        return;
-    }
-#define HTTP_CURL_RESOLVE(name)                                                                    \
-    if (!(*(void **)&t.name = dlsym(lib, #name))) {                                                \
-        snprintf(load_error, sizeof load_error,                                                    \
-                 "libcurl (%s) lacks %s: it is older than this "                                   \
-                 "build needs",                                                                    \
-                 SDRS_CURL_SONAME, #name);                                                         \
-        dlclose(lib);                                                                              \
-        return;                                                                                    \
-    }
-    HTTP_CURL_FUNCTIONS(HTTP_CURL_RESOLVE)
-#undef HTTP_CURL_RESOLVE
-    http_curl = t; /* the library stays loaded until the process ends */
+    if (util_dl_table(SDRS_CURL_SONAME, names, slots, sizeof names / sizeof *names, load_error,
+                      sizeof load_error) == 0)
+        http_curl = t; /* else load_error says why */
 }
 
 bool http_curl_loaded(void)

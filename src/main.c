@@ -16,8 +16,9 @@
  * The heap in transparent huge pages. A 500-instance check builds some 40 MiB of json-c and Lua
  * objects; in 4 KiB pages that is about 8,000 page faults, which in a virtual machine cost a third
  * of the run's CPU time (bench/README.md). glibc grows its heap in one 64 MiB step here, kept (no
- * trimming, bodies up to 32 MiB from the heap too), and that range is marked MADV_HUGEPAGE, so
- * the same check takes about 1,400 faults. Only the pages touched count against memory; a run that
+ * trimming, bodies up to 32 MiB from the heap too), and that range is marked MADV_HUGEPAGE (the
+ * Lua states' pools and the snapshot are mapped in huge pages of their own: util_map); the whole
+ * check takes about 360 faults. Only the pages touched count against memory; a run that
  * needs more than 64 MiB grows on in ordinary pages. Where the allocator is not glibc's (valgrind,
  * sanitizers, other libcs) or the kernel has no huge pages, this changes nothing.
  */

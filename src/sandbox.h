@@ -60,12 +60,11 @@ int sandbox_call(struct sandbox *sb, lua_CFunction fn, void *arg, struct err *e)
  * SANDBOX_UNHOOKED_RATE instructions a nanosecond, so a call that ends within that time stayed
  * within the budget (the CPU time used is read after the call: the timer's signal, unblocked for
  * the call, only stops a call that would not end; one that took longer than the time limit is not
- * taken either). Returns true when
- * fn ran to a clean end, exactly as with the hook. Returns false, having run nothing or leaving the
- * state unusable, when the allowance ran out, the code raised an error, reached a limit or made a
- * coroutine (a coroutine takes its creator's hook), or the budget is below SANDBOX_UNHOOKED_MIN:
- * the caller drops the sandbox and runs the code again, in a new one, with sandbox_call, which
- * gives the same errors, messages and tracebacks as always.
+ * taken either). Returns true when fn ran to a clean end, exactly as with the hook. Returns false,
+ * having run nothing or leaving the state unusable, when the allowance ran out, the code raised an
+ * error, reached a limit or made a coroutine (a coroutine takes its creator's hook), or the budget
+ * is below SANDBOX_UNHOOKED_MIN: the caller drops the sandbox and runs the code again, in a new
+ * one, with sandbox_call, which gives the same errors, messages and tracebacks as always.
  */
 #define SANDBOX_UNHOOKED_RATE 2        /* instructions per ns: 2 billion a second */
 #define SANDBOX_UNHOOKED_MIN  10000000 /* a smaller budget always runs with the hook */

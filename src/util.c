@@ -411,6 +411,25 @@ void util_unmap(void *p, size_t n)
 #define SDRS_CRYPTO_SONAME "libcrypto.so.3"
 #endif
 
+int util_dl_table(const char *soname, const char *const names[], void **const slots[], size_t n,
+                  char *why, size_t whysize)
+{
+    void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+
+    if (!lib) {
+        snprintf(why, whysize, "cannot load %s: %s", soname, dlerror());
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!(*slots[i] = dlsym(lib, names[i]))) {
+            snprintf(why, whysize, "%s lacks %s: it is older than this build needs", soname,
+                     names[i]);
+            dlclose(lib);
+            return -1;
+        }
+    return 0; /* the library stays loaded until the process ends */
+}
+
 static struct {
     __typeof__(EVP_MD_CTX_new) *md_ctx_new;
     __typeof__(EVP_MD_CTX_free) *md_ctx_free;
@@ -431,21 +450,15 @@ static void cr_load(void)
     static const char *const names[] = {
         "EVP_MD_CTX_new",   "EVP_MD_CTX_free",    "EVP_sha256", "EVP_DigestInit_ex",
         "EVP_DigestUpdate", "EVP_DigestFinal_ex", "HMAC",       "CRYPTO_memcmp"};
-    void **slot[] = {(void **)&cr.md_ctx_new,    (void **)&cr.md_ctx_free,
-                     (void **)&cr.sha256,        (void **)&cr.digest_init_ex,
-                     (void **)&cr.digest_update, (void **)&cr.digest_final_ex,
-                     (void **)&cr.hmac,          (void **)&cr.memcmp_ct};
-    void *lib = dlopen(SDRS_CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
+    void **const slot[] = {(void **)&cr.md_ctx_new,    (void **)&cr.md_ctx_free,
+                           (void **)&cr.sha256,        (void **)&cr.digest_init_ex,
+                           (void **)&cr.digest_update, (void **)&cr.digest_final_ex,
+                           (void **)&cr.hmac,          (void **)&cr.memcmp_ct};
+    char why[512];
 
-    for (size_t i = 0; lib && i < sizeof names / sizeof *names; i++)
-        if (!(*slot[i] = dlsym(lib, names[i]))) {
-            fprintf(stderr, "sdrs-preflight: %s lacks %s: it is older than this build needs\n",
-                    SDRS_CRYPTO_SONAME, names[i]);
-            _exit(127);
-        }
-    if (!lib) {
-        fprintf(stderr, "sdrs-preflight: cannot load %s: %s (Debian: apt-get install libssl3)\n",
-                SDRS_CRYPTO_SONAME, dlerror());
+    if (util_dl_table(SDRS_CRYPTO_SONAME, names, slot, sizeof names / sizeof *names, why,
+                      sizeof why)) {
+        fprintf(stderr, "sdrs-preflight: %s (Debian: apt-get install libssl3)\n", why);
         _exit(127);
     }
 }

@@ -76,6 +76,13 @@ bool util_secret_equal(const char *a, const char *b, size_t n);
  * page; on a virtual machine a fault costs microseconds, and a check of a large group touched
  * thousands of pages. util_unmap takes the same n. NULL when out of memory. */
 #define UTIL_MAP_ALIGN ((size_t)2 << 20)
+
+/* Opens the shared library soname (dlopen) and resolves names[i] into *slots[i] for the n names:
+ * the libraries the program opens when first needed (libcurl, libcrypto). Returns 0, or -1 with
+ * why saying what failed (the library cannot be opened, or lacks a function: it is older than the
+ * build), the library closed and the slots not to be used. */
+int util_dl_table(const char *soname, const char *const names[], void **const slots[], size_t n,
+                  char *why, size_t whysize);
 void *util_map(size_t n);
 void util_unmap(void *p, size_t n);
 

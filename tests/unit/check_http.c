@@ -1397,6 +1397,27 @@ static void expect_case(const struct http_case *c, const struct got *g, struct f
                    c->logged.n);
 }
 
+/* The table of functions libcurl and libcrypto are opened into: every name resolved, or a message
+ * that names the library and what it lacks, and no slot to use. */
+START_TEST(test_dl_table)
+{
+    static const char *const names[] = {"strlen", "memcpy"};
+    static const char *const missing[] = {"strlen", "sdrs_no_such_function"};
+    void *a = NULL, *b = NULL;
+    void **const slots[] = {&a, &b};
+    char why[256];
+
+    ck_assert_int_eq(util_dl_table("libc.so.6", names, slots, 2, why, sizeof why), 0);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(util_dl_table("libc.so.6", missing, slots, 2, why, sizeof why), -1);
+    ck_assert_str_eq(why,
+                     "libc.so.6 lacks sdrs_no_such_function: it is older than this build needs");
+    ck_assert_int_eq(util_dl_table("libsdrs-none.so.9", names, slots, 2, why, sizeof why), -1);
+    ck_assert_msg(strncmp(why, "cannot load libsdrs-none.so.9: ", 31) == 0, "%s", why);
+}
+END_TEST
+
 START_TEST(test_case)
 {
     const struct http_case *c = &cases[_i];
@@ -1498,6 +1519,7 @@ static Suite *http_suite(void)
 
     tcase_set_timeout(raw, 30);
     tcase_add_test(raw, test_tls);
+    tcase_add_test(raw, test_dl_table);
     suite_add_tcase(s, raw);
     return s;
 }
