@@ -498,19 +498,18 @@ START_TEST(renderer_registry)
 }
 END_TEST
 
-/* Attaches an execution to r, with text s in every field that comes from the API or the group. */
 /* dst = prefix + s, cut to size (a cut character is just more bytes that are not UTF-8). */
 static void cat(char *dst, size_t size, const char *prefix, const char *s)
 {
-    size_t n = 0;
+    size_t a = strnlen(prefix, size - 1);
+    size_t b = strnlen(s, size - 1 - a);
 
-    for (const char *p = prefix; *p && n + 1 < size; p++)
-        dst[n++] = *p;
-    for (const char *p = s; *p && n + 1 < size; p++)
-        dst[n++] = *p;
-    dst[n] = '\0';
+    memcpy(dst, prefix, a);
+    memcpy(dst + a, s, b);
+    dst[a + b] = '\0';
 }
 
+/* Attaches an execution to r, with text s in every field that comes from the API or the group. */
 static void attach_execution(struct report *r, const char *s, bool good)
 {
     struct report_execution *x = calloc(1, sizeof *x);
