@@ -41,7 +41,7 @@ inc() { # inc PATTERN ALLOWED-FILES...: prints the files outside ALLOWED that in
     grep -lE "^#include [<\"]($pat)" "$f" || true
   done
 }
-lua_layer="src/sandbox.c src/sandbox.h src/engine.c src/engine_internal.h src/rulectx.c src/luajson.c src/luajson.h src/luavocab.c src/luavocab.h"
+lua_layer="src/embed_rules.c src/sandbox.c src/sandbox.h src/engine.c src/engine_internal.h src/rulectx.c src/luajson.c src/luajson.h src/luavocab.c src/luavocab.h"
 json_users="src/jsonutil.c src/jsonutil.h src/snapshot.c src/facts.c src/waivers.c src/auditlog.c src/apierr.c
   src/report.c src/report_json.c src/report_rules.c src/fleet.c src/request.c src/auth.c src/api.c src/fetch.c
   src/fetch_batch.c src/fetch_evs.c src/fetch_internal.h src/engine.c src/rulectx.c src/luajson.c src/rulestest.c src/verify.c src/report_exec.c"

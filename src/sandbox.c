@@ -698,10 +698,12 @@ static int l_init(lua_State *L)
 /* ---- compiled chunks ------------------------------------------------------------------------ */
 
 struct cached_chunk {
-    char *name;   /* chunk name */
-    char *source; /* the text it was compiled from (the key, with name) */
+    char *name;         /* chunk name */
+    const char *source; /* the text it was compiled from (the key, with name) */
     size_t source_len;
-    struct buf code; /* lua_dump output */
+    const char *code; /* lua_dump output */
+    size_t code_len;
+    bool embedded; /* source and code are the build's (static); else the three are allocated */
 };
 
 /* Shared by the sandboxes of an engine, which run on several threads at once: mu guards it. */
@@ -709,15 +711,59 @@ struct sandbox_cache {
     pthread_mutex_t mu;
     struct cached_chunk *items;
     size_t n, cap;
-    size_t hits;
+    size_t hits, compiled;
 };
+
+static bool cache_grow(struct sandbox_cache *c)
+{
+    if (c->n == c->cap) {
+        size_t ncap = c->cap ? c->cap * 2 : 64;
+        struct cached_chunk *ni = realloc(c->items, ncap * sizeof *ni);
+        if (!ni)
+            return false;
+        c->items = ni;
+        c->cap = ncap;
+    }
+    return true;
+}
+
+/* Adds the bytecode the build compiled from the embedded files (src/embed_rules.c), under the
+ * chunk names the engine and require give them: a built-in rule or module is never parsed. */
+static bool cache_seed(struct sandbox_cache *c, const struct embedded_file *files, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct embedded_file *f = &files[i];
+        struct cached_chunk k = {.source = f->data,
+                                 .source_len = f->len,
+                                 .code = f->code,
+                                 .code_len = f->code_len,
+                                 .embedded = true};
+        size_t len;
+
+        if (!f->name || !f->code)
+            continue;
+        len = strlen(f->path) + 2;
+        if (!cache_grow(c) || !(k.name = malloc(len)))
+            return false;
+        snprintf(k.name, len, "@%s", f->path);
+        c->items[c->n++] = k;
+    }
+    return true;
+}
 
 struct sandbox_cache *sandbox_cache_new(void)
 {
     struct sandbox_cache *c = calloc(1, sizeof(struct sandbox_cache));
 
-    if (c && pthread_mutex_init(&c->mu, NULL) != 0) {
+    if (!c)
+        return NULL;
+    if (pthread_mutex_init(&c->mu, NULL) != 0) {
         free(c);
+        return NULL;
+    }
+    if (!cache_seed(c, embedded_rules, embedded_rules_count) ||
+        !cache_seed(c, embedded_libs, embedded_libs_count)) {
+        sandbox_cache_free(c);
         return NULL;
     }
     return c;
@@ -729,8 +775,10 @@ void sandbox_cache_free(struct sandbox_cache *c)
         return;
     for (size_t i = 0; i < c->n; i++) {
         free(c->items[i].name);
-        free(c->items[i].source);
-        buf_free(&c->items[i].code);
+        if (!c->items[i].embedded) {
+            free((char *)c->items[i].source);
+            free((char *)c->items[i].code);
+        }
     }
     free(c->items);
     pthread_mutex_destroy(&c->mu);
@@ -745,7 +793,7 @@ void sandbox_set_cache(struct sandbox *sb, struct sandbox_cache *c)
 void sandbox_cache_stats(const struct sandbox_cache *c, size_t *hits, size_t *compiled)
 {
     *hits = c ? c->hits : 0;
-    *compiled = c ? c->n : 0;
+    *compiled = c ? c->compiled : 0;
 }
 
 static struct cached_chunk *cache_find(struct sandbox_cache *c, const char *src, size_t len,
@@ -754,7 +802,7 @@ static struct cached_chunk *cache_find(struct sandbox_cache *c, const char *src,
     for (size_t i = 0; i < c->n; i++) {
         struct cached_chunk *k = &c->items[i];
         if (k->source_len == len && strcmp(k->name, chunkname) == 0 &&
-            memcmp(k->source, src, len) == 0)
+            (k->source == src || memcmp(k->source, src, len) == 0))
             return k;
     }
     return NULL;
@@ -771,27 +819,32 @@ static void cache_add(lua_State *L, struct sandbox_cache *c, const char *src, si
                       const char *chunkname)
 {
     struct cached_chunk k = {0};
+    struct buf code;
+    char *source;
 
-    if (c->n == c->cap) {
-        size_t ncap = c->cap ? c->cap * 2 : 16;
-        struct cached_chunk *ni = realloc(c->items, ncap * sizeof *ni);
-        if (!ni)
-            return;
-        c->items = ni;
-        c->cap = ncap;
-    }
-    buf_init(&k.code, 0);
+    if (!cache_grow(c))
+        return;
+    buf_init(&code, 0);
     k.name = util_strdup(chunkname);
-    k.source = malloc(len ? len : 1);
-    if (!k.name || !k.source || lua_dump(L, dump_writer, &k.code, 0) != 0) {
+    source = malloc(len ? len : 1);
+    if (!k.name || !source || lua_dump(L, dump_writer, &code, 0) != 0) {
         free(k.name);
-        free(k.source);
-        buf_free(&k.code);
+        free(source);
+        buf_free(&code);
         return;
     }
-    memcpy(k.source, src, len);
+    memcpy(source, src, len);
+    k.source = source;
     k.source_len = len;
+    k.code_len = code.len;
+    k.code = buf_take(&code);
+    if (!k.code) {
+        free(k.name);
+        free(source);
+        return;
+    }
     c->items[c->n++] = k;
+    c->compiled++;
 }
 
 void sandbox_load(lua_State *L, const char *src, size_t len, const char *chunkname)
@@ -804,9 +857,9 @@ void sandbox_load(lua_State *L, const char *src, size_t len, const char *chunkna
         pthread_mutex_lock(&c->mu);
     k = c ? cache_find(c, src, len, chunkname) : NULL;
     if (k) {
-        /* bytecode this cache made from the same text: the only binary chunk ever loaded (lua_load
-         * runs protected: it returns, so the lock is always released) */
-        rc = luaL_loadbufferx(L, k->code.data, k->code.len, chunkname, "b");
+        /* bytecode of the same text, made by this cache or by the build: the only binary chunks
+         * ever loaded (lua_load runs protected: it returns, so the lock is always released) */
+        rc = luaL_loadbufferx(L, k->code, k->code_len, chunkname, "b");
         c->hits++;
         pthread_mutex_unlock(&c->mu);
         if (rc != LUA_OK)

@@ -3,10 +3,13 @@
  */
 #include "testutil.h"
 
+#include "embedded.h"
 #include "engine.h"
+#include "luavocab.h"
 #include "sandbox.h"
 #include "util.h"
 
+#include <lauxlib.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -132,6 +135,92 @@ START_TEST(compiled_chunks_are_shared)
     sandbox_cache_stats(c, &hits, &compiled);
     ck_assert_uint_eq(hits, 2);
     ck_assert_uint_eq(compiled, 2);
+    sandbox_cache_free(c);
+}
+END_TEST
+
+static int add_bytes(lua_State *L, const void *p, size_t n, void *ud)
+{
+    (void)L;
+    return buf_add(ud, p, n) ? 1 : 0;
+}
+
+/* The bytecode the build embeds for every built-in rule and module is their text compiled, under
+ * the chunk name a run gives it: what runs is what the text says (and `rules show` prints). */
+START_TEST(embedded_bytecode_is_the_text_compiled)
+{
+    const struct embedded_file *sets[] = {embedded_rules, embedded_libs};
+    const size_t counts[] = {embedded_rules_count, embedded_libs_count};
+    size_t checked = 0;
+
+    for (size_t s = 0; s < 2; s++) {
+        for (size_t i = 0; i < counts[s]; i++) {
+            const struct embedded_file *f = &sets[s][i];
+            lua_State *L = luaL_newstate();
+            char chunk[300];
+            struct buf code;
+
+            ck_assert_ptr_nonnull(L);
+            ck_assert_ptr_nonnull(f->code);
+            snprintf(chunk, sizeof chunk, "@%s", f->path);
+            ck_assert_int_eq(luaL_loadbufferx(L, f->data, f->len, chunk, "t"), LUA_OK);
+            buf_init(&code, 0);
+            ck_assert_int_eq(lua_dump(L, add_bytes, &code, 0), 0);
+            ck_assert_msg(code.len == f->code_len && memcmp(code.data, f->code, code.len) == 0,
+                          "%s: the embedded bytecode is not its text compiled", f->path);
+            buf_free(&code);
+            lua_close(L);
+            checked++;
+        }
+    }
+    ck_assert_uint_ge(checked, 23);
+}
+END_TEST
+
+static int l_load_builtin(lua_State *L)
+{
+    const struct embedded_file *f = lua_touserdata(L, 1);
+    char chunk[300];
+
+    snprintf(chunk, sizeof chunk, "@%s", f->path);
+    sandbox_load(L, f->data, f->len, chunk);
+    lua_call(L, 0, 1);
+    return 0;
+}
+
+/* A built-in rule and the modules it requires load from the embedded bytecode: nothing is parsed.
+ * The same text under another name is not theirs, and is compiled. */
+START_TEST(built_in_rules_are_not_parsed)
+{
+    static const struct sandbox_module mods[] = {{"vocab", luavocab_open}, {NULL, NULL}};
+    struct sandbox_cache *c = sandbox_cache_new();
+    struct sandbox *sb = NULL;
+    struct err e = {0};
+    size_t hits, compiled;
+
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_ge(embedded_rules_count, 1);
+    ck_assert_int_eq(sandbox_new(NULL, NULL, NULL, &sb, &e), 0);
+    sandbox_set_modules(sb, mods);
+    sandbox_set_cache(sb, c);
+    ck_assert_msg(sandbox_call(sb, l_load_builtin, (void *)&embedded_rules[0], &e) == 0, "%s",
+                  e.msg);
+    sandbox_free(sb);
+    sandbox_cache_stats(c, &hits, &compiled);
+    ck_assert_uint_ge(hits, 2); /* the rule and rules/lib/sdrs.lua */
+    ck_assert_uint_eq(compiled, 0);
+
+    {
+        struct embedded_file other = embedded_rules[0];
+        other.path = "rules/elsewhere.lua";
+        ck_assert_int_eq(sandbox_new(NULL, NULL, NULL, &sb, &e), 0);
+        sandbox_set_modules(sb, mods);
+        sandbox_set_cache(sb, c);
+        ck_assert_msg(sandbox_call(sb, l_load_builtin, &other, &e) == 0, "%s", e.msg);
+        sandbox_free(sb);
+    }
+    sandbox_cache_stats(c, &hits, &compiled);
+    ck_assert_uint_eq(compiled, 1);
     sandbox_cache_free(c);
 }
 END_TEST
@@ -268,6 +357,8 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, every_escape_is_a_rule_error);
     tcase_add_test(tc, compiled_chunks_are_shared);
+    tcase_add_test(tc, embedded_bytecode_is_the_text_compiled);
+    tcase_add_test(tc, built_in_rules_are_not_parsed);
     tcase_add_test(tc, time_limit_stops_every_thread);
     tcase_add_test(tc, ordinary_library_calls_pass);
     tcase_add_test(tc, calls_without_the_hook);
