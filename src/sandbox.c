@@ -1085,6 +1085,7 @@ bool sandbox_try_unhooked(struct sandbox *sb, lua_CFunction fn, void *arg)
     sb->spent = 0;
     sb->unhooked = true;
     lua_sethook(sb->L, NULL, 0, 0);
+    lua_gc(sb->L, LUA_GCINC, SANDBOX_UNHOOKED_GC_PAUSE, 0, 0);
     unhooked_sb = sb;
     done = timer_settime(timer, 0, &its, NULL) == 0 && sandbox_call(sb, fn, arg, &e) == 0;
     unhooked_sb = NULL; /* a signal still on its way finds no sandbox */
@@ -1096,6 +1097,7 @@ bool sandbox_try_unhooked(struct sandbox *sb, lua_CFunction fn, void *arg)
      * either, the call runs again, with the hook. */
     done = done && !sb->spent && sb->status == SANDBOX_OK && thread_cpu_ns() - cpu0 <= ns &&
            util_now_ms() - t0 <= sb->timeout_ms;
+    lua_gc(sb->L, LUA_GCINC, SANDBOX_GC_PAUSE, 0, 0);
     if (done)
         lua_sethook(sb->L, hook, LUA_MASKCOUNT, HOOK_EVERY);
     return done;

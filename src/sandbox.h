@@ -65,9 +65,14 @@ int sandbox_call(struct sandbox *sb, lua_CFunction fn, void *arg, struct err *e)
  * error, reached a limit or made a coroutine (a coroutine takes its creator's hook), or the budget
  * is below SANDBOX_UNHOOKED_MIN: the caller drops the sandbox and runs the code again, in a new
  * one, with sandbox_call, which gives the same errors, messages and tracebacks as always.
+ * The collector waits longer in such a call (a pause of SANDBOX_UNHOOKED_GC_PAUSE instead of Lua's
+ * 200): fewer collections, and a call that meets the memory cap sooner for it runs again with the
+ * collector as always.
  */
-#define SANDBOX_UNHOOKED_RATE 2        /* instructions per ns: 2 billion a second */
-#define SANDBOX_UNHOOKED_MIN  10000000 /* a smaller budget always runs with the hook */
+#define SANDBOX_UNHOOKED_RATE     2        /* instructions per ns: 2 billion a second */
+#define SANDBOX_UNHOOKED_MIN      10000000 /* a smaller budget always runs with the hook */
+#define SANDBOX_UNHOOKED_GC_PAUSE 400 /* percent: a cycle starts at 4 times the memory in use */
+#define SANDBOX_GC_PAUSE          200 /* Lua's default (LUAI_GCPAUSE), the pause of every other call */
 bool sandbox_try_unhooked(struct sandbox *sb, lua_CFunction fn, void *arg);
 
 /* How the last sandbox_call ended, and the traceback of its error ("" if none). Borrowed. */
