@@ -299,6 +299,8 @@ int app_session_open(const struct app_opts *o, struct session *ss)
     struct err e = {0};
 
     memset(ss, 0, sizeof *ss);
+    if (o->in.snapshot || o->in.snapshot_dir)
+        util_crypto_offline(); /* an offline check makes no request */
     if (o->in.snapshot)
         snapshot_read_start(o, ss);
     if (o->in.facts && facts_load_file(o->in.facts, &ss->facts, &e))

@@ -439,21 +439,29 @@ static struct {
     __typeof__(EVP_DigestFinal_ex) *digest_final_ex;
     __typeof__(HMAC) *hmac;
     __typeof__(CRYPTO_memcmp) *memcmp_ct;
+    __typeof__(OPENSSL_init_crypto) *init;
 } cr;
 
 static pthread_once_t cr_once = PTHREAD_ONCE_INIT;
+static bool cr_no_config; /* util_crypto_offline() was called */
+
+void util_crypto_offline(void)
+{
+    cr_no_config = true;
+}
 
 /* Without libcrypto nothing can be hashed, signed or verified: the run ends as it did when the
  * dynamic loader could not find a linked library. */
 static void cr_load(void)
 {
     static const char *const names[] = {
-        "EVP_MD_CTX_new",   "EVP_MD_CTX_free",    "EVP_sha256", "EVP_DigestInit_ex",
-        "EVP_DigestUpdate", "EVP_DigestFinal_ex", "HMAC",       "CRYPTO_memcmp"};
-    void **const slot[] = {(void **)&cr.md_ctx_new,    (void **)&cr.md_ctx_free,
-                           (void **)&cr.sha256,        (void **)&cr.digest_init_ex,
-                           (void **)&cr.digest_update, (void **)&cr.digest_final_ex,
-                           (void **)&cr.hmac,          (void **)&cr.memcmp_ct};
+        "EVP_MD_CTX_new",     "EVP_MD_CTX_free",    "EVP_sha256", "EVP_DigestInit_ex",
+        "EVP_DigestUpdate",   "EVP_DigestFinal_ex", "HMAC",       "CRYPTO_memcmp",
+        "OPENSSL_init_crypto"};
+    void **const slot[] = {
+        (void **)&cr.md_ctx_new,     (void **)&cr.md_ctx_free,   (void **)&cr.sha256,
+        (void **)&cr.digest_init_ex, (void **)&cr.digest_update, (void **)&cr.digest_final_ex,
+        (void **)&cr.hmac,           (void **)&cr.memcmp_ct,     (void **)&cr.init};
     char why[512];
 
     if (util_dl_table(SDRS_CRYPTO_SONAME, names, slot, sizeof names / sizeof *names, why,
@@ -461,6 +469,10 @@ static void cr_load(void)
         fprintf(stderr, "sdrs-preflight: %s (Debian: apt-get install libssl3)\n", why);
         _exit(127);
     }
+    /* a process that opens no TLS connection needs no OpenSSL configuration: a digest is the
+     * same under any (reading it was a third of libcrypto's first use) */
+    if (cr_no_config)
+        cr.init(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 }
 
 #define CRYPTO() pthread_once(&cr_once, cr_load)

@@ -86,6 +86,11 @@ int util_dl_table(const char *soname, const char *const names[], void **const sl
 void *util_map(size_t n);
 void util_unmap(void *p, size_t n);
 
+/* For a process that opens no TLS connection (an offline check), called before its first digest:
+ * libcrypto starts without reading the OpenSSL configuration, which a digest does not depend on.
+ * Never call it where libcurl may run, which needs the configuration (it is read once or never). */
+void util_crypto_offline(void);
+
 struct util_sha256;
 struct util_sha256 *util_sha256_new(void);
 void util_sha256_update(struct util_sha256 *h, const void *data, size_t len);

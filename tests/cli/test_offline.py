@@ -4,6 +4,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import subprocess
 import unittest
 
@@ -131,6 +132,26 @@ class Usage(TempDirTest):
         self.assertExit(res, 0)
         self.assertEqual(len(json.loads(res.out)["inputs"]["snapshot_sha256"]), 64)
         self.assertEqual({l.split(".so")[0] for l in libs}, {"libcrypto"}, res.err[-2000:])
+
+    def test_an_offline_check_reads_no_openssl_configuration(self):
+        # it opens no TLS connection, and a digest does not depend on the configuration: reading
+        # it was a third of libcrypto's first use. A FIFO as OPENSSL_CONF blocks whoever opens it.
+        fifo = self.path("openssl.cnf")
+        os.mkfifo(fifo)
+        env = {"OPENSSL_CONF": fifo}
+        if shutil.which("openssl"):  # the FIFO stops a program that does read the configuration
+            with self.assertRaises(subprocess.TimeoutExpired):
+                subprocess.run(["openssl", "version"], env=dict(os.environ, **env), timeout=3,
+                               capture_output=True)
+        res = run("check", "--snapshot", src("examples", "go.json"), "--format", "json", env=env,
+                  timeout=60)
+        self.assertExit(res, 0)
+        self.assertEqual(len(json.loads(res.out)["inputs"]["snapshot_sha256"]), 64)
+        d = self.path("snaps")
+        os.makedirs(d)
+        shutil.copy(src("examples", "go.json"), d)
+        res = run("check", "--snapshot-dir", d, "--format", "json", env=env, timeout=60)
+        self.assertExit(res, 0)
 
     def test_usage_errors_exit_2(self):
         snap = src("examples", "go.json")
