@@ -955,9 +955,9 @@ int snapshot_load_buffer(const char *data, size_t len, const char *label,
     static const struct snapshot_limits defaults = SNAPSHOT_LIMITS_DEFAULT;
     struct jdoc_dup dup = {0};
     struct snapshot *s;
-    struct digest dg;
+    struct digest dg = {0};
     struct buf name;
-    bool threaded;
+    bool threaded = false;
     pthread_t th;
     int rc;
 
@@ -978,17 +978,13 @@ int snapshot_load_buffer(const char *data, size_t len, const char *label,
                      lim->max_bytes);
         goto fail;
     }
-    /* the digest is taken on a thread of its own while the text is parsed (a quarter of the
-     * read of a large snapshot); without a thread, here */
+    /* the digest is taken on a thread of its own while the text is parsed and checked (with
+     * libcrypto's first use, as long as the parse of a large snapshot); without a thread, here */
     dg = (struct digest){.data = data, .len = len, .out = s->sha256};
     threaded = pthread_create(&th, NULL, digest_thread, &dg) == 0;
     if (!threaded)
         digest_thread(&dg);
     rc = jdoc_parse(data, len, s->name, lim->max_depth, &s->doc, &dup, e);
-    if (threaded)
-        pthread_join(th, NULL);
-    if (!rc && dg.rc)
-        rc = err_set(e, dg.rc, "out of memory");
     if (rc)
         goto fail;
     s->root = jdoc_root(s->doc);
@@ -1001,13 +997,17 @@ int snapshot_load_buffer(const char *data, size_t len, const char *label,
         goto fail;
     }
     rc = validate(s, lim, e);
-    if (rc)
-        goto fail;
+fail:
+    if (threaded)
+        pthread_join(th, NULL); /* it reads data, which is the caller's once this returns */
+    if (!rc && dg.rc)
+        rc = err_set(e, dg.rc, "out of memory");
+    if (rc) {
+        snapshot_free(s);
+        return rc;
+    }
     *out = s;
     return 0;
-fail:
-    snapshot_free(s);
-    return rc;
 }
 
 int snapshot_load_file(const char *path, const struct snapshot_limits *lim, struct snapshot **out,
