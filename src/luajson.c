@@ -219,7 +219,8 @@ static void lazy_setup(lua_State *L)
     lua_setfield(L, -2, "__len");
     lua_pushcfunction(L, l_lazy_pairs);
     lua_setfield(L, -2, "__pairs");
-    lua_pushliteral(L, "data");
+    /* what getmetatable() gives: a rule tells a JSON array without reading it (sdrs.list) */
+    lua_pushliteral(L, "data array");
     lua_setfield(L, -2, "__metatable");
     lua_rawsetp(L, LUA_REGISTRYINDEX, &KEY_ARR_MT);
 }

@@ -6,7 +6,7 @@ local M = {}
 
 -- The globals the helpers call for every value of every instance, as locals (an upvalue is read
 -- directly; a global is looked up in the sandbox's environment each time).
-local type, tostring, pairs, ipairs, error = type, tostring, pairs, ipairs, error
+local type, tostring, pairs, ipairs, error, getmetatable = type, tostring, pairs, ipairs, error, getmetatable
 local math_type = math.type
 
 -- A set (value -> true) from a list.
@@ -106,8 +106,10 @@ function M.scalar(v)
 end
 
 -- v when it is a JSON array (a table whose keys are all integers; an empty one counts), else nil.
+-- An array of the snapshot says so in its metatable, and is not read for it.
 function M.list(v)
   if type(v) ~= "table" then return nil end
+  if getmetatable(v) == "data array" then return v end
   for k in pairs(v) do
     if math_type(k) ~= "integer" then return nil end
   end

@@ -202,6 +202,11 @@ START_TEST(ctx_data)
                "assert(ctx.facts.first_switchover == true)\n"
                "assert(ctx.facts.servers['aaaaaaaa-0000-0000-0000-000000000001'].cloud_init == "
                "false)\n"
+               "assert(getmetatable(ctx.instances) == 'data array')\n"
+               "assert(getmetatable(ctx.group) == 'data')\n"
+               "local sdrs = require('sdrs')\n"
+               "assert(sdrs.list(ctx.instances) == ctx.instances and sdrs.list(ctx.group) == nil)\n"
+               "assert(sdrs.list({1, 2}) and sdrs.list({}) and not sdrs.list({a = 1}))\n"
                "ctx.group.status = 'changed'\n"
                "ctx:note('ok')\n");
     ck_assert_int_eq(jsonutil_parse(facts_json, strlen(facts_json), "facts", 16, &fv, &e), 0);
