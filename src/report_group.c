@@ -5,6 +5,7 @@
 
 #define REPORT_GROUP_MAX_IDS 40 /* identity values of one finding considered */
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,14 +116,21 @@ static int key_of(const struct finding *f, struct buf *tmpl, struct buf *key)
     return 0;
 }
 
-/* FNV-1a */
+/* FNV-1a over 8 bytes at a time (a key of a finding with much evidence is a few KiB long) */
 static unsigned long hash_of(const char *s, size_t n)
 {
-    unsigned long h = 2166136261ul;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t i = 0;
 
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619ul;
-    return h;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+    return (unsigned long)(h ^ (h >> 32));
 }
 
 /* `noun "…" (…): rest` or `noun "…" (…); rest` at the start of the template: noun and rest. */
@@ -149,6 +157,7 @@ int report_group_findings(const struct rule_result *res, struct finding_group **
 {
     size_t nf = res->nfindings, ng = 0;
     struct finding_group *g = NULL;
+    struct buf tmpl, key;
     char **keys = NULL;
     size_t *slots = NULL, nslots = 1;
     int rc = 0;
@@ -159,6 +168,9 @@ int report_group_findings(const struct rule_result *res, struct finding_group **
         return 0;
     while (nslots < 2 * nf)
         nslots *= 2;
+    /* one template and one key buffer for all findings: a new group takes copies */
+    buf_init(&tmpl, 0);
+    buf_init(&key, 0);
     g = calloc(nf, sizeof *g);
     keys = calloc(nf, sizeof *keys);
     slots = malloc(nslots * sizeof *slots);
@@ -170,14 +182,11 @@ int report_group_findings(const struct rule_result *res, struct finding_group **
         slots[i] = (size_t)-1;
     for (size_t i = 0; i < nf; i++) {
         const struct finding *f = &res->findings[i];
-        struct buf tmpl, key;
         size_t s;
 
-        buf_init(&tmpl, 0);
-        buf_init(&key, 0);
+        buf_reset(&tmpl);
+        buf_reset(&key);
         if (key_of(f, &tmpl, &key)) {
-            buf_free(&tmpl);
-            buf_free(&key);
             rc = ERR_NOMEM;
             goto out;
         }
@@ -187,9 +196,9 @@ int report_group_findings(const struct rule_result *res, struct finding_group **
         if (slots[s] == (size_t)-1) {
             struct finding_group *ng_ = &g[ng];
             slots[s] = ng;
-            keys[ng] = buf_take(&key);
+            keys[ng] = util_strndup(key.data, key.len);
             ng_->level = f->level;
-            ng_->template_text = buf_take(&tmpl);
+            ng_->template_text = util_strndup(tmpl.data, tmpl.len);
             ng_->members = malloc(sizeof *ng_->members);
             if (!keys[ng] || !ng_->template_text || !ng_->members) {
                 ng++;
@@ -204,8 +213,6 @@ int report_group_findings(const struct rule_result *res, struct finding_group **
             if ((gg->n & (gg->n - 1)) == 0) {
                 size_t *nm = realloc(gg->members, 2 * gg->n * sizeof *nm);
                 if (!nm) {
-                    buf_free(&tmpl);
-                    buf_free(&key);
                     rc = ERR_NOMEM;
                     goto out;
                 }
@@ -213,12 +220,12 @@ int report_group_findings(const struct rule_result *res, struct finding_group **
             }
             gg->members[gg->n++] = i;
         }
-        buf_free(&tmpl);
-        buf_free(&key);
     }
     for (size_t i = 0; i < ng; i++)
         split_subject(&g[i]);
 out:
+    buf_free(&tmpl);
+    buf_free(&key);
     for (size_t i = 0; keys && i < nf; i++)
         free(keys[i]);
     free(keys);
