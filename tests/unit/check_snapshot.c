@@ -756,6 +756,11 @@ START_TEST(jdoc_reads_as_json_c_does)
         "\\ud83d\\ude00\",\"\xc3\xa9\xe2\x82\xac\"]",
         "{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
         "\"k10\":{\"\\u006b\":\"\\u0000x\"}}",
+        /* JSON's four blanks anywhere between tokens; no other byte is a blank */
+        " \t\r\n{ \"a\" \t:\r\n [ 1 ,\t2 ,\n\n        {\"b\" :  null}  ] \n}\r\n",
+        "{\"a\":\v1}",
+        "{\"a\":\f1}",
+        "[1,\x01 2]",
     };
 
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
