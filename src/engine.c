@@ -721,10 +721,12 @@ struct pool {
     int (*fn)(void *ctx, size_t i, struct err *e);
     void *ctx;
     const size_t *order; /* the items in the order to take them */
-    size_t n, next;
+    size_t n;
+    atomic_size_t next; /* taken without a lock, which a worker could sleep on (util_spin) */
+    atomic_bool failed;
     int rc; /* the first failure (out of memory): the others stop taking items */
     struct err e;
-    pthread_mutex_t mu;
+    util_spin mu; /* guards rc and e */
 };
 
 static void *pool_worker(void *arg)
@@ -733,21 +735,19 @@ static void *pool_worker(void *arg)
 
     for (;;) {
         struct err e = {0};
-        size_t i;
+        size_t k = atomic_fetch_add_explicit(&q->next, 1, memory_order_relaxed);
         int rc;
 
-        pthread_mutex_lock(&q->mu);
-        i = q->rc || q->next >= q->n ? q->n : q->order[q->next++];
-        pthread_mutex_unlock(&q->mu);
-        if (i >= q->n)
+        if (k >= q->n || atomic_load_explicit(&q->failed, memory_order_relaxed))
             return NULL;
-        if ((rc = q->fn(q->ctx, i, &e)) != 0) {
-            pthread_mutex_lock(&q->mu);
+        if ((rc = q->fn(q->ctx, q->order[k], &e)) != 0) {
+            util_spin_lock(&q->mu);
             if (!q->rc) {
                 q->rc = rc;
                 q->e = e;
             }
-            pthread_mutex_unlock(&q->mu);
+            util_spin_unlock(&q->mu);
+            atomic_store_explicit(&q->failed, true, memory_order_relaxed);
         }
     }
 }
@@ -781,20 +781,20 @@ static size_t load_jobs(const struct engine *eng)
 static int for_each_rule(size_t jobs, size_t n, const size_t *order,
                          int (*fn)(void *, size_t, struct err *), void *ctx, struct err *e)
 {
-    struct pool q = {.fn = fn, .ctx = ctx, .order = order, .n = n};
+    struct pool q = {.fn = fn, .ctx = ctx, .order = order, .n = n, .mu = UTIL_SPIN_INIT};
     pthread_t threads[ENGINE_MAX_JOBS];
     size_t started = 0;
 
     if (jobs > n)
         jobs = n;
-    pthread_mutex_init(&q.mu, NULL);
+    atomic_init(&q.next, 0);
+    atomic_init(&q.failed, false);
     /* a thread that cannot be started leaves fewer: this one works through the rest */
     while (started + 1 < jobs && pthread_create(&threads[started], NULL, pool_worker, &q) == 0)
         started++;
     pool_worker(&q);
     for (size_t i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
-    pthread_mutex_destroy(&q.mu);
     if (q.rc && e)
         *e = q.e;
     return q.rc;

@@ -2,7 +2,6 @@
 
 #include "util.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -103,19 +102,19 @@ static void large_free(struct lpool *p, void *ptr)
 #define SLAB UTIL_MAP_ALIGN
 
 static struct {
-    pthread_mutex_t mu;
+    util_spin mu;
     struct chunk *chunks; /* free chunks */
     char *cur, *end;      /* the part of the newest slab not yet cut into chunks */
     void **slabs;         /* every slab, for lpool_depot_trim */
     size_t nslabs, cap;
     size_t held, made; /* free chunks, chunks cut */
-} depot = {.mu = PTHREAD_MUTEX_INITIALIZER};
+} depot = {.mu = UTIL_SPIN_INIT};
 
 static struct chunk *chunk_take(void)
 {
     struct chunk *c;
 
-    pthread_mutex_lock(&depot.mu);
+    util_spin_lock(&depot.mu);
     if ((c = depot.chunks) != NULL) {
         UNPOISON(c, HEADER);
         depot.chunks = c->next;
@@ -131,7 +130,7 @@ static struct chunk *chunk_take(void)
                 }
             }
             if (!more || !(slab = util_map(SLAB))) {
-                pthread_mutex_unlock(&depot.mu);
+                util_spin_unlock(&depot.mu);
                 return NULL;
             }
             depot.slabs[depot.nslabs++] = slab;
@@ -144,7 +143,7 @@ static struct chunk *chunk_take(void)
         depot.made++;
         UNPOISON(c, HEADER);
     }
-    pthread_mutex_unlock(&depot.mu);
+    util_spin_unlock(&depot.mu);
     return c;
 }
 
@@ -168,11 +167,11 @@ void lpool_free(struct lpool *p)
         n++;
     }
     if (last) {
-        pthread_mutex_lock(&depot.mu);
+        util_spin_lock(&depot.mu);
         last->next = depot.chunks;
         depot.chunks = p->chunks;
         depot.held += n;
-        pthread_mutex_unlock(&depot.mu);
+        util_spin_unlock(&depot.mu);
     }
     free(p);
 }
@@ -182,7 +181,7 @@ void lpool_depot_trim(void)
     void **slabs = NULL;
     size_t n = 0;
 
-    pthread_mutex_lock(&depot.mu);
+    util_spin_lock(&depot.mu);
     if (depot.held == depot.made) { /* no pool holds a chunk */
         slabs = depot.slabs;
         n = depot.nslabs;
@@ -192,7 +191,7 @@ void lpool_depot_trim(void)
         depot.cur = depot.end = NULL;
         depot.held = depot.made = 0;
     }
-    pthread_mutex_unlock(&depot.mu);
+    util_spin_unlock(&depot.mu);
     for (size_t i = 0; i < n; i++) {
         UNPOISON(slabs[i], SLAB); /* the addresses may be mapped again, for anything */
         util_unmap(slabs[i], SLAB);
@@ -202,12 +201,12 @@ void lpool_depot_trim(void)
 
 void lpool_depot_stats(size_t *held, size_t *made)
 {
-    pthread_mutex_lock(&depot.mu);
+    util_spin_lock(&depot.mu);
     if (held)
         *held = depot.held;
     if (made)
         *made = depot.made;
-    pthread_mutex_unlock(&depot.mu);
+    util_spin_unlock(&depot.mu);
 }
 
 /* Classes: 16 bytes apart up to 1 KiB; above, 1.5 x 2^k and 2^(k+1) up to LPOOL_SMALL (a Lua

@@ -8,6 +8,7 @@
 #include "lpool.h"
 #include "util.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,53 @@ START_TEST(pool_drops_every_block_at_once)
 }
 END_TEST
 
+/* Pools made and dropped on several threads at once (as the rules run): the depot's lock loses
+ * no chunk and hands none out twice (each thread's blocks keep what it wrote). */
+static void *pools_in_turn(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+
+    for (int round = 0; round < 400; round++) {
+        struct lpool *p = lpool_new();
+        unsigned char *b[40];
+
+        if (!p)
+            return (void *)1;
+        for (int i = 0; i < 40; i++) { /* 40 x 8 KiB: three chunks a pool */
+            if (!(b[i] = lpool_realloc(p, NULL, 0, 8192)))
+                return (void *)1;
+            fill(b[i], 256, seed + (unsigned)i); /* enough to tell two owners apart */
+        }
+        for (int i = 0; i < 40; i++)
+            if (!filled(b[i], 256, seed + (unsigned)i))
+                return (void *)1;
+        lpool_free(p);
+    }
+    return NULL;
+}
+
+START_TEST(depot_is_shared_by_threads)
+{
+    pthread_t th[4];
+    size_t held, made;
+
+    lpool_depot_trim();
+    for (uintptr_t i = 0; i < 4; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, pools_in_turn, (void *)(i * 1000)), 0);
+    for (int i = 0; i < 4; i++) {
+        void *rc;
+        ck_assert_int_eq(pthread_join(th[i], &rc), 0);
+        ck_assert_ptr_null(rc);
+    }
+    lpool_depot_stats(&held, &made);
+    ck_assert_uint_gt(made, 0);
+    ck_assert_uint_eq(held, made);
+    lpool_depot_trim();
+    lpool_depot_stats(&held, &made);
+    ck_assert_uint_eq(made, 0);
+}
+END_TEST
+
 START_TEST(mapped_memory_is_aligned_and_zeroed)
 {
     static const size_t sizes[] = {
@@ -219,6 +267,7 @@ int main(void)
     tcase_add_test(tc, pool_reuses_and_resizes);
     tcase_add_test(tc, depot_serves_the_next_pool);
     tcase_add_test(tc, pool_drops_every_block_at_once);
+    tcase_add_test(tc, depot_is_shared_by_threads);
     tcase_add_test(tc, mapped_memory_is_aligned_and_zeroed);
     tcase_add_test(tc, large_buffers_keep_their_content);
     suite_add_tcase(s, tc);
