@@ -256,7 +256,7 @@ static void snapshot_read_start(const struct app_opts *o, struct session *ss)
         return;
     r->path = o->in.snapshot;
     r->lim = app_limits(o);
-    if (pthread_create(&r->thread, NULL, snapshot_read_run, r) != 0) {
+    if (util_thread_start(&r->thread, snapshot_read_run, r) != 0) {
         free(r);
         return;
     }

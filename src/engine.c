@@ -790,7 +790,7 @@ static int for_each_rule(size_t jobs, size_t n, const size_t *order,
     atomic_init(&q.next, 0);
     atomic_init(&q.failed, false);
     /* a thread that cannot be started leaves fewer: this one works through the rest */
-    while (started + 1 < jobs && pthread_create(&threads[started], NULL, pool_worker, &q) == 0)
+    while (started + 1 < jobs && util_thread_start(&threads[started], pool_worker, &q) == 0)
         started++;
     pool_worker(&q);
     for (size_t i = 0; i < started; i++)

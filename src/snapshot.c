@@ -934,6 +934,7 @@ static int validate(struct snapshot *s, const struct snapshot_limits *lim, struc
 }
 
 /* The SHA-256 of a snapshot's bytes, taken beside the parse. */
+#define DIGEST_APART_MIN (256 * 1024) /* bytes: the parse of 100 instances (594 KiB) takes 1 ms */
 struct digest {
     const char *data;
     size_t len;
@@ -981,7 +982,11 @@ int snapshot_load_buffer(const char *data, size_t len, const char *label,
     /* the digest is taken on a thread of its own while the text is parsed and checked (with
      * libcrypto's first use, as long as the parse of a large snapshot); without a thread, here */
     dg = (struct digest){.data = data, .len = len, .out = s->sha256};
-    threaded = pthread_create(&th, NULL, digest_thread, &dg) == 0;
+    /* A long parse keeps this processor: the digest starts on another (util_thread_start). A
+     * short one ends at once and frees it for the digest, while the other may be busy loading
+     * the rules (a check of one instance: 11.3 ms against 13.1 with the digest sent there). */
+    threaded = (len >= DIGEST_APART_MIN ? util_thread_start(&th, digest_thread, &dg)
+                                        : pthread_create(&th, NULL, digest_thread, &dg)) == 0;
     if (!threaded)
         digest_thread(&dg);
     rc = jdoc_parse(data, len, s->name, lim->max_depth, &s->doc, &dup, e);

@@ -1,11 +1,15 @@
 /* The rule engine: loading rule files, the ctx API, results and their limits. Rules are written
  * into a temporary directory by each test and evaluated over tests/fixtures/minimal.json. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_EQUAL */
 #include "testutil.h"
 
 #include "engine.h"
 #include "facts.h"
 #include "jsonutil.h"
+#include "util.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -465,6 +469,33 @@ static void run_builtin(int jobs, struct rule_result **res, size_t *n)
     snapshot_free(s);
 }
 
+/* A thread started beside its creator (util_thread_start) runs its function with its argument,
+ * returns its value, and may then run on every processor its creator may. */
+static void *affinity_of(void *arg)
+{
+    cpu_set_t *set = arg;
+
+    return sched_getaffinity(0, sizeof *set, set) == 0 ? arg : NULL;
+}
+
+START_TEST(threads_start_beside_their_creator)
+{
+    cpu_set_t mine, theirs;
+
+    ck_assert_int_eq(sched_getaffinity(0, sizeof mine, &mine), 0);
+    for (int i = 0; i < 20; i++) {
+        pthread_t t;
+        void *rc = NULL;
+
+        CPU_ZERO(&theirs);
+        ck_assert_int_eq(util_thread_start(&t, affinity_of, &theirs), 0);
+        ck_assert_int_eq(pthread_join(t, &rc), 0);
+        ck_assert_ptr_eq(rc, &theirs);
+        ck_assert_msg(CPU_EQUAL(&mine, &theirs), "run %d: the thread kept a narrower set", i);
+    }
+}
+END_TEST
+
 START_TEST(threads_change_nothing)
 {
     size_t n1, n4;
@@ -556,6 +587,7 @@ int main(void)
     tcase_add_test(tc, deterministic);
     tcase_add_test(tc, builtin_rules_load);
     tcase_add_test(tc, threads_change_nothing);
+    tcase_add_test(tc, threads_start_beside_their_creator);
     tcase_add_test(tc, threads_keep_results_apart);
     suite_add_tcase(s, tc);
     return tu_run(s);
