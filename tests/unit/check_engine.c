@@ -7,6 +7,7 @@
 #include "facts.h"
 #include "jsonutil.h"
 #include "util.h"
+#include "vocab.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -286,6 +287,38 @@ START_TEST(require_only_embedded_libs)
     ck_assert_msg(find(res, n, "T-REQ")->result == RESULT_PASS, "%s", find(res, n, "T-REQ")->error);
     ck_assert_int_eq(find(res, n, "T-REQ2")->result, RESULT_ERROR);
     ck_assert_ptr_nonnull(strstr(find(res, n, "T-REQ2")->error, "module 'os' not found"));
+    rule_results_free(res, n);
+}
+END_TEST
+
+/* The vocab module makes a field's entry when it is first read; pairs() sees every field, each
+ * entry complete, and reading one again gives the same table. */
+START_TEST(vocab_fields_are_complete)
+{
+    char code[1024];
+    size_t n;
+    struct rule_result *res;
+
+    snprintf(
+        code, sizeof code,
+        "local v = require('vocab')\n"
+        "local g = v.fields['server_group.status']\n"
+        "assert(g.class.protected == 'fine' and g.values[1] ~= nil and g.source ~= nil)\n"
+        "assert(v.fields['server_group.status'] == g, 'kept')\n"
+        "assert(v.fields['no.such_field'] == nil and v.fields[1] == nil)\n"
+        "assert(getmetatable(v.fields) == 'vocab')\n"
+        "local count = 0\n"
+        "for name, f in pairs(v.fields) do\n"
+        "  count = count + 1\n"
+        "  assert(type(name) == 'string' and type(f.class) == 'table' and #f.values > 0, name)\n"
+        "  for _, value in ipairs(f.values) do assert(f.class[value], name .. ' ' .. value) end\n"
+        "end\n"
+        "assert(count == %zu, 'fields: ' .. count)\n"
+        "assert(#v.actions.failover > 0)\n",
+        vocab_field_count());
+    write_rule("a.lua", "T-VOCAB", "blocker", "\"all\"", code);
+    res = run("failover", NULL, &n);
+    ck_assert_msg(res[0].result == RESULT_PASS, "%s", res[0].error ? res[0].error : "?");
     rule_results_free(res, n);
 }
 END_TEST
@@ -579,6 +612,7 @@ int main(void)
     tcase_add_test(tc, ctx_data);
     tcase_add_test(tc, deleted_and_missing_servers);
     tcase_add_test(tc, require_only_embedded_libs);
+    tcase_add_test(tc, vocab_fields_are_complete);
     tcase_add_test(tc, print_goes_to_the_log);
     tcase_add_test(tc, invalid_rule_files);
     tcase_add_test(tc, overrides_and_duplicates);
