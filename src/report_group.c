@@ -196,9 +196,10 @@ int report_group_findings(const struct rule_result *res, struct finding_group **
         if (slots[s] == (size_t)-1) {
             struct finding_group *ng_ = &g[ng];
             slots[s] = ng;
-            keys[ng] = util_strndup(key.data, key.len);
+            keys[ng] = util_strndup(buf_str(&key), key.len);
             ng_->level = f->level;
-            ng_->template_text = util_strndup(tmpl.data, tmpl.len);
+            ng_->template_text =
+                util_strndup(buf_str(&tmpl), tmpl.len); /* "" for an empty message */
             ng_->members = malloc(sizeof *ng_->members);
             if (!keys[ng] || !ng_->template_text || !ng_->members) {
                 ng++;

@@ -24,31 +24,42 @@ static void *trampoline(void *p)
     return s.fn(s.arg);
 }
 
-int util_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+int util_thread_start_on(pthread_t *t, void *(*fn)(void *), void *arg, const cpu_set_t *first)
 {
     struct start *s = malloc(sizeof *s);
     pthread_attr_t attr;
-    int cpu = sched_getcpu(), rc;
+    int rc = EAGAIN;
 
     if (!s)
         return ENOMEM;
     s->fn = fn;
     s->arg = arg;
-    s->pinned = false;
-    if (pthread_attr_init(&attr) != 0) {
-        free(s);
-        return EAGAIN;
+    s->pinned =
+        first && CPU_COUNT(first) > 0 && sched_getaffinity(0, sizeof s->allowed, &s->allowed) == 0;
+    if (s->pinned && pthread_attr_init(&attr) == 0) {
+        if (pthread_attr_setaffinity_np(&attr, sizeof *first, first) == 0)
+            rc = pthread_create(t, &attr, trampoline, s);
+        pthread_attr_destroy(&attr);
     }
-    /* its first processor is any but the creator's, which goes on running */
-    if (cpu >= 0 && sched_getaffinity(0, sizeof s->allowed, &s->allowed) == 0) {
-        cpu_set_t other = s->allowed;
-        CPU_CLR(cpu, &other);
-        s->pinned =
-            CPU_COUNT(&other) > 0 && pthread_attr_setaffinity_np(&attr, sizeof other, &other) == 0;
+    /* a process that may not set affinities (a seccomp profile: EPERM), or a set it may not
+     * use, still gets its thread, wherever Linux puts it */
+    if (rc) {
+        s->pinned = false;
+        rc = pthread_create(t, NULL, trampoline, s);
     }
-    rc = pthread_create(t, &attr, trampoline, s);
-    pthread_attr_destroy(&attr);
     if (rc)
         free(s);
     return rc;
+}
+
+int util_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    cpu_set_t other;
+    int cpu = sched_getcpu();
+
+    /* its first processor is any but the creator's, which goes on running */
+    if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof other, &other) != 0)
+        return util_thread_start_on(t, fn, arg, NULL);
+    CPU_CLR(cpu, &other);
+    return util_thread_start_on(t, fn, arg, &other);
 }

@@ -93,6 +93,11 @@ void *util_map(size_t n);
  * which went on running: it started 2-4 ms later, against 0.2-0.4 ms on the other processor.
  * Returns pthread_create's result. */
 int util_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+#ifdef CPU_SETSIZE
+/* The same with the processors to start on given (NULL or an empty set: anywhere). A set that
+ * cannot be used (not allowed, or the process may not set affinities) starts it anywhere. */
+int util_thread_start_on(pthread_t *t, void *(*fn)(void *), void *arg, const cpu_set_t *first);
+#endif
 
 /* A lock for a few instructions' work, taken without sleeping. On this kind of virtual machine a
  * thread that sleeps on a contended mutex is woken onto the processor of the thread that woke it,

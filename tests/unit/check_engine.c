@@ -526,6 +526,21 @@ START_TEST(threads_start_beside_their_creator)
         ck_assert_ptr_eq(rc, &theirs);
         ck_assert_msg(CPU_EQUAL(&mine, &theirs), "run %d: the thread kept a narrower set", i);
     }
+    /* a set the process may not use (here a processor it does not have; a seccomp profile that
+     * refuses sched_setaffinity fails the same way) still starts the thread, anywhere */
+    {
+        cpu_set_t none;
+        pthread_t t;
+        void *rc = NULL;
+
+        CPU_ZERO(&none);
+        CPU_SET(CPU_SETSIZE - 1, &none);
+        CPU_ZERO(&theirs);
+        ck_assert_int_eq(util_thread_start_on(&t, affinity_of, &theirs, &none), 0);
+        ck_assert_int_eq(pthread_join(t, &rc), 0);
+        ck_assert_ptr_eq(rc, &theirs);
+        ck_assert(CPU_EQUAL(&mine, &theirs));
+    }
 }
 END_TEST
 

@@ -4,6 +4,7 @@
 
 #include "jsonutil.h"
 #include "report.h"
+#include "report_group.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +478,44 @@ START_TEST(expired_waivers_block_in_junit_and_markdown)
 }
 END_TEST
 
+/* Grouping: findings that differ only in their resource are one group, its template the message
+ * with the resource masked; an empty message is a group of its own, before or after others (the
+ * key and template buffers serve every finding in turn). */
+START_TEST(findings_group_by_template)
+{
+    char pair[] = "pair", status[] = "status", p1[] = "p-0001", p2[] = "p-0002", err[] = "error";
+    char empty[] = "", m1[] = "pair p-0001 is broken", m2[] = "pair p-0002 is broken";
+    char r1[] = "replication/p-0001", r2[] = "replication/p-0002";
+    struct evidence ev[3] = {
+        {.key = pair, .type = EV_STRING, .s = p1},
+        {.key = pair, .type = EV_STRING, .s = p2},
+        {.key = status, .type = EV_STRING, .s = err},
+    };
+    struct finding f[5] = {
+        {.level = LEVEL_WARN, .message = empty},
+        {.level = LEVEL_WARN, .message = m1, .resource = r1, .ev = &ev[0], .nev = 1},
+        {.level = LEVEL_WARN, .message = empty},
+        {.level = LEVEL_WARN, .message = m2, .resource = r2, .ev = &ev[1], .nev = 1},
+        {.level = LEVEL_WARN, .message = m2, .resource = r2, .ev = &ev[2], .nev = 1},
+    };
+    struct rule_result res = {.findings = f, .nfindings = 5};
+    struct finding_group *g = NULL;
+    size_t n = 0;
+
+    ck_assert_int_eq(report_group_findings(&res, &g, &n), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(g[0].template_text, "");
+    ck_assert_uint_eq(g[0].n, 2);
+    ck_assert_uint_eq(g[0].members[1], 2);
+    ck_assert_str_eq(g[1].template_text, "pair … is broken");
+    ck_assert_uint_eq(g[1].n, 2);
+    ck_assert_uint_eq(g[1].members[1], 3);
+    ck_assert_uint_eq(g[2].n, 1); /* other evidence: a group of its own */
+    ck_assert_uint_eq(g[2].members[0], 4);
+    report_groups_free(g, n);
+}
+END_TEST
+
 START_TEST(renderer_registry)
 {
     char names[120];
@@ -647,6 +686,7 @@ int main(void)
     tcase_add_test(tc, markdown_leaves_out_empty_sections);
     tcase_add_test(tc, expired_waivers_block_in_junit_and_markdown);
     tcase_add_test(tc, renderer_registry);
+    tcase_add_test(tc, findings_group_by_template);
     tcase_add_test(tc, text_survives_hostile_text);
     tcase_add_test(tc, execution_in_every_format);
     suite_add_tcase(s, tc);
