@@ -343,22 +343,10 @@ static size_t index_size(size_t n)
     return m;
 }
 
-/* FNV-1a over the key, eight bytes at a time where it can: keys are short (ids, field names). */
+/* keys are short (ids, field names): util_hash takes them eight bytes at a time */
 static uint32_t key_hash(const char *k, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    size_t i = 0;
-
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, k + i, 8);
-        h = (h ^ w) * 0x100000001b3ULL;
-        h ^= h >> 29;
-    }
-    for (; i < n; i++)
-        h = (h ^ (unsigned char)k[i]) * 0x100000001b3ULL;
-    h ^= h >> 32;
-    return (uint32_t)h;
+    return (uint32_t)util_hash(k, n);
 }
 
 static bool same_key(const struct jmem *x, const struct jmem *y)

@@ -5,7 +5,6 @@
 
 #define REPORT_GROUP_MAX_IDS 40 /* identity values of one finding considered */
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,23 +115,6 @@ static int key_of(const struct finding *f, struct buf *tmpl, struct buf *key)
     return 0;
 }
 
-/* FNV-1a over 8 bytes at a time (a key of a finding with much evidence is a few KiB long) */
-static unsigned long hash_of(const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    size_t i = 0;
-
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        h = (h ^ w) * 0x100000001b3ULL;
-        h ^= h >> 29;
-    }
-    for (; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-    return (unsigned long)(h ^ (h >> 32));
-}
-
 /* `noun "…" (…): rest` or `noun "…" (…); rest` at the start of the template: noun and rest. */
 static void split_subject(struct finding_group *g)
 {
@@ -190,7 +172,7 @@ int report_group_findings(const struct rule_result *res, struct finding_group **
             rc = ERR_NOMEM;
             goto out;
         }
-        s = hash_of(key.data, key.len) & (nslots - 1);
+        s = (size_t)util_hash(buf_str(&key), key.len) & (nslots - 1);
         while (slots[s] != (size_t)-1 && strcmp(keys[slots[s]], buf_str(&key)) != 0)
             s = (s + 1) & (nslots - 1);
         if (slots[s] == (size_t)-1) {

@@ -401,6 +401,23 @@ void util_unmap(void *p, size_t n)
         munmap(p, map_size(n));
 }
 
+uint64_t util_hash(const void *data, size_t n)
+{
+    const unsigned char *s = data;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
+        h = (h ^ s[i]) * 0x100000001b3ULL;
+    return h ^ (h >> 32);
+}
+
 /* ---- libcrypto, opened at the first digest ------------------------------------------------ */
 
 /* libcrypto is not linked but opened when the first digest is taken: mapping and relocating it

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "buf.h"
@@ -87,6 +88,9 @@ bool util_secret_equal(const char *a, const char *b, size_t n);
 int util_dl_table(const char *soname, const char *const names[], void **const slots[], size_t n,
                   char *why, size_t whysize);
 void *util_map(size_t n);
+/* A hash of n bytes for tables in memory (FNV-1a over eight bytes at a time, then mixed): fast,
+ * not for anything an attacker may choose keys for to collide. */
+uint64_t util_hash(const void *data, size_t n);
 
 /* pthread_create for a thread that works beside its creator: it starts on another processor than
  * the creator's (then may run on any). Linux here often queued a new thread behind its creator,
