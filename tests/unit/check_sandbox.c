@@ -338,10 +338,11 @@ START_TEST(calls_without_the_hook)
      * usual collector can meet it there, and the call then runs again as always */
     {
         static const char garbage[] =
-            "local keep = {} for i = 1, 3000 do keep[i] = string.rep('k', 500) .. i end "
-            "for i = 1, 40000 do local s = string.rep('g', 400) .. i end";
-        /* an allowance of 2.5 s of CPU: under valgrind too the cap, not the allowance, ends it */
-        struct sandbox_limits small = {.memory = 5u << 20, .instructions = 5000000000LL};
+            "local keep = {} for i = 1, 600 do keep[i] = string.rep('k', 500) .. i end "
+            "for i = 1, 8000 do local s = string.rep('g', 400) .. i end";
+        /* with the usual collector this fits from 700 KiB, without the hook it needs 1400: a cap
+         * of 1000 KiB; no allowance or budget that could end it first, under valgrind too */
+        struct sandbox_limits small = {.memory = 1000u << 10, .instructions = 1000000000000LL};
         struct sandbox *sb = NULL;
         struct err e = {0};
 
