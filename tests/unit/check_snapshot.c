@@ -508,6 +508,36 @@ START_TEST(caller_roles)
 }
 END_TEST
 
+/* A repeated id is found in a list long enough that its set of ids has grown (rehashed) several
+ * times, and named with the place it was first seen. */
+START_TEST(ids_are_unique_in_a_long_list)
+{
+    struct buf patch;
+    struct snapshot *s;
+
+    buf_init(&patch, 0);
+    buf_adds(&patch, "[");
+    for (int i = 0; i < 300; i++)
+        buf_printf(&patch,
+                   "{\"op\":\"add\",\"path\":\"/disaster_recovery_drills/-\",\"value\":{\"id\":"
+                   "\"d-%03d\",\"status\":\"available\"}},",
+                   i);
+    buf_adds(&patch, "{\"op\":\"add\",\"path\":\"/disaster_recovery_drills/-\",\"value\":{"
+                     "\"id\":\"D007\",\"status\":\"available\"}}]");
+    s = load_ok(buf_str(&patch));
+    ck_assert(
+        has_problem(s, "$.disaster_recovery_drills[300].id",
+                    "DR drill 'D007' appears twice (also at $.disaster_recovery_drills[7].id)"));
+    for (size_t i = 0; i < s->problems.n; i++) /* no other id is taken for a repeat */
+        ck_assert_msg(
+            !strstr(s->problems.items[i].message, "appears twice") ||
+                strcmp(s->problems.items[i].where, "$.disaster_recovery_drills[300].id") == 0,
+            "%s: %s", s->problems.items[i].where, s->problems.items[i].message);
+    snapshot_free(s);
+    buf_free(&patch);
+}
+END_TEST
+
 /* Every list holds each id once (UUID and 32-hex forms are the same id), and the group's *_num
  * counts distinct ids. */
 START_TEST(ids_are_unique_in_every_list)
@@ -937,6 +967,7 @@ int main(void)
     tcase_add_test(problems, caller_roles);
     tcase_add_test(problems, capacity_records);
     tcase_add_test(problems, ids_are_unique_in_every_list);
+    tcase_add_test(problems, ids_are_unique_in_a_long_list);
     tcase_add_test(problems, duplicate_in_place_of_another);
     tcase_add_test(problems, repeated_key_is_ambiguous);
     tcase_add_test(problems, item_limit_is_a_problem);
